@@ -1,0 +1,59 @@
+import { AuthService } from './auth/service';
+import type { Config } from './config';
+import { openDatabase, type Database, type Db } from './db/client';
+import { createLogger, type Logger } from './log';
+import { createMetrics, type Metrics } from './metrics';
+import { createMemoryBus, type EventBus } from './realtime/bus';
+import { Inbox } from './realtime/inbox';
+import { RealtimeStats } from './realtime/stats';
+import type { SessionUser } from '../shared/auth';
+
+/** The composition root: everything a request handler, a test or a script needs. */
+export interface App {
+  config: Config;
+  database: Database;
+  db: Db;
+  bus: EventBus;
+  stats: RealtimeStats;
+  metrics: Metrics;
+  log: Logger;
+  auth: AuthService;
+  inbox: Inbox;
+  http: { isAllowedOrigin: (origin: string) => boolean; allowOrigin: (origin: string) => void };
+  startedAt: Date;
+  close(): Promise<void>;
+}
+
+export async function createApp(config: Config, opts: { database?: Database; log?: Logger } = {}): Promise<App> {
+  const log = opts.log ?? createLogger(config.LOG_LEVEL);
+  const database = opts.database ?? (await openDatabase({ url: config.DATABASE_URL, dataDir: config.DATA_DIR }));
+  const db = database.db;
+  const bus = createMemoryBus((err) => log.error({ err }, 'bus handler failed'));
+  const stats = new RealtimeStats();
+  const inbox = new Inbox(db, bus);
+  // Features that seed per-user rows at sign-up register here (inside the account's transaction).
+  const onUserCreated = async (_tx: Db, _user: SessionUser) => {};
+  const auth = new AuthService(db, bus, config.ADMIN_EMAILS, onUserCreated);
+  const origins = new Set(config.allowedOrigins);
+  const metrics = createMetrics({ stats, bus });
+
+  const app: App = {
+    config,
+    database,
+    db,
+    bus,
+    stats,
+    metrics,
+    log,
+    auth,
+    inbox,
+    http: { isAllowedOrigin: (o) => origins.has(o), allowOrigin: (o) => void origins.add(o) },
+    startedAt: new Date(),
+    async close() {
+      auth.close();
+      await bus.close();
+      await database.close();
+    },
+  };
+  return app;
+}

@@ -1,0 +1,73 @@
+import { z } from 'zod';
+
+const csv = z
+  .string()
+  .default('')
+  .transform((s) => s.split(',').map((v) => v.trim()).filter(Boolean));
+
+const flag = z
+  .enum(['true', 'false', '1', '0', ''])
+  .default('')
+  .transform((v) => v === 'true' || v === '1');
+
+const baseUrl = (fallback: string) =>
+  z
+    .string()
+    .default(fallback)
+    .pipe(z.url({ message: 'must be a URL with scheme, host and port only, e.g. http://127.0.0.1:4000' }))
+    .transform((u) => u.replace(/\/+$/, ''));
+
+/** Every environment variable Hubcast reads. README's configuration table mirrors this. */
+export const ZEnv = z.object({
+  NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+  PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+  HOST: z.string().min(1).default('127.0.0.1'),
+  PUBLIC_URL: z.url().optional(),
+  ALLOWED_ORIGINS: csv,
+  DATABASE_URL: z
+    .string()
+    .regex(/^postgres(ql)?:\/\//, 'must start with postgres:// or postgresql://')
+    .optional()
+    .or(z.literal('').transform(() => undefined)),
+  DATA_DIR: z.string().min(1).default('./.data'),
+  REDIS_URL: z.string().optional(),
+  UPSTREAMS: z.enum(['live', 'demo']).default('live'),
+  BINANCE_WS_URL: baseUrl('wss://data-stream.binance.vision'),
+  BINANCE_REST_URL: baseUrl('https://data-api.binance.vision'),
+  DEXSCREENER_URL: baseUrl('https://api.dexscreener.com'),
+  GOPLUS_URL: baseUrl('https://api.gopluslabs.io'),
+  VINTED_URL: baseUrl('https://www.vinted.fr'),
+  ADMIN_EMAILS: csv.transform((list) => list.map((e) => e.toLowerCase())),
+  GOOGLE_CLIENT_ID: z.string().optional(),
+  GOOGLE_CLIENT_SECRET: z.string().optional(),
+  SESSION_COOKIE_SECURE: flag,
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  WS_MAX_BUFFERED_BYTES: z.coerce.number().int().positive().default(4 * 1024 * 1024),
+});
+
+export type Config = z.infer<typeof ZEnv> & {
+  /** Origins whose browsers may open WebSockets and send cookie-authenticated mutations. */
+  allowedOrigins: string[];
+};
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+  }
+}
+
+/** Parses the environment once; every bad variable is named in the error. */
+export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+  const parsed = ZEnv.safeParse(env);
+  if (!parsed.success) {
+    throw new ConfigError(
+      parsed.error.issues.map((i) => `${i.path.join('.') || '(env)'}: ${i.message} (got ${JSON.stringify(env[String(i.path[0])])})`),
+    );
+  }
+  const cfg = parsed.data;
+  const local = [`http://localhost:${cfg.PORT}`, `http://127.0.0.1:${cfg.PORT}`];
+  // The Vite dev server proxies /trpc; its pages carry its own origin.
+  const dev = cfg.NODE_ENV === 'production' ? [] : ['http://localhost:5173', 'http://127.0.0.1:5173'];
+  const allowedOrigins = [...new Set([...(cfg.PUBLIC_URL ? [new URL(cfg.PUBLIC_URL).origin] : []), ...local, ...dev, ...cfg.ALLOWED_ORIGINS])];
+  return { ...cfg, allowedOrigins };
+}

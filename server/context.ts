@@ -1,0 +1,80 @@
+import type { IncomingMessage } from 'node:http';
+import type { App } from './app';
+import type { Session } from './auth/session';
+import { readSessionCookie } from './auth/cookies';
+import type { SessionUser } from '../shared/auth';
+
+export interface RequestInfo {
+  transport: 'http' | 'ws' | 'internal';
+  ip: string;
+  /** False when a browser says the request came from another site (Origin / Sec-Fetch-Site). */
+  originTrusted: boolean;
+  /** Present on HTTP requests, where a response can still carry Set-Cookie. */
+  setCookie?: (cookie: string) => void;
+}
+
+export interface Context {
+  app: App;
+  user: SessionUser | null;
+  session: Session | null;
+  authVia: 'cookie' | 'bearer' | null;
+  request: RequestInfo;
+}
+
+/** What tests call directly; the adapters below resolve the session first. */
+export function createContextInner(opts: {
+  app: App;
+  user?: SessionUser | null;
+  session?: Session | null;
+  authVia?: Context['authVia'];
+  request?: Partial<RequestInfo>;
+}): Context {
+  return {
+    app: opts.app,
+    user: opts.user ?? null,
+    session: opts.session ?? null,
+    authVia: opts.authVia ?? (opts.user ? 'bearer' : null),
+    request: { transport: 'internal', ip: '127.0.0.1', originTrusted: true, ...opts.request },
+  };
+}
+
+function bearerToken(req: IncomingMessage): string | null {
+  const h = req.headers.authorization;
+  return h?.startsWith('Bearer ') ? h.slice(7).trim() || null : null;
+}
+
+export function isTrustedOrigin(req: IncomingMessage, allowed: (origin: string) => boolean): boolean {
+  const origin = req.headers.origin;
+  if (origin && origin !== 'null') return allowed(origin);
+  // Browsers that send Sec-Fetch-Site but no Origin (same-origin GETs) are still judged.
+  const site = req.headers['sec-fetch-site'];
+  return site === undefined || site === 'same-origin' || site === 'none';
+}
+
+async function resolve(app: App, token: string | null, via: 'cookie' | 'bearer') {
+  if (!token) return { user: null, session: null, authVia: null };
+  const { user, session } = await app.auth.validate(token);
+  return { user, session, authVia: user ? via : null };
+}
+
+export async function createHttpContext(app: App, req: IncomingMessage, setCookie: (c: string) => void): Promise<Context> {
+  const bearer = bearerToken(req);
+  const auth = bearer ? await resolve(app, bearer, 'bearer') : await resolve(app, readSessionCookie(req), 'cookie');
+  return createContextInner({
+    app,
+    ...auth,
+    request: {
+      transport: 'http',
+      ip: req.socket.remoteAddress ?? 'unknown',
+      originTrusted: isTrustedOrigin(req, app.http.isAllowedOrigin),
+      setCookie,
+    },
+  });
+}
+
+export async function createWsContext(app: App, req: IncomingMessage, connectionParams: Record<string, string | undefined> | null): Promise<Context> {
+  const token = connectionParams?.token;
+  const auth = token ? await resolve(app, token, 'bearer') : await resolve(app, readSessionCookie(req), 'cookie');
+  // The upgrade itself was refused for foreign origins, so whatever reaches here is trusted.
+  return createContextInner({ app, ...auth, request: { transport: 'ws', ip: req.socket.remoteAddress ?? 'unknown', originTrusted: true } });
+}

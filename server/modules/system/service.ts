@@ -1,0 +1,26 @@
+import { sql } from 'drizzle-orm';
+import type { App } from '../../app';
+
+export async function checkHealth(app: App) {
+  let ok = true;
+  try {
+    await app.db.execute(sql`select 1`);
+  } catch {
+    ok = false;
+  }
+  return { ok, db: app.database.kind, upstreams: app.config.UPSTREAMS };
+}
+
+export function collectStats(app: App) {
+  const mem = process.memoryUsage();
+  return {
+    connections: app.stats.connections,
+    connectionsTotal: app.stats.connectionsTotal,
+    slowClientDisconnects: app.stats.slowClientDisconnects,
+    subscriptions: app.stats.subscriptionsByPath(),
+    upstreamConnections: app.stats.upstreamConnections(),
+    bus: app.bus.stats(),
+    memory: { rssBytes: mem.rss, heapUsedBytes: mem.heapUsed },
+    uptimeSeconds: Math.round((Date.now() - app.startedAt.getTime()) / 1000),
+  };
+}

@@ -1,0 +1,83 @@
+import { TRPCError, initTRPC } from '@trpc/server';
+import { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
+import superjson from 'superjson';
+import { ZodError, z } from 'zod';
+import type { Context } from './context';
+import { guardSubscription } from './realtime/guard';
+
+const t = initTRPC.context<Context>().create({
+  transformer: superjson,
+  errorFormatter({ shape, error }) {
+    const zodError = error.cause instanceof ZodError ? error.cause : null;
+    return {
+      ...shape,
+      // tRPC's default message for bad input is the raw issue list; people need a sentence.
+      message: zodError ? readableZodMessage(zodError) : shape.message,
+      // Stacks stay in the server log (INTERNAL_SERVER_ERROR only), never in responses.
+      data: { ...shape.data, stack: undefined, zodError: zodError ? z.flattenError(zodError) : null },
+    };
+  },
+});
+
+function readableZodMessage(err: ZodError): string {
+  return err.issues.map((i) => (i.path.length ? `${i.path.join('.')}: ${i.message}` : i.message)).join('; ');
+}
+
+export const router = t.router;
+export const createCallerFactory = t.createCallerFactory;
+
+/** Counts every open subscription per path, whoever opened it. */
+const observed = t.procedure.use(async ({ type, path, ctx, next }) => {
+  const result = await next();
+  if (type !== 'subscription' || !result.ok) return result;
+  return { ...result, data: guardSubscription(result.data as AsyncIterable<unknown>, { onEnd: ctx.app.stats.subscriptionStarted(path) }) };
+});
+
+export const publicProcedure = observed;
+
+export const authedProcedure = observed.use(async ({ ctx, type, next }) => {
+  const { user, session } = ctx;
+  if (!user || !session) throw new TRPCError({ code: 'UNAUTHORIZED', message: 'Sign in first: this needs a session.' });
+  if (type === 'mutation' && ctx.authVia === 'cookie' && !ctx.request.originTrusted) {
+    // A cookie rides along on cross-site requests; only our own pages may use it to change state.
+    throw new TRPCError({ code: 'FORBIDDEN', message: 'Cross-site request refused: cookie sessions only work from Hubcast pages.' });
+  }
+  if (type !== 'subscription') return next({ ctx: { user, session, signal: undefined as AbortSignal | undefined } });
+  // The WebSocket context is built once per connection, so a session that ends later must
+  // end its subscriptions here: resolvers pass ctx.signal to their waits.
+  const watch = ctx.app.auth.watchSession(session);
+  const result = await next({ ctx: { user, session, signal: watch.signal } });
+  if (!result.ok) {
+    watch.stop();
+    return result;
+  }
+  return { ...result, data: guardSubscription(result.data as AsyncIterable<unknown>, { watch }) };
+});
+
+export const adminProcedure = authedProcedure.use(({ ctx, next }) => {
+  if (ctx.user.role !== 'admin') throw new TRPCError({ code: 'FORBIDDEN', message: 'Only administrators can do this.' });
+  return next();
+});
+
+/**
+ * Per-caller limit (signed-in user, else IP) on top of `base`. Limits live in memory per
+ * instance; with several instances the effective limit is per instance.
+ */
+export function rateLimited<P extends typeof publicProcedure | typeof authedProcedure>(
+  base: P,
+  name: string,
+  opts: { points: number; durationSeconds: number },
+): P {
+  const limiter = new RateLimiterMemory({ keyPrefix: name, points: opts.points, duration: opts.durationSeconds });
+  return (base as typeof publicProcedure).use(async ({ ctx, next }) => {
+    const key = ctx.user?.id ?? `ip:${ctx.request.ip}`;
+    try {
+      await limiter.consume(key);
+    } catch (res) {
+      if (!(res instanceof RateLimiterRes)) throw res;
+      const wait = Math.ceil(res.msBeforeNext / 1000);
+      throw new TRPCError({ code: 'TOO_MANY_REQUESTS', message: `Too many requests: try again in ${wait} s.` });
+    }
+    return next();
+  }) as P;
+}

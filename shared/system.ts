@@ -1,0 +1,39 @@
+import { z } from 'zod';
+
+/** Input of every resumable subscription: tRPC fills `lastEventId` itself on reconnect. */
+export const ZResumeInput = z
+  .object({ lastEventId: z.string().max(40).nullish() })
+  .optional();
+
+export const ZHealthOutput = z.object({
+  ok: z.boolean(),
+  db: z.enum(['pglite', 'postgres']),
+  upstreams: z.enum(['live', 'demo']),
+});
+
+export const ZStatsOutput = z.object({
+  connections: z.number(),
+  connectionsTotal: z.number(),
+  slowClientDisconnects: z.number(),
+  subscriptions: z.record(z.string(), z.number()),
+  upstreamConnections: z.record(z.string(), z.number()),
+  bus: z.object({
+    kind: z.enum(['memory', 'postgres', 'redis']),
+    channels: z.number(),
+    handlers: z.number(),
+    published: z.number(),
+    delivered: z.number(),
+  }),
+  memory: z.object({ rssBytes: z.number(), heapUsedBytes: z.number() }),
+  uptimeSeconds: z.number(),
+});
+
+/** One entry of a user's inbox, as pushed by `system.notifications`. */
+export const ZNotification = z.object({
+  id: z.number(),
+  feature: z.string(),
+  type: z.string(),
+  payload: z.unknown(),
+  createdAt: z.date(),
+});
+export type Notification = z.infer<typeof ZNotification>;
