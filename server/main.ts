@@ -1,14 +1,23 @@
-import { ConfigError, loadConfig } from './config';
+import { ConfigError, loadConfig, type Config } from './config';
 import { createApp } from './app';
+import { startDemoUpstreams, type FakeUpstream } from './demo';
 import { startServer } from './http';
 
-let config;
-try {
-  config = loadConfig();
-} catch (err) {
-  if (!(err instanceof ConfigError)) throw err;
-  console.error(err.message);
-  process.exit(1);
+function configOrExit(env: Record<string, string | undefined>): Config {
+  try {
+    return loadConfig(env);
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    console.error(err.message);
+    process.exit(1);
+  }
+}
+
+let config = configOrExit(process.env);
+let demo: FakeUpstream | null = null;
+if (config.UPSTREAMS === 'demo') {
+  demo = await startDemoUpstreams();
+  config = configOrExit({ ...process.env, ...demo.env });
 }
 
 const app = await createApp(config);
@@ -20,10 +29,10 @@ async function shutdown(signal: string) {
   if (stopping) return;
   stopping = true;
   app.log.info({ signal }, 'shutting down');
-  const force = setTimeout(() => process.exit(1), 10_000);
-  force.unref();
+  setTimeout(() => process.exit(1), 10_000).unref();
   await server.close();
   await app.close();
+  await demo?.close();
   process.exit(0);
 }
 process.on('SIGINT', () => void shutdown('SIGINT'));

@@ -1,0 +1,51 @@
+import { randomBytes } from 'node:crypto';
+import { afterAll } from 'vitest';
+import { createApp, type App } from '../../server/app';
+import { loadConfig } from '../../server/config';
+import { createContextInner } from '../../server/context';
+import { startServer, type RunningServer } from '../../server/http';
+import { appRouter } from '../../server/router';
+import { createCallerFactory } from '../../server/trpc';
+import { createTestDatabase } from './db';
+
+const createCaller = createCallerFactory(appRouter);
+export type Caller = ReturnType<typeof createCaller>;
+
+/** An app on its own fresh database, closed after the file's tests. */
+export async function createTestApp(env: Record<string, string> = {}): Promise<App> {
+  const config = loadConfig({ NODE_ENV: 'test', LOG_LEVEL: 'silent', PORT: '0', UPSTREAMS: 'demo', ...env });
+  const app = await createApp(config, { database: await createTestDatabase() });
+  afterAll(() => app.close());
+  return app;
+}
+
+export async function startTestServer(app: App): Promise<RunningServer> {
+  const server = await startServer(app, { port: 0, host: '127.0.0.1' });
+  afterAll(() => server.close());
+  return server;
+}
+
+export function anonymousCaller(app: App): Caller {
+  return createCaller(createContextInner({ app }));
+}
+
+let counter = 0;
+export function uniqueEmail(prefix = 'user') {
+  return `${prefix}-${++counter}-${randomBytes(3).toString('hex')}@example.com`;
+}
+
+/** Signs a new account up through the real procedure; returns its caller and bearer token. */
+export async function signUp(app: App, input: Partial<{ email: string; name: string; password: string }> = {}) {
+  const email = input.email ?? uniqueEmail();
+  const { user, token } = await anonymousCaller(app).auth.signUp({
+    email,
+    name: input.name ?? email.split('@')[0]!,
+    password: input.password ?? 'correct horse battery',
+  });
+  return { user, token, caller: await callerForToken(app, token) };
+}
+
+export async function callerForToken(app: App, token: string): Promise<Caller> {
+  const { user, session } = await app.auth.validate(token);
+  return createCaller(createContextInner({ app, user, session, authVia: 'bearer' }));
+}

@@ -1,0 +1,30 @@
+import { createTRPCClient, createWSClient, httpBatchLink, wsLink, type TRPCClient } from '@trpc/client';
+import superjson from 'superjson';
+import { afterAll } from 'vitest';
+import type { AppRouter } from '../../server/router';
+
+/** A Node script's view of Hubcast over HTTP: bearer token, no cookies. */
+export function httpClient(baseUrl: string, token?: string): TRPCClient<AppRouter> {
+  return createTRPCClient<AppRouter>({
+    links: [
+      httpBatchLink({
+        url: `${baseUrl}/trpc`,
+        transformer: superjson,
+        headers: () => (token ? { Authorization: `Bearer ${token}` } : {}),
+      }),
+    ],
+  });
+}
+
+/** The same over one WebSocket, authenticated by `connectionParams.token`; closed after the file. */
+export function wsClient(baseUrl: string, token?: string, opts: { onClose?: (cause?: { code?: number }) => void } = {}) {
+  const ws = createWSClient({
+    url: `${baseUrl.replace(/^http/, 'ws')}/trpc`,
+    connectionParams: () => (token ? { token } : {}),
+    retryDelayMs: () => 100,
+    onClose: opts.onClose,
+  });
+  const client = createTRPCClient<AppRouter>({ links: [wsLink({ client: ws, transformer: superjson })] });
+  afterAll(() => ws.close());
+  return { client, ws };
+}

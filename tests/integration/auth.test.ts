@@ -1,0 +1,112 @@
+import { TRPCError, type inferProcedureInput } from '@trpc/server';
+import { count } from 'drizzle-orm';
+import { describe, expect, it } from 'vitest';
+import { sessions, users } from '../../server/db/schema';
+import type { AppRouter } from '../../server/router';
+import { anonymousCaller, callerForToken, createTestApp, signUp, uniqueEmail } from '../helpers/app';
+
+const app = await createTestApp({ ADMIN_EMAILS: 'boss@example.com' });
+
+async function rejection(p: Promise<unknown>): Promise<TRPCError> {
+  const err = await p.then(
+    () => null,
+    (e: unknown) => e,
+  );
+  expect(err).toBeInstanceOf(TRPCError);
+  return err as TRPCError;
+}
+
+describe('auth', () => {
+  it('makes the first account admin, later ones users, and ADMIN_EMAILS admins', async () => {
+    const first = await signUp(app);
+    const second = await signUp(app);
+    const boss = await signUp(app, { email: 'Boss@Example.com' });
+    expect(first.user.role).toBe('admin');
+    expect(second.user.role).toBe('user');
+    expect(boss.user).toMatchObject({ role: 'admin', email: 'boss@example.com' });
+  });
+
+  it('signs in with the same password, whatever the e-mail case, and me() returns the user', async () => {
+    const email = uniqueEmail('ada');
+    const { user } = await signUp(app, { email, name: 'Ada', password: 'analytical engine' });
+    const signedIn = await anonymousCaller(app).auth.signIn({ email: email.toUpperCase(), password: 'analytical engine' });
+    expect(signedIn.user).toEqual(user);
+    const caller = await callerForToken(app, signedIn.token);
+    expect(await caller.auth.me()).toEqual({ id: user.id, email, name: 'Ada', role: user.role });
+  });
+
+  it('refuses a wrong password with UNAUTHORIZED and the same message as an unknown e-mail', async () => {
+    const email = uniqueEmail();
+    await signUp(app, { email });
+    const wrong = await rejection(anonymousCaller(app).auth.signIn({ email, password: 'not the password' }));
+    const unknown = await rejection(anonymousCaller(app).auth.signIn({ email: uniqueEmail(), password: 'whatever1' }));
+    expect(wrong.code).toBe('UNAUTHORIZED');
+    expect(unknown.message).toBe(wrong.message);
+  });
+
+  it('answers bad sign-up input with BAD_REQUEST naming each field, and writes no row', async () => {
+    const [before] = await app.db.select({ n: count() }).from(users);
+    const input: inferProcedureInput<AppRouter['auth']['signUp']> = { email: 'not-an-email', password: 'abc', name: 'Eve' };
+    const err = await rejection(anonymousCaller(app).auth.signUp(input));
+    expect(err.code).toBe('BAD_REQUEST');
+    const [after] = await app.db.select({ n: count() }).from(users);
+    expect(after!.n).toBe(before!.n);
+  });
+
+  it('refuses a second account with the same e-mail as CONFLICT', async () => {
+    const email = uniqueEmail();
+    await signUp(app, { email });
+    const err = await rejection(signUp(app, { email: email.toUpperCase() }));
+    expect(err.code).toBe('CONFLICT');
+  });
+
+  it('signOut deletes the session, so the token stops working', async () => {
+    const { token, caller } = await signUp(app);
+    await caller.auth.signOut();
+    expect(await (await callerForToken(app, token)).auth.me()).toBeNull();
+    const err = await rejection((await callerForToken(app, token)).users.search({ query: 'a' }));
+    expect(err.code).toBe('UNAUTHORIZED');
+  });
+
+  it('signOutEverywhere ends every session of that user only', async () => {
+    const a = await signUp(app);
+    const other = await signUp(app);
+    const second = await anonymousCaller(app).auth.signIn({ email: a.user.email, password: 'correct horse battery' });
+    await app.auth.signOutEverywhere(a.user.id);
+    expect(await (await callerForToken(app, a.token)).auth.me()).toBeNull();
+    expect(await (await callerForToken(app, second.token)).auth.me()).toBeNull();
+    expect(await other.caller.auth.me()).toMatchObject({ id: other.user.id });
+  });
+
+  it('stores only the SHA-256 of the token, never the token', async () => {
+    const { token } = await signUp(app);
+    const rows = await app.db.select({ id: sessions.id }).from(sessions);
+    expect(rows.some((r) => r.id === token)).toBe(false);
+    expect(rows.every((r) => /^[0-9a-f]{64}$/.test(r.id))).toBe(true);
+  });
+
+  it('rejects authed procedures without a session', async () => {
+    const err = await rejection(anonymousCaller(app).users.search({ query: 'x' }));
+    expect(err.code).toBe('UNAUTHORIZED');
+    expect(await anonymousCaller(app).auth.me()).toBeNull();
+  });
+});
+
+describe('users.search', () => {
+  it('finds others by name or e-mail, never the caller, and needs a query', async () => {
+    const me = await signUp(app, { name: 'Grace Searcher' });
+    const other = await signUp(app, { name: 'Grace Hopper' });
+    const found = await me.caller.users.search({ query: 'grace' });
+    expect(found.map((u) => u.id)).toContain(other.user.id);
+    expect(found.map((u) => u.id)).not.toContain(me.user.id);
+    expect(found.every((u) => Object.keys(u).sort().join() === 'email,id,name')).toBe(true);
+    const err = await rejection(me.caller.users.search({ query: '  ' }));
+    expect(err.code).toBe('BAD_REQUEST');
+  });
+
+  it('treats % and _ literally', async () => {
+    const me = await signUp(app);
+    await signUp(app, { name: 'Percy' });
+    expect(await me.caller.users.search({ query: '%' })).toEqual([]);
+  });
+});
