@@ -1,0 +1,156 @@
+import { z } from 'zod';
+
+/** The store keeps this many tokens, newest first; older ones are deleted (FIFO). */
+export const DISCOVERY_CAPACITY = 200;
+export const DISCOVERY_MIN_INTERVAL_SECONDS = 60;
+
+/** DexScreener chain ids: lower-case words like "solana", "ethereum", "bsc", "base". */
+export const ZChain = z
+  .string()
+  .trim()
+  .toLowerCase()
+  .regex(/^[a-z0-9-]{2,32}$/, { error: 'chain must be a DexScreener chain id such as "solana", "ethereum", "bsc" or "base".' });
+
+export const ZTriggerInput = z
+  .object({
+    maxTokens: z
+      .number({ error: 'maxTokens must be a whole number from 1 to 100.' })
+      .int({ error: 'maxTokens must be a whole number from 1 to 100.' })
+      .min(1, { error: 'maxTokens must be at least 1.' })
+      .max(100, { error: 'maxTokens can be at most 100.' })
+      .default(20),
+    chain: ZChain.optional(),
+    /** Scan exactly one token, given by its DexScreener page: https://dexscreener.com/<chain>/<address>. */
+    profileUrl: z
+      .url({ error: 'profileUrl must be a DexScreener token page such as https://dexscreener.com/solana/<address>.' })
+      .refine((u) => parseProfileUrl(u) !== null, {
+        error: 'profileUrl must be a DexScreener token page such as https://dexscreener.com/solana/<address>.',
+      })
+      .optional(),
+  })
+  .default({ maxTokens: 20 });
+export type TriggerInput = z.infer<typeof ZTriggerInput>;
+
+export function parseProfileUrl(url: string): { chain: string; address: string } | null {
+  try {
+    const u = new URL(url);
+    if (!/^(www\.)?dexscreener\.com$/.test(u.hostname)) return null;
+    const [chain, address, ...rest] = u.pathname.split('/').filter(Boolean);
+    if (!chain || !address || rest.length || !/^[a-z0-9-]{2,32}$/.test(chain) || !/^[A-Za-z0-9]{20,64}$/.test(address)) return null;
+    return { chain, address };
+  } catch {
+    return null;
+  }
+}
+
+export const ZTriggerOutput = z.object({ scanId: z.number(), joined: z.boolean() });
+
+export const ZStatusOutput = z.object({
+  scanning: z.boolean(),
+  currentScanId: z.number().nullable(),
+  autoDiscoveryActive: z.boolean(),
+  autoDiscoveryInterval: z.number(),
+  autoDiscoveryMaxTokens: z.number(),
+  lastScanAt: z.date().nullable(),
+  totalScans: z.number(),
+  tokensInDatabase: z.number(),
+  databaseCapacity: z.number(),
+});
+export type DiscoveryStatus = z.infer<typeof ZStatusOutput>;
+
+export const ZStatsOutput = z.object({
+  totalScans: z.number(),
+  totalTokensDiscovered: z.number(),
+  safeTokens: z.number(),
+  riskyTokens: z.number(),
+  unverifiedTokens: z.number(),
+  lastScanAt: z.date().nullable(),
+  autoDiscoveryActive: z.boolean(),
+  databaseUsage: z.number(),
+  databaseUsagePercent: z.number(),
+});
+
+export const ZRecentInput = z
+  .object({
+    limit: z
+      .number({ error: 'limit must be a whole number from 1 to 200.' })
+      .int({ error: 'limit must be a whole number from 1 to 200.' })
+      .min(1, { error: 'limit must be at least 1.' })
+      .max(200, { error: 'limit can be at most 200.' })
+      .default(50),
+    chain: ZChain.optional(),
+  })
+  .default({ limit: 50 });
+
+export const ZToken = z.object({
+  id: z.number(),
+  address: z.string(),
+  chain: z.string(),
+  name: z.string(),
+  symbol: z.string(),
+  priceUsd: z.number().nullable(),
+  liquidityUsd: z.number().nullable(),
+  volume24hUsd: z.number().nullable(),
+  fdvUsd: z.number().nullable(),
+  pairCreatedAt: z.coerce.date().nullable(),
+  url: z.string().nullable(),
+  iconUrl: z.string().nullable(),
+  riskScore: z.number().int().min(0).max(100),
+  isSafe: z.boolean(),
+  /** False when the security check could not be done: the risks then say why. */
+  verified: z.boolean(),
+  risks: z.array(z.string()),
+  discoveredAt: z.coerce.date(),
+});
+export type Token = z.infer<typeof ZToken>;
+
+export const ZRecentOutput = z.object({ tokens: z.array(ZToken), count: z.number() });
+
+export const ZAutoStartInput = z.object({
+  intervalSeconds: z
+    .number({ error: `intervalSeconds must be a whole number of seconds, at least ${DISCOVERY_MIN_INTERVAL_SECONDS}.` })
+    .int({ error: 'intervalSeconds must be a whole number of seconds.' })
+    .min(DISCOVERY_MIN_INTERVAL_SECONDS, { error: `intervalSeconds must be at least ${DISCOVERY_MIN_INTERVAL_SECONDS} (upstream rate limits).` })
+    .max(86_400, { error: 'intervalSeconds can be at most 86400 (one day).' }),
+  maxTokens: z
+    .number({ error: 'maxTokens must be a whole number from 1 to 100.' })
+    .int({ error: 'maxTokens must be a whole number from 1 to 100.' })
+    .min(1, { error: 'maxTokens must be at least 1.' })
+    .max(100, { error: 'maxTokens can be at most 100.' }),
+});
+
+export const ZScanCounts = z.object({
+  candidates: z.number(),
+  newTokens: z.number(),
+  updatedTokens: z.number(),
+  safe: z.number(),
+  risky: z.number(),
+  unverified: z.number(),
+});
+export type ScanCounts = z.infer<typeof ZScanCounts>;
+
+export const ZDiscoveryEvent = z.discriminatedUnion('type', [
+  z.object({
+    type: z.literal('new_token'),
+    scanId: z.number(),
+    token: ZToken,
+    progress: z.object({ checked: z.number(), total: z.number() }),
+  }),
+  z.object({
+    type: z.literal('scan_started'),
+    scanId: z.number(),
+    triggeredBy: z.string(),
+    maxTokens: z.number(),
+    chain: z.string().nullable(),
+  }),
+  z.object({ type: z.literal('scan_completed'), scanId: z.number(), durationMs: z.number(), counts: ZScanCounts }),
+  z.object({ type: z.literal('scan_error'), scanId: z.number(), message: z.string() }),
+  z.object({
+    type: z.literal('discovery_status'),
+    autoDiscoveryActive: z.boolean(),
+    autoDiscoveryInterval: z.number(),
+    autoDiscoveryMaxTokens: z.number(),
+  }),
+]);
+export type DiscoveryEvent = z.infer<typeof ZDiscoveryEvent>;
+export type DiscoveryEventType = DiscoveryEvent['type'];
