@@ -1,3 +1,4 @@
 export * from './auth';
 export * from './notifications';
 export * from './discovery';
+export * from './market';

@@ -1,0 +1,162 @@
+import { z } from 'zod';
+
+export const TIMEFRAMES = ['1m', '5m', '15m', '1h', '4h', '1d'] as const;
+export const ZTimeframe = z.enum(TIMEFRAMES, { error: `Timeframe must be one of ${TIMEFRAMES.join(', ')}.` });
+export type Timeframe = z.infer<typeof ZTimeframe>;
+
+export const TIMEFRAME_MS: Record<Timeframe, number> = {
+  '1m': 60_000,
+  '5m': 300_000,
+  '15m': 900_000,
+  '1h': 3_600_000,
+  '4h': 14_400_000,
+  '1d': 86_400_000,
+};
+
+export const ZSymbol = z
+  .string({ error: 'Give a symbol, like BTCUSDT.' })
+  .trim()
+  .toUpperCase()
+  .pipe(z.string().regex(/^[A-Z0-9]{5,20}$/, { error: 'A symbol is 5 to 20 letters or digits, like BTCUSDT.' }));
+
+export const ZCandle = z.object({
+  openTime: z.number(),
+  closeTime: z.number(),
+  open: z.number(),
+  high: z.number(),
+  low: z.number(),
+  close: z.number(),
+  volume: z.number(),
+  trades: z.number(),
+});
+export type Candle = z.infer<typeof ZCandle>;
+
+const n = z.number().nullable();
+export const ZIndicators = z.object({
+  sma20: n,
+  ema9: n,
+  ema21: n,
+  rsi14: n,
+  macd: z.object({ macd: z.number(), signal: z.number(), histogram: z.number() }).nullable(),
+  bollinger: z.object({ upper: z.number(), middle: z.number(), lower: z.number() }).nullable(),
+});
+export type Indicators = z.infer<typeof ZIndicators>;
+
+export const ZSeriesInput = z.object({ symbol: ZSymbol, timeframe: ZTimeframe });
+export const ZCandlesInput = ZSeriesInput.extend({
+  limit: z.number({ error: 'limit must be a number.' }).int().min(1, { error: 'limit is at least 1.' }).max(1000, { error: 'limit is at most 1000.' }).default(300),
+});
+export const ZStoredCandle = z.object({ id: z.number(), candle: ZCandle, indicators: ZIndicators });
+export const ZCandlesOutput = z.object({ symbol: z.string(), timeframe: ZTimeframe, candles: z.array(ZStoredCandle) });
+
+export const ZLiveInput = ZSeriesInput.extend({ lastEventId: z.string().max(40).nullish() });
+export interface LiveEvent {
+  symbol: string;
+  timeframe: Timeframe;
+  candle: Candle;
+  closed: boolean;
+  indicators: Indicators;
+}
+
+export const ZMarketStatsOutput = z.object({
+  activeSessions: z.number(),
+  totalSubscriptions: z.number(),
+  sharedWebSockets: z.number(),
+  timeframes: z.array(z.object({ timeframe: ZTimeframe, symbols: z.array(z.string()), connections: z.number() })),
+  efficiency: z.object({
+    traditionalConnections: z.number(),
+    sharedConnections: z.number(),
+    savedConnections: z.number(),
+    savingsPercent: z.number(),
+  }),
+});
+export type MarketStats = z.infer<typeof ZMarketStatsOutput>;
+
+/** Entry/exit rules over the indicators computed once per candle. Long-only paper trading. */
+export const ZStrategyRule = z.discriminatedUnion(
+  'type',
+  [
+    z.object({
+      type: z.literal('rsi'),
+      oversold: z.number().min(1).max(99).default(30),
+      overbought: z.number().min(1).max(99).default(70),
+    }).refine((r) => r.oversold < r.overbought, { error: 'oversold must be below overbought.' }),
+    z.object({ type: z.literal('ema_cross') }),
+    z.object({ type: z.literal('macd_cross') }),
+  ],
+  { error: 'rule.type must be rsi, ema_cross or macd_cross.' },
+);
+export type StrategyRule = z.infer<typeof ZStrategyRule>;
+
+const strategyFields = {
+  name: z.string({ error: 'Name the strategy.' }).trim().min(1, { error: 'Name the strategy.' }).max(60, { error: 'Names are at most 60 characters.' }),
+  symbol: ZSymbol,
+  timeframe: ZTimeframe,
+  rule: ZStrategyRule,
+  positionSize: z.number({ error: 'positionSize must be a number.' }).positive({ error: 'positionSize must be above 0.' }).max(1e9),
+  takeProfitPct: z.number().positive({ error: 'takeProfitPct must be above 0.' }).max(1000),
+  stopLossPct: z.number().positive({ error: 'stopLossPct must be above 0.' }).max(100, { error: 'stopLossPct is at most 100.' }),
+  enabled: z.boolean(),
+};
+export const ZStrategyCreateInput = z.object({ ...strategyFields, enabled: strategyFields.enabled.default(false) });
+export type StrategyCreateInput = z.infer<typeof ZStrategyCreateInput>;
+export const ZStrategyUpdateInput = z.object({ id: z.number().int().positive(), ...strategyFields }).partial().required({ id: true });
+export const ZStrategyIdInput = z.object({ id: z.number({ error: 'id must be a strategy id.' }).int().positive() });
+export const ZStrategySetEnabledInput = ZStrategyIdInput.extend({ enabled: z.boolean() });
+
+export const ZStrategy = z.object({
+  id: z.number(),
+  name: z.string(),
+  symbol: z.string(),
+  timeframe: ZTimeframe,
+  rule: ZStrategyRule,
+  positionSize: z.number(),
+  takeProfitPct: z.number(),
+  stopLossPct: z.number(),
+  enabled: z.boolean(),
+  createdAt: z.date(),
+  updatedAt: z.date(),
+});
+export type Strategy = z.infer<typeof ZStrategy>;
+
+export const ZPosition = z.object({
+  id: z.number(),
+  strategyId: z.number(),
+  symbol: z.string(),
+  timeframe: ZTimeframe,
+  side: z.literal('long'),
+  entryPrice: z.number(),
+  quantity: z.number(),
+  takeProfitPrice: z.number(),
+  stopLossPrice: z.number(),
+  openedAt: z.date(),
+  markPrice: z.number().nullable(),
+  unrealisedPnl: z.number().nullable(),
+});
+export type Position = z.infer<typeof ZPosition>;
+
+export const ZTrade = z.object({
+  id: z.number(),
+  strategyId: z.number().nullable(),
+  strategyName: z.string(),
+  symbol: z.string(),
+  timeframe: ZTimeframe,
+  side: z.literal('long'),
+  entryPrice: z.number(),
+  exitPrice: z.number(),
+  quantity: z.number(),
+  pnl: z.number(),
+  pnlPct: z.number(),
+  reason: z.enum(['signal', 'take_profit', 'stop_loss']),
+  openedAt: z.date(),
+  closedAt: z.date(),
+});
+export type Trade = z.infer<typeof ZTrade>;
+
+export const ZTradesInput = z.object({ cursor: z.number().int().positive().nullish(), limit: z.number().int().min(1).max(200).default(50) }).optional();
+export const ZTradesOutput = z.object({ items: z.array(ZTrade), nextCursor: z.number().nullable() });
+
+export const MARKET_FEATURE = 'market';
+export type MarketActivity =
+  | { type: 'position_opened'; payload: { position: Omit<Position, 'markPrice' | 'unrealisedPnl'> } }
+  | { type: 'position_closed'; payload: { trade: Trade } };
