@@ -43,6 +43,14 @@ export const ZEnv = z.object({
   SESSION_COOKIE_SECURE: flag,
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   WS_MAX_BUFFERED_BYTES: z.coerce.number().int().positive().default(4 * 1024 * 1024),
+  // market: Binance kline feed
+  MARKET_SYMBOL_GRACE_MS: z.coerce.number().int().min(0).default(30_000),
+  MARKET_RECONNECT_MIN_MS: z.coerce.number().int().positive().default(1_000),
+  MARKET_RECONNECT_MAX_MS: z.coerce.number().int().positive().default(30_000),
+  MARKET_WS_MAX_AGE_MS: z.coerce.number().int().positive().default(23 * 3_600_000),
+  MARKET_WS_IDLE_MS: z.coerce.number().int().positive().default(60_000),
+  MARKET_CONTROL_MSGS_PER_SEC: z.coerce.number().positive().max(4).default(3),
+  MARKET_HISTORY_CANDLES: z.coerce.number().int().min(50).max(1000).default(300),
 });
 
 export type Config = z.infer<typeof ZEnv> & {

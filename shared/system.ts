@@ -9,6 +9,7 @@ export const ZHealthOutput = z.object({
   ok: z.boolean(),
   db: z.enum(['pglite', 'postgres']),
   upstreams: z.enum(['live', 'demo']),
+  googleSignIn: z.boolean(),
 });
 
 export const ZStatsOutput = z.object({

@@ -1,3 +1,5 @@
+import { fileURLToPath } from 'node:url';
+import { build } from 'vite';
 import { openDatabase } from '../../server/db/client';
 import { databaseUrlWithName, templateDatabaseName, withAdminConnection } from '../helpers/postgres';
 
@@ -7,6 +9,8 @@ import { databaseUrlWithName, templateDatabaseName, withAdminConnection } from '
  * Without it, each file migrates its own in-memory PGlite.
  */
 export default async function setup() {
+  // Browser tests load the real built client from the real server: build it once per run.
+  await build({ configFile: fileURLToPath(new URL('../../client/vite.config.ts', import.meta.url)), logLevel: 'warn' });
   const url = process.env.DATABASE_URL;
   if (!url) return;
   const template = templateDatabaseName(url);

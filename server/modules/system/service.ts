@@ -8,7 +8,12 @@ export async function checkHealth(app: App) {
   } catch {
     ok = false;
   }
-  return { ok, db: app.database.kind, upstreams: app.config.UPSTREAMS };
+  return {
+    ok,
+    db: app.database.kind,
+    upstreams: app.config.UPSTREAMS,
+    googleSignIn: Boolean(app.config.GOOGLE_CLIENT_ID && app.config.GOOGLE_CLIENT_SECRET),
+  };
 }
 
 export function collectStats(app: App) {

@@ -1,0 +1,40 @@
+import { useQuery } from '@tanstack/react-query';
+import { Suspense } from 'react';
+import { Redirect, Route, Switch } from 'wouter';
+import { AuthPage } from './components/AuthPage';
+import { Layout } from './components/Layout';
+import { NotificationToasts } from './components/NotificationToasts';
+import { routes } from './routes';
+import { useTRPC } from './trpc';
+
+export function App() {
+  const trpc = useTRPC();
+  const me = useQuery(trpc.auth.me.queryOptions());
+
+  if (me.isPending) return <div className="splash" aria-busy="true">Loading Hubcast…</div>;
+  if (me.isError)
+    return (
+      <div className="splash error" role="alert">
+        Hubcast is not answering ({me.error.message}). <button onClick={() => me.refetch()}>Try again</button>
+      </div>
+    );
+  if (!me.data) return <AuthPage />;
+
+  const user = me.data;
+  const visible = routes.filter((r) => !r.adminOnly || user.role === 'admin');
+  return (
+    <Layout user={user} routes={visible}>
+      <NotificationToasts />
+      <Suspense fallback={<div className="loading">Loading page…</div>}>
+        <Switch>
+          {visible.map((r) => (
+            <Route key={r.path} path={r.path} component={r.component} />
+          ))}
+          <Route>
+            <Redirect to={visible[0]!.path} />
+          </Route>
+        </Switch>
+      </Suspense>
+    </Layout>
+  );
+}

@@ -1,0 +1,21 @@
+import { type ComponentType, type LazyExoticComponent } from 'react';
+import { ComingSoon } from './components/ComingSoon';
+
+export interface AppRoute {
+  path: string;
+  label: string;
+  adminOnly?: boolean;
+  component: ComponentType | LazyExoticComponent<ComponentType>;
+}
+
+const soon = (feature: string) => () => <ComingSoon feature={feature} />;
+
+// Each feature replaces its "coming soon" entry with its page, loaded on demand:
+//   component: lazy(() => import('./features/market/MarketPage'))   (default export)
+export const routes: AppRoute[] = [
+  { path: '/discovery', label: 'Discovery', component: soon('Token discovery') },
+  { path: '/market', label: 'Market', component: soon('Market') },
+  { path: '/chat', label: 'Chat', component: soon('Chat') },
+  { path: '/collections', label: 'Collections', component: soon('Collections') },
+  { path: '/vault', label: 'Vault', adminOnly: true, component: soon('Vault') },
+];

@@ -1,0 +1,181 @@
+import { and, asc, count, desc, eq, gt, inArray, lte, max, sql, sum } from 'drizzle-orm';
+import type { Db } from '../../db/client';
+import { discoveryEvents, discoveryScans, discoverySettings, tokens } from '../../db/schema';
+import { DISCOVERY_CAPACITY, ZDiscoveryEvent, type DiscoveryEvent, type ScanCounts, type Token } from '../../../shared/discovery';
+import type { StoredEvent } from '../../realtime/resumable';
+
+export type StreamEvent = DiscoveryEvent & { id: number; createdAt: Date };
+export type TokenDraft = Omit<Token, 'id' | 'discoveredAt'>;
+export interface Settings {
+  autoActive: boolean;
+  intervalSeconds: number;
+  maxTokens: number;
+}
+
+/** The events table is a replay window, not an archive. */
+const EVENTS_KEPT = 5000;
+
+type TokenRow = typeof tokens.$inferSelect;
+const toToken = (r: TokenRow): Token => ({
+  id: r.id,
+  address: r.address,
+  chain: r.chain,
+  name: r.name,
+  symbol: r.symbol,
+  priceUsd: r.priceUsd,
+  liquidityUsd: r.liquidityUsd,
+  volume24hUsd: r.volume24hUsd,
+  fdvUsd: r.fdvUsd,
+  pairCreatedAt: r.pairCreatedAt,
+  url: r.url,
+  iconUrl: r.iconUrl,
+  riskScore: r.riskScore,
+  isSafe: r.isSafe,
+  verified: r.verified,
+  risks: r.risks,
+  discoveredAt: r.discoveredAt,
+});
+
+export class DiscoveryStore {
+  constructor(private readonly db: Db) {}
+
+  async createScan(triggeredBy: string, maxTokens: number, chain: string | null): Promise<number> {
+    const [row] = await this.db.insert(discoveryScans).values({ triggeredBy, maxTokens, chain }).returning({ id: discoveryScans.id });
+    return row!.id;
+  }
+
+  async finishScan(id: number, counts: ScanCounts, error: string | null) {
+    await this.db
+      .update(discoveryScans)
+      .set({ ...counts, status: error ? 'failed' : 'completed', error, finishedAt: new Date() })
+      .where(eq(discoveryScans.id, id));
+  }
+
+  /** Scans still "running" from a previous process died with it. */
+  async failInterruptedScans() {
+    await this.db
+      .update(discoveryScans)
+      .set({ status: 'failed', error: 'Interrupted by a server restart', finishedAt: new Date() })
+      .where(eq(discoveryScans.status, 'running'));
+  }
+
+  /**
+   * Upserts one batch of a scan's tokens, trims the store to its capacity and records a
+   * new_token event per new token, all in one transaction; the caller publishes after commit.
+   */
+  async saveTokens(scanId: number, drafts: TokenDraft[], progress: { checked: number; total: number }) {
+    if (drafts.length === 0) return { created: [] as StreamEvent[], updated: 0 };
+    return this.db.transaction(async (tx) => {
+      const now = new Date();
+      const rows = await tx
+        .insert(tokens)
+        .values(drafts.map((d) => ({ ...d, lastScanId: scanId, discoveredAt: now, updatedAt: now })))
+        .onConflictDoUpdate({
+          target: [tokens.chain, tokens.address],
+          // discoveredAt is left alone: FIFO order is by first discovery.
+          set: Object.fromEntries(
+            (['name', 'symbol', 'priceUsd', 'liquidityUsd', 'volume24hUsd', 'fdvUsd', 'pairCreatedAt', 'url', 'iconUrl', 'riskScore', 'isSafe', 'verified', 'risks', 'updatedAt', 'lastScanId'] as const).map(
+              (k) => [k, sql.raw(`excluded.${tokens[k].name}`)],
+            ),
+          ),
+        })
+        // xmax = 0 only on a freshly inserted row: tells "new" from "re-discovered".
+        .returning({ row: tokens, inserted: sql<boolean>`(xmax = 0)` });
+      const fresh = rows.filter((r) => r.inserted).sort((a, b) => a.row.id - b.row.id);
+      await this.prune(tx);
+      const created = await this.recordEvents(
+        tx,
+        fresh.map((r) => ({ type: 'new_token', scanId, token: toToken(r.row), progress })),
+      );
+      return { created, updated: rows.length - fresh.length };
+    });
+  }
+
+  private async prune(tx: Db) {
+    const keep = tx.select({ id: tokens.id }).from(tokens).orderBy(desc(tokens.discoveredAt), desc(tokens.id)).limit(DISCOVERY_CAPACITY);
+    await tx.delete(tokens).where(sql`${tokens.id} not in ${keep}`);
+  }
+
+  async recordEvents(tx: Db, events: DiscoveryEvent[]): Promise<StreamEvent[]> {
+    if (events.length === 0) return [];
+    const rows = await tx
+      .insert(discoveryEvents)
+      .values(events.map((e) => ({ type: e.type, payload: e })))
+      .returning({ id: discoveryEvents.id, createdAt: discoveryEvents.createdAt });
+    return rows.map((r, i) => ({ ...events[i]!, id: r.id, createdAt: r.createdAt }));
+  }
+
+  async replay(afterId: number, limit: number): Promise<StoredEvent<StreamEvent>[]> {
+    const rows = await this.db.select().from(discoveryEvents).where(gt(discoveryEvents.id, afterId)).orderBy(asc(discoveryEvents.id)).limit(limit);
+    // jsonb turned dates into strings; the shared schema turns them back.
+    return rows.map((r) => ({ id: r.id, data: { ...ZDiscoveryEvent.parse(r.payload), id: r.id, createdAt: r.createdAt } }));
+  }
+
+  async pruneEvents() {
+    const [top] = await this.db.select({ id: max(discoveryEvents.id) }).from(discoveryEvents);
+    if (top?.id != null && top.id > EVENTS_KEPT) await this.db.delete(discoveryEvents).where(lte(discoveryEvents.id, Number(top.id) - EVENTS_KEPT));
+  }
+
+  async settings(): Promise<Settings | null> {
+    const [row] = await this.db.select().from(discoverySettings).where(eq(discoverySettings.id, 1));
+    return row ? { autoActive: row.autoActive, intervalSeconds: row.intervalSeconds, maxTokens: row.maxTokens } : null;
+  }
+
+  async saveSettings(s: Settings, updatedBy: string) {
+    const values = { ...s, updatedBy, updatedAt: new Date() };
+    await this.db.insert(discoverySettings).values({ id: 1, ...values }).onConflictDoUpdate({ target: discoverySettings.id, set: values });
+  }
+
+  async recent(limit: number, chain: string | undefined): Promise<Token[]> {
+    const rows = await this.db
+      .select()
+      .from(tokens)
+      .where(chain ? eq(tokens.chain, chain) : undefined)
+      .orderBy(desc(tokens.discoveredAt), desc(tokens.id))
+      .limit(limit);
+    return rows.map(toToken);
+  }
+
+  async figures() {
+    const [scans] = await this.db
+      .select({ total: count(), lastAt: max(discoveryScans.startedAt), discovered: sum(discoveryScans.newTokens) })
+      .from(discoveryScans);
+    const [t] = await this.db
+      .select({
+        total: count(),
+        safe: count(sql`case when ${tokens.isSafe} then 1 end`),
+        risky: count(sql`case when ${tokens.verified} and not ${tokens.isSafe} then 1 end`),
+        unverified: count(sql`case when not ${tokens.verified} then 1 end`),
+      })
+      .from(tokens);
+    return {
+      totalScans: scans!.total,
+      lastScanAt: scans!.lastAt ? new Date(scans!.lastAt) : null,
+      totalTokensDiscovered: Number(scans!.discovered ?? 0),
+      tokensInDatabase: t!.total,
+      safeTokens: t!.safe,
+      riskyTokens: t!.risky,
+      unverifiedTokens: t!.unverified,
+    };
+  }
+
+  /** For tests and the CLI: tokens a given scan created or touched. */
+  async tokensOfScan(scanId: number): Promise<Token[]> {
+    const rows = await this.db.select().from(tokens).where(and(eq(tokens.lastScanId, scanId))).orderBy(asc(tokens.id));
+    return rows.map(toToken);
+  }
+
+  async scan(id: number) {
+    const [row] = await this.db.select().from(discoveryScans).where(eq(discoveryScans.id, id));
+    return row ?? null;
+  }
+
+  async scansSince(id: number) {
+    return this.db.select().from(discoveryScans).where(gt(discoveryScans.id, id)).orderBy(asc(discoveryScans.id));
+  }
+
+  async tokensIn(chain: string, addresses: string[]) {
+    if (addresses.length === 0) return [];
+    return this.db.select().from(tokens).where(and(eq(tokens.chain, chain), inArray(tokens.address, addresses)));
+  }
+}

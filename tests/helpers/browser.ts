@@ -1,0 +1,43 @@
+import { existsSync } from 'node:fs';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { afterAll } from 'vitest';
+import type { App } from '../../server/app';
+import { SESSION_COOKIE } from '../../server/auth/cookies';
+import type { RunningServer } from '../../server/http';
+import { signUp } from './app';
+
+/** Debian's chromium; never a downloaded browser. */
+export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+
+/**
+ * A browser test needs Debian's chromium. In CI (.ci/run installs it) its absence is a failure;
+ * on a developer machine without it, browser tests are skipped with this reason.
+ */
+export const browserAvailable = existsSync(CHROMIUM_PATH) || process.env.CI === 'true';
+export const noBrowserReason = `no browser at ${CHROMIUM_PATH} (apt-get install chromium, or set CHROMIUM_PATH)`;
+
+export async function launchBrowser(): Promise<Browser> {
+  const browser = await chromium.launch({
+    executablePath: CHROMIUM_PATH,
+    headless: true,
+    // The machine has no network beyond loopback: keep chromium from calling home.
+    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+  afterAll(() => browser.close());
+  return browser;
+}
+
+/** A page already signed in as a new user: the session is created directly, not by clicking through sign-up. */
+export async function signedInPage(browser: Browser, app: App, server: RunningServer, opts: { name?: string } = {}) {
+  const account = await signUp(app, { name: opts.name });
+  const context = await browser.newContext({ baseURL: server.url });
+  await context.addCookies([{ name: SESSION_COOKIE, value: account.token, url: server.url, httpOnly: true, sameSite: 'Lax' }]);
+  const page = await context.newPage();
+  const problems: string[] = [];
+  page.on('pageerror', (err) => problems.push(`page error: ${err.message}`));
+  return { page, account, problems };
+}
+
+export async function expectLive(page: Page) {
+  await page.locator('[data-testid="connection"][data-status="connected"]').waitFor({ timeout: 15_000 });
+}
