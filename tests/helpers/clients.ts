@@ -1,5 +1,6 @@
 import { createTRPCClient, createWSClient, httpBatchLink, wsLink, type TRPCClient } from '@trpc/client';
 import superjson from 'superjson';
+import WebSocket from 'ws';
 import { afterAll } from 'vitest';
 import type { AppRouter } from '../../server/router';
 
@@ -20,6 +21,8 @@ export function httpClient(baseUrl: string, token?: string): TRPCClient<AppRoute
 export function wsClient(baseUrl: string, token?: string, opts: { onClose?: (cause?: { code?: number }) => void } = {}) {
   const ws = createWSClient({
     url: `${baseUrl.replace(/^http/, 'ws')}/trpc`,
+    // Node 20 has no global WebSocket.
+    WebSocket: WebSocket as unknown as typeof globalThis.WebSocket,
     connectionParams: () => (token ? { token } : {}),
     retryDelayMs: () => 100,
     onClose: opts.onClose,

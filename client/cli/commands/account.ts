@@ -1,0 +1,54 @@
+import { createInterface } from 'node:readline/promises';
+import type { Command } from '../command';
+import { httpApi, saveToken } from '../session';
+
+async function ask(question: string, hidden = false): Promise<string> {
+  const rl = createInterface({ input: process.stdin, output: process.stderr, terminal: true });
+  if (hidden) (rl as unknown as { _writeToOutput: (s: string) => void })._writeToOutput = () => {};
+  const answer = await rl.question(question);
+  rl.close();
+  if (hidden) process.stderr.write('\n');
+  return answer;
+}
+
+const credentials = async (flags: Record<string, string | boolean | undefined>) => ({
+  email: typeof flags.email === 'string' ? flags.email : await ask('E-mail: '),
+  password: process.env.HUBCAST_PASSWORD ?? (typeof flags.password === 'string' ? flags.password : await ask('Password: ', true)),
+});
+
+export const accountCommands: Command[] = [
+  {
+    name: 'signup',
+    usage: 'signup --email E --name N   (password from HUBCAST_PASSWORD or prompt)',
+    async run({ ctx, flags }) {
+      const { email, password } = await credentials(flags);
+      const name = typeof flags.name === 'string' ? flags.name : await ask('Name: ');
+      const { user, token } = await httpApi(ctx).auth.signUp.mutate({ email, password, name });
+      await saveToken(ctx.url, token);
+      return user;
+    },
+  },
+  {
+    name: 'login',
+    usage: 'login --email E   (password from HUBCAST_PASSWORD or prompt)',
+    async run({ ctx, flags }) {
+      const { user, token } = await httpApi(ctx).auth.signIn.mutate(await credentials(flags));
+      await saveToken(ctx.url, token);
+      return user;
+    },
+  },
+  {
+    name: 'logout',
+    usage: 'logout',
+    async run({ ctx }) {
+      if (ctx.token) await httpApi(ctx).auth.signOut.mutate();
+      await saveToken(ctx.url, null);
+      return { ok: true };
+    },
+  },
+  {
+    name: 'whoami',
+    usage: 'whoami',
+    run: ({ ctx }) => httpApi(ctx).auth.me.query(),
+  },
+];
