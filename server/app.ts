@@ -6,6 +6,9 @@ import { createMetrics, type Metrics } from './metrics';
 import { createMemoryBus, type EventBus } from './realtime/bus';
 import { Inbox } from './realtime/inbox';
 import { RealtimeStats } from './realtime/stats';
+import { DiscoveryService } from './modules/discovery/service';
+import { MarketService } from './modules/market/service';
+import { seedDefaultStrategies } from './modules/market/strategies';
 import type { SessionUser } from '../shared/auth';
 
 /** The composition root: everything a request handler, a test or a script needs. */
@@ -19,6 +22,8 @@ export interface App {
   log: Logger;
   auth: AuthService;
   inbox: Inbox;
+  discovery: DiscoveryService;
+  market: MarketService;
   http: { isAllowedOrigin: (origin: string) => boolean; allowOrigin: (origin: string) => void };
   startedAt: Date;
   close(): Promise<void>;
@@ -32,10 +37,14 @@ export async function createApp(config: Config, opts: { database?: Database; log
   const stats = new RealtimeStats();
   const inbox = new Inbox(db, bus);
   // Features that seed per-user rows at sign-up register here (inside the account's transaction).
-  const onUserCreated = async (_tx: Db, _user: SessionUser) => {};
+  const onUserCreated = async (tx: Db, user: SessionUser) => {
+    await seedDefaultStrategies(tx, user.id);
+  };
   const auth = new AuthService(db, bus, config.ADMIN_EMAILS, onUserCreated);
   const origins = new Set(config.allowedOrigins);
   const metrics = createMetrics({ stats, bus });
+  const discovery = new DiscoveryService(db, bus, log, config);
+  const market = new MarketService({ config, db, bus, inbox, log, stats });
 
   const app: App = {
     config,
@@ -47,13 +56,18 @@ export async function createApp(config: Config, opts: { database?: Database; log
     log,
     auth,
     inbox,
+    discovery,
+    market,
     http: { isAllowedOrigin: (o) => origins.has(o), allowOrigin: (o) => void origins.add(o) },
     startedAt: new Date(),
     async close() {
+      await discovery.close();
+      market.close();
       auth.close();
       await bus.close();
       await database.close();
     },
   };
+  await discovery.start();
   return app;
 }

@@ -43,6 +43,15 @@ export const ZEnv = z.object({
   SESSION_COOKIE_SECURE: flag,
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   WS_MAX_BUFFERED_BYTES: z.coerce.number().int().positive().default(4 * 1024 * 1024),
+  // discovery: GoPlus access token (batch checks) and auto-discovery defaults
+  GOPLUS_APP_KEY: z.string().optional(),
+  GOPLUS_APP_SECRET: z.string().optional(),
+  AUTO_START_DISCOVERY: flag,
+  // At least 60 (upstream rate limits); loadConfig lets only NODE_ENV=test go lower.
+  DISCOVERY_INTERVAL: z.coerce.number().int().min(1).max(86_400).default(300),
+  DISCOVERY_MAX_TOKENS: z.coerce.number().int().min(1).max(100).default(20),
+  // Length of one scheduler "second" in ms: tests shrink it to see schedules quickly.
+  DISCOVERY_TICK_MS: z.coerce.number().int().min(1).default(1000),
   // market: Binance kline feed
   MARKET_SYMBOL_GRACE_MS: z.coerce.number().int().min(0).default(30_000),
   MARKET_RECONNECT_MIN_MS: z.coerce.number().int().positive().default(1_000),
@@ -73,6 +82,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     );
   }
   const cfg = parsed.data;
+  if (cfg.NODE_ENV !== 'test' && (cfg.DISCOVERY_INTERVAL < 60 || cfg.DISCOVERY_TICK_MS !== 1000)) {
+    throw new ConfigError([`DISCOVERY_INTERVAL: must be at least 60 seconds and DISCOVERY_TICK_MS left at 1000 outside tests (got ${cfg.DISCOVERY_INTERVAL}, ${cfg.DISCOVERY_TICK_MS})`]);
+  }
   const local = [`http://localhost:${cfg.PORT}`, `http://127.0.0.1:${cfg.PORT}`];
   // The Vite dev server proxies /trpc; its pages carry its own origin.
   const dev = cfg.NODE_ENV === 'production' ? [] : ['http://localhost:5173', 'http://127.0.0.1:5173'];

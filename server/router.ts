@@ -1,4 +1,6 @@
 import { authRouter } from './auth/router';
+import { discoveryRouter } from './modules/discovery/router';
+import { marketRouter } from './modules/market/router';
 import { systemRouter } from './modules/system/router';
 import { usersRouter } from './modules/users/router';
 import { router } from './trpc';
@@ -7,6 +9,8 @@ export const appRouter = router({
   system: systemRouter,
   auth: authRouter,
   users: usersRouter,
+  discovery: discoveryRouter,
+  market: marketRouter,
 });
 
 export type AppRouter = typeof appRouter;

@@ -1,0 +1,126 @@
+import type { Config } from '../../config';
+import type { Logger } from '../../log';
+import { TIMEFRAMES, type Candle, type Timeframe } from '../../../shared/market';
+import { BinanceStream } from './binance-stream';
+
+export interface KlineHandler {
+  onKline(symbol: string, timeframe: Timeframe, candle: Candle, closed: boolean): void;
+  onReconnected(symbol: string, timeframe: Timeframe): void;
+}
+
+interface KlinePayload {
+  e: 'kline';
+  k: { t: number; T: number; s: string; i: string; o: string; h: string; l: string; c: string; v: string; n: number; x: boolean };
+}
+
+const streamName = (symbol: string, tf: Timeframe) => `${symbol.toLowerCase()}@kline_${tf}`;
+
+export function parseKline(data: unknown): { symbol: string; timeframe: Timeframe; candle: Candle; closed: boolean } | null {
+  const p = data as Partial<KlinePayload>;
+  if (p?.e !== 'kline' || !p.k || !(TIMEFRAMES as readonly string[]).includes(p.k.i)) return null;
+  const k = p.k;
+  const candle: Candle = { openTime: k.t, closeTime: k.T, open: +k.o, high: +k.h, low: +k.l, close: +k.c, volume: +k.v, trades: k.n };
+  return { symbol: k.s.toUpperCase(), timeframe: k.i as Timeframe, candle, closed: k.x };
+}
+
+/**
+ * Binance kline feed shared by every viewer: one connection per timeframe, opened when the
+ * first symbol on it is watched and closed when none is left. Symbols nobody watches any
+ * more are kept for a grace period, so a page reload does not churn SUBSCRIBE/UNSUBSCRIBE.
+ */
+export class BinanceFeed {
+  private readonly streams = new Map<Timeframe, BinanceStream>();
+  private readonly refs = new Map<string, number>();
+  private readonly graceTimers = new Map<string, NodeJS.Timeout>();
+
+  constructor(
+    private readonly config: Config,
+    private readonly log: Logger,
+    private readonly handler: KlineHandler,
+  ) {}
+
+  /** Ref-counted; call the returned function once when the viewer leaves. */
+  watch(symbol: string, timeframe: Timeframe): () => void {
+    const key = streamName(symbol, timeframe);
+    const grace = this.graceTimers.get(key);
+    if (grace) {
+      clearTimeout(grace);
+      this.graceTimers.delete(key);
+    }
+    this.refs.set(key, (this.refs.get(key) ?? 0) + 1);
+    this.streamFor(timeframe).add(key);
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      const n = (this.refs.get(key) ?? 1) - 1;
+      if (n > 0) return void this.refs.set(key, n);
+      this.refs.delete(key);
+      const timer = setTimeout(() => this.drop(timeframe, key), this.config.MARKET_SYMBOL_GRACE_MS);
+      timer.unref();
+      this.graceTimers.set(key, timer);
+    };
+  }
+
+  /** Whether the series' stream is currently flowing (so history can trust it). */
+  isLive(symbol: string, timeframe: Timeframe): boolean {
+    const s = this.streams.get(timeframe);
+    return !!s?.isOpen && s.streams().includes(streamName(symbol, timeframe));
+  }
+
+  openConnections(): number {
+    let n = 0;
+    for (const s of this.streams.values()) if (s.isOpen) n++;
+    return n;
+  }
+
+  /** Symbols carried per timeframe (including those in their grace period). */
+  carried(): { timeframe: Timeframe; symbols: string[]; connections: number }[] {
+    return TIMEFRAMES.filter((tf) => this.streams.has(tf)).map((tf) => {
+      const s = this.streams.get(tf)!;
+      return { timeframe: tf, symbols: s.streams().map((x) => x.split('@')[0]!.toUpperCase()).sort(), connections: s.isOpen ? 1 : 0 };
+    });
+  }
+
+  close() {
+    for (const t of this.graceTimers.values()) clearTimeout(t);
+    this.graceTimers.clear();
+    for (const s of this.streams.values()) s.close();
+    this.streams.clear();
+  }
+
+  private drop(timeframe: Timeframe, key: string) {
+    this.graceTimers.delete(key);
+    const s = this.streams.get(timeframe);
+    if (!s) return;
+    s.remove(key);
+    if (s.size === 0) {
+      s.close();
+      this.streams.delete(timeframe);
+    }
+  }
+
+  private streamFor(timeframe: Timeframe): BinanceStream {
+    let s = this.streams.get(timeframe);
+    if (s) return s;
+    const c = this.config;
+    s = new BinanceStream({
+      url: c.BINANCE_WS_URL,
+      controlMsgsPerSec: c.MARKET_CONTROL_MSGS_PER_SEC,
+      reconnectMinMs: c.MARKET_RECONNECT_MIN_MS,
+      reconnectMaxMs: c.MARKET_RECONNECT_MAX_MS,
+      maxAgeMs: c.MARKET_WS_MAX_AGE_MS,
+      idleMs: c.MARKET_WS_IDLE_MS,
+      log: this.log.child({ upstream: 'binance', timeframe }),
+      onFrame: (_stream, data) => {
+        const k = parseKline(data);
+        if (k) this.handler.onKline(k.symbol, k.timeframe, k.candle, k.closed);
+      },
+      onReconnected: () => {
+        for (const key of s!.streams()) this.handler.onReconnected(key.split('@')[0]!.toUpperCase(), timeframe);
+      },
+    });
+    this.streams.set(timeframe, s);
+    return s;
+  }
+}

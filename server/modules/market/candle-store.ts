@@ -1,0 +1,56 @@
+import { and, asc, desc, eq, gt } from 'drizzle-orm';
+import type { Db } from '../../db/client';
+import { marketCandles } from '../../db/schema';
+import type { Candle, Indicators, Timeframe } from '../../../shared/market';
+
+export interface StoredCandle {
+  id: number;
+  candle: Candle;
+  indicators: Indicators;
+}
+
+type Row = typeof marketCandles.$inferSelect;
+const toStored = (r: Row): StoredCandle => ({
+  id: r.id,
+  candle: { openTime: r.openTime, closeTime: r.closeTime, open: r.open, high: r.high, low: r.low, close: r.close, volume: r.volume, trades: r.trades },
+  indicators: r.indicators,
+});
+
+const series = (symbol: string, tf: Timeframe) => and(eq(marketCandles.symbol, symbol), eq(marketCandles.timeframe, tf));
+
+export class CandleStore {
+  constructor(private readonly db: Db) {}
+
+  /** Inserts closed candles; returns only those that were new (a candle seen twice is stored once). */
+  async insert(symbol: string, tf: Timeframe, items: { candle: Candle; indicators: Indicators }[]): Promise<StoredCandle[]> {
+    if (items.length === 0) return [];
+    const rows = await this.db
+      .insert(marketCandles)
+      .values(items.map(({ candle, indicators }) => ({ symbol, timeframe: tf, ...candle, indicators })))
+      .onConflictDoNothing({ target: [marketCandles.symbol, marketCandles.timeframe, marketCandles.openTime] })
+      .returning();
+    return rows.map(toStored).sort((a, b) => a.candle.openTime - b.candle.openTime);
+  }
+
+  /** The newest `limit` closed candles, oldest first. */
+  async latest(symbol: string, tf: Timeframe, limit: number): Promise<StoredCandle[]> {
+    const rows = await this.db.select().from(marketCandles).where(series(symbol, tf)).orderBy(desc(marketCandles.openTime)).limit(limit);
+    return rows.map(toStored).reverse();
+  }
+
+  async byId(symbol: string, tf: Timeframe, id: number): Promise<StoredCandle | null> {
+    const [row] = await this.db.select().from(marketCandles).where(and(series(symbol, tf), eq(marketCandles.id, id)));
+    return row ? toStored(row) : null;
+  }
+
+  /** Closed candles that opened after `openTime`, in time order: what a resuming client missed. */
+  async after(symbol: string, tf: Timeframe, openTime: number, limit: number): Promise<StoredCandle[]> {
+    const rows = await this.db
+      .select()
+      .from(marketCandles)
+      .where(and(series(symbol, tf), gt(marketCandles.openTime, openTime)))
+      .orderBy(asc(marketCandles.openTime))
+      .limit(limit);
+    return rows.map(toStored);
+  }
+}

@@ -1,0 +1,61 @@
+import {
+  ZCandlesInput,
+  ZCandlesOutput,
+  ZLiveInput,
+  ZMarketStatsOutput,
+  ZPosition,
+  ZStrategy,
+  ZStrategyCreateInput,
+  ZStrategyIdInput,
+  ZStrategySetEnabledInput,
+  ZStrategyUpdateInput,
+  ZTradesInput,
+  ZTradesOutput,
+} from '../../../shared/market';
+import { ZResumeInput } from '../../../shared/system';
+import { MARKET_FEATURE } from '../../../shared/market';
+import { z } from 'zod';
+import { authedProcedure, rateLimited, router } from '../../trpc';
+
+// candles may call the exchange's REST API (weight 2 per page), so it is metered per user.
+const candlesProcedure = rateLimited(authedProcedure, 'market.candles', { points: 60, durationSeconds: 60 });
+
+const strategiesRouter = router({
+  list: authedProcedure.output(z.array(ZStrategy)).query(({ ctx }) => ctx.app.market.strategies.list(ctx.user.id)),
+  create: authedProcedure
+    .input(ZStrategyCreateInput)
+    .output(ZStrategy)
+    .mutation(({ ctx, input }) => ctx.app.market.strategies.create(ctx.user.id, input)),
+  update: authedProcedure
+    .input(ZStrategyUpdateInput)
+    .output(ZStrategy)
+    .mutation(({ ctx, input: { id, ...patch } }) => ctx.app.market.strategies.update(ctx.user.id, id, patch)),
+  setEnabled: authedProcedure
+    .input(ZStrategySetEnabledInput)
+    .output(ZStrategy)
+    .mutation(({ ctx, input }) => ctx.app.market.strategies.setEnabled(ctx.user.id, input.id, input.enabled)),
+  remove: authedProcedure
+    .input(ZStrategyIdInput)
+    .output(z.object({ id: z.number() }))
+    .mutation(({ ctx, input }) => ctx.app.market.strategies.remove(ctx.user.id, input.id)),
+});
+
+export const marketRouter = router({
+  candles: candlesProcedure
+    .input(ZCandlesInput)
+    .output(ZCandlesOutput)
+    .query(({ ctx, input }) => ctx.app.market.candles(input.symbol, input.timeframe, input.limit)),
+  live: authedProcedure.input(ZLiveInput).subscription(({ ctx, input }) => ctx.app.market.live(ctx.session.id, input, ctx.signal)),
+  stats: authedProcedure.output(ZMarketStatsOutput).query(({ ctx }) => ctx.app.market.stats()),
+  strategies: strategiesRouter,
+  positions: authedProcedure.output(z.array(ZPosition)).query(({ ctx }) => ctx.app.market.positions(ctx.user.id)),
+  trades: authedProcedure
+    .input(ZTradesInput)
+    .output(ZTradesOutput)
+    .query(({ ctx, input }) => ctx.app.market.trades(ctx.user.id, input?.cursor ?? null, input?.limit ?? 50)),
+  activity: authedProcedure
+    .input(ZResumeInput)
+    .subscription(({ ctx, input }) =>
+      ctx.app.inbox.stream({ userId: ctx.user.id, lastEventId: input?.lastEventId, signal: ctx.signal, feature: MARKET_FEATURE }),
+    ),
+});

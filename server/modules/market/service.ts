@@ -1,0 +1,119 @@
+import { TRPCError } from '@trpc/server';
+import type { Config } from '../../config';
+import type { Db } from '../../db/client';
+import type { Logger } from '../../log';
+import type { EventBus } from '../../realtime/bus';
+import type { Inbox } from '../../realtime/inbox';
+import type { RealtimeStats } from '../../realtime/stats';
+import type { MarketStats, Timeframe } from '../../../shared/market';
+import { BinanceFeed } from './binance-feed';
+import { BinanceRest, UnknownSymbolError } from './binance-rest';
+import { CandleStore } from './candle-store';
+import { liveSeries } from './live';
+import { SeriesHub } from './series';
+import { StrategyService } from './strategies';
+import { listPositions, listTrades, TradingEngine } from './trading';
+
+/** The market feature: one shared feed, per-series state, per-user paper trading. */
+export class MarketService {
+  readonly store: CandleStore;
+  readonly hub: SeriesHub;
+  readonly feed: BinanceFeed;
+  readonly strategies: StrategyService;
+  private readonly engine: TradingEngine;
+  /** viewer (session) → timeframe → open live subscriptions. */
+  private readonly viewers = new Map<string, Map<Timeframe, number>>();
+  private subscriptions = 0;
+
+  constructor(
+    private readonly deps: { config: Config; db: Db; bus: EventBus; inbox: Inbox; log: Logger; stats: RealtimeStats },
+  ) {
+    const log = deps.log.child({ feature: 'market' });
+    this.store = new CandleStore(deps.db);
+    this.strategies = new StrategyService(deps.db);
+    this.engine = new TradingEngine(deps.db, deps.inbox, log);
+    this.hub = new SeriesHub(this.store, new BinanceRest(deps.config.BINANCE_REST_URL), deps.bus, log, deps.config.MARKET_HISTORY_CANDLES, (s, tf, c, prev) =>
+      this.engine.onClosed(s, tf, c, prev),
+    );
+    this.feed = new BinanceFeed(deps.config, log, {
+      onKline: (symbol, tf, candle, closed) => this.hub.onKline(symbol, tf, candle, closed),
+      onReconnected: (symbol, tf) => this.hub.onReconnected(symbol, tf),
+    });
+    deps.stats.registerUpstream('binance', () => this.feed.openConnections());
+  }
+
+  async candles(symbol: string, tf: Timeframe, limit: number) {
+    // A live stream keeps stored history current; otherwise REST fills it in now.
+    if (!this.feed.isLive(symbol, tf)) {
+      try {
+        await this.hub.ensureHistory(symbol, tf, limit);
+      } catch (err) {
+        if (err instanceof UnknownSymbolError) throw new TRPCError({ code: 'BAD_REQUEST', message: `${err.message} Check the spelling, e.g. BTCUSDT.` });
+        throw new TRPCError({ code: 'INTERNAL_SERVER_ERROR', message: 'The exchange did not answer: try again in a moment.', cause: err });
+      }
+    }
+    return { symbol, timeframe: tf, candles: await this.store.latest(symbol, tf, limit) };
+  }
+
+  /** Watching is what makes the feed carry a symbol; it is released when the stream ends. */
+  async *live(viewer: string, input: { symbol: string; timeframe: Timeframe; lastEventId?: string | null }, signal: AbortSignal | undefined) {
+    const release = this.feed.watch(input.symbol, input.timeframe);
+    const leave = this.join(viewer, input.timeframe);
+    try {
+      yield* liveSeries({ bus: this.deps.bus, store: this.store, hub: this.hub, ...input, lastEventId: input.lastEventId, signal });
+    } finally {
+      leave();
+      release();
+    }
+  }
+
+  stats(): MarketStats {
+    const carried = this.feed.carried();
+    const shared = this.feed.openConnections();
+    // The design this replaces: every viewer opened one exchange connection per timeframe it watched.
+    let traditional = 0;
+    for (const tfs of this.viewers.values()) traditional += tfs.size;
+    const saved = Math.max(0, traditional - shared);
+    return {
+      activeSessions: this.viewers.size,
+      totalSubscriptions: this.subscriptions,
+      sharedWebSockets: shared,
+      timeframes: carried,
+      efficiency: {
+        traditionalConnections: traditional,
+        sharedConnections: shared,
+        savedConnections: saved,
+        savingsPercent: traditional === 0 ? 0 : Math.round((saved / traditional) * 1000) / 10,
+      },
+    };
+  }
+
+  positions(userId: string) {
+    return listPositions(this.deps.db, userId, (s, tf) => this.hub.lastPrice(s, tf));
+  }
+
+  trades(userId: string, cursor: number | null, limit: number) {
+    return listTrades(this.deps.db, userId, cursor, limit);
+  }
+
+  close() {
+    this.feed.close();
+  }
+
+  private join(viewer: string, tf: Timeframe): () => void {
+    let tfs = this.viewers.get(viewer);
+    if (!tfs) this.viewers.set(viewer, (tfs = new Map()));
+    tfs.set(tf, (tfs.get(tf) ?? 0) + 1);
+    this.subscriptions++;
+    let left = false;
+    return () => {
+      if (left) return;
+      left = true;
+      this.subscriptions--;
+      const n = (tfs.get(tf) ?? 1) - 1;
+      if (n > 0) return void tfs.set(tf, n);
+      tfs.delete(tf);
+      if (tfs.size === 0) this.viewers.delete(viewer);
+    };
+  }
+}

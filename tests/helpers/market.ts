@@ -1,0 +1,51 @@
+import { randomUUID } from 'node:crypto';
+import { afterAll } from 'vitest';
+import type { App } from '../../server/app';
+import { createSession, generateSessionToken } from '../../server/auth/session';
+import { users } from '../../server/db/schema';
+import { FakeBinance, type FakeBinanceOptions } from '../../server/demo/binance';
+import { callerForToken, createTestApp } from './app';
+
+/** A fixed, day-aligned exchange clock so every timeframe's candles line up in every run. */
+export const FAKE_START = Date.UTC(2025, 0, 6, 0, 0, 30);
+
+/** The fake exchange and an app whose adapters point at it, with short feed timings. */
+export async function marketTestApp(env: Record<string, string> = {}, fakeOpts: FakeBinanceOptions = {}) {
+  const fake = await FakeBinance.start({ start: FAKE_START, ...fakeOpts });
+  afterAll(() => fake.close());
+  const app = await createTestApp({
+    ...fake.env,
+    MARKET_SYMBOL_GRACE_MS: '100',
+    MARKET_RECONNECT_MIN_MS: '20',
+    MARKET_RECONNECT_MAX_MS: '200',
+    ...env,
+  });
+  return { app, fake };
+}
+
+/**
+ * Many accounts at once, skipping scrypt (sign-up's password hash costs ~0.1 s per account);
+ * the sessions are real ones, created the way sign-up creates them.
+ */
+export async function quickUsers(app: App, n: number) {
+  const rows = Array.from({ length: n }, (_, i) => ({ id: randomUUID(), email: `viewer-${i}-${randomUUID().slice(0, 6)}@example.com`, name: `Viewer ${i}` }));
+  await app.db.insert(users).values(rows);
+  return Promise.all(
+    rows.map(async (u) => {
+      const token = generateSessionToken();
+      await createSession(app.db, token, u.id);
+      return { user: u, token, caller: await callerForToken(app, token) };
+    }),
+  );
+}
+
+/** Polls until `check` returns a truthy value (events travel through sockets and timers). */
+export async function until<T>(check: () => T | Promise<T>, what: string, timeoutMs = 10_000): Promise<NonNullable<T>> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await check();
+    if (v) return v as NonNullable<T>;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
