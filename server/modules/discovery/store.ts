@@ -1,4 +1,4 @@
-import { and, asc, count, desc, eq, gt, inArray, lte, max, sql, sum } from 'drizzle-orm';
+import { asc, count, desc, eq, getTableColumns, gt, lte, max, notInArray, sql, sum } from 'drizzle-orm';
 import type { Db } from '../../db/client';
 import { discoveryEvents, discoveryScans, discoverySettings, tokens } from '../../db/schema';
 import { DISCOVERY_CAPACITY, ZDiscoveryEvent, type DiscoveryEvent, type ScanCounts, type Token } from '../../../shared/discovery';
@@ -37,7 +37,7 @@ const toToken = (r: TokenRow): Token => ({
 });
 
 export class DiscoveryStore {
-  constructor(private readonly db: Db) {}
+  constructor(readonly db: Db) {}
 
   async createScan(triggeredBy: string, maxTokens: number, chain: string | null): Promise<number> {
     const [row] = await this.db.insert(discoveryScans).values({ triggeredBy, maxTokens, chain }).returning({ id: discoveryScans.id });
@@ -75,17 +75,17 @@ export class DiscoveryStore {
           // discoveredAt is left alone: FIFO order is by first discovery.
           set: Object.fromEntries(
             (['name', 'symbol', 'priceUsd', 'liquidityUsd', 'volume24hUsd', 'fdvUsd', 'pairCreatedAt', 'url', 'iconUrl', 'riskScore', 'isSafe', 'verified', 'risks', 'updatedAt', 'lastScanId'] as const).map(
-              (k) => [k, sql.raw(`excluded.${tokens[k].name}`)],
+              (k) => [k, sql.raw(`excluded.${k.replace(/[A-Z]/g, (m) => `_${m.toLowerCase()}`)}`)],
             ),
           ),
         })
         // xmax = 0 only on a freshly inserted row: tells "new" from "re-discovered".
-        .returning({ row: tokens, inserted: sql<boolean>`(xmax = 0)` });
-      const fresh = rows.filter((r) => r.inserted).sort((a, b) => a.row.id - b.row.id);
+        .returning({ ...getTableColumns(tokens), inserted: sql<boolean>`(xmax = 0)` });
+      const fresh = rows.filter((r) => r.inserted).sort((a, b) => a.id - b.id);
       await this.prune(tx);
       const created = await this.recordEvents(
         tx,
-        fresh.map((r) => ({ type: 'new_token', scanId, token: toToken(r.row), progress })),
+        fresh.map((r) => ({ type: 'new_token', scanId, token: toToken(r), progress })),
       );
       return { created, updated: rows.length - fresh.length };
     });
@@ -93,7 +93,7 @@ export class DiscoveryStore {
 
   private async prune(tx: Db) {
     const keep = tx.select({ id: tokens.id }).from(tokens).orderBy(desc(tokens.discoveredAt), desc(tokens.id)).limit(DISCOVERY_CAPACITY);
-    await tx.delete(tokens).where(sql`${tokens.id} not in ${keep}`);
+    await tx.delete(tokens).where(notInArray(tokens.id, keep));
   }
 
   async recordEvents(tx: Db, events: DiscoveryEvent[]): Promise<StreamEvent[]> {
@@ -159,23 +159,8 @@ export class DiscoveryStore {
     };
   }
 
-  /** For tests and the CLI: tokens a given scan created or touched. */
-  async tokensOfScan(scanId: number): Promise<Token[]> {
-    const rows = await this.db.select().from(tokens).where(and(eq(tokens.lastScanId, scanId))).orderBy(asc(tokens.id));
-    return rows.map(toToken);
-  }
-
   async scan(id: number) {
     const [row] = await this.db.select().from(discoveryScans).where(eq(discoveryScans.id, id));
     return row ?? null;
-  }
-
-  async scansSince(id: number) {
-    return this.db.select().from(discoveryScans).where(gt(discoveryScans.id, id)).orderBy(asc(discoveryScans.id));
-  }
-
-  async tokensIn(chain: string, addresses: string[]) {
-    if (addresses.length === 0) return [];
-    return this.db.select().from(tokens).where(and(eq(tokens.chain, chain), inArray(tokens.address, addresses)));
   }
 }

@@ -1,0 +1,69 @@
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+/** A loopback HTTP server on a free port, for the fake upstreams. */
+export async function serveLoopback(handler: (req: IncomingMessage, res: ServerResponse, url: URL) => void | Promise<void>) {
+  const server = createServer((req, res) => {
+    const url = new URL(req.url ?? '/', 'http://fake');
+    Promise.resolve(handler(req, res, url)).catch(() => {
+      if (!res.headersSent) res.writeHead(500, { 'Content-Type': 'application/json' });
+      res.end('{"error":"fake upstream crashed"}');
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+export function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}) {
+  res.writeHead(status, { 'Content-Type': 'application/json', ...headers }).end(JSON.stringify(body));
+}
+
+export async function readBody(req: IncomingMessage): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const c of req) chunks.push(c as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+/** Deterministic pseudo-random numbers (mulberry32), so a seed reproduces a data set. */
+export function seededRandom(seed: number) {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** FNV-1a: a stable number from an address, so every fake agrees on a token's traits. */
+export function hashOf(text: string): number {
+  let h = 0x811c9dc5;
+  for (const ch of text.toLowerCase()) h = Math.imul(h ^ ch.charCodeAt(0), 0x01000193) >>> 0;
+  return h;
+}
+
+/** Queued failures: the next `count` matching requests get `status`. */
+export class FailureQueue {
+  private rules: Array<{ status: number; left: number; retryAfterSeconds?: number; match?: string; bodyCode?: number }> = [];
+
+  add(status: number, count = 1, opts: { retryAfterSeconds?: number; path?: string; bodyCode?: number } = {}) {
+    this.rules.push({ status, left: count, retryAfterSeconds: opts.retryAfterSeconds, match: opts.path, bodyCode: opts.bodyCode });
+  }
+
+  take(path: string) {
+    const rule = this.rules.find((r) => r.left > 0 && (!r.match || path.startsWith(r.match)));
+    if (!rule) return null;
+    rule.left--;
+    this.rules = this.rules.filter((r) => r.left > 0);
+    return rule;
+  }
+}

@@ -1,0 +1,199 @@
+import type { Config } from '../../config';
+import type { Db } from '../../db/client';
+import type { Logger } from '../../log';
+import { topic, type EventBus } from '../../realtime/bus';
+import { resumable, type StoredEvent } from '../../realtime/resumable';
+import { DISCOVERY_CAPACITY, type DiscoveryEvent, type DiscoveryStatus, type TriggerInput } from '../../../shared/discovery';
+import { DexScreenerClient } from './dexscreener';
+import { GoPlusClient } from './goplus';
+import { runScan, type ScanRequest } from './scanner';
+import { DiscoveryStore, type Settings, type StreamEvent } from './store';
+import { defaultRetryPolicy, UpstreamError } from './upstream';
+
+const discoveryTopic = topic<StoredEvent<StreamEvent>>('discovery:events');
+
+interface RunningScan {
+  id: Promise<number>;
+  done: Promise<void>;
+}
+
+/**
+ * Token discovery, shared by every user: one scan at a time (a trigger during a scan joins
+ * it), results stored FIFO and announced on a resumable stream, optional auto-discovery.
+ */
+export class DiscoveryService {
+  readonly store: DiscoveryStore;
+  readonly dex: DexScreenerClient;
+  readonly goplus: GoPlusClient;
+  private current: RunningScan | null = null;
+  private currentId: number | null = null;
+  private settings: Settings;
+  private timer: NodeJS.Timeout | null = null;
+  private closed = false;
+
+  constructor(
+    db: Db,
+    private readonly bus: EventBus,
+    private readonly log: Logger,
+    private readonly config: Config,
+  ) {
+    this.store = new DiscoveryStore(db);
+    // Tests keep the same retry logic with near-zero backoff so failure cases stay fast.
+    const policy = config.NODE_ENV === 'test' ? { retries: 2, minTimeoutMs: 10, timeoutMs: 5_000, maxRetryAfterMs: 200 } : defaultRetryPolicy;
+    this.dex = new DexScreenerClient(config.DEXSCREENER_URL, policy);
+    const creds = config.GOPLUS_APP_KEY && config.GOPLUS_APP_SECRET ? { appKey: config.GOPLUS_APP_KEY, appSecret: config.GOPLUS_APP_SECRET } : null;
+    this.goplus = new GoPlusClient(config.GOPLUS_URL, policy, creds);
+    this.settings = { autoActive: config.AUTO_START_DISCOVERY, intervalSeconds: config.DISCOVERY_INTERVAL, maxTokens: config.DISCOVERY_MAX_TOKENS };
+  }
+
+  /** Loads the stored auto-discovery choice (env gives the defaults until an admin decides). */
+  async start() {
+    await this.store.failInterruptedScans();
+    this.settings = (await this.store.settings()) ?? this.settings;
+    this.schedule();
+  }
+
+  async trigger(triggeredBy: string, input: TriggerInput): Promise<{ scanId: number; joined: boolean }> {
+    if (this.closed) throw new Error('discovery is shut down');
+    // Single flight within this process. With several instances, take a Postgres advisory
+    // lock (pg_try_advisory_lock) here and join the holder's scan id from discovery_scans.
+    const joined = this.current !== null;
+    this.current ??= this.begin(triggeredBy, input);
+    return { scanId: await this.current.id, joined };
+  }
+
+  /** Must stay synchronous up to setting `current`, or concurrent triggers would each start one. */
+  private begin(triggeredBy: string, req: ScanRequest): RunningScan {
+    const id = this.store.createScan(triggeredBy, req.maxTokens, req.chain ?? null);
+    const done = id
+      .then((scanId) => this.run(scanId, triggeredBy, req))
+      .catch((err) => this.log.error({ err }, 'discovery scan could not start'))
+      .finally(() => {
+        this.current = null;
+        this.currentId = null;
+      });
+    return { id, done };
+  }
+
+  private async run(scanId: number, triggeredBy: string, req: ScanRequest) {
+    this.currentId = scanId;
+    const started = Date.now();
+    await this.emit([{ type: 'scan_started', scanId, triggeredBy, maxTokens: req.maxTokens, chain: req.chain ?? null }]);
+    try {
+      const counts = await runScan(
+        { dex: this.dex, goplus: this.goplus, store: this.store, publish: (e) => this.publish(e), log: this.log, chunkSize: this.goplusChunk() },
+        scanId,
+        req,
+      );
+      await this.store.finishScan(scanId, counts, null);
+      await this.emit([{ type: 'scan_completed', scanId, durationMs: Date.now() - started, counts }]);
+    } catch (err) {
+      const message = err instanceof UpstreamError ? `Scan failed: ${err.message}. Try again in a minute.` : 'Scan failed: internal error.';
+      if (!(err instanceof UpstreamError)) this.log.error({ err, scanId }, 'discovery scan failed');
+      const zero = { candidates: 0, newTokens: 0, updatedTokens: 0, safe: 0, risky: 0, unverified: 0 };
+      await this.store.finishScan(scanId, zero, message);
+      await this.emit([{ type: 'scan_error', scanId, message }]);
+    }
+    await this.store.pruneEvents();
+  }
+
+  private goplusChunk() {
+    // Keyed calls take a batch; unkeyed ones one address each, so smaller chunks show progress sooner.
+    return this.config.GOPLUS_APP_KEY && this.config.GOPLUS_APP_SECRET ? 30 : 5;
+  }
+
+  private async emit(events: DiscoveryEvent[]) {
+    this.publish(await this.store.recordEvents(this.store.db, events));
+  }
+
+  /** Only after the rows are committed: a replaying client must be able to find them. */
+  private publish(events: StreamEvent[]) {
+    for (const e of events) this.bus.publish(discoveryTopic, { id: e.id, data: e });
+  }
+
+  async status(): Promise<DiscoveryStatus> {
+    const f = await this.store.figures();
+    return {
+      scanning: this.current !== null,
+      currentScanId: this.currentId,
+      autoDiscoveryActive: this.settings.autoActive,
+      autoDiscoveryInterval: this.settings.intervalSeconds,
+      autoDiscoveryMaxTokens: this.settings.maxTokens,
+      lastScanAt: f.lastScanAt,
+      totalScans: f.totalScans,
+      tokensInDatabase: f.tokensInDatabase,
+      databaseCapacity: DISCOVERY_CAPACITY,
+    };
+  }
+
+  async stats() {
+    const f = await this.store.figures();
+    return {
+      totalScans: f.totalScans,
+      totalTokensDiscovered: f.totalTokensDiscovered,
+      safeTokens: f.safeTokens,
+      riskyTokens: f.riskyTokens,
+      unverifiedTokens: f.unverifiedTokens,
+      lastScanAt: f.lastScanAt,
+      autoDiscoveryActive: this.settings.autoActive,
+      databaseUsage: f.tokensInDatabase,
+      databaseUsagePercent: Math.round((f.tokensInDatabase / DISCOVERY_CAPACITY) * 1000) / 10,
+    };
+  }
+
+  async recent(limit: number, chain: string | undefined) {
+    const tokens = await this.store.recent(limit, chain);
+    return { tokens, count: tokens.length };
+  }
+
+  async autoStart(userId: string, opts: { intervalSeconds: number; maxTokens: number }) {
+    await this.setAuto({ autoActive: true, ...opts }, userId);
+    // Start now rather than one interval from now; joins a scan already running.
+    await this.trigger('auto', { maxTokens: opts.maxTokens });
+    return this.status();
+  }
+
+  async autoStop(userId: string) {
+    await this.setAuto({ ...this.settings, autoActive: false }, userId);
+    return this.status();
+  }
+
+  private async setAuto(settings: Settings, userId: string) {
+    await this.store.saveSettings(settings, userId);
+    this.settings = settings;
+    this.schedule();
+    await this.emit([
+      { type: 'discovery_status', autoDiscoveryActive: settings.autoActive, autoDiscoveryInterval: settings.intervalSeconds, autoDiscoveryMaxTokens: settings.maxTokens },
+    ]);
+  }
+
+  private schedule() {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    if (!this.settings.autoActive || this.closed) return;
+    // One timer per instance; with several instances, run it only on the advisory-lock holder.
+    this.timer = setTimeout(() => {
+      this.trigger('auto', { maxTokens: this.settings.maxTokens })
+        .catch((err) => this.log.error({ err }, 'auto-discovery trigger failed'))
+        .finally(() => this.schedule());
+    }, this.settings.intervalSeconds * this.config.DISCOVERY_TICK_MS);
+    this.timer.unref();
+  }
+
+  events(opts: { lastEventId: string | null | undefined; signal: AbortSignal | undefined }) {
+    return resumable<StreamEvent>({
+      signal: opts.signal,
+      lastEventId: opts.lastEventId,
+      subscribe: (push) => this.bus.subscribe(discoveryTopic, push),
+      replay: (afterId, limit) => this.store.replay(afterId, limit),
+    });
+  }
+
+  /** Waits (briefly) for a running scan so it does not write into a closed database. */
+  async close() {
+    this.closed = true;
+    if (this.timer) clearTimeout(this.timer);
+    const running = this.current?.done;
+    if (running) await Promise.race([running, new Promise((r) => setTimeout(r, 5_000).unref())]);
+  }
+}

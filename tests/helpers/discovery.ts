@@ -1,0 +1,68 @@
+import { afterAll, expect, vi } from 'vitest';
+import type { App } from '../../server/app';
+import { startFakeDexScreener, type FakeDexScreener } from '../../server/demo/dexscreener';
+import { startFakeGoPlus, type FakeGoPlus } from '../../server/demo/goplus';
+import type { StreamEvent } from '../../server/modules/discovery/store';
+import { wsClient } from './clients';
+
+/** Both fakes on loopback, closed after the file (after the app, hooks run in reverse). */
+export async function startFakes(opts: { dex?: Parameters<typeof startFakeDexScreener>[0]; goplus?: Parameters<typeof startFakeGoPlus>[0] } = {}) {
+  const dex: FakeDexScreener = await startFakeDexScreener({ initial: 0, ...opts.dex });
+  const goplus: FakeGoPlus = await startFakeGoPlus(opts.goplus);
+  afterAll(async () => {
+    await dex.close();
+    await goplus.close();
+  });
+  const keys = opts.goplus?.appKey ? { GOPLUS_APP_KEY: opts.goplus.appKey, GOPLUS_APP_SECRET: opts.goplus.appSecret ?? '' } : {};
+  return { dex, goplus, env: { ...dex.env, ...goplus.env, ...keys } };
+}
+
+export interface Received {
+  id: string;
+  data: StreamEvent;
+}
+
+/** One WebSocket client subscribed to discovery.events, recording what it receives. */
+export async function watchDiscovery(baseUrl: string, token: string, lastEventId?: string) {
+  const { client, ws } = wsClient(baseUrl, token);
+  const received: Received[] = [];
+  const errors: unknown[] = [];
+  let started!: () => void;
+  const ready = new Promise<void>((r) => (started = r));
+  const sub = client.discovery.events.subscribe(lastEventId ? { lastEventId } : undefined, {
+    onStarted: () => started(),
+    onData: (e) => void received.push(e as Received),
+    onError: (err) => void errors.push(err),
+  });
+  await ready;
+  return {
+    client,
+    received,
+    errors,
+    of: <T extends StreamEvent['type']>(type: T, scanId?: number) =>
+      received.map((r) => r.data).filter((d): d is Extract<StreamEvent, { type: T }> => d.type === type && (scanId === undefined || ('scanId' in d && d.scanId === scanId))),
+    lastId: () => received.at(-1)?.id,
+    async until(type: StreamEvent['type'], scanId?: number) {
+      await vi.waitFor(() => expect(received.some((r) => r.data.type === type && (scanId === undefined || ('scanId' in r.data && r.data.scanId === scanId)))).toBe(true), {
+        timeout: 15_000,
+        interval: 20,
+      });
+    },
+    close() {
+      sub.unsubscribe();
+      ws.close();
+    },
+  };
+}
+
+/** Waits until scan `id` is no longer running; returns its row. */
+export async function scanFinished(app: App, id: number) {
+  return vi.waitFor(
+    async () => {
+      const row = await app.discovery.store.scan(id);
+      if (!row || row.status === 'running') throw new Error(`scan ${id} still running`);
+      return row;
+    },
+    { timeout: 15_000, interval: 20 },
+  );
+}
