@@ -22,6 +22,8 @@ const clientDist = fileURLToPath(new URL('../client/dist', import.meta.url));
 export interface RunningServer {
   port: number;
   url: string;
+  /** Cuts every WebSocket without a close handshake, as a network failure would. */
+  dropConnections(): void;
   close(): Promise<void>;
 }
 
@@ -106,6 +108,9 @@ export async function startServer(app: App, opts: { port?: number; host?: string
   return {
     port,
     url,
+    dropConnections() {
+      for (const ws of wss.clients) ws.terminate();
+    },
     async close() {
       // Tell clients to reconnect (to another instance, or to us after restart), then cut.
       wsHandler.broadcastReconnectNotification();

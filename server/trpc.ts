@@ -35,7 +35,7 @@ const observed = t.procedure.use(async ({ type, path, ctx, next }) => {
 
 export const publicProcedure = observed;
 
-export const authedProcedure = observed.use(async ({ ctx, type, next }) => {
+export const authedProcedure = observed.use(async ({ ctx, type, signal, next }) => {
   const { user, session } = ctx;
   if (!user || !session) throw new TRPCError({ code: 'UNAUTHORIZED', message: 'Sign in first: this needs a session.' });
   if (type === 'mutation' && ctx.authVia === 'cookie' && !ctx.request.originTrusted) {
@@ -44,9 +44,11 @@ export const authedProcedure = observed.use(async ({ ctx, type, next }) => {
   }
   if (type !== 'subscription') return next({ ctx: { user, session, signal: undefined as AbortSignal | undefined } });
   // The WebSocket context is built once per connection, so a session that ends later must
-  // end its subscriptions here: resolvers pass ctx.signal to their waits.
+  // end its subscriptions here. Resolvers pass ctx.signal (client stop, disconnect, or
+  // session end) to their waits.
   const watch = ctx.app.auth.watchSession(session);
-  const result = await next({ ctx: { user, session, signal: watch.signal } });
+  const ended = signal ? AbortSignal.any([signal, watch.signal]) : watch.signal;
+  const result = await next({ ctx: { user, session, signal: ended } });
   if (!result.ok) {
     watch.stop();
     return result;

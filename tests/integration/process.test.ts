@@ -1,0 +1,95 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
+import { loadConfig, ConfigError } from '../../server/config';
+import { createTestDatabase } from '../helpers/db';
+import { httpClient } from '../helpers/clients';
+
+const root = new URL('../..', import.meta.url).pathname;
+
+/** Runs the real entry point (`tsx server/main.ts`) and resolves once it has printed its URL. */
+function startMain(env: Record<string, string>): Promise<{ child: ChildProcess; url: string; output: () => string }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'server/main.ts'], {
+    cwd: root,
+    env: { PATH: process.env.PATH, HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'info', UPSTREAMS: 'demo', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  return new Promise((resolve, reject) => {
+    const onData = (chunk: Buffer) => {
+      out += chunk.toString();
+      const m = /Hubcast on (http:\/\/[\d.]+:\d+)/.exec(out);
+      if (m) resolve({ child, url: m[1]!, output: () => out });
+    };
+    child.stdout!.on('data', onData);
+    child.stderr!.on('data', onData);
+    child.once('exit', (code) => reject(new Error(`server exited with ${code} before listening:\n${out}`)));
+  });
+}
+
+const exited = (child: ChildProcess) => new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+
+describe('the server process', () => {
+  const dataDir = mkdtempSync(join(tmpdir(), 'hubcast-data-'));
+  afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
+
+  it('keeps accounts across a stop and a start, and closes sockets with "service restart" on SIGTERM', async () => {
+    // Postgres run: a fresh database the process migrates itself; PGlite run: a data directory.
+    const database = process.env.DATABASE_URL ? await createTestDatabase() : null;
+    if (database) afterAll(() => database.close());
+    const env = database?.url ? { DATABASE_URL: database.url } : { DATA_DIR: dataDir };
+
+    const first = await startMain(env);
+    expect((await fetch(`${first.url}/healthz`)).status).toBe(200);
+    const { user } = await httpClient(first.url).auth.signUp.mutate({ email: 'kept@example.com', password: 'survives restarts', name: 'Kept' });
+    const ws = new WebSocket(`${first.url.replace('http', 'ws')}/trpc`);
+    await new Promise((r) => ws.once('open', r));
+    const closeCode = new Promise<number>((resolve) => ws.once('close', (code) => resolve(code)));
+    first.child.kill('SIGTERM');
+    expect(await closeCode).toBe(1012);
+    expect(await exited(first.child)).toBe(0);
+
+    const second = await startMain(env);
+    const again = await httpClient(second.url).auth.signIn.mutate({ email: 'kept@example.com', password: 'survives restarts' });
+    expect(again.user).toEqual(user);
+    second.child.kill('SIGTERM');
+    expect(await exited(second.child)).toBe(0);
+  }, 60_000);
+
+  it('refuses to start on a bad variable and names it', async () => {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'server/main.ts'], {
+      cwd: root,
+      env: { PATH: process.env.PATH, PORT: 'three thousand', UPSTREAMS: 'sometimes' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let err = '';
+    child.stderr!.on('data', (c: Buffer) => (err += c.toString()));
+    expect(await exited(child)).toBe(1);
+    expect(err).toContain('PORT');
+    expect(err).toContain('UPSTREAMS');
+  });
+});
+
+describe('loadConfig', () => {
+  it('applies the documented defaults', () => {
+    const c = loadConfig({});
+    expect(c).toMatchObject({ PORT: 3000, HOST: '127.0.0.1', DATA_DIR: './.data', UPSTREAMS: 'live', BINANCE_WS_URL: 'wss://data-stream.binance.vision' });
+    expect(c.DATABASE_URL).toBeUndefined();
+    expect(c.allowedOrigins).toContain('http://localhost:3000');
+  });
+
+  it('lists every bad variable at once', () => {
+    const err = (() => {
+      try {
+        loadConfig({ PORT: '-1', DATABASE_URL: 'mysql://x', DEXSCREENER_URL: 'not a url' });
+      } catch (e) {
+        return e;
+      }
+    })();
+    expect(err).toBeInstanceOf(ConfigError);
+    expect((err as ConfigError).problems.map((p) => p.split(':')[0])).toEqual(['PORT', 'DATABASE_URL', 'DEXSCREENER_URL']);
+  });
+});
