@@ -20,6 +20,7 @@ interface Conn {
   streams: Set<string>;
   sentThisSecond: number;
   second: number;
+  unansweredPings: number;
 }
 
 const STREAM = /^([a-z0-9]+)@kline_([0-9]+[mhd])$/;
@@ -37,7 +38,7 @@ const klineFields = (k: FakeKline, symbol: string, interval: string, closed: boo
  * clock tests drive (advance) and failures on demand (outage, dropConnections).
  */
 export class FakeBinance {
-  readonly counters = { connectionsOpened: 0, refused: 0, subscribeMessages: 0, controlMessages: 0, restRequests: 0, rateLimitKicks: 0 };
+  readonly counters = { connectionsOpened: 0, refused: 0, subscribeMessages: 0, controlMessages: 0, restRequests: 0, rateLimitKicks: 0, pings: 0, pongs: 0, pongTimeouts: 0 };
   now: number;
   private readonly conns = new Set<Conn>();
   private readonly prices: PriceBook;
@@ -145,7 +146,7 @@ export class FakeBinance {
 
   private accept(ws: WebSocket, req: IncomingMessage) {
     this.counters.connectionsOpened++;
-    const conn: Conn = { ws, streams: new Set(), sentThisSecond: 0, second: 0 };
+    const conn: Conn = { ws, streams: new Set(), sentThisSecond: 0, second: 0, unansweredPings: 0 };
     const initial = new URL(req.url!, 'http://x').searchParams.get('streams');
     for (const s of initial?.split('/') ?? []) if (STREAM.test(s)) conn.streams.add(s);
     this.conns.add(conn);
@@ -156,7 +157,11 @@ export class FakeBinance {
       this.conns.delete(conn);
     });
     ws.on('error', () => {});
-    ws.on('pong', () => this.countIncoming(conn));
+    ws.on('pong', () => {
+      this.counters.pongs++;
+      conn.unansweredPings = 0;
+      this.countIncoming(conn);
+    });
     ws.on('message', (raw) => {
       if (!this.countIncoming(conn)) return;
       this.control(conn, String(raw));
@@ -201,8 +206,19 @@ export class FakeBinance {
     reply({ result: null });
   }
 
+  /** Binance drops a connection that leaves its pings unanswered (here: three in a row). */
   private ping() {
-    for (const c of this.conns) if (c.ws.readyState === WebSocket.OPEN) c.ws.ping(String(this.now));
+    for (const c of this.conns) {
+      if (c.ws.readyState !== WebSocket.OPEN) continue;
+      if (c.unansweredPings >= 3) {
+        this.counters.pongTimeouts++;
+        c.ws.terminate();
+        continue;
+      }
+      c.unansweredPings++;
+      this.counters.pings++;
+      c.ws.ping(String(this.now));
+    }
   }
 
   private rest(req: IncomingMessage, res: ServerResponse) {

@@ -1,0 +1,106 @@
+import { describe, expect, it } from 'vitest';
+import { TIMEFRAMES, type LiveEvent } from '../../shared/market';
+import { startTestServer } from '../helpers/app';
+import { wsClient } from '../helpers/clients';
+import { marketTestApp, quickUsers, until } from '../helpers/market';
+
+// Pings every 400 ms: with the pongs they cost, control messages must still stay under 5/s.
+const { app, fake } = await marketTestApp({}, { pingIntervalMs: 400 });
+const server = await startTestServer(app);
+const SYMBOLS = ['BTCUSDT', 'ETHUSDT', 'SOLUSDT'];
+const VIEWERS = 200;
+
+describe('market feed sharing', () => {
+  it('serves 200 viewers × 3 symbols × 6 timeframes over exactly 6 upstream connections', async () => {
+    const accounts = await quickUsers(app, VIEWERS);
+    const viewers = accounts.map(({ token }) => {
+      const { client } = wsClient(server.url, token);
+      const closed1m = new Set<string>();
+      let events = 0;
+      const subs = SYMBOLS.flatMap((symbol) =>
+        TIMEFRAMES.map((timeframe) =>
+          client.market.live.subscribe(
+            { symbol, timeframe },
+            {
+              onData: (d) => {
+                events++;
+                const e = ((d as { data?: LiveEvent }).data ?? d) as LiveEvent;
+                if (e.closed && e.timeframe === '1m') closed1m.add(e.symbol);
+              },
+            },
+          ),
+        ),
+      );
+      return { subs, closed1m, events: () => events };
+    });
+
+    await until(() => app.market.stats().totalSubscriptions === VIEWERS * 18, 'every subscription to start', 30_000);
+    await until(() => fake.subscriptions().length === 18, 'the 18 upstream streams');
+    expect(fake.openConnections).toBe(6);
+    expect(fake.counters.connectionsOpened).toBe(6);
+
+    // One closing minute: every viewer gets the three 1m candles, from one upstream message each.
+    fake.advance(30_000);
+    await until(() => viewers.every((v) => v.closed1m.size === 3 && v.events() >= 18 + 3), 'every viewer to receive the closed 1m candles and a forming update per series', 20_000);
+
+    const stats = await accounts[0]!.caller.market.stats();
+    expect(stats).toMatchObject({
+      activeSessions: VIEWERS,
+      totalSubscriptions: VIEWERS * 18,
+      sharedWebSockets: 6,
+      efficiency: { traditionalConnections: VIEWERS * 6, sharedConnections: 6, savedConnections: VIEWERS * 6 - 6, savingsPercent: 99.5 },
+    });
+    expect(stats.timeframes.map((t) => t.timeframe)).toEqual([...TIMEFRAMES]);
+    expect(stats.timeframes.every((t) => t.symbols.join() === 'BTCUSDT,ETHUSDT,SOLUSDT' && t.connections === 1)).toBe(true);
+    expect(app.stats.upstreamConnections().binance).toBe(6);
+    // Control messages were coalesced and paced: no rate-limit disconnect, a handful of SUBSCRIBEs.
+    expect(fake.counters.rateLimitKicks).toBe(0);
+    expect(fake.counters.pongTimeouts).toBe(0);
+    expect(fake.counters.subscribeMessages).toBeLessThanOrEqual(18);
+
+    for (const v of viewers) for (const s of v.subs) s.unsubscribe();
+    await until(() => app.market.stats().totalSubscriptions === 0, 'every subscription to end', 20_000);
+    // After the grace period nobody watches anything: the upstream connections close.
+    await until(() => fake.openConnections === 0, 'the upstream connections to close');
+    expect(await accounts[0]!.caller.market.stats()).toMatchObject({ activeSessions: 0, sharedWebSockets: 0, efficiency: { savingsPercent: 0 } });
+  }, 60_000);
+
+  it('keeps a symbol through the grace period and drops it with UNSUBSCRIBE when another symbol remains', async () => {
+    const [a] = await quickUsers(app, 1);
+    const { client } = wsClient(server.url, a!.token);
+    const btc = client.market.live.subscribe({ symbol: 'BTCUSDT', timeframe: '1h' }, {});
+    const eth = client.market.live.subscribe({ symbol: 'ETHUSDT', timeframe: '1h' }, {});
+    await until(() => fake.subscriptions().join() === 'btcusdt@kline_1h,ethusdt@kline_1h', 'both streams');
+    const opened = fake.counters.connectionsOpened;
+    eth.unsubscribe();
+    // Back within the grace period: nothing changes upstream.
+    const again = client.market.live.subscribe({ symbol: 'ETHUSDT', timeframe: '1h' }, {});
+    await new Promise((r) => setTimeout(r, 300));
+    expect(fake.subscriptions()).toEqual(['btcusdt@kline_1h', 'ethusdt@kline_1h']);
+    again.unsubscribe();
+    await until(() => fake.subscriptions().join() === 'btcusdt@kline_1h', 'ETHUSDT to be unsubscribed');
+    expect(fake.counters.connectionsOpened).toBe(opened);
+    btc.unsubscribe();
+    await until(() => fake.openConnections === 0, 'the connection to close');
+  });
+
+  it('answers the exchange pings and reconnects after a forced drop', async () => {
+    const [a] = await quickUsers(app, 1);
+    const { client } = wsClient(server.url, a!.token);
+    const got: LiveEvent[] = [];
+    const sub = client.market.live.subscribe({ symbol: 'BTCUSDT', timeframe: '15m' }, { onData: (d) => void got.push(((d as { data?: LiveEvent }).data ?? d) as LiveEvent) });
+    await until(() => fake.subscriptions().includes('btcusdt@kline_15m'), 'the stream');
+    const opened = fake.counters.connectionsOpened;
+    const pongs = fake.counters.pongs;
+    await new Promise((r) => setTimeout(r, 2000));
+    expect(fake.counters.pongs).toBeGreaterThan(pongs + 2);
+    expect(fake.counters.pongTimeouts).toBe(0);
+    expect(fake.counters.connectionsOpened).toBe(opened);
+    fake.dropConnections();
+    await until(() => fake.counters.connectionsOpened === opened + 1 && fake.subscriptions().includes('btcusdt@kline_15m'), 'the reconnect');
+    const before = got.length;
+    fake.advance(1000);
+    await until(() => got.length > before, 'data after the reconnect');
+    sub.unsubscribe();
+  });
+});
