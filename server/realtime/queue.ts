@@ -31,16 +31,16 @@ export class BoundedQueue<T> {
       if (this.items.length > 0) return this.items.shift() as T;
       if (signal?.aborted) return null;
       await new Promise<void>((resolve) => {
-        this.waiter = resolve;
-        signal?.addEventListener('abort', () => resolve(), { once: true });
+        // One listener per wait, removed when the wait ends: long streams must not pile them up.
+        const done = () => {
+          signal?.removeEventListener('abort', done);
+          resolve();
+        };
+        this.waiter = done;
+        signal?.addEventListener('abort', done, { once: true });
       });
       this.waiter = null;
     }
-  }
-
-  /** Removes and returns everything queued now. */
-  drain(): T[] {
-    return this.items.splice(0);
   }
 
   private wake() {

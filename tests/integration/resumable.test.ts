@@ -1,3 +1,4 @@
+import { getEventListeners } from 'node:events';
 import { isTrackedEnvelope, TRPCError } from '@trpc/server';
 import { and, asc, eq, gt } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
@@ -78,6 +79,24 @@ describe('resumable()', () => {
     const got = await take(stream, 7);
     expect(got.map(([, m]) => m)).toEqual(['page-0', 'page-1', 'page-2', 'page-3', 'page-4', 'page-5', 'page-6']);
     await stream.return(undefined);
+  });
+
+  it('keeps one abort listener however many events pass', async () => {
+    const ac = new AbortController();
+    const stream = resumable<string>({
+      signal: ac.signal,
+      lastEventId: undefined,
+      subscribe: (push) => app.bus.subscribe(live, push),
+      replay: replayFromTable,
+    });
+    for (let i = 0; i < 30; i++) {
+      const next = stream.next();
+      await write(`l-${i}`);
+      await next;
+    }
+    expect(getEventListeners(ac.signal, 'abort').length).toBeLessThanOrEqual(1);
+    ac.abort();
+    expect((await stream.next()).done).toBe(true);
   });
 
   it('ends a reader that falls too far behind with TOO_MANY_REQUESTS instead of buffering without bound', async () => {
