@@ -83,8 +83,8 @@ export class PriceBook {
     return {
       ...full,
       close,
-      high: Math.max(full.open, close, full.open + (full.high - full.open) * frac),
-      low: Math.min(full.open, close, full.open - (full.open - full.low) * frac),
+      high: round(Math.max(full.open, close, full.open + (full.high - full.open) * frac)),
+      low: round(Math.min(full.open, close, full.open - (full.open - full.low) * frac)),
       volume: round(full.volume * frac),
       trades: Math.floor(full.trades * frac),
     };
