@@ -89,7 +89,7 @@ describe('discovery: shared scan', () => {
     expect(watcher.of('scan_error', scanId)[0]!.message).toMatch(/DexScreener error 503/);
     expect((await scanFinished(app, scanId)).status).toBe('failed');
 
-    const again = await user.caller.discovery.trigger({});
+    const again = await user.caller.discovery.trigger({ maxTokens: 2 });
     expect(again).toEqual({ scanId: again.scanId, joined: false });
     await watcher.until('scan_completed', again.scanId);
     watcher.close();

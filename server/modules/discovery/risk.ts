@@ -26,6 +26,7 @@ import type { SecurityResult } from './goplus';
  * | proxy contract / blacklist                           |  10/10 |          |
  * | one holder owns > 50% (holders[].percent, owner/creator) | 20 |          |
  * | less than half the LP locked (lp_holders[].is_locked)|     15 |          |
+ * | fewer than 50 holders (holder_count)                 |     10 |          |
  * | liquidity < $1,000 (DexScreener)                     |     15 |          |
  * | no trading pair yet (DexScreener)                    |     10 |          |
  * | security check unavailable (any GoPlus failure)      |  floor 50, never safe |
@@ -117,6 +118,8 @@ function holderRules(d: Record<string, unknown>, add: Add) {
   const holders = Array.isArray(d.holders) ? (d.holders as Array<{ percent?: unknown; is_contract?: unknown }>) : [];
   const top = Math.max(0, pct(d.owner_percent) ?? 0, pct(d.creator_percent) ?? 0, ...holders.filter((h) => !yes(h.is_contract)).map((h) => pct(h.percent) ?? 0));
   if (top > 0.5) add(20, `One holder owns ${Math.round(top * 100)}% of the supply`);
+  const holderCount = pct(d.holder_count);
+  if (holderCount !== null && holderCount < 50) add(10, `Only ${holderCount} holders`);
   if (Array.isArray(d.lp_holders) && d.lp_holders.length > 0) {
     const lp = d.lp_holders as Array<{ percent?: unknown; is_locked?: unknown }>;
     const locked = lp.filter((h) => yes(h.is_locked)).reduce((s, h) => s + (pct(h.percent) ?? 0), 0);

@@ -1,0 +1,92 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { TRPCError } from '@trpc/server';
+import { desc, eq } from 'drizzle-orm';
+import { afterAll, describe, expect, it, vi } from 'vitest';
+import { createApp, type App } from '../../server/app';
+import { loadConfig } from '../../server/config';
+import { openDatabase, type Database } from '../../server/db/client';
+import { discoveryScans } from '../../server/db/schema';
+import { callerForToken, createTestApp, signUp } from '../helpers/app';
+import { startFakes } from '../helpers/discovery';
+import { databaseUrlWithName, templateDatabaseName, withAdminConnection } from '../helpers/postgres';
+
+/** A database that outlives one App, so a "restart" can open it again. */
+async function persistentDatabase(): Promise<{ open: () => Promise<Database>; drop: () => Promise<void> }> {
+  const url = process.env.DATABASE_URL;
+  if (!url) {
+    const dir = mkdtempSync(join(tmpdir(), 'hubcast-discovery-'));
+    return { open: () => openDatabase({ dataDir: dir }), drop: async () => rmSync(dir, { recursive: true, force: true }) };
+  }
+  const name = `${templateDatabaseName(url).replace(/_template$/, '')}_t${randomBytes(5).toString('hex')}`;
+  await withAdminConnection(url, (sql) => sql.unsafe(`CREATE DATABASE "${name}" TEMPLATE "${templateDatabaseName(url)}"`));
+  return {
+    open: () => openDatabase({ url: databaseUrlWithName(url, name) }),
+    drop: () => withAdminConnection(url, (sql) => sql.unsafe(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`)),
+  };
+}
+
+// One scheduler "second" lasts 20 ms here, so the 60 s minimum interval is 1.2 s.
+const fakes = await startFakes({ dex: { newPerCall: 2 }, goplus: { appKey: 'k', appSecret: 's' } });
+const env = { NODE_ENV: 'test', LOG_LEVEL: 'silent', PORT: '0', UPSTREAMS: 'demo', DISCOVERY_TICK_MS: '20', ...fakes.env };
+const persistent = await persistentDatabase();
+let current: App | null = null;
+afterAll(async () => {
+  await current?.close();
+  await persistent.drop();
+});
+
+async function start() {
+  current = await createApp(loadConfig(env), { database: await persistent.open() });
+  return current;
+}
+
+const autoScans = (app: App) => app.db.select().from(discoveryScans).where(eq(discoveryScans.triggeredBy, 'auto')).orderBy(desc(discoveryScans.id));
+
+async function code(p: Promise<unknown>) {
+  const err = await p.then(() => null, (e: unknown) => e);
+  expect(err).toBeInstanceOf(TRPCError);
+  return (err as TRPCError).code;
+}
+
+describe('auto-discovery', () => {
+  it('admin only; scans on schedule, and keeps doing so after a restart; autoStop stops it', async () => {
+    let app = await start();
+    const admin = await signUp(app);
+    const user = await signUp(app);
+    expect(admin.user.role).toBe('admin');
+    expect(await code(user.caller.discovery.autoStart({ intervalSeconds: 60, maxTokens: 3 }))).toBe('FORBIDDEN');
+    expect(await code(user.caller.discovery.autoStop())).toBe('FORBIDDEN');
+    expect(await autoScans(app)).toEqual([]);
+
+    const status = await admin.caller.discovery.autoStart({ intervalSeconds: 60, maxTokens: 3 });
+    expect(status).toMatchObject({ autoDiscoveryActive: true, autoDiscoveryInterval: 60, autoDiscoveryMaxTokens: 3 });
+    // The first scan starts at once, the next one an interval later.
+    await vi.waitFor(async () => expect((await autoScans(app)).filter((s) => s.status === 'completed').length).toBeGreaterThanOrEqual(2), { timeout: 10_000, interval: 50 });
+    expect((await autoScans(app)).every((s) => s.maxTokens === 3)).toBe(true);
+
+    await app.close();
+    app = await start();
+    const again = await callerForToken(app, admin.token);
+    expect(await again.discovery.status()).toMatchObject({ autoDiscoveryActive: true, autoDiscoveryInterval: 60 });
+    const before = (await autoScans(app))[0]!.id;
+    await vi.waitFor(async () => expect((await autoScans(app)).filter((s) => s.id > before && s.status === 'completed').length).toBeGreaterThanOrEqual(1), { timeout: 10_000, interval: 50 });
+
+    expect(await again.discovery.autoStop()).toMatchObject({ autoDiscoveryActive: false });
+    await vi.waitFor(async () => expect((await again.discovery.status()).scanning).toBe(false), { timeout: 10_000, interval: 50 });
+    const stopped = (await autoScans(app)).length;
+    await new Promise((r) => setTimeout(r, 1_500));
+    expect(await autoScans(app)).toHaveLength(stopped);
+  });
+
+  it('AUTO_START_DISCOVERY, DISCOVERY_INTERVAL and DISCOVERY_MAX_TOKENS give the defaults before any admin choice', async () => {
+    const app = await createTestApp({ ...fakes.env, AUTO_START_DISCOVERY: 'true', DISCOVERY_INTERVAL: '1', DISCOVERY_MAX_TOKENS: '2', DISCOVERY_TICK_MS: '100' });
+    const { caller } = await signUp(app);
+    expect(await caller.discovery.status()).toMatchObject({ autoDiscoveryActive: true, autoDiscoveryInterval: 1, autoDiscoveryMaxTokens: 2 });
+    await vi.waitFor(async () => expect((await autoScans(app)).some((s) => s.status === 'completed' && s.maxTokens === 2)).toBe(true), { timeout: 10_000, interval: 50 });
+    // The first account of this fresh database is its admin.
+    expect(await caller.discovery.autoStop()).toMatchObject({ autoDiscoveryActive: false });
+  });
+});

@@ -1,0 +1,98 @@
+import { readFileSync } from 'node:fs';
+import { afterAll, describe, expect, it } from 'vitest';
+import { serveLoopback, sendJson } from '../../server/demo/serve';
+import type { MarketFacts } from '../../server/modules/discovery/dexscreener';
+import { GoPlusClient, type SecurityResult } from '../../server/modules/discovery/goplus';
+import { assessRisk } from '../../server/modules/discovery/risk';
+
+/** Recorded GoPlus answers (tests/fixtures/goplus): the first entry of `result`, as the adapter hands it on. */
+function recorded(name: string, kind: 'evm' | 'solana' = name.startsWith('solana') ? 'solana' : 'evm'): SecurityResult {
+  const body = JSON.parse(readFileSync(new URL(`../fixtures/goplus/${name}.json`, import.meta.url), 'utf8'));
+  return { ok: true, report: { kind, data: Object.values(body.result)[0] as Record<string, unknown> } };
+}
+
+const liquid: MarketFacts = {
+  name: 'X',
+  symbol: 'X',
+  priceUsd: 1,
+  liquidityUsd: 250_000,
+  volume24hUsd: 90_000,
+  fdvUsd: 1e7,
+  pairCreatedAt: new Date(),
+  url: null,
+  iconUrl: null,
+};
+
+describe('risk verdict on recorded GoPlus answers', () => {
+  it('a clean, widely held token with locked liquidity is safe with no findings', () => {
+    expect(assessRisk(recorded('evm-clean'), liquid)).toEqual({ riskScore: 0, isSafe: true, verified: true, risks: [] });
+    expect(assessRisk(recorded('solana-clean'), liquid)).toMatchObject({ riskScore: 0, isSafe: true, risks: [] });
+  });
+
+  it('a honeypot scores 100 and is never safe', () => {
+    const v = assessRisk(recorded('evm-honeypot'), liquid);
+    expect(v).toMatchObject({ riskScore: 100, isSafe: false, verified: true });
+    expect(v.risks).toEqual(expect.arrayContaining(['Honeypot: buyers cannot sell', 'Holders cannot sell all their tokens', 'Sell tax 100%']));
+  });
+
+  it('high taxes add up with the owner being able to change them', () => {
+    const v = assessRisk(recorded('evm-high-tax'), liquid);
+    expect(v.risks).toEqual(['High sell tax 25%', 'High buy tax 12%', 'Tax can be changed by the owner']);
+    expect(v).toMatchObject({ riskScore: 65, isSafe: false });
+  });
+
+  it('an unverified contract with a dominant creator and an unlocked pool is risky', () => {
+    const v = assessRisk(recorded('evm-not-open-source'), liquid);
+    expect(v.risks).toEqual(['Contract source code is not verified', 'One holder owns 90% of the supply', 'Only 12 holders', 'Only 0% of liquidity is locked']);
+    expect(v.riskScore).toBe(80);
+  });
+
+  it('owner powers (mint, balance changes, hidden owner, pause, proxy) cap at 100', () => {
+    const v = assessRisk(recorded('evm-mintable-owner'), liquid);
+    expect(v.riskScore).toBe(100);
+    expect(v.risks).toEqual(expect.arrayContaining(['Owner can mint new tokens', 'Owner can change balances', 'Hidden owner', 'Transfers can be paused', 'Upgradeable proxy contract']));
+  });
+
+  it('missing fields on a young token are unknown, not findings', () => {
+    const v = assessRisk(recorded('evm-young-missing-fields'), { ...liquid, liquidityUsd: null, fdvUsd: null, pairCreatedAt: null });
+    expect(v).toEqual({ riskScore: 10, isSafe: true, verified: true, risks: ['Only 3 holders'] });
+  });
+
+  it("GoPlus' trust list caps the score but keeps the findings visible", () => {
+    const v = assessRisk(recorded('evm-trusted'), liquid);
+    expect(v.riskScore).toBe(10);
+    expect(v.isSafe).toBe(true);
+    expect(v.risks).toContain('Owner can mint new tokens');
+  });
+
+  it('Solana authorities, transfer fee and concentration are findings', () => {
+    const v = assessRisk(recorded('solana-authorities'), liquid);
+    expect(v.riskScore).toBe(100);
+    expect(v.risks).toEqual(
+      expect.arrayContaining(['Authority can change balances', 'Authority can freeze accounts', 'Authority can mint new tokens', 'Transfer fee 30%', 'One holder owns 71% of the supply']),
+    );
+  });
+
+  it('market facts: no pair and thin liquidity', () => {
+    expect(assessRisk(recorded('evm-clean'), null)).toMatchObject({ riskScore: 10, risks: ['No trading pair found yet'], isSafe: true });
+    expect(assessRisk(recorded('evm-clean'), { ...liquid, liquidityUsd: 420 }).risks).toEqual(['Very low liquidity ($420)']);
+  });
+
+  it('a failed check is unverified: score at least 50, never safe, the reason first', () => {
+    const v = assessRisk({ ok: false, reason: 'Security check unavailable (GoPlus error 500)' }, liquid);
+    expect(v).toEqual({ riskScore: 50, isSafe: false, verified: false, risks: ['Security check unavailable (GoPlus error 500)'] });
+  });
+});
+
+describe('GoPlus adapter on recorded answers', () => {
+  it('turns "still syncing" (code 2, address missing) into an unverified reason', async () => {
+    const body = JSON.parse(readFileSync(new URL('../fixtures/goplus/evm-syncing.json', import.meta.url), 'utf8'));
+    const fake = await serveLoopback((_req, res) => sendJson(res, 200, body));
+    afterAll(fake.close);
+    const client = new GoPlusClient(fake.url, { retries: 0, minTimeoutMs: 1, timeoutMs: 2000, maxRetryAfterMs: 0 }, null);
+    const out = await client.check('ethereum', ['0x5e6f708192a3b4c5d6e7f8091a2b3c4d5e6f7081']);
+    expect([...out.values()]).toEqual([{ ok: false, reason: 'Security check unavailable (GoPlus has no data yet)' }]);
+    const unsupported = await client.check('tron', ['TXYZ']);
+    expect(unsupported.get('TXYZ')).toEqual({ ok: false, reason: 'Security check unavailable (GoPlus does not cover tron)' });
+  });
+});
