@@ -13,8 +13,9 @@ export async function startFakes(opts: { dex?: Parameters<typeof startFakeDexScr
     await dex.close();
     await goplus.close();
   });
-  const keys = opts.goplus?.appKey ? { GOPLUS_APP_KEY: opts.goplus.appKey, GOPLUS_APP_SECRET: opts.goplus.appSecret ?? '' } : {};
-  return { dex, goplus, env: { ...dex.env, ...goplus.env, ...keys } };
+  const keys: Record<string, string> = opts.goplus?.appKey ? { GOPLUS_APP_KEY: opts.goplus.appKey, GOPLUS_APP_SECRET: opts.goplus.appSecret ?? '' } : {};
+  const env: Record<string, string> = { ...dex.env, ...goplus.env, ...keys };
+  return { dex, goplus, env };
 }
 
 export interface Received {

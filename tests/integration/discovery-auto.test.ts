@@ -24,7 +24,7 @@ async function persistentDatabase(): Promise<{ open: () => Promise<Database>; dr
   await withAdminConnection(url, (sql) => sql.unsafe(`CREATE DATABASE "${name}" TEMPLATE "${templateDatabaseName(url)}"`));
   return {
     open: () => openDatabase({ url: databaseUrlWithName(url, name) }),
-    drop: () => withAdminConnection(url, (sql) => sql.unsafe(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`)),
+    drop: async () => void (await withAdminConnection(url, (sql) => sql.unsafe(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`))),
   };
 }
 
