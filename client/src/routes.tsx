@@ -1,4 +1,4 @@
-import { type ComponentType, type LazyExoticComponent } from 'react';
+import { lazy, type ComponentType, type LazyExoticComponent } from 'react';
 import { ComingSoon } from './components/ComingSoon';
 
 export interface AppRoute {
@@ -14,7 +14,7 @@ const soon = (feature: string) => () => <ComingSoon feature={feature} />;
 //   component: lazy(() => import('./features/market/MarketPage'))   (default export)
 export const routes: AppRoute[] = [
   { path: '/discovery', label: 'Discovery', component: soon('Token discovery') },
-  { path: '/market', label: 'Market', component: soon('Market') },
+  { path: '/market', label: 'Market', component: lazy(() => import('./features/market/MarketPage')) },
   { path: '/chat', label: 'Chat', component: soon('Chat') },
   { path: '/collections', label: 'Collections', component: soon('Collections') },
   { path: '/vault', label: 'Vault', adminOnly: true, component: soon('Vault') },

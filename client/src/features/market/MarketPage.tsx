@@ -1,0 +1,103 @@
+import { useQuery, useQueryClient } from '@tanstack/react-query';
+import { useSubscription } from '@trpc/tanstack-react-query';
+import { useEffect, useMemo, useState } from 'react';
+import { toast } from 'sonner';
+import { TIMEFRAMES, ZSymbol, type LiveEvent, type Timeframe, type Trade } from '../../../../shared/market';
+import { useTRPC } from '../../trpc';
+import { CandleChart, type ChartPoint } from './CandleChart';
+import { Positions, Trades } from './Portfolio';
+import { Strategies } from './Strategies';
+import './market.css';
+
+const asEvent = (d: unknown): LiveEvent => ((d as { data?: LiveEvent }).data ?? d) as LiveEvent;
+
+export default function MarketPage() {
+  const trpc = useTRPC();
+  const queryClient = useQueryClient();
+  const [symbol, setSymbol] = useState('BTCUSDT');
+  const [draft, setDraft] = useState('BTCUSDT');
+  const [timeframe, setTimeframe] = useState<Timeframe>('1m');
+  const [live, setLive] = useState<ChartPoint | null>(null);
+  const [prices, setPrices] = useState<Record<string, number>>({});
+
+  const candles = useQuery(trpc.market.candles.queryOptions({ symbol, timeframe, limit: 300 }));
+  const history = useMemo(() => candles.data?.candles ?? [], [candles.data]);
+  useEffect(() => setLive(null), [symbol, timeframe]);
+
+  const stream = useSubscription(
+    trpc.market.live.subscriptionOptions(
+      { symbol, timeframe },
+      {
+        enabled: candles.isSuccess,
+        onData: (d) => {
+          const e = asEvent(d);
+          setLive({ candle: e.candle, indicators: e.indicators });
+          setPrices((p) => ({ ...p, [`${e.symbol}|${e.timeframe}`]: e.candle.close }));
+        },
+      },
+    ),
+  );
+
+  useSubscription(
+    trpc.market.activity.subscriptionOptions(undefined, {
+      onData: ({ data: n }) => {
+        if (n.type === 'position_closed') {
+          const t = (n.payload as { trade: Trade }).trade;
+          toast(`${t.strategyName}: closed ${t.symbol} ${t.timeframe} (${t.reason.replace('_', ' ')}), P&L ${t.pnl.toFixed(2)}`);
+        } else toast(`Position opened (${n.type.replace('position_', '')})`);
+        void queryClient.invalidateQueries({ queryKey: trpc.market.positions.queryKey() });
+        void queryClient.invalidateQueries({ queryKey: trpc.market.trades.queryKey() });
+      },
+    }),
+  );
+
+  const pick = (e: React.FormEvent) => {
+    e.preventDefault();
+    const parsed = ZSymbol.safeParse(draft);
+    if (!parsed.success) return void toast.error(parsed.error.issues[0]!.message);
+    setSymbol(parsed.data);
+  };
+
+  const last = live?.candle ?? history.at(-1)?.candle;
+  const ind = live?.indicators ?? history.at(-1)?.indicators;
+  return (
+    <section className="market">
+      <header className="market-head">
+        <form onSubmit={pick} className="market-pickers">
+          <input aria-label="Symbol" value={draft} onChange={(e) => setDraft(e.target.value.toUpperCase())} />
+          <button type="submit">Show</button>
+          <div role="tablist" aria-label="Timeframe" className="tabs">
+            {TIMEFRAMES.map((tf) => (
+              <button type="button" key={tf} role="tab" aria-selected={tf === timeframe} onClick={() => setTimeframe(tf)}>
+                {tf}
+              </button>
+            ))}
+          </div>
+        </form>
+        <div className="market-quote">
+          <strong>{symbol}</strong> {last ? last.close : '—'}
+          <span className="muted"> RSI {ind?.rsi14?.toFixed(1) ?? '—'} · MACD {ind?.macd?.histogram.toFixed(2) ?? '—'}</span>
+          <span className={`badge ${stream.status === 'pending' ? 'good' : ''}`} data-testid="market-stream" data-status={stream.status}>
+            {stream.status === 'pending' ? 'live' : stream.status}
+          </span>
+        </div>
+      </header>
+      {candles.isPending ? (
+        <p className="loading">Loading candles…</p>
+      ) : candles.isError ? (
+        <p className="error" role="alert">
+          {candles.error.message} <button onClick={() => void candles.refetch()}>Retry</button>
+        </p>
+      ) : history.length === 0 ? (
+        <p className="empty-state">No candles for {symbol} yet.</p>
+      ) : (
+        <CandleChart history={history} live={live} />
+      )}
+      <div className="market-grid">
+        <Strategies />
+        <Positions prices={prices} />
+        <Trades />
+      </div>
+    </section>
+  );
+}

@@ -1,0 +1,109 @@
+import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { useState } from 'react';
+import { toast } from 'sonner';
+import { TIMEFRAMES, type Strategy, type StrategyRule, type Timeframe } from '../../../../shared/market';
+import { useTRPC } from '../../trpc';
+
+const describeRule = (r: StrategyRule) => (r.type === 'rsi' ? `RSI < ${r.oversold} / > ${r.overbought}` : r.type === 'ema_cross' ? 'EMA 9/21 cross' : 'MACD/signal cross');
+
+interface Draft {
+  id?: number;
+  name: string;
+  symbol: string;
+  timeframe: Timeframe;
+  rule: StrategyRule['type'];
+  positionSize: string;
+  takeProfitPct: string;
+  stopLossPct: string;
+}
+const blank: Draft = { name: '', symbol: 'BTCUSDT', timeframe: '1m', rule: 'rsi', positionSize: '1000', takeProfitPct: '2', stopLossPct: '1' };
+const fromStrategy = (s: Strategy): Draft => ({ ...s, rule: s.rule.type, positionSize: String(s.positionSize), takeProfitPct: String(s.takeProfitPct), stopLossPct: String(s.stopLossPct) });
+
+export function Strategies() {
+  const trpc = useTRPC();
+  const qc = useQueryClient();
+  const list = useQuery(trpc.market.strategies.list.queryOptions());
+  const [draft, setDraft] = useState<Draft | null>(null);
+  const refresh = () => qc.invalidateQueries({ queryKey: trpc.market.strategies.list.queryKey() });
+  const onError = (e: { message: string }) => toast.error(e.message);
+  const create = useMutation(trpc.market.strategies.create.mutationOptions({ onSuccess: () => (setDraft(null), refresh()), onError }));
+  const update = useMutation(trpc.market.strategies.update.mutationOptions({ onSuccess: () => (setDraft(null), refresh()), onError }));
+  const toggle = useMutation(trpc.market.strategies.setEnabled.mutationOptions({ onSuccess: refresh, onError }));
+  const remove = useMutation(trpc.market.strategies.remove.mutationOptions({ onSuccess: refresh, onError }));
+
+  const save = (e: React.FormEvent) => {
+    e.preventDefault();
+    if (!draft) return;
+    const rule: StrategyRule = draft.rule === 'rsi' ? { type: 'rsi', oversold: 30, overbought: 70 } : { type: draft.rule };
+    const body = { name: draft.name, symbol: draft.symbol, timeframe: draft.timeframe, rule, positionSize: Number(draft.positionSize), takeProfitPct: Number(draft.takeProfitPct), stopLossPct: Number(draft.stopLossPct) };
+    if (draft.id) update.mutate({ id: draft.id, ...body });
+    else create.mutate({ ...body, enabled: false });
+  };
+  const field = (key: keyof Draft, label: string) => (
+    <label className="field">
+      {label}
+      <input value={String(draft![key] ?? '')} onChange={(e) => setDraft({ ...draft!, [key]: e.target.value })} />
+    </label>
+  );
+
+  return (
+    <div className="card" data-testid="market-strategies">
+      <h2>
+        My strategies <button onClick={() => setDraft(blank)}>New</button>
+      </h2>
+      {draft && (
+        <form onSubmit={save} className="strategy-form">
+          {field('name', 'Name')}
+          {field('symbol', 'Symbol')}
+          <label className="field">
+            Timeframe
+            <select value={draft.timeframe} onChange={(e) => setDraft({ ...draft, timeframe: e.target.value as Timeframe })}>
+              {TIMEFRAMES.map((tf) => <option key={tf}>{tf}</option>)}
+            </select>
+          </label>
+          <label className="field">
+            Rule
+            <select value={draft.rule} onChange={(e) => setDraft({ ...draft, rule: e.target.value as Draft['rule'] })}>
+              <option value="rsi">RSI thresholds</option>
+              <option value="ema_cross">EMA cross</option>
+              <option value="macd_cross">MACD cross</option>
+            </select>
+          </label>
+          {field('positionSize', 'Size (USDT)')}
+          {field('takeProfitPct', 'Take profit %')}
+          {field('stopLossPct', 'Stop loss %')}
+          <button className="primary" type="submit">{draft.id ? 'Save' : 'Create'}</button>
+          <button type="button" onClick={() => setDraft(null)}>Cancel</button>
+        </form>
+      )}
+      {list.isPending ? (
+        <p className="loading">Loading…</p>
+      ) : list.isError ? (
+        <p className="error">{list.error.message}</p>
+      ) : list.data.length === 0 ? (
+        <p className="muted">No strategies. Create one to trade on paper.</p>
+      ) : (
+        <table>
+          <tbody>
+            {list.data.map((s) => (
+              <tr key={s.id}>
+                <td>{s.name}</td>
+                <td>{s.symbol} {s.timeframe}</td>
+                <td className="muted">{describeRule(s.rule)} · TP {s.takeProfitPct}% · SL {s.stopLossPct}%</td>
+                <td>
+                  <label>
+                    <input type="checkbox" checked={s.enabled} onChange={(e) => toggle.mutate({ id: s.id, enabled: e.target.checked })} /> on
+                  </label>
+                </td>
+                <td>
+                  <button className="link" onClick={() => setDraft(fromStrategy(s))}>Edit</button>{' '}
+                  <button className="link" onClick={() => remove.mutate({ id: s.id })}>Delete</button>
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+    </div>
+  );
+}

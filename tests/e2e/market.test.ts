@@ -1,0 +1,29 @@
+import { describe, expect, it } from 'vitest';
+import { startTestServer } from '../helpers/app';
+import { browserAvailable, expectLive, launchBrowser, noBrowserReason, signedInPage } from '../helpers/browser';
+import { marketTestApp, until } from '../helpers/market';
+
+const MIN = 60_000;
+
+describe.skipIf(!browserAvailable)(`market page in chromium${browserAvailable ? '' : ` (skipped: ${noBrowserReason})`}`, async () => {
+  const { app, fake } = await marketTestApp();
+  const server = await startTestServer(app);
+  const browser = await launchBrowser();
+
+  it('draws the candle chart and moves it when a new candle arrives live', async () => {
+    const { page, problems } = await signedInPage(browser, app, server, { name: 'Chartist' });
+    await page.goto('/market');
+    await expectLive(page);
+    const chart = page.getByTestId('market-chart');
+    const current = Math.floor(fake.now / MIN) * MIN;
+    // History from REST: the last closed candle is the one before the forming one.
+    await chart.and(page.locator(`[data-last-candle-time="${current - MIN}"]`)).waitFor({ timeout: 15_000 });
+    expect(await page.locator('.market-chart canvas').count()).toBeGreaterThan(0);
+    await expect(page.getByTestId('market-strategies').getByText('RSI reversal').first().isVisible()).resolves.toBe(true);
+
+    await until(() => fake.subscriptions().includes('btcusdt@kline_1m'), 'the page to start the upstream stream');
+    fake.advance(MIN);
+    await chart.and(page.locator(`[data-last-candle-time="${current + MIN}"]`)).waitFor({ timeout: 10_000 });
+    expect(problems).toEqual([]);
+  });
+});
