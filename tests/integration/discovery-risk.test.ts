@@ -55,7 +55,7 @@ describe('risk verdict on recorded GoPlus answers', () => {
 
   it('missing fields on a young token are unknown, not findings', () => {
     const v = assessRisk(recorded('evm-young-missing-fields'), { ...liquid, liquidityUsd: null, fdvUsd: null, pairCreatedAt: null });
-    expect(v).toEqual({ riskScore: 10, isSafe: true, verified: true, risks: ['Only 3 holders'] });
+    expect(v).toEqual({ riskScore: 20, isSafe: true, verified: true, risks: ['Only 3 holders', 'Liquidity not reported yet'] });
   });
 
   it("GoPlus' trust list caps the score but keeps the findings visible", () => {

@@ -28,6 +28,7 @@ import type { SecurityResult } from './goplus';
  * | less than half the LP locked (lp_holders[].is_locked)|     15 |          |
  * | fewer than 50 holders (holder_count)                 |     10 |          |
  * | liquidity < $1,000 (DexScreener)                     |     15 |          |
+ * | liquidity not reported yet (young pair)              |     10 |          |
  * | no trading pair yet (DexScreener)                    |     10 |          |
  * | security check unavailable (any GoPlus failure)      |  floor 50, never safe |
  *
@@ -64,7 +65,8 @@ export function assessRisk(security: SecurityResult, market: MarketFacts | null)
     holderRules(d, add);
   }
   if (!market) add(10, 'No trading pair found yet');
-  else if (market.liquidityUsd !== null && market.liquidityUsd < 1000) add(15, `Very low liquidity ($${Math.round(market.liquidityUsd)})`);
+  else if (market.liquidityUsd === null) add(10, 'Liquidity not reported yet');
+  else if (market.liquidityUsd < 1000) add(15, `Very low liquidity ($${Math.round(market.liquidityUsd)})`);
 
   let score = Math.min(100, found.reduce((s, f) => s + f.points, 0));
   const risks = found.map((f) => f.text);

@@ -84,7 +84,8 @@ export async function runScan(deps: ScannerDeps, scanId: number, req: ScanReques
           volume24hUsd: market?.volume24hUsd ?? null,
           fdvUsd: market?.fdvUsd ?? null,
           pairCreatedAt: market?.pairCreatedAt ?? null,
-          url: market?.url ?? p.url ?? `https://dexscreener.com/${chain}/${p.tokenAddress}`,
+          // The token's own page (DexScreener resolves token addresses), not one of its pairs.
+          url: p.url ?? `https://dexscreener.com/${chain}/${p.tokenAddress}`,
           iconUrl: p.icon ?? market?.iconUrl ?? null,
           ...verdict,
         };
