@@ -49,7 +49,9 @@ export const ZCandlesInput = ZSeriesInput.extend({
 export const ZStoredCandle = z.object({ id: z.number(), candle: ZCandle, indicators: ZIndicators });
 export const ZCandlesOutput = z.object({ symbol: z.string(), timeframe: ZTimeframe, candles: z.array(ZStoredCandle) });
 
-export const ZLiveInput = ZSeriesInput.extend({ lastEventId: z.string().max(40).nullish() });
+export const ZLiveInput = ZSeriesInput.extend({
+  lastEventId: z.string().regex(/^\d{1,18}$/, { error: 'lastEventId must be the id of a candle this stream sent.' }).nullish(),
+});
 export interface LiveEvent {
   symbol: string;
   timeframe: Timeframe;

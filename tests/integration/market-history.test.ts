@@ -168,5 +168,10 @@ describe('market history', () => {
     await expect(caller.market.candles({ symbol: 'BTCUSDT', timeframe: '2m' as '1m' })).rejects.toMatchObject({ code: 'BAD_REQUEST' });
     await expect(caller.market.candles({ symbol: 'BTCUSDT', timeframe: '1m', limit: 5000 })).rejects.toMatchObject({ code: 'BAD_REQUEST' });
     await expect(caller.market.candles({ symbol: 'NOSUCHCOIN', timeframe: '1m' })).rejects.toMatchObject({ code: 'BAD_REQUEST', message: expect.stringContaining('NOSUCHCOIN') });
+    // Nor is an unknown symbol watched upstream.
+    const live = await caller.market.live({ symbol: 'NOSUCHCOIN', timeframe: '1m' });
+    await expect(live[Symbol.asyncIterator]().next()).rejects.toMatchObject({ code: 'BAD_REQUEST' });
+    await expect(caller.market.live({ symbol: 'BTCUSDT', timeframe: '1m', lastEventId: 'abc' })).rejects.toMatchObject({ code: 'BAD_REQUEST' });
+    expect(fake.subscriptions().some((s) => s.startsWith('nosuchcoin'))).toBe(false);
   });
 });

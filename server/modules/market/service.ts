@@ -24,6 +24,7 @@ export class MarketService {
   /** viewer (session) → timeframe → open live subscriptions. */
   private readonly viewers = new Map<string, Map<Timeframe, number>>();
   private subscriptions = 0;
+  private readonly known = new Map<string, Promise<void>>();
 
   constructor(
     private readonly deps: { config: Config; db: Db; bus: EventBus; inbox: Inbox; log: Logger; stats: RealtimeStats },
@@ -44,19 +45,39 @@ export class MarketService {
 
   async candles(symbol: string, tf: Timeframe, limit: number) {
     // A live stream keeps stored history current; otherwise REST fills it in now.
-    if (!this.feed.isLive(symbol, tf)) {
-      try {
-        await this.hub.ensureHistory(symbol, tf, limit);
-      } catch (err) {
-        if (err instanceof UnknownSymbolError) throw new TRPCError({ code: 'BAD_REQUEST', message: `${err.message} Check the spelling, e.g. BTCUSDT.` });
-        throw new TRPCError({ code: 'INTERNAL_SERVER_ERROR', message: 'The exchange did not answer: try again in a moment.', cause: err });
-      }
-    }
+    if (!this.feed.isLive(symbol, tf)) await this.fromExchange(this.hub.ensureHistory(symbol, tf, limit));
     return { symbol, timeframe: tf, candles: await this.store.latest(symbol, tf, limit) };
+  }
+
+  /**
+   * A series is watched upstream only once the exchange has shown it exists (its history
+   * is fetched once), so junk symbols cannot fill the connection's 1024 streams.
+   */
+  private ensureKnown(symbol: string, tf: Timeframe): Promise<void> {
+    const key = `${symbol}|${tf}`;
+    let known = this.known.get(key);
+    if (!known) {
+      known = (async () => {
+        if ((await this.store.latest(symbol, tf, 1)).length === 0) await this.fromExchange(this.hub.ensureHistory(symbol, tf, 0));
+      })();
+      this.known.set(key, known);
+      known.catch(() => this.known.delete(key));
+    }
+    return known;
+  }
+
+  private async fromExchange(work: Promise<void>) {
+    try {
+      await work;
+    } catch (err) {
+      if (err instanceof UnknownSymbolError) throw new TRPCError({ code: 'BAD_REQUEST', message: `${err.message} Check the spelling, e.g. BTCUSDT.` });
+      throw new TRPCError({ code: 'INTERNAL_SERVER_ERROR', message: 'The exchange did not answer: try again in a moment.', cause: err });
+    }
   }
 
   /** Watching is what makes the feed carry a symbol; it is released when the stream ends. */
   async *live(viewer: string, input: { symbol: string; timeframe: Timeframe; lastEventId?: string | null }, signal: AbortSignal | undefined) {
+    await this.ensureKnown(input.symbol, input.timeframe);
     const release = this.feed.watch(input.symbol, input.timeframe);
     const leave = this.join(viewer, input.timeframe);
     try {

@@ -44,7 +44,10 @@ export default function MarketPage() {
         if (n.type === 'position_closed') {
           const t = (n.payload as { trade: Trade }).trade;
           toast(`${t.strategyName}: closed ${t.symbol} ${t.timeframe} (${t.reason.replace('_', ' ')}), P&L ${t.pnl.toFixed(2)}`);
-        } else toast(`Position opened (${n.type.replace('position_', '')})`);
+        } else {
+          const p = (n.payload as { position: { symbol: string; timeframe: string; entryPrice: number } }).position;
+          toast(`Opened a paper position on ${p.symbol} ${p.timeframe} at ${p.entryPrice}`);
+        }
         void queryClient.invalidateQueries({ queryKey: trpc.market.positions.queryKey() });
         void queryClient.invalidateQueries({ queryKey: trpc.market.trades.queryKey() });
       },
