@@ -13,7 +13,7 @@ const soon = (feature: string) => () => <ComingSoon feature={feature} />;
 // Each feature replaces its "coming soon" entry with its page, loaded on demand:
 //   component: lazy(() => import('./features/market/MarketPage'))   (default export)
 export const routes: AppRoute[] = [
-  { path: '/discovery', label: 'Discovery', component: soon('Token discovery') },
+  { path: '/discovery', label: 'Discovery', component: lazy(() => import('./features/discovery/DiscoveryPage')) },
   { path: '/market', label: 'Market', component: lazy(() => import('./features/market/MarketPage')) },
   { path: '/chat', label: 'Chat', component: soon('Chat') },
   { path: '/collections', label: 'Collections', component: soon('Collections') },
