@@ -12,7 +12,7 @@ const createCaller = createCallerFactory(appRouter);
 export type Caller = ReturnType<typeof createCaller>;
 
 /** An app on its own fresh database, closed after the file's tests. */
-export async function createTestApp(env: Record<string, string> = {}): Promise<App> {
+export async function createTestApp(env: Record<string, string | undefined> = {}): Promise<App> {
   const config = loadConfig({ NODE_ENV: 'test', LOG_LEVEL: 'silent', PORT: '0', UPSTREAMS: 'demo', ...env });
   const app = await createApp(config, { database: await createTestDatabase() });
   afterAll(() => app.close());

@@ -40,7 +40,7 @@ describe('the server process', () => {
     // Postgres run: a fresh database the process migrates itself; PGlite run: a data directory.
     const database = process.env.DATABASE_URL ? await createTestDatabase() : null;
     if (database) afterAll(() => database.close());
-    const env = database?.url ? { DATABASE_URL: database.url } : { DATA_DIR: dataDir };
+    const env: Record<string, string> = database?.url ? { DATABASE_URL: database.url } : { DATA_DIR: dataDir };
 
     const first = await startMain(env);
     expect((await fetch(`${first.url}/healthz`)).status).toBe(200);
