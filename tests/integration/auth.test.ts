@@ -1,20 +1,12 @@
-import { TRPCError, type inferProcedureInput } from '@trpc/server';
+import type { inferProcedureInput } from '@trpc/server';
 import { count } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
 import { sessions, users } from '../../server/db/schema';
 import type { AppRouter } from '../../server/router';
 import { anonymousCaller, callerForToken, createTestApp, signUp, uniqueEmail } from '../helpers/app';
+import { rejection } from '../helpers/errors';
 
 const app = await createTestApp({ ADMIN_EMAILS: 'boss@example.com' });
-
-async function rejection(p: Promise<unknown>): Promise<TRPCError> {
-  const err = await p.then(
-    () => null,
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(TRPCError);
-  return err as TRPCError;
-}
 
 describe('auth', () => {
   it('makes the first account admin, later ones users, and ADMIN_EMAILS admins', async () => {

@@ -1,21 +1,11 @@
-import { TRPCClientError } from '@trpc/client';
 import { describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import type { AppRouter } from '../../server/router';
 import { createTestApp, startTestServer } from '../helpers/app';
 import { httpClient, wsClient } from '../helpers/clients';
+import { clientError } from '../helpers/errors';
 
 const app = await createTestApp();
 const server = await startTestServer(app);
-
-async function clientError(p: Promise<unknown>): Promise<TRPCClientError<AppRouter>> {
-  const err = await p.then(
-    () => null,
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(TRPCClientError);
-  return err as TRPCClientError<AppRouter>;
-}
 
 /** Opens a raw WebSocket upgrade and reports how the server answered it. */
 function upgrade(headers: Record<string, string>): Promise<{ opened: boolean; status?: number }> {
