@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
+import { startFakeGoPlus } from '../../server/demo/goplus';
 import { serveLoopback, sendJson } from '../../server/demo/serve';
 import type { MarketFacts } from '../../server/modules/discovery/dexscreener';
 import { GoPlusClient, type SecurityResult } from '../../server/modules/discovery/goplus';
@@ -94,5 +95,30 @@ describe('GoPlus adapter on recorded answers', () => {
     expect([...out.values()]).toEqual([{ ok: false, reason: 'Security check unavailable (GoPlus has no data yet)' }]);
     const unsupported = await client.check('tron', ['TXYZ']);
     expect(unsupported.get('TXYZ')).toEqual({ ok: false, reason: 'Security check unavailable (GoPlus does not cover tron)' });
+  });
+
+  it('signs for an access token once, batches under it, and renews it before it expires', async () => {
+    const fake = await startFakeGoPlus({ appKey: 'key', appSecret: 'secret', tokenLifetimeSeconds: 1 });
+    afterAll(fake.close);
+    const client = new GoPlusClient(fake.url, { retries: 0, minTimeoutMs: 1, timeoutMs: 2000, maxRetryAfterMs: 0 }, { appKey: 'key', appSecret: 'secret' });
+    const addresses = ['0x1111111111111111111111111111111111111111', '0x2222222222222222222222222222222222222222'];
+    const first = await client.check('ethereum', addresses);
+    expect([...first.values()].every((r) => r.ok)).toBe(true);
+    expect(fake.lookups()).toEqual([expect.objectContaining({ addresses, authorized: true })]);
+    await client.check('ethereum', addresses);
+    expect(fake.tokensIssued()).toBe(1);
+    // Renewed at 80% of its (1 s) lifetime: the next call signs again instead of failing with 4022.
+    await new Promise((r) => setTimeout(r, 900));
+    await client.check('base', addresses);
+    expect(fake.tokensIssued()).toBe(2);
+    expect(fake.lookups().every((l) => l.authorized)).toBe(true);
+  });
+
+  it('a wrong app secret becomes an unverified reason naming the variables to check', async () => {
+    const fake = await startFakeGoPlus({ appKey: 'key', appSecret: 'secret' });
+    afterAll(fake.close);
+    const client = new GoPlusClient(fake.url, { retries: 0, minTimeoutMs: 1, timeoutMs: 2000, maxRetryAfterMs: 0 }, { appKey: 'key', appSecret: 'wrong' });
+    const out = await client.check('ethereum', ['0x1111111111111111111111111111111111111111']);
+    expect([...out.values()][0]).toEqual({ ok: false, reason: expect.stringMatching(/GOPLUS_APP_KEY \/ GOPLUS_APP_SECRET/) });
   });
 });

@@ -69,13 +69,14 @@ export class GoPlusClient {
           out.set(a, data ? { ok: true, report: { kind: solana ? 'solana' : 'evm', data } } : { ok: false, reason: 'Security check unavailable (GoPlus has no data yet)' });
         }
       } catch (err) {
-        // One bad address must not sink its neighbours: retry a failed batch one by one.
-        if (batch.length > 1) {
+        // One bad address must not sink its neighbours: retry a batch that failed with a
+        // server error one by one (not a credential or rate problem, which would fail them all).
+        if (batch.length > 1 && err instanceof UpstreamError && err.status !== null && err.status >= 500) {
           for (const a of batch) out.set(a, (await this.check(chain, [a])).get(a)!);
           continue;
         }
         const why = err instanceof UpstreamError ? err.message : 'GoPlus failed';
-        out.set(batch[0]!, { ok: false, reason: `Security check unavailable (${why})` });
+        for (const a of batch) out.set(a, { ok: false, reason: `Security check unavailable (${why})` });
       }
     }
     return out;
