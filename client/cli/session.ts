@@ -53,3 +53,36 @@ export function wsApi(ctx: CliContext) {
   });
   return { api: createTRPCClient<AppRouter>({ links: [wsLink({ client: ws, transformer: superjson })] }), close: () => ws.close() };
 }
+
+export interface StreamHandlers {
+  onStarted: () => void;
+  onData: (data: unknown) => void;
+  onError: (err: unknown) => void;
+  onComplete: () => void;
+}
+
+/**
+ * Runs one subscription over a fresh WebSocket until the server completes it, it fails,
+ * `onData` returns true, or `signal` aborts (Ctrl-C); then closes the socket.
+ */
+export function followSubscription(
+  ctx: CliContext,
+  signal: AbortSignal,
+  subscribe: (api: ReturnType<typeof wsApi>['api'], handlers: StreamHandlers) => { unsubscribe(): void },
+  opts: { onData: (data: unknown) => boolean | void; onStarted?: () => void },
+): Promise<void> {
+  const { api, close } = wsApi(ctx);
+  return new Promise<void>((resolve, reject) => {
+    const stop = () => {
+      sub.unsubscribe();
+      resolve();
+    };
+    const sub = subscribe(api, {
+      onStarted: () => opts.onStarted?.(),
+      onData: (data) => opts.onData(data) === true && stop(),
+      onError: reject,
+      onComplete: resolve,
+    });
+    signal.addEventListener('abort', stop, { once: true });
+  }).finally(close);
+}

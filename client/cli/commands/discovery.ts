@@ -1,7 +1,7 @@
 import type { Token } from '../../../shared/discovery';
 import type { StreamEvent } from '../../../server/modules/discovery/store';
 import type { Command } from '../command';
-import { httpApi, wsApi, type CliContext } from '../session';
+import { followSubscription, httpApi, type CliContext } from '../session';
 
 const money = (n: number | null) => (n == null ? '-' : `$${n >= 1 ? Math.round(n).toLocaleString('en-US') : n.toPrecision(3)}`);
 
@@ -25,26 +25,12 @@ function eventLine(e: StreamEvent): string {
   }
 }
 
-/** Streams discovery events until `stop` says so or Ctrl-C. */
+/** Streams discovery events until `onEvent` returns true or Ctrl-C. */
 function follow(ctx: CliContext, signal: AbortSignal, opts: { lastEventId?: string; onStarted?: () => void; onEvent: (e: StreamEvent) => boolean | void }) {
-  const { api, close } = wsApi(ctx);
-  return new Promise<void>((resolve, reject) => {
-    const s = api.discovery.events.subscribe(opts.lastEventId ? { lastEventId: opts.lastEventId } : undefined, {
-      onStarted: opts.onStarted,
-      onData: (d) => {
-        if (opts.onEvent((d as { data: StreamEvent }).data) === true) {
-          s.unsubscribe();
-          resolve();
-        }
-      },
-      onError: reject,
-      onComplete: resolve,
-    });
-    signal.addEventListener('abort', () => {
-      s.unsubscribe();
-      resolve();
-    });
-  }).finally(close);
+  return followSubscription(ctx, signal, (api, handlers) => api.discovery.events.subscribe(opts.lastEventId ? { lastEventId: opts.lastEventId } : undefined, handlers), {
+    onStarted: opts.onStarted,
+    onData: (d) => opts.onEvent((d as { data: StreamEvent }).data),
+  });
 }
 
 const flag = (v: string | boolean | undefined) => (typeof v === 'string' ? v : undefined);

@@ -1,6 +1,6 @@
 import { ZLiveInput, ZTimeframe, type LiveEvent } from '../../../shared/market';
 import type { Command } from '../command';
-import { httpApi, wsApi } from '../session';
+import { followSubscription, httpApi } from '../session';
 
 const fmt = (n: number | null | undefined, digits = 2) => (n == null ? '-' : n.toFixed(digits));
 
@@ -38,21 +38,10 @@ export const marketCommand: Command = {
     const out = (e: LiveEvent) => (flags.json ? print(e) : console.log(line(e)));
     const history = await http.market.candles.query({ symbol, timeframe, limit: 5 });
     for (const c of history.candles) out({ symbol, timeframe, candle: c.candle, closed: true, indicators: c.indicators });
-    const { api, close } = wsApi(ctx);
     const lastEventId = history.candles.at(-1)?.id;
-    await new Promise<void>((resolve, reject) => {
-      const s = api.market.live.subscribe(
-        { symbol, timeframe, lastEventId: lastEventId === undefined ? undefined : String(lastEventId) },
-        {
-          onData: (d) => out(((d as { data?: LiveEvent }).data ?? d) as LiveEvent),
-          onError: reject,
-          onComplete: resolve,
-        },
-      );
-      signal.addEventListener('abort', () => {
-        s.unsubscribe();
-        resolve();
-      });
-    }).finally(close);
+    await followSubscription(ctx, signal, (api, handlers) => api.market.live.subscribe({ symbol, timeframe, lastEventId: lastEventId === undefined ? undefined : String(lastEventId) }, handlers), {
+      // Closed candles arrive tracked ({ id, data }); forming updates arrive bare.
+      onData: (d) => void out(((d as { data?: LiveEvent }).data ?? d) as LiveEvent),
+    });
   },
 };

@@ -1,5 +1,5 @@
 import type { Command } from '../command';
-import { wsApi } from '../session';
+import { followSubscription, type StreamHandlers } from '../session';
 
 /**
  * `watch <path> [json-input]`: prints each event of any subscription as a JSON line,
@@ -18,20 +18,16 @@ export const watchCommand: Command = {
     } catch {
       throw new Error(`The input must be JSON, e.g. '{"symbol":"BTCUSDT"}'; got ${rawInput}`);
     }
-    const { api, close } = wsApi(ctx);
-    const target = path.split('.').reduce<unknown>((node, key) => (node as Record<string, unknown>)[key], api) as {
-      subscribe: (input: unknown, opts: object) => { unsubscribe(): void };
-    };
-    await new Promise<void>((resolve, reject) => {
-      const sub = target.subscribe(input, {
-        onData: (event: unknown) => print(event),
-        onError: (err: unknown) => reject(err),
-        onComplete: () => resolve(),
-      });
-      signal.addEventListener('abort', () => {
-        sub.unsubscribe();
-        resolve();
-      });
-    }).finally(close);
+    await followSubscription(
+      ctx,
+      signal,
+      (api, handlers) => {
+        const target = path.split('.').reduce<unknown>((node, key) => (node as Record<string, unknown>)[key], api) as {
+          subscribe: (input: unknown, handlers: StreamHandlers) => { unsubscribe(): void };
+        };
+        return target.subscribe(input, handlers);
+      },
+      { onData: (event) => void print(event) },
+    );
   },
 };
