@@ -62,19 +62,24 @@ export const adminProcedure = authedProcedure.use(({ ctx, next }) => {
 });
 
 /**
- * Per-caller limit (signed-in user, else IP) on top of `base`. Limits live in memory per
- * instance; with several instances the effective limit is per instance.
+ * Per-caller limit (signed-in user, else IP) on top of `base`. Counters live in memory, one set
+ * per app (so test apps do not share them); with several instances the limit is per instance.
  */
 export function rateLimited<P extends typeof publicProcedure | typeof authedProcedure>(
   base: P,
   name: string,
   opts: { points: number; durationSeconds: number },
 ): P {
-  const limiter = new RateLimiterMemory({ keyPrefix: name, points: opts.points, duration: opts.durationSeconds });
+  const limiters = new WeakMap<Context['app'], RateLimiterMemory>();
+  const limiterFor = (app: Context['app']) => {
+    let limiter = limiters.get(app);
+    if (!limiter) limiters.set(app, (limiter = new RateLimiterMemory({ keyPrefix: name, points: opts.points, duration: opts.durationSeconds })));
+    return limiter;
+  };
   return (base as typeof publicProcedure).use(async ({ ctx, next }) => {
     const key = ctx.user?.id ?? `ip:${ctx.request.ip}`;
     try {
-      await limiter.consume(key);
+      await limiterFor(ctx.app).consume(key);
     } catch (res) {
       if (!(res instanceof RateLimiterRes)) throw res;
       const wait = Math.ceil(res.msBeforeNext / 1000);

@@ -25,11 +25,13 @@ export async function startTestServer(app: App): Promise<RunningServer> {
   return server;
 }
 
-export function anonymousCaller(app: App): Caller {
-  return createCaller(createContextInner({ app }));
+let counter = 0;
+
+/** A caller with no session, from an address of its own (per-address limits apply only where a test shares one). */
+export function anonymousCaller(app: App, ip = `198.51.100.${++counter % 250}`): Caller {
+  return createCaller(createContextInner({ app, request: { ip } }));
 }
 
-let counter = 0;
 export function uniqueEmail(prefix = 'user') {
   return `${prefix}-${++counter}-${randomBytes(3).toString('hex')}@example.com`;
 }

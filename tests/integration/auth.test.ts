@@ -70,6 +70,18 @@ describe('auth', () => {
     expect(await other.caller.auth.me()).toMatchObject({ id: other.user.id });
   });
 
+  it('limits sign-in attempts per address with TOO_MANY_REQUESTS', async () => {
+    const email = uniqueEmail();
+    await signUp(app, { email });
+    const guesser = anonymousCaller(app, '203.0.113.9');
+    for (let i = 0; i < 20; i++) expect((await rejection(guesser.auth.signIn({ email, password: `guess ${i}` }))).code).toBe('UNAUTHORIZED');
+    const blocked = await rejection(guesser.auth.signIn({ email, password: 'correct horse battery' }));
+    expect(blocked.code).toBe('TOO_MANY_REQUESTS');
+    expect(blocked.message).toMatch(/try again in \d+ s/);
+    // Another address is not affected.
+    expect((await anonymousCaller(app).auth.signIn({ email, password: 'correct horse battery' })).user.email).toBe(email);
+  });
+
   it('stores only the SHA-256 of the token, never the token', async () => {
     const { token } = await signUp(app);
     const rows = await app.db.select({ id: sessions.id }).from(sessions);
