@@ -79,6 +79,9 @@ describe('market strategies', () => {
     const bobEvents: Notification[] = [];
     void collect(await alice.caller.market.activity(), aliceEvents, stop.signal);
     void collect(await bob.caller.market.activity(), bobEvents, stop.signal);
+    // The same events reach the app-wide inbox, each with a message for the notification centre.
+    const aliceInbox: Notification[] = [];
+    void collect(await alice.caller.system.notifications(), aliceInbox, stop.signal);
 
     const release = app.market.feed.watch('BTCUSDT', '1m');
     await until(() => fake.subscriptions().includes('btcusdt@kline_1m'), 'the upstream subscription');
@@ -110,6 +113,9 @@ describe('market strategies', () => {
     expect(ownStrategy(aliceEvents, sa.id)).toBe(true);
     expect(ownStrategy(bobEvents, sb.id)).toBe(true);
     expect(aliceEvents.filter((e) => e.type === 'position_closed')).toHaveLength(aTrades.items.length);
+    await until(() => aliceInbox.length === aliceEvents.length, 'the inbox to carry the same events');
+    expect(aliceInbox.map((e) => e.id)).toEqual(aliceEvents.map((e) => e.id));
+    expect(aliceInbox.every((e) => /^Scalper: (opened|closed) /.test((e.payload as { message: string }).message))).toBe(true);
 
     for (const call of [
       () => alice.caller.market.strategies.update({ id: sb.id, name: 'Stolen' }),

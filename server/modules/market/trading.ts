@@ -94,7 +94,9 @@ export class TradingEngine {
         .returning();
       if (!row) return [];
       const { markPrice: _m, unrealisedPnl: _u, ...position } = toPosition(row, null);
-      return this.inbox.record(tx, [{ userId: s.userId, feature: MARKET_FEATURE, type: 'position_opened', payload: { position } }]);
+      // `message` is what the notification centre shows on any page.
+      const message = `${s.name}: opened a paper position on ${s.symbol} ${s.timeframe} at ${entry}`;
+      return this.inbox.record(tx, [{ userId: s.userId, feature: MARKET_FEATURE, type: 'position_opened', payload: { position, message } }]);
     });
     this.inbox.publish(stored);
   }
@@ -136,7 +138,8 @@ export class TradingEngine {
           closedAt: new Date(c.closeTime + 1),
         })
         .returning();
-      return this.inbox.record(tx, [{ userId: p.userId, feature: MARKET_FEATURE, type: 'position_closed', payload: { trade: toTrade(row!) } }]);
+      const message = `${s.name}: closed ${p.symbol} ${p.timeframe} (${reason.replace('_', ' ')}), P&L ${pnl.toFixed(2)}`;
+      return this.inbox.record(tx, [{ userId: p.userId, feature: MARKET_FEATURE, type: 'position_closed', payload: { trade: toTrade(row!), message } }]);
     });
     this.inbox.publish(stored);
   }

@@ -2,7 +2,7 @@ import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { useSubscription } from '@trpc/tanstack-react-query';
 import { useEffect, useMemo, useState } from 'react';
 import { toast } from 'sonner';
-import { TIMEFRAMES, ZSymbol, type LiveEvent, type Timeframe, type Trade } from '../../../../shared/market';
+import { TIMEFRAMES, ZSymbol, type LiveEvent, type Timeframe } from '../../../../shared/market';
 import { useTRPC } from '../../trpc';
 import { CandleChart, type ChartPoint } from './CandleChart';
 import { Positions, Trades } from './Portfolio';
@@ -40,14 +40,8 @@ export default function MarketPage() {
 
   useSubscription(
     trpc.market.activity.subscriptionOptions(undefined, {
-      onData: ({ data: n }) => {
-        if (n.type === 'position_closed') {
-          const t = (n.payload as { trade: Trade }).trade;
-          toast(`${t.strategyName}: closed ${t.symbol} ${t.timeframe} (${t.reason.replace('_', ' ')}), P&L ${t.pnl.toFixed(2)}`);
-        } else {
-          const p = (n.payload as { position: { symbol: string; timeframe: string; entryPrice: number } }).position;
-          toast(`Opened a paper position on ${p.symbol} ${p.timeframe} at ${p.entryPrice}`);
-        }
+      // The toast itself comes from the app-wide notification centre (payload.message).
+      onData: () => {
         void queryClient.invalidateQueries({ queryKey: trpc.market.positions.queryKey() });
         void queryClient.invalidateQueries({ queryKey: trpc.market.trades.queryKey() });
       },
