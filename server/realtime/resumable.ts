@@ -29,6 +29,13 @@ export function parseEventId(lastEventId: string | null | undefined): number | n
   return n;
 }
 
+/** A reader that fell behind is told why; it resumes from its last id, so ending loses nothing. */
+export function asStreamError(err: unknown): unknown {
+  return err instanceof QueueOverflowError
+    ? new TRPCError({ code: 'TOO_MANY_REQUESTS', message: `Subscription ended: ${err.message}. Reconnect to resume.` })
+    : err;
+}
+
 /**
  * Replay-then-live with no gap and no duplicate. Live delivery starts *before* the replay
  * query so an event committed during the replay is caught by one or the other; the
@@ -59,11 +66,7 @@ export async function* resumable<T>(opts: ResumableOptions<T>) {
       yield tracked(String(e.id), e.data);
     }
   } catch (err) {
-    if (err instanceof QueueOverflowError) {
-      // The client resumes from its last id, so ending the stream loses nothing.
-      throw new TRPCError({ code: 'TOO_MANY_REQUESTS', message: `Subscription ended: ${err.message}. Reconnect to resume.` });
-    }
-    throw err;
+    throw asStreamError(err);
   } finally {
     unsubscribe();
   }

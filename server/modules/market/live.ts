@@ -1,7 +1,7 @@
 import { TRPCError, tracked } from '@trpc/server';
 import type { EventBus } from '../../realtime/bus';
-import { BoundedQueue, QueueOverflowError } from '../../realtime/queue';
-import { parseEventId } from '../../realtime/resumable';
+import { BoundedQueue } from '../../realtime/queue';
+import { asStreamError, parseEventId } from '../../realtime/resumable';
 import type { Timeframe } from '../../../shared/market';
 import type { CandleStore } from './candle-store';
 import { seriesTopic, type SeriesEvent, type SeriesHub } from './series';
@@ -58,10 +58,7 @@ export async function* liveSeries(opts: {
       yield tracked(String(e.id), e.event);
     }
   } catch (err) {
-    if (err instanceof QueueOverflowError) {
-      throw new TRPCError({ code: 'TOO_MANY_REQUESTS', message: `Subscription ended: ${err.message}. Reconnect to resume.` });
-    }
-    throw err;
+    throw asStreamError(err);
   } finally {
     unsubscribe();
   }
