@@ -131,8 +131,11 @@ export async function startServer(app: App, opts: { port?: number; host?: string
 /** The ws adapter has no backpressure: past `limit` unsent bytes, the connection is closed. */
 function guardSlowReader(ws: WebSocket, limit: number, onCut: () => void) {
   const send = ws.send.bind(ws) as (data: unknown, cb?: (err?: Error) => void) => void;
+  let cut = false;
   (ws as unknown as { send: typeof send }).send = (data, cb) => {
+    if (cut) return;
     if (ws.bufferedAmount > limit) {
+      cut = true;
       onCut();
       ws.close(CLOSE_TOO_SLOW, 'client too slow');
       // close() waits behind the backlog; terminate if the peer still is not reading.
