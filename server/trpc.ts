@@ -26,9 +26,17 @@ function readableZodMessage(err: ZodError): string {
 export const router = t.router;
 export const createCallerFactory = t.createCallerFactory;
 
-/** Counts every open subscription per path, whoever opened it. */
+/**
+ * Every procedure: a WebSocket's session was read once, when it connected, so each call on
+ * it checks the session is still there (signed out elsewhere → treated as signed out). Then
+ * every open subscription is counted per path.
+ */
 const observed = t.procedure.use(async ({ type, path, ctx, next }) => {
-  const result = await next();
+  const stale = ctx.request.transport === 'ws' && ctx.session !== null && !(await ctx.app.auth.isActive(ctx.session.id));
+  const auth: Pick<Context, 'user' | 'session' | 'authVia'> = stale
+    ? { user: null, session: null, authVia: null }
+    : { user: ctx.user, session: ctx.session, authVia: ctx.authVia };
+  const result = await next({ ctx: auth });
   if (type !== 'subscription' || !result.ok) return result;
   return { ...result, data: guardSubscription(result.data as AsyncIterable<unknown>, { onEnd: ctx.app.stats.subscriptionStarted(path) }) };
 });

@@ -92,6 +92,12 @@ export class AuthService {
     if (sessionIds.length) this.bus.publish(sessionsRevoked, { sessionIds });
   }
 
+  /** Whether a session (by id) still exists and has not expired. */
+  async isActive(sessionId: string): Promise<boolean> {
+    const [row] = await this.db.select({ expiresAt: sessions.expiresAt }).from(sessions).where(eq(sessions.id, sessionId));
+    return row !== undefined && row.expiresAt.getTime() > Date.now();
+  }
+
   validate(token: string) {
     return validateSessionToken(this.db, token);
   }

@@ -35,6 +35,15 @@ describe('a Node script over HTTP and WebSocket', () => {
     expect((await clientError(client.users.search.query({ query: 'a' }))).data?.code).toBe('UNAUTHORIZED');
   });
 
+  it('a WebSocket opened before signing out elsewhere stops acting for that session', async () => {
+    const { token } = await httpClient(server.url).auth.signUp.mutate({ email: 'ws-stale@example.com', password: 'long enough', name: 'Stale' });
+    const { client } = wsClient(server.url, token);
+    expect(await client.auth.me.query()).toMatchObject({ email: 'ws-stale@example.com' });
+    await httpClient(server.url, token).auth.signOut.mutate();
+    expect(await client.auth.me.query()).toBeNull();
+    expect((await clientError(client.users.search.query({ query: 'a' }))).data?.code).toBe('UNAUTHORIZED');
+  });
+
   it('answers bad input with BAD_REQUEST, a readable message and field errors', async () => {
     const err = await clientError(httpClient(server.url).auth.signUp.mutate({ email: 'nope', password: 'abc', name: 'X' }));
     expect(err.data?.code).toBe('BAD_REQUEST');
