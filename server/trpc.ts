@@ -38,7 +38,7 @@ const observed = t.procedure.use(async ({ type, path, ctx, next }) => {
     : { user: ctx.user, session: ctx.session, authVia: ctx.authVia };
   const result = await next({ ctx: auth });
   if (type !== 'subscription' || !result.ok) return result;
-  return { ...result, data: guardSubscription(result.data as AsyncIterable<unknown>, { onEnd: ctx.app.stats.subscriptionStarted(path) }) };
+  return { ...result, data: guardSubscription(result.data as AsyncIterable<unknown>, { onStart: () => ctx.app.stats.subscriptionStarted(path) }) };
 });
 
 export const publicProcedure = observed;

@@ -6,8 +6,10 @@ import type { SessionWatch } from '../auth/session-watch';
  */
 export async function* guardSubscription<T>(
   source: AsyncIterable<T>,
-  opts: { onEnd?: () => void; watch?: SessionWatch },
+  opts: { onStart?: () => () => void; watch?: SessionWatch },
 ): AsyncGenerator<T> {
+  // Counted from the first read: a subscription the adapter never iterates never ran.
+  const onEnd = opts.onStart?.();
   const it = source[Symbol.asyncIterator]();
   const { watch } = opts;
   const revoked = watch
@@ -22,7 +24,7 @@ export async function* guardSubscription<T>(
     }
   } finally {
     watch?.stop();
-    opts.onEnd?.();
+    onEnd?.();
     // Not awaited: a resolver still blocked in a wait that ignores ctx.signal would hold us here.
     it.return?.(undefined).catch(() => {});
   }
