@@ -26,4 +26,23 @@ describe.skipIf(!browserAvailable)(`market page in chromium${browserAvailable ? 
     await chart.and(page.locator(`[data-last-candle-time="${current + MIN}"]`)).waitFor({ timeout: 10_000 });
     expect(problems).toEqual([]);
   });
+
+  it('edits a strategy\'s RSI thresholds, and editing another field keeps them', async () => {
+    const { page, account } = await signedInPage(browser, app, server, { name: 'Tuner' });
+    await page.goto('/market');
+    const strategies = page.getByTestId('market-strategies');
+    const firstRsi = strategies.getByRole('row').filter({ hasText: 'RSI reversal' }).filter({ hasText: 'BTCUSDT 1m' });
+    await firstRsi.getByRole('button', { name: 'Edit' }).click();
+    await page.getByLabel('Buy when RSI below').fill('25');
+    await page.getByLabel('Sell when RSI above').fill('75');
+    await page.getByRole('button', { name: 'Save' }).click();
+    await firstRsi.getByText('RSI < 25 / > 75').waitFor();
+
+    await firstRsi.getByRole('button', { name: 'Edit' }).click();
+    await page.getByLabel('Take profit %').fill('4');
+    await page.getByRole('button', { name: 'Save' }).click();
+    await firstRsi.getByText('TP 4%').waitFor();
+    const saved = (await account.caller.market.strategies.list()).find((s) => s.name === 'RSI reversal' && s.timeframe === '1m')!;
+    expect(saved).toMatchObject({ takeProfitPct: 4, rule: { type: 'rsi', oversold: 25, overbought: 75 } });
+  });
 });

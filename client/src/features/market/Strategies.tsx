@@ -12,12 +12,23 @@ interface Draft {
   symbol: string;
   timeframe: Timeframe;
   rule: StrategyRule['type'];
+  oversold: string;
+  overbought: string;
   positionSize: string;
   takeProfitPct: string;
   stopLossPct: string;
 }
-const blank: Draft = { name: '', symbol: 'BTCUSDT', timeframe: '1m', rule: 'rsi', positionSize: '1000', takeProfitPct: '2', stopLossPct: '1' };
-const fromStrategy = (s: Strategy): Draft => ({ ...s, rule: s.rule.type, positionSize: String(s.positionSize), takeProfitPct: String(s.takeProfitPct), stopLossPct: String(s.stopLossPct) });
+const blank: Draft = { name: '', symbol: 'BTCUSDT', timeframe: '1m', rule: 'rsi', oversold: '30', overbought: '70', positionSize: '1000', takeProfitPct: '2', stopLossPct: '1' };
+const fromStrategy = (s: Strategy): Draft => ({
+  ...s,
+  rule: s.rule.type,
+  // Kept as they were, so editing another field never resets them.
+  oversold: String(s.rule.type === 'rsi' ? s.rule.oversold : 30),
+  overbought: String(s.rule.type === 'rsi' ? s.rule.overbought : 70),
+  positionSize: String(s.positionSize),
+  takeProfitPct: String(s.takeProfitPct),
+  stopLossPct: String(s.stopLossPct),
+});
 
 export function Strategies() {
   const trpc = useTRPC();
@@ -34,7 +45,8 @@ export function Strategies() {
   const save = (e: React.FormEvent) => {
     e.preventDefault();
     if (!draft) return;
-    const rule: StrategyRule = draft.rule === 'rsi' ? { type: 'rsi', oversold: 30, overbought: 70 } : { type: draft.rule };
+    const rule: StrategyRule =
+      draft.rule === 'rsi' ? { type: 'rsi', oversold: Number(draft.oversold), overbought: Number(draft.overbought) } : { type: draft.rule };
     const body = { name: draft.name, symbol: draft.symbol, timeframe: draft.timeframe, rule, positionSize: Number(draft.positionSize), takeProfitPct: Number(draft.takeProfitPct), stopLossPct: Number(draft.stopLossPct) };
     if (draft.id) update.mutate({ id: draft.id, ...body });
     else create.mutate({ ...body, enabled: false });
@@ -69,6 +81,8 @@ export function Strategies() {
               <option value="macd_cross">MACD cross</option>
             </select>
           </label>
+          {draft.rule === 'rsi' && field('oversold', 'Buy when RSI below')}
+          {draft.rule === 'rsi' && field('overbought', 'Sell when RSI above')}
           {field('positionSize', 'Size (USDT)')}
           {field('takeProfitPct', 'Take profit %')}
           {field('stopLossPct', 'Stop loss %')}
@@ -97,7 +111,9 @@ export function Strategies() {
                 </td>
                 <td>
                   <button className="link" onClick={() => setDraft(fromStrategy(s))}>Edit</button>{' '}
-                  <button className="link" onClick={() => remove.mutate({ id: s.id })}>Delete</button>
+                  <button className="link" onClick={() => confirm(`Delete the strategy "${s.name}" (${s.symbol} ${s.timeframe})?`) && remove.mutate({ id: s.id })}>
+                    Delete
+                  </button>
                 </td>
               </tr>
             ))}
