@@ -3,6 +3,7 @@
  * pointed at them through the same base-URL variables a deployment would use, so demo mode
  * exercises exactly the code that talks to the live services.
  */
+import { randomBytes } from 'node:crypto';
 import { startFakeDexScreener } from './dexscreener';
 import { startFakeGoPlus } from './goplus';
 import { startFakeBinance } from './binance';
@@ -19,8 +20,10 @@ const starters: Array<() => Promise<FakeUpstream>> = [
   () => startFakeDexScreener({ initial: 30, newPerCall: 3 }),
   // Keyed, so demo mode exercises the access-token and batch path.
   async () => {
-    const g = await startFakeGoPlus({ appKey: 'demo-app-key', appSecret: 'demo-app-secret' });
-    return { env: { ...g.env, GOPLUS_APP_KEY: 'demo-app-key', GOPLUS_APP_SECRET: 'demo-app-secret' }, close: g.close };
+    // Throwaway credentials, made up per run: the fake only checks the request is signed with them.
+    const creds = { appKey: randomBytes(8).toString('hex'), appSecret: randomBytes(16).toString('hex') };
+    const g = await startFakeGoPlus(creds);
+    return { env: { ...g.env, GOPLUS_APP_KEY: creds.appKey, GOPLUS_APP_SECRET: creds.appSecret }, close: g.close };
   },
 ];
 
