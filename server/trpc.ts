@@ -3,6 +3,7 @@ import { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
 import superjson from 'superjson';
 import { ZodError, z } from 'zod';
 import type { Context } from './context';
+import type { SessionWatch } from './auth/session-watch';
 import { guardSubscription } from './realtime/guard';
 
 const t = initTRPC.context<Context>().create({
@@ -29,16 +30,22 @@ export const createCallerFactory = t.createCallerFactory;
 /**
  * Every procedure: a WebSocket's session was read once, when it connected, so each call on
  * it checks the session is still there (signed out elsewhere → treated as signed out). Then
- * every open subscription is counted per path.
+ * every subscription is wrapped once: counted per path and, when authed, ended with its session.
  */
 const observed = t.procedure.use(async ({ type, path, ctx, next }) => {
   const stale = ctx.request.transport === 'ws' && ctx.session !== null && !(await ctx.app.auth.isActive(ctx.session.id));
   const auth: Pick<Context, 'user' | 'session' | 'authVia'> = stale
     ? { user: null, session: null, authVia: null }
     : { user: ctx.user, session: ctx.session, authVia: ctx.authVia };
-  const result = await next({ ctx: auth });
-  if (type !== 'subscription' || !result.ok) return result;
-  return { ...result, data: guardSubscription(result.data as AsyncIterable<unknown>, { onStart: () => ctx.app.stats.subscriptionStarted(path) }) };
+  // Filled by authedProcedure, so one wrapper does both counting and the session check.
+  const subscription: { watch?: SessionWatch } = {};
+  const result = await next({ ctx: { ...auth, subscription } });
+  if (type !== 'subscription' || !result.ok) {
+    subscription.watch?.stop();
+    return result;
+  }
+  const data = guardSubscription(result.data as AsyncIterable<unknown>, { onStart: () => ctx.app.stats.subscriptionStarted(path), watch: subscription.watch });
+  return { ...result, data };
 });
 
 export const publicProcedure = observed;
@@ -55,13 +62,8 @@ export const authedProcedure = observed.use(async ({ ctx, type, signal, next }) 
   // end its subscriptions here. Resolvers pass ctx.signal (client stop, disconnect, or
   // session end) to their waits.
   const watch = ctx.app.auth.watchSession(session);
-  const ended = signal ? AbortSignal.any([signal, watch.signal]) : watch.signal;
-  const result = await next({ ctx: { user, session, signal: ended } });
-  if (!result.ok) {
-    watch.stop();
-    return result;
-  }
-  return { ...result, data: guardSubscription(result.data as AsyncIterable<unknown>, { watch }) };
+  ctx.subscription.watch = watch;
+  return next({ ctx: { user, session, signal: signal ? AbortSignal.any([signal, watch.signal]) : watch.signal } });
 });
 
 export const adminProcedure = authedProcedure.use(({ ctx, next }) => {
