@@ -2,6 +2,7 @@ import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
 import { toast } from 'sonner';
 import { TIMEFRAMES, type Strategy, type StrategyRule, type Timeframe } from '../../../../shared/market';
+import { QueryState } from '../../components/QueryState';
 import { useTRPC } from '../../trpc';
 
 const describeRule = (r: StrategyRule) => (r.type === 'rsi' ? `RSI < ${r.oversold} / > ${r.overbought}` : r.type === 'ema_cross' ? 'EMA 9/21 cross' : 'MACD/signal cross');
@@ -90,36 +91,32 @@ export function Strategies() {
           <button type="button" onClick={() => setDraft(null)}>Cancel</button>
         </form>
       )}
-      {list.isPending ? (
-        <p className="loading">Loading…</p>
-      ) : list.isError ? (
-        <p className="error">{list.error.message}</p>
-      ) : list.data.length === 0 ? (
-        <p className="muted">No strategies. Create one to trade on paper.</p>
-      ) : (
-        <table>
-          <tbody>
-            {list.data.map((s) => (
-              <tr key={s.id}>
-                <td>{s.name}</td>
-                <td>{s.symbol} {s.timeframe}</td>
-                <td className="muted">{describeRule(s.rule)} · TP {s.takeProfitPct}% · SL {s.stopLossPct}%</td>
-                <td>
-                  <label>
-                    <input type="checkbox" checked={s.enabled} onChange={(e) => toggle.mutate({ id: s.id, enabled: e.target.checked })} /> on
-                  </label>
-                </td>
-                <td>
-                  <button className="link" onClick={() => setDraft(fromStrategy(s))}>Edit</button>{' '}
-                  <button className="link" onClick={() => confirm(`Delete the strategy "${s.name}" (${s.symbol} ${s.timeframe})?`) && remove.mutate({ id: s.id })}>
-                    Delete
-                  </button>
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      )}
+      <QueryState query={list} isEmpty={(d) => d.length === 0} empty="No strategies. Create one to trade on paper.">
+        {(strategies) => (
+          <table>
+            <tbody>
+              {strategies.map((s) => (
+                <tr key={s.id}>
+                  <td>{s.name}</td>
+                  <td>{s.symbol} {s.timeframe}</td>
+                  <td className="muted">{describeRule(s.rule)} · TP {s.takeProfitPct}% · SL {s.stopLossPct}%</td>
+                  <td>
+                    <label>
+                      <input type="checkbox" checked={s.enabled} onChange={(e) => toggle.mutate({ id: s.id, enabled: e.target.checked })} /> on
+                    </label>
+                  </td>
+                  <td>
+                    <button className="link" onClick={() => setDraft(fromStrategy(s))}>Edit</button>{' '}
+                    <button className="link" onClick={() => confirm(`Delete the strategy "${s.name}" (${s.symbol} ${s.timeframe})?`) && remove.mutate({ id: s.id })}>
+                      Delete
+                    </button>
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        )}
+      </QueryState>
     </div>
   );
 }
