@@ -8,6 +8,9 @@ import { Inbox } from './realtime/inbox';
 import { RealtimeStats } from './realtime/stats';
 import { DiscoveryService } from './modules/discovery/service';
 import { MarketService } from './modules/market/service';
+import { loadKeyring, type Keyring } from './modules/vault/crypto';
+import { VaultService } from './modules/vault/service';
+import { VintedService } from './modules/vinted/service';
 import { seedDefaultStrategies } from './modules/market/strategies';
 import type { SessionUser } from '../shared/auth';
 
@@ -24,12 +27,15 @@ export interface App {
   inbox: Inbox;
   discovery: DiscoveryService;
   market: MarketService;
+  vault: VaultService;
+  vinted: VintedService;
   http: { isAllowedOrigin: (origin: string) => boolean; allowOrigin: (origin: string) => void };
   startedAt: Date;
   close(): Promise<void>;
 }
 
-export async function createApp(config: Config, opts: { database?: Database; log?: Logger } = {}): Promise<App> {
+/** `keyring` and `now` are for tests: an explicit vault key (no key file) and a shared fake clock. */
+export async function createApp(config: Config, opts: { database?: Database; log?: Logger; keyring?: Keyring; now?: () => number } = {}): Promise<App> {
   const log = opts.log ?? createLogger(config.LOG_LEVEL);
   const database = opts.database ?? (await openDatabase({ url: config.DATABASE_URL, dataDir: config.DATA_DIR }));
   const db = database.db;
@@ -45,6 +51,9 @@ export async function createApp(config: Config, opts: { database?: Database; log
   const metrics = createMetrics({ stats, bus });
   const discovery = new DiscoveryService(db, bus, log, config);
   const market = new MarketService({ config, db, bus, inbox, log, stats });
+  const keyring = opts.keyring ?? loadKeyring({ vaultKey: config.VAULT_KEY, previousKeys: config.VAULT_PREVIOUS_KEYS, dataDir: config.DATA_DIR, log });
+  const vault = new VaultService({ config, db, databaseKind: database.kind, bus, log, keyring, now: opts.now });
+  const vinted = new VintedService({ config, vault });
 
   const app: App = {
     config,
@@ -58,16 +67,20 @@ export async function createApp(config: Config, opts: { database?: Database; log
     inbox,
     discovery,
     market,
+    vault,
+    vinted,
     http: { isAllowedOrigin: (o) => origins.has(o), allowOrigin: (o) => void origins.add(o) },
     startedAt: new Date(),
     async close() {
       await discovery.close();
+      await vault.close();
       market.close();
       auth.close();
       await bus.close();
       await database.close();
     },
   };
+  await vault.start();
   await discovery.start();
   return app;
 }

@@ -17,6 +17,13 @@ const baseUrl = (fallback: string) =>
     .pipe(z.url({ message: 'must be a URL with scheme, host and port only, e.g. http://127.0.0.1:4000' }))
     .transform((u) => u.replace(/\/+$/, ''));
 
+// A key is 32 random bytes, base64: `openssl rand -base64 32`. The value itself is never echoed.
+const vaultKey = z
+  .string()
+  .refine((v) => /^[A-Za-z0-9+/]+={0,2}$/.test(v) && Buffer.from(v, 'base64').length === 32, {
+    message: 'must be 32 random bytes in base64 (generate one with: openssl rand -base64 32)',
+  });
+
 /** Every environment variable Hubcast reads. README's configuration table mirrors this. */
 export const ZEnv = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
@@ -37,6 +44,7 @@ export const ZEnv = z.object({
   DEXSCREENER_URL: baseUrl('https://api.dexscreener.com'),
   GOPLUS_URL: baseUrl('https://api.gopluslabs.io'),
   VINTED_URL: baseUrl('https://www.vinted.fr'),
+  VINTED_API_URL: baseUrl('https://api.vinted.fr'),
   ADMIN_EMAILS: csv.transform((list) => list.map((e) => e.toLowerCase())),
   GOOGLE_CLIENT_ID: z.string().optional(),
   GOOGLE_CLIENT_SECRET: z.string().optional(),
@@ -52,6 +60,13 @@ export const ZEnv = z.object({
   DISCOVERY_MAX_TOKENS: z.coerce.number().int().min(1).max(100).default(20),
   // Length of one scheduler "second" in ms: tests shrink it to see schedules quickly.
   DISCOVERY_TICK_MS: z.coerce.number().int().min(1).default(1000),
+  // vault: secrets at rest and the refresh scheduler (interval and key rules in modules/vault)
+  VAULT_KEY: vaultKey.optional().or(z.literal('').transform(() => undefined)),
+  VAULT_PREVIOUS_KEYS: csv.pipe(z.array(vaultKey)),
+  VAULT_AUTO_REFRESH_ENABLED: z.enum(['true', 'false', '1', '0', '']).default('true').transform((v) => v !== 'false' && v !== '0'),
+  VAULT_REFRESH_INTERVAL_MINUTES: z.coerce.number().int().min(1).max(1440).default(30),
+  // Length of one scheduler "minute" in ms: tests shrink it (like DISCOVERY_TICK_MS).
+  VAULT_MINUTE_MS: z.coerce.number().int().min(1).default(60_000),
   // market: Binance kline feed
   MARKET_SYMBOL_GRACE_MS: z.coerce.number().int().min(0).default(30_000),
   MARKET_RECONNECT_MIN_MS: z.coerce.number().int().positive().default(1_000),
@@ -78,12 +93,15 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   const parsed = ZEnv.safeParse(env);
   if (!parsed.success) {
     throw new ConfigError(
-      parsed.error.issues.map((i) => `${i.path.join('.') || '(env)'}: ${i.message} (got ${JSON.stringify(env[String(i.path[0])])})`),
+      parsed.error.issues.map((i) => `${i.path.join('.') || '(env)'}: ${i.message}${/KEY|SECRET/.test(String(i.path[0])) ? '' : ` (got ${JSON.stringify(env[String(i.path[0])])})`}`),
     );
   }
   const cfg = parsed.data;
   if (cfg.NODE_ENV !== 'test' && (cfg.DISCOVERY_INTERVAL < 60 || cfg.DISCOVERY_TICK_MS !== 1000)) {
     throw new ConfigError([`DISCOVERY_INTERVAL: must be at least 60 seconds and DISCOVERY_TICK_MS left at 1000 outside tests (got ${cfg.DISCOVERY_INTERVAL}, ${cfg.DISCOVERY_TICK_MS})`]);
+  }
+  if (cfg.NODE_ENV !== 'test' && cfg.VAULT_MINUTE_MS !== 60_000) {
+    throw new ConfigError(['VAULT_MINUTE_MS: must be left at 60000 outside tests']);
   }
   const local = [`http://localhost:${cfg.PORT}`, `http://127.0.0.1:${cfg.PORT}`];
   // The Vite dev server proxies /trpc; its pages carry its own origin.

@@ -3,6 +3,8 @@ import { discoveryRouter } from './modules/discovery/router';
 import { marketRouter } from './modules/market/router';
 import { systemRouter } from './modules/system/router';
 import { usersRouter } from './modules/users/router';
+import { vaultRouter } from './modules/vault/router';
+import { vintedRouter } from './modules/vinted/router';
 import { router } from './trpc';
 
 export const appRouter = router({
@@ -11,6 +13,8 @@ export const appRouter = router({
   users: usersRouter,
   discovery: discoveryRouter,
   market: marketRouter,
+  vault: vaultRouter,
+  vinted: vintedRouter,
 });
 
 export type AppRouter = typeof appRouter;

@@ -11,9 +11,12 @@ import { createTestDatabase } from './db';
 const createCaller = createCallerFactory(appRouter);
 export type Caller = ReturnType<typeof createCaller>;
 
+// An explicit vault key: an in-memory database has no data directory to keep a key file in.
+export const testVaultKey = randomBytes(32).toString('base64');
+
 /** An app on its own fresh database, closed after the file's tests. */
 export async function createTestApp(env: Record<string, string | undefined> = {}): Promise<App> {
-  const config = loadConfig({ NODE_ENV: 'test', LOG_LEVEL: 'silent', PORT: '0', UPSTREAMS: 'demo', ...env });
+  const config = loadConfig({ NODE_ENV: 'test', LOG_LEVEL: 'silent', PORT: '0', UPSTREAMS: 'demo', VAULT_KEY: testVaultKey, ...env });
   const app = await createApp(config, { database: await createTestDatabase() });
   afterAll(() => app.close());
   return app;

@@ -1,0 +1,124 @@
+import { performance } from 'node:perf_hooks';
+import { sql } from 'drizzle-orm';
+import type { Db } from '../../db/client';
+import type { Logger } from '../../log';
+import type { StoredEvent } from '../../realtime/resumable';
+import type { AttemptOutcome, AttemptTrigger, RefreshResult, VaultEvent } from '../../../shared/vault';
+import type { SecretBox } from './secret-box';
+import { RefreshError, type Provider } from './providers/types';
+import { publicSession, type SessionPatch, type SessionRow, type VaultStore } from './store';
+
+// First key of every vault advisory lock; the second is the session id (0: the scheduler sweep).
+export const VAULT_LOCK = 0x5641_554c;
+const MAX_BACKOFF_MS = 6 * 3_600_000;
+
+export interface RefresherDeps {
+  db: Db;
+  /** Postgres: several instances may share the rows, so refreshes also lock in the database. */
+  databaseKind: 'pglite' | 'postgres';
+  store: VaultStore;
+  box: SecretBox;
+  providers: Map<string, Provider>;
+  log: Logger;
+  now: () => number;
+  /** Called after the attempt's row is committed, never inside the transaction. */
+  publish: (event: StoredEvent<VaultEvent>) => void;
+}
+
+export class NoSuchSessionError extends Error {}
+
+/**
+ * One refresh per session at a time. In process, callers join the refresh in flight. Across
+ * instances (Postgres) a transaction-scoped advisory lock on the session is held through the
+ * upstream call, because Vinted rotates its refresh token: a second refresh with the old one
+ * is answered 401 and would mark a healthy session revoked. Whoever waited re-reads the row
+ * and skips the upstream call when the version moved meanwhile. PGlite is one connection in
+ * one process, so the in-process single flight is already complete there, and holding a
+ * transaction through an HTTP call would stall every other query.
+ */
+export class Refresher {
+  private readonly inflight = new Map<number, Promise<RefreshResult>>();
+
+  constructor(private readonly deps: RefresherDeps) {}
+
+  /** `seenVersion`: the version the caller decided on (a 401 on it, an expiry read from it). */
+  refresh(sessionId: number, trigger: AttemptTrigger, seenVersion?: number): Promise<RefreshResult> {
+    let running = this.inflight.get(sessionId);
+    if (!running) {
+      running = this.run(sessionId, trigger, seenVersion).finally(() => this.inflight.delete(sessionId));
+      this.inflight.set(sessionId, running);
+    }
+    return running;
+  }
+
+  async idle() {
+    await Promise.allSettled([...this.inflight.values()]);
+  }
+
+  private async run(sessionId: number, trigger: AttemptTrigger, seenVersion?: number): Promise<RefreshResult> {
+    const { db, store } = this.deps;
+    const before = seenVersion ?? (await store.get(sessionId))?.version;
+    if (before === undefined) throw new NoSuchSessionError(`No vault session ${sessionId}: list them with vault.sessions.`);
+    let done: { result: RefreshResult; event: StoredEvent<VaultEvent> | null };
+    if (this.deps.databaseKind === 'postgres') {
+      done = await db.transaction(async (tx) => {
+        await tx.execute(sql`select pg_advisory_xact_lock(${VAULT_LOCK}, ${sessionId})`);
+        return this.attempt(tx, sessionId, trigger, before);
+      });
+    } else {
+      done = await this.attempt(db, sessionId, trigger, before);
+    }
+    if (done.event) this.deps.publish(done.event);
+    return done.result;
+  }
+
+  private async attempt(tx: Db, sessionId: number, trigger: AttemptTrigger, before: number) {
+    const { store, box, now } = this.deps;
+    const row = await store.get(sessionId, tx);
+    if (!row) throw new NoSuchSessionError(`No vault session ${sessionId}: it was deleted.`);
+    if (row.version !== before) return { result: { outcome: 'success' as const, session: publicSession(row, now()) }, event: null };
+    const started = performance.now();
+    const { outcome, patch, bump } = await this.tryRefresh(row);
+    const updated = await store.update(sessionId, patch, tx, bump);
+    const session = publicSession(updated, now());
+    const attempt = {
+      sessionId,
+      provider: session.provider,
+      label: session.label,
+      trigger,
+      outcome,
+      message: outcome === 'success' ? null : updated.lastError,
+      durationMs: Math.round(performance.now() - started),
+      at: new Date(now()),
+    };
+    const event = await store.recordEvent(tx, { type: 'attempt', attempt, session }, sessionId);
+    return { result: { outcome, session }, event };
+  }
+
+  private async tryRefresh(row: SessionRow): Promise<{ outcome: AttemptOutcome; patch: SessionPatch; bump: boolean }> {
+    const { box, providers, now, log } = this.deps;
+    const provider = providers.get(row.provider);
+    const fail = (outcome: AttemptOutcome, message: string) => {
+      const failures = row.failures + 1;
+      const wait = Math.min(60_000 * 2 ** (failures - 1), MAX_BACKOFF_MS);
+      const status = outcome === 'requires_configuration' ? ('requires_configuration' as const) : ('error' as const);
+      return { outcome, bump: false, patch: { status, lastError: message, failures, retryAfter: new Date(now() + wait) } };
+    };
+    if (!provider) return fail('requires_configuration', `No provider "${row.provider}" in this version of Hubcast: delete the session or upgrade.`);
+    try {
+      const secrets = box.open(row);
+      const next = await provider.refresh(secrets);
+      return {
+        outcome: 'success',
+        bump: true,
+        patch: { ...box.seal(row.provider, next), status: 'active', expiresAt: provider.expiresAt(next), lastRefreshAt: new Date(now()), lastError: null, failures: 0, retryAfter: null },
+      };
+    } catch (err) {
+      if (err instanceof RefreshError) return fail(err.kind === 'configuration' ? 'requires_configuration' : 'error', err.message);
+      if (box.isKeyError(err)) return fail('requires_configuration', (err as Error).message);
+      // Never the error's own text: an upstream library may quote headers (and so a cookie) in it.
+      log.error({ sessionId: row.id, provider: row.provider, errName: err instanceof Error ? err.name : typeof err }, 'vault refresh failed unexpectedly');
+      return fail('error', 'The refresh failed inside Hubcast (see the server log); try again, or run `npm run cli -- vault diagnose`.');
+    }
+  }
+}

@@ -1,0 +1,127 @@
+import { sql } from 'drizzle-orm';
+import type { Db } from '../../db/client';
+import type { Logger } from '../../log';
+import type { VaultScheduler } from '../../../shared/vault';
+import type { Provider } from './providers/types';
+import { VAULT_LOCK, type Refresher } from './refresh';
+import type { SecretBox } from './secret-box';
+import type { Settings, VaultStore } from './store';
+
+export interface SchedulerDeps {
+  db: Db;
+  databaseKind: 'pglite' | 'postgres';
+  store: VaultStore;
+  box: SecretBox;
+  providers: Map<string, Provider>;
+  refresher: Refresher;
+  log: Logger;
+  now: () => number;
+  /** Real milliseconds in one scheduler minute (60 000 except in tests). */
+  minuteMs: number;
+  defaults: { active: boolean; intervalMinutes: number };
+  /** Announces a changed state (start, stop, restart) to admins. */
+  changed: (state: VaultScheduler) => Promise<void>;
+}
+
+// Refresh what expires before the next run plus this much, so a late run is still in time.
+const MARGIN_MS = 60_000;
+
+/**
+ * Refreshes every session that would expire before the next run. The admin's start/stop and
+ * interval are stored, so a restart resumes the same schedule. With several instances, one
+ * sweep at a time: the instance that wins a transaction-scoped advisory lock does the work.
+ */
+export class Scheduler {
+  private settings: Settings;
+  private timer: NodeJS.Timeout | null = null;
+  private nextRunAt: number | null = null;
+  private running: Promise<void> | null = null;
+  private closed = false;
+
+  constructor(private readonly deps: SchedulerDeps) {
+    this.settings = { ...deps.defaults, lastRunAt: null };
+  }
+
+  async start() {
+    this.settings = (await this.deps.store.settings()) ?? this.settings;
+    this.schedule();
+  }
+
+  state(): VaultScheduler {
+    return {
+      isActive: this.timer !== null,
+      autoRefreshEnabled: this.settings.active,
+      intervalMinutes: this.settings.intervalMinutes,
+      lastRunAt: this.settings.lastRunAt,
+      nextRunAt: this.nextRunAt === null ? null : new Date(this.nextRunAt),
+    };
+  }
+
+  async control(action: 'start' | 'stop' | 'restart', intervalMinutes: number | undefined, userId: string | null) {
+    this.settings = { ...this.settings, active: action !== 'stop', intervalMinutes: intervalMinutes ?? this.settings.intervalMinutes };
+    await this.deps.store.saveSettings(this.settings, userId);
+    this.schedule();
+    const state = this.state();
+    await this.deps.changed(state);
+    return state;
+  }
+
+  /** One sweep now (the timer calls this; so may tests and the CLI). Overlapping calls join. */
+  runOnce(): Promise<void> {
+    this.running ??= this.sweep().finally(() => (this.running = null));
+    return this.running;
+  }
+
+  private schedule() {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    this.nextRunAt = null;
+    if (!this.settings.active || this.closed) return;
+    const { intervalMinutes } = this.settings;
+    this.nextRunAt = this.deps.now() + intervalMinutes * 60_000;
+    this.timer = setTimeout(() => {
+      this.runOnce()
+        .catch((err) => this.deps.log.error({ errName: err instanceof Error ? err.name : typeof err }, 'vault scheduler run failed'))
+        .finally(() => this.schedule());
+    }, intervalMinutes * this.deps.minuteMs);
+    this.timer.unref();
+  }
+
+  private async sweep() {
+    const { db, databaseKind } = this.deps;
+    if (databaseKind === 'postgres') {
+      // Another instance holding the lock is already sweeping; its run covers ours.
+      await db.transaction(async (tx) => {
+        // Ask with a boolean comparison the drivers return alike (postgres.js rows, PGlite { rows }).
+        const res: unknown = await tx.execute(sql`select pg_try_advisory_xact_lock(${VAULT_LOCK}, 0) as locked`);
+        const rows = (Array.isArray(res) ? res : (res as { rows: unknown[] }).rows) as { locked: boolean }[];
+        if (rows[0]?.locked) await this.refreshDue();
+      });
+    } else {
+      await this.refreshDue();
+    }
+    this.settings = { ...this.settings, lastRunAt: new Date(this.deps.now()) };
+    await this.deps.store.saveSettings(this.settings, null);
+    await this.deps.store.pruneEvents();
+  }
+
+  private async refreshDue() {
+    const { store, box, providers, refresher, now } = this.deps;
+    const horizon = now() + this.settings.intervalMinutes * 60_000 + MARGIN_MS;
+    for (const row of await store.list()) {
+      // Waiting for a person (bad key, missing configuration) or backing off after a failure.
+      if (row.status === 'requires_configuration' || (row.retryAfter && row.retryAfter.getTime() > now())) continue;
+      const provider = providers.get(row.provider);
+      if (!provider || !box.canOpen(row.secretKeyId)) continue;
+      const due = row.expiresAt === null || row.expiresAt.getTime() <= horizon;
+      if (due) await refresher.refresh(row.id, 'scheduler', row.version);
+    }
+  }
+
+  async close() {
+    this.closed = true;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    await this.running?.catch(() => {});
+  }
+}

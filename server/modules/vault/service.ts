@@ -1,0 +1,211 @@
+import { TRPCError } from '@trpc/server';
+import type { Config } from '../../config';
+import type { Db } from '../../db/client';
+import type { Logger } from '../../log';
+import { topic, type EventBus } from '../../realtime/bus';
+import { resumable, type StoredEvent } from '../../realtime/resumable';
+import type { RefreshResult, SaveSessionInput, VaultEvent, VaultProvider, VaultScheduler, VaultSession } from '../../../shared/vault';
+import type { Keyring } from './crypto';
+import { goplusProvider } from './providers/goplus';
+import { SecretsInputError, type Provider, type Secrets } from './providers/types';
+import { vintedProvider } from './providers/vinted';
+import { NoSuchSessionError, Refresher } from './refresh';
+import { Scheduler } from './scheduler';
+import { SecretBox } from './secret-box';
+import { publicSession, VaultStore } from './store';
+import { defaultRetryPolicy } from '../discovery/upstream';
+
+const vaultTopic = topic<StoredEvent<VaultEvent>>('vault:events');
+// A credential this close to its expiry is refreshed before it is handed out.
+const HAND_OUT_MARGIN_MS = 15_000;
+
+export interface VaultDeps {
+  config: Config;
+  db: Db;
+  databaseKind: 'pglite' | 'postgres';
+  bus: EventBus;
+  log: Logger;
+  keyring: Keyring;
+  /** The clock for expiries and schedules; tests share a faster one with the fake upstreams. */
+  now?: () => number;
+  /** Replaces the built-in providers (tests). */
+  providers?: Provider[];
+}
+
+export interface Credential {
+  sessionId: number;
+  version: number;
+  secrets: Secrets;
+}
+
+/** No usable credential for a provider: the message says what an admin has to do. */
+export class CredentialUnavailableError extends Error {
+  override name = 'CredentialUnavailableError';
+}
+
+/**
+ * The credential vault: admins save upstream sessions (sealed at rest), the scheduler and
+ * consumers keep them fresh, every attempt is recorded and pushed on `vault.events`.
+ * Consumers (the Vinted analysis, discovery's GoPlus client) call `withCredential`.
+ */
+export class VaultService {
+  readonly store: VaultStore;
+  readonly box: SecretBox;
+  readonly refresher: Refresher;
+  readonly scheduler: Scheduler;
+  readonly now: () => number;
+  private readonly providers: Map<string, Provider>;
+
+  constructor(private readonly deps: VaultDeps) {
+    const { config, db, log, databaseKind } = deps;
+    this.now = deps.now ?? Date.now;
+    this.store = new VaultStore(db);
+    this.box = new SecretBox(deps.keyring);
+    const policy = config.NODE_ENV === 'test' ? { retries: 2, minTimeoutMs: 10, timeoutMs: 5_000, maxRetryAfterMs: 200 } : defaultRetryPolicy;
+    const builtIn = [vintedProvider({ webUrl: config.VINTED_URL, timeoutMs: policy.timeoutMs }), goplusProvider({ baseUrl: config.GOPLUS_URL, policy, now: this.now })];
+    this.providers = new Map((deps.providers ?? builtIn).map((p) => [p.name, p]));
+    const publish = (e: StoredEvent<VaultEvent>) => deps.bus.publish(vaultTopic, e);
+    this.refresher = new Refresher({ db, databaseKind, store: this.store, box: this.box, providers: this.providers, log, now: this.now, publish });
+    this.scheduler = new Scheduler({
+      db,
+      databaseKind,
+      store: this.store,
+      box: this.box,
+      providers: this.providers,
+      refresher: this.refresher,
+      log,
+      now: this.now,
+      minuteMs: config.VAULT_MINUTE_MS,
+      defaults: { active: config.VAULT_AUTO_REFRESH_ENABLED, intervalMinutes: config.VAULT_REFRESH_INTERVAL_MINUTES },
+      changed: (scheduler) => this.emit({ type: 'scheduler', scheduler }, null),
+    });
+  }
+
+  async start() {
+    await this.seedGoPlus();
+    await this.scheduler.start();
+  }
+
+  async sessions(): Promise<VaultSession[]> {
+    return (await this.store.list()).map((r) => publicSession(r, this.now()));
+  }
+
+  async saveSession(input: SaveSessionInput): Promise<VaultSession> {
+    const provider = this.providers.get(input.provider)!;
+    let secrets: Secrets;
+    try {
+      secrets = provider.parseSecrets(input.secrets);
+    } catch (err) {
+      if (err instanceof SecretsInputError) throw new TRPCError({ code: 'BAD_REQUEST', message: err.message });
+      throw err;
+    }
+    let row = await this.store.upsert({
+      provider: input.provider,
+      label: input.label,
+      status: 'active',
+      ...this.box.seal(input.provider, secrets),
+      expiresAt: provider.expiresAt(secrets),
+      lastError: null,
+      failures: 0,
+      retryAfter: null,
+    });
+    await this.emit({ type: 'session_saved', session: publicSession(row, this.now()) }, row.id);
+    // A key pair is not a credential yet: fetch its first token now, so the admin sees at once whether it works.
+    if (provider.needsRefresh(secrets)) return (await this.refresher.refresh(row.id, 'save', row.version)).session;
+    row = (await this.store.get(row.id))!;
+    return publicSession(row, this.now());
+  }
+
+  async refreshNow(sessionId: number): Promise<RefreshResult> {
+    try {
+      return await this.refresher.refresh(sessionId, 'manual');
+    } catch (err) {
+      if (err instanceof NoSuchSessionError) throw new TRPCError({ code: 'NOT_FOUND', message: err.message });
+      throw err;
+    }
+  }
+
+  schedulerState(): VaultScheduler {
+    return this.scheduler.state();
+  }
+
+  controlScheduler(action: 'start' | 'stop' | 'restart', intervalMinutes: number | undefined, userId: string) {
+    return this.scheduler.control(action, intervalMinutes, userId);
+  }
+
+  attempts(sessionId: number | undefined, limit: number) {
+    return this.store.attempts(sessionId, limit);
+  }
+
+  events(opts: { lastEventId: string | null | undefined; signal: AbortSignal | undefined }) {
+    return resumable<VaultEvent>({
+      signal: opts.signal,
+      lastEventId: opts.lastEventId,
+      subscribe: (push) => this.deps.bus.subscribe(vaultTopic, push),
+      replay: (afterId, limit) => this.store.replay(afterId, limit),
+    });
+  }
+
+  /** Is there a session a consumer could use (even one that needs a refresh first)? */
+  async has(provider: VaultProvider, label = 'default') {
+    return (await this.store.find(provider, label)) !== undefined;
+  }
+
+  /** A fresh credential: refreshed first when it has no token yet or is about to expire. */
+  async credential(providerName: VaultProvider, label = 'default'): Promise<Credential> {
+    const provider = this.providers.get(providerName)!;
+    const unavailable = (why: string) => new CredentialUnavailableError(`The ${providerName} session "${label}" is not usable: ${why}`);
+    let row = await this.store.find(providerName, label);
+    if (!row) throw new CredentialUnavailableError(`No ${providerName} session "${label}" in the vault: an admin must add one on the Vault page.`);
+    let secrets = this.box.open(row);
+    const expiresAt = provider.expiresAt(secrets)?.getTime();
+    const stale = provider.needsRefresh(secrets) || (expiresAt !== undefined && expiresAt - this.now() < HAND_OUT_MARGIN_MS);
+    if (stale && row.status !== 'requires_configuration') {
+      await this.refresher.refresh(row.id, 'expiring', row.version);
+      row = (await this.store.get(row.id))!;
+      secrets = this.box.open(row);
+    }
+    const until = provider.expiresAt(secrets)?.getTime();
+    if (provider.needsRefresh(secrets) || (until !== undefined && until <= this.now())) throw unavailable(row.lastError ?? 'it expired');
+    return { sessionId: row.id, version: row.version, secrets };
+  }
+
+  /**
+   * Runs `use` with a fresh credential. An answer the provider calls an expiry (a 401) gets
+   * one refresh and one retry, so the caller never sees a token that merely aged out.
+   */
+  async withCredential<T>(providerName: VaultProvider, use: (secrets: Secrets) => Promise<T>, label = 'default'): Promise<T> {
+    const provider = this.providers.get(providerName)!;
+    const first = await this.credential(providerName, label);
+    try {
+      return await use(first.secrets);
+    } catch (err) {
+      if (!provider.isExpiredAnswer(err)) throw err;
+      const { outcome, session } = await this.refresher.refresh(first.sessionId, 'unauthorized', first.version);
+      if (outcome !== 'success') throw new CredentialUnavailableError(`The ${providerName} session "${label}" expired and could not be refreshed: ${session.lastError ?? 'unknown reason'}`);
+      return use((await this.credential(providerName, label)).secrets);
+    }
+  }
+
+  /** GOPLUS_APP_KEY/GOPLUS_APP_SECRET seed (or update) the "default" GoPlus session. */
+  private async seedGoPlus() {
+    const { GOPLUS_APP_KEY: appKey, GOPLUS_APP_SECRET: appSecret } = this.deps.config;
+    if (!appKey || !appSecret) return;
+    const existing = await this.store.find('goplus', 'default');
+    if (existing && this.box.canOpen(existing.secretKeyId)) {
+      const s = this.box.open(existing);
+      if (s.appKey === appKey && s.appSecret === appSecret) return;
+    }
+    const secrets = { appKey, appSecret };
+    await this.store.upsert({ provider: 'goplus', label: 'default', status: 'active', ...this.box.seal('goplus', secrets), expiresAt: null, lastError: null, failures: 0, retryAfter: null });
+  }
+
+  private async emit(event: VaultEvent, sessionId: number | null) {
+    this.deps.bus.publish(vaultTopic, await this.store.recordEvent(this.store.db, event, sessionId));
+  }
+
+  async close() {
+    await this.scheduler.close();
+    await this.refresher.idle();
+  }
+}

@@ -1,0 +1,132 @@
+import { and, asc, desc, eq, gt, lt, sql } from 'drizzle-orm';
+import type { Db } from '../../db/client';
+import { vaultEvents, vaultSessions, vaultSettings } from '../../db/schema';
+import type { StoredEvent } from '../../realtime/resumable';
+import type { VaultAttempt, VaultEvent, VaultSession, VaultStatus } from '../../../shared/vault';
+import { ZVaultProvider } from '../../../shared/vault';
+
+export type SessionRow = typeof vaultSessions.$inferSelect;
+export type SessionPatch = Partial<Omit<typeof vaultSessions.$inferInsert, 'id' | 'provider' | 'label' | 'createdAt'>>;
+export interface Settings {
+  active: boolean;
+  intervalMinutes: number;
+  lastRunAt: Date | null;
+}
+
+const KEEP_EVENTS = 5_000;
+
+/** What admins may see of a row: the secret columns never leave this function. */
+export function publicSession(row: SessionRow, now: number): VaultSession {
+  const expired = row.status === 'active' && row.expiresAt !== null && row.expiresAt.getTime() <= now;
+  const status: VaultStatus = expired ? 'expired' : row.status;
+  return {
+    id: row.id,
+    provider: ZVaultProvider.parse(row.provider),
+    label: row.label,
+    status,
+    expiresAt: row.expiresAt,
+    lastRefreshAt: row.lastRefreshAt,
+    lastError: row.lastError,
+    failures: row.failures,
+    retryAfter: row.retryAfter,
+    updatedAt: row.updatedAt,
+  };
+}
+
+/** The vault's tables; callers pass `tx` when the write belongs to a refresh's transaction. */
+export class VaultStore {
+  constructor(readonly db: Db) {}
+
+  async list(): Promise<SessionRow[]> {
+    return this.db.select().from(vaultSessions).orderBy(asc(vaultSessions.provider), asc(vaultSessions.label));
+  }
+
+  async get(id: number, tx: Db = this.db): Promise<SessionRow | undefined> {
+    const [row] = await tx.select().from(vaultSessions).where(eq(vaultSessions.id, id));
+    return row;
+  }
+
+  async find(provider: string, label: string, tx: Db = this.db): Promise<SessionRow | undefined> {
+    const [row] = await tx.select().from(vaultSessions).where(and(eq(vaultSessions.provider, provider), eq(vaultSessions.label, label)));
+    return row;
+  }
+
+  /** Insert or replace by (provider, label): a pasted cookie replaces the old session's secrets. */
+  async upsert(values: typeof vaultSessions.$inferInsert, tx: Db = this.db): Promise<SessionRow> {
+    const { provider: _p, label: _l, ...patch } = values;
+    const [row] = await tx
+      .insert(vaultSessions)
+      .values(values)
+      .onConflictDoUpdate({
+        target: [vaultSessions.provider, vaultSessions.label],
+        set: { ...patch, version: sql`${vaultSessions.version} + 1`, updatedAt: new Date() },
+      })
+      .returning();
+    return row!;
+  }
+
+  async update(id: number, patch: SessionPatch, tx: Db = this.db, bumpVersion = false): Promise<SessionRow> {
+    const [row] = await tx
+      .update(vaultSessions)
+      .set({ ...patch, ...(bumpVersion ? { version: sql`${vaultSessions.version} + 1` } : {}), updatedAt: new Date() })
+      .where(eq(vaultSessions.id, id))
+      .returning();
+    return row!;
+  }
+
+  async recordEvent(tx: Db, event: VaultEvent, sessionId: number | null): Promise<StoredEvent<VaultEvent>> {
+    const [row] = await tx.insert(vaultEvents).values({ type: event.type, sessionId, payload: event }).returning({ id: vaultEvents.id });
+    return { id: row!.id, data: event };
+  }
+
+  async replay(afterId: number, limit: number): Promise<StoredEvent<VaultEvent>[]> {
+    const rows = await this.db.select().from(vaultEvents).where(gt(vaultEvents.id, afterId)).orderBy(asc(vaultEvents.id)).limit(limit);
+    return rows.map((r) => ({ id: r.id, data: revive(r.payload as VaultEvent) }));
+  }
+
+  async attempts(sessionId: number | undefined, limit: number): Promise<(VaultAttempt & { id: number })[]> {
+    const rows = await this.db
+      .select()
+      .from(vaultEvents)
+      .where(and(eq(vaultEvents.type, 'attempt'), sessionId ? eq(vaultEvents.sessionId, sessionId) : undefined))
+      .orderBy(desc(vaultEvents.id))
+      .limit(limit);
+    return rows.map((r) => {
+      const e = revive(r.payload as VaultEvent);
+      return { id: r.id, ...(e as Extract<VaultEvent, { type: 'attempt' }>).attempt };
+    });
+  }
+
+  async pruneEvents() {
+    const [newest] = await this.db.select({ id: vaultEvents.id }).from(vaultEvents).orderBy(desc(vaultEvents.id)).limit(1);
+    if (newest && newest.id > KEEP_EVENTS) await this.db.delete(vaultEvents).where(lt(vaultEvents.id, newest.id - KEEP_EVENTS));
+  }
+
+  async settings(): Promise<Settings | null> {
+    const [row] = await this.db.select().from(vaultSettings).where(eq(vaultSettings.id, 1));
+    return row ? { active: row.active, intervalMinutes: row.intervalMinutes, lastRunAt: row.lastRunAt } : null;
+  }
+
+  async saveSettings(s: Settings, updatedBy: string | null) {
+    const values = { id: 1, active: s.active, intervalMinutes: s.intervalMinutes, lastRunAt: s.lastRunAt, updatedBy, updatedAt: new Date() };
+    await this.db.insert(vaultSettings).values(values).onConflictDoUpdate({ target: vaultSettings.id, set: values });
+  }
+}
+
+/** jsonb hands dates back as strings; the stream's readers expect Date objects. */
+function revive(e: VaultEvent): VaultEvent {
+  const session = (s: VaultSession): VaultSession => ({
+    ...s,
+    expiresAt: date(s.expiresAt),
+    lastRefreshAt: date(s.lastRefreshAt),
+    retryAfter: date(s.retryAfter),
+    updatedAt: date(s.updatedAt)!,
+  });
+  if (e.type === 'attempt') return { ...e, attempt: { ...e.attempt, at: date(e.attempt.at)! }, session: session(e.session) };
+  if (e.type === 'session_saved') return { ...e, session: session(e.session) };
+  return { ...e, scheduler: { ...e.scheduler, lastRunAt: date(e.scheduler.lastRunAt), nextRunAt: date(e.scheduler.nextRunAt) } };
+}
+
+function date(v: Date | string | null): Date | null {
+  return v === null ? null : new Date(v);
+}

@@ -1,0 +1,52 @@
+import type { Config } from '../../config';
+import { defaultRetryPolicy, limiter, UpstreamError } from '../discovery/upstream';
+import type { AnalyzeOutput } from '../../../shared/vault';
+import { CredentialUnavailableError, type VaultService } from '../vault/service';
+import { fetchCataloguePage, type CatalogueItem } from './catalogue';
+import { summarise } from './prices';
+import { TRPCError } from '@trpc/server';
+
+export interface VintedDeps {
+  config: Config;
+  vault: VaultService;
+}
+
+// Enough items for a fair median; more pages would only load an unofficial API.
+export const MAX_PAGES = 5;
+
+/** Market prices from Vinted's catalogue, read through the vault's live web session. */
+export class VintedService {
+  // Politeness towards an unofficial API: one request every two seconds at most (tests: no wait).
+  private readonly budget: <R>(fn: () => Promise<R>) => Promise<R>;
+  private readonly policy;
+
+  constructor(private readonly deps: VintedDeps) {
+    const test = deps.config.NODE_ENV === 'test';
+    this.budget = test ? (fn) => fn() : limiter(30);
+    this.policy = test ? { retries: 1, minTimeoutMs: 10, timeoutMs: 5_000, maxRetryAfterMs: 200 } : defaultRetryPolicy;
+  }
+
+  async analyze(query: string): Promise<AnalyzeOutput> {
+    const items: CatalogueItem[] = [];
+    let pages = 0;
+    let totalEntries = 0;
+    try {
+      for (let page = 1; page <= MAX_PAGES; page++) {
+        // Each page asks the vault anew: a 401 mid-way is one refresh and one retry of that page.
+        const body = await this.deps.vault.withCredential('vinted', (secrets) =>
+          fetchCataloguePage({ apiUrl: this.deps.config.VINTED_API_URL, secrets, query, page, budget: this.budget, policy: this.policy }),
+        );
+        pages++;
+        items.push(...body.items);
+        totalEntries = body.pagination?.total_entries ?? items.length;
+        const totalPages = body.pagination?.total_pages ?? page;
+        if (page >= totalPages || body.items.length === 0) break;
+      }
+    } catch (err) {
+      if (err instanceof CredentialUnavailableError) throw new TRPCError({ code: 'PRECONDITION_FAILED', message: err.message });
+      if (err instanceof UpstreamError) throw new TRPCError({ code: 'BAD_GATEWAY', message: `${err.message}: try again in a minute.` });
+      throw err;
+    }
+    return summarise(query, items, pages, totalEntries);
+  }
+}

@@ -1,0 +1,137 @@
+import { z } from 'zod';
+
+export const VAULT_PROVIDERS = ['vinted', 'goplus'] as const;
+export const ZVaultProvider = z.enum(VAULT_PROVIDERS, { error: 'provider must be "vinted" or "goplus".' });
+export type VaultProvider = z.infer<typeof ZVaultProvider>;
+
+export const ZVaultStatus = z.enum(['active', 'expired', 'error', 'requires_configuration']);
+export type VaultStatus = z.infer<typeof ZVaultStatus>;
+
+// eslint-disable-next-line no-control-regex
+const noControl = (v: string) => !/[\u0000-\u001f\u007f]/.test(v);
+const text = (field: string, max: number) =>
+  z
+    .string({ error: `${field} must be text.` })
+    .trim()
+    .min(1, { error: `${field} must not be empty.` })
+    .max(max, { error: `${field} can be at most ${max} characters.` })
+    .refine(noControl, { error: `${field} must not contain control characters (paste it as one line).` });
+
+/** A session as admins see it: never a secret, only what the secret says about itself. */
+export const ZVaultSession = z.object({
+  id: z.number(),
+  provider: ZVaultProvider,
+  label: z.string(),
+  status: ZVaultStatus,
+  expiresAt: z.date().nullable(),
+  lastRefreshAt: z.date().nullable(),
+  lastError: z.string().nullable(),
+  failures: z.number(),
+  retryAfter: z.date().nullable(),
+  updatedAt: z.date(),
+});
+export type VaultSession = z.infer<typeof ZVaultSession>;
+export const ZSessionsOutput = z.array(ZVaultSession);
+
+const ZLabel = text('label', 60).default('default');
+
+export const ZSaveSessionInput = z.discriminatedUnion(
+  'provider',
+  [
+    z.object({
+      provider: z.literal('vinted'),
+      label: ZLabel,
+      // The Cookie header from a signed-in browser; the provider checks which cookies it holds.
+      secrets: z.object({ cookie: text('secrets.cookie', 16_000) }),
+    }),
+    z.object({
+      provider: z.literal('goplus'),
+      label: ZLabel,
+      secrets: z.object({ appKey: text('secrets.appKey', 200), appSecret: text('secrets.appSecret', 200) }),
+    }),
+  ],
+  { error: 'provider must be "vinted" or "goplus".' },
+);
+export type SaveSessionInput = z.infer<typeof ZSaveSessionInput>;
+
+export const ZSessionIdInput = z.object({
+  sessionId: z.number({ error: 'sessionId must be a session id from vault.sessions.' }).int().positive({ error: 'sessionId must be a session id from vault.sessions.' }),
+});
+
+export const ZAttemptTrigger = z.enum(['scheduler', 'manual', 'unauthorized', 'expiring', 'save']);
+export type AttemptTrigger = z.infer<typeof ZAttemptTrigger>;
+export const ZAttemptOutcome = z.enum(['success', 'error', 'requires_configuration']);
+export type AttemptOutcome = z.infer<typeof ZAttemptOutcome>;
+
+export const ZVaultAttempt = z.object({
+  sessionId: z.number(),
+  provider: ZVaultProvider,
+  label: z.string(),
+  trigger: ZAttemptTrigger,
+  outcome: ZAttemptOutcome,
+  message: z.string().nullable(),
+  durationMs: z.number(),
+  at: z.date(),
+});
+export type VaultAttempt = z.infer<typeof ZVaultAttempt>;
+
+export const ZRefreshNowOutput = z.object({ outcome: ZAttemptOutcome, session: ZVaultSession });
+export type RefreshResult = z.infer<typeof ZRefreshNowOutput>;
+
+export const ZAttemptsInput = z
+  .object({
+    sessionId: z.number().int().positive().optional(),
+    limit: z.number({ error: 'limit must be a whole number from 1 to 100.' }).int().min(1).max(100).default(20),
+  })
+  .default({ limit: 20 });
+export const ZAttemptsOutput = z.array(ZVaultAttempt.extend({ id: z.number() }));
+
+export const ZSchedulerOutput = z.object({
+  isActive: z.boolean(),
+  autoRefreshEnabled: z.boolean(),
+  intervalMinutes: z.number(),
+  lastRunAt: z.date().nullable(),
+  nextRunAt: z.date().nullable(),
+});
+export type VaultScheduler = z.infer<typeof ZSchedulerOutput>;
+
+export const ZControlSchedulerInput = z.object({
+  action: z.enum(['start', 'stop', 'restart'], { error: 'action must be "start", "stop" or "restart".' }),
+  intervalMinutes: z
+    .number({ error: 'intervalMinutes must be a whole number of minutes from 1 to 1440.' })
+    .int({ error: 'intervalMinutes must be a whole number of minutes from 1 to 1440.' })
+    .min(1, { error: 'intervalMinutes must be at least 1.' })
+    .max(1440, { error: 'intervalMinutes can be at most 1440 (one day).' })
+    .optional(),
+});
+
+/** What `vault.events` pushes to admins; each is stored first, so a page can resume. */
+export type VaultEvent =
+  | { type: 'attempt'; attempt: VaultAttempt; session: VaultSession }
+  | { type: 'session_saved'; session: VaultSession }
+  | { type: 'scheduler'; scheduler: VaultScheduler };
+
+export const ZAnalyzeInput = z.object({ query: text('query', 100) });
+export const ZPriceSample = z.object({
+  id: z.number(),
+  title: z.string(),
+  price: z.number(),
+  currency: z.string(),
+  brand: z.string().nullable(),
+  size: z.string().nullable(),
+  url: z.string().nullable(),
+});
+export const ZAnalyzeOutput = z.object({
+  query: z.string(),
+  count: z.number(),
+  min: z.number().nullable(),
+  median: z.number().nullable(),
+  max: z.number().nullable(),
+  currency: z.string().nullable(),
+  sample: z.array(ZPriceSample),
+  /** Ten equal-width price buckets from min to max, for the page's histogram. */
+  histogram: z.array(z.object({ from: z.number(), to: z.number(), count: z.number() })),
+  pages: z.number(),
+  totalEntries: z.number(),
+});
+export type AnalyzeOutput = z.infer<typeof ZAnalyzeOutput>;
