@@ -15,9 +15,9 @@ export type Caller = ReturnType<typeof createCaller>;
 export const testVaultKey = randomBytes(32).toString('base64');
 
 /** An app on its own fresh database, closed after the file's tests. */
-export async function createTestApp(env: Record<string, string | undefined> = {}): Promise<App> {
+export async function createTestApp(env: Record<string, string | undefined> = {}, opts: { now?: () => number } = {}): Promise<App> {
   const config = loadConfig({ NODE_ENV: 'test', LOG_LEVEL: 'silent', PORT: '0', UPSTREAMS: 'demo', VAULT_KEY: testVaultKey, ...env });
-  const app = await createApp(config, { database: await createTestDatabase() });
+  const app = await createApp(config, { database: await createTestDatabase(), now: opts.now });
   afterAll(() => app.close());
   return app;
 }
