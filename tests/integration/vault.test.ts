@@ -125,3 +125,26 @@ describe('admins only', () => {
     }
   });
 });
+
+describe.skipIf(!process.env.DATABASE_URL)('two instances on one Postgres', () => {
+  it('concurrent refreshes from both instances cause one upstream refresh (advisory lock, re-read)', async () => {
+    const { openDatabase } = await import('../../server/db/client');
+    const { createApp } = await import('../../server/app');
+    const other = await createApp(app.config, { database: await openDatabase({ url: app.database.url }) });
+    try {
+      const saved = await admin.caller.vault.saveSession({ provider: 'vinted', label: 'shared', secrets: { cookie: vinted.signIn() } });
+      const before = { ...vinted.counters };
+      const version = (await app.vault.store.get(saved.id))!.version;
+      // Both instances saw the same version expire: only the first to get the lock calls Vinted.
+      const results = await Promise.all([
+        ...Array.from({ length: 5 }, () => app.vault.refresher.refresh(saved.id, 'unauthorized', version)),
+        ...Array.from({ length: 5 }, () => other.vault.refresher.refresh(saved.id, 'unauthorized', version)),
+      ]);
+      expect(vinted.counters.refreshes - before.refreshes).toBe(1);
+      expect(vinted.counters.refreshRejected - before.refreshRejected).toBe(0);
+      expect(results.every((r) => r.outcome === 'success')).toBe(true);
+    } finally {
+      await other.close();
+    }
+  });
+});
