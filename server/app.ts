@@ -49,11 +49,11 @@ export async function createApp(config: Config, opts: { database?: Database; log
   const auth = new AuthService({ db, bus, adminEmails: config.ADMIN_EMAILS, onUserCreated });
   const origins = new Set(config.allowedOrigins);
   const metrics = createMetrics({ stats, bus });
-  const discovery = new DiscoveryService({ db, bus, log, config });
-  const market = new MarketService({ config, db, bus, inbox, log, stats });
   const keyring = opts.keyring ?? loadKeyring({ vaultKey: config.VAULT_KEY, previousKeys: config.VAULT_PREVIOUS_KEYS, dataDir: config.DATA_DIR, log });
   const vault = new VaultService({ config, db, databaseKind: database.kind, bus, log, keyring, now: opts.now });
   const vinted = new VintedService({ config, vault });
+  const discovery = new DiscoveryService({ db, bus, log, config, goplusTokens: vault.goplusTokens() });
+  const market = new MarketService({ config, db, bus, inbox, log, stats });
 
   const app: App = {
     config,

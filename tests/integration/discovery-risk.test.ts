@@ -5,6 +5,7 @@ import { serveLoopback, sendJson } from '../../server/demo/serve';
 import type { MarketFacts } from '../../server/modules/discovery/dexscreener';
 import { GoPlusClient, type SecurityResult } from '../../server/modules/discovery/goplus';
 import { assessRisk } from '../../server/modules/discovery/risk';
+import { createTestApp } from '../helpers/app';
 
 /** Recorded GoPlus answers (tests/fixtures/goplus): the first entry of `result`, as the adapter hands it on. */
 function recorded(name: string, kind: 'evm' | 'solana' = name.startsWith('solana') ? 'solana' : 'evm'): SecurityResult {
@@ -85,12 +86,23 @@ describe('risk verdict on recorded GoPlus answers', () => {
   });
 });
 
-describe('GoPlus adapter on recorded answers', () => {
+// The access token comes from the vault's GoPlus session, seeded from GOPLUS_APP_KEY/GOPLUS_APP_SECRET.
+async function keyedApp(lifetime: number, secret: string) {
+  const fake = await startFakeGoPlus({ appKey: 'key', appSecret: 'secret', tokenLifetimeSeconds: lifetime });
+  afterAll(fake.close);
+  const app = await createTestApp({ GOPLUS_URL: fake.url, GOPLUS_APP_KEY: 'key', GOPLUS_APP_SECRET: secret });
+  return { fake, client: app.discovery.goplus };
+}
+
+describe('GoPlus adapter on recorded answers', async () => {
+  const keyed = await keyedApp(1, 'secret');
+  const wrongSecret = await keyedApp(7200, 'wrong');
+
   it('turns "still syncing" (code 2, address missing) into an unverified reason', async () => {
     const body = JSON.parse(readFileSync(new URL('../fixtures/goplus/evm-syncing.json', import.meta.url), 'utf8'));
     const fake = await serveLoopback((_req, res) => sendJson(res, 200, body));
     afterAll(fake.close);
-    const client = new GoPlusClient({ baseUrl: fake.url, policy: { retries: 0, minTimeoutMs: 1, timeoutMs: 2000, maxRetryAfterMs: 0 }, credentials: null });
+    const client = new GoPlusClient({ baseUrl: fake.url, policy: { retries: 0, minTimeoutMs: 1, timeoutMs: 2000, maxRetryAfterMs: 0 }, tokens: null });
     const out = await client.check('ethereum', ['0x5e6f708192a3b4c5d6e7f8091a2b3c4d5e6f7081']);
     expect([...out.values()]).toEqual([{ ok: false, reason: 'Security check unavailable (GoPlus has no data yet)' }]);
     const unsupported = await client.check('tron', ['TXYZ']);
@@ -98,9 +110,7 @@ describe('GoPlus adapter on recorded answers', () => {
   });
 
   it('signs for an access token once, batches under it, and renews it before it expires', async () => {
-    const fake = await startFakeGoPlus({ appKey: 'key', appSecret: 'secret', tokenLifetimeSeconds: 1 });
-    afterAll(fake.close);
-    const client = new GoPlusClient({ baseUrl: fake.url, policy: { retries: 0, minTimeoutMs: 1, timeoutMs: 2000, maxRetryAfterMs: 0 }, credentials: { appKey: 'key', appSecret: 'secret' } });
+    const { fake, client } = keyed;
     const addresses = ['0x1111111111111111111111111111111111111111', '0x2222222222222222222222222222222222222222'];
     const first = await client.check('ethereum', addresses);
     expect([...first.values()].every((r) => r.ok)).toBe(true);
@@ -115,9 +125,7 @@ describe('GoPlus adapter on recorded answers', () => {
   });
 
   it('a wrong app secret becomes an unverified reason naming the variables to check', async () => {
-    const fake = await startFakeGoPlus({ appKey: 'key', appSecret: 'secret' });
-    afterAll(fake.close);
-    const client = new GoPlusClient({ baseUrl: fake.url, policy: { retries: 0, minTimeoutMs: 1, timeoutMs: 2000, maxRetryAfterMs: 0 }, credentials: { appKey: 'key', appSecret: 'wrong' } });
+    const { client } = wrongSecret;
     const out = await client.check('ethereum', ['0x1111111111111111111111111111111111111111']);
     expect([...out.values()][0]).toEqual({ ok: false, reason: expect.stringMatching(/GOPLUS_APP_KEY \/ GOPLUS_APP_SECRET/) });
   });

@@ -1,6 +1,5 @@
-import { createHash } from 'node:crypto';
 import { UpstreamError } from '../../upstream/error';
-import { limiter, unlimited, type Budget, type RetryPolicy } from '../../upstream/policy';
+import { limiter, type Budget, type RetryPolicy } from '../../upstream/policy';
 import { requestJson } from '../../upstream/request';
 
 /** DexScreener chain id → GoPlus chain id (EVM). Solana has its own endpoint. */
@@ -34,22 +33,31 @@ interface GoPlusBody {
 const SERVICE = 'GoPlus';
 const BATCH = 50;
 
-class InvalidTokenError extends UpstreamError {}
+// 4022/4023 (invalid or unknown token) are 401s: the vault's cue to renew once and retry.
+
+/**
+ * Where the access token comes from: the vault's "goplus" session (seeded from
+ * GOPLUS_APP_KEY/GOPLUS_APP_SECRET), which signs for it, renews it before it expires and, on
+ * an invalid-token answer, renews it once and retries.
+ */
+export interface GoPlusTokens {
+  /** Is there a keyed session? Without one, look-ups go unkeyed (one address per call). */
+  available(): Promise<boolean>;
+  withToken<T>(call: (authorization: string) => Promise<T>): Promise<T>;
+}
 
 export class GoPlusClient {
   // Unkeyed limit is undocumented (~30/min observed); keyed calls carry a batch each.
-  private readonly budget: Budget;
-  private token: { value: string; renewAt: number } | null = null;
-  private renewing: Promise<string> | null = null;
+  private readonly keyedBudget: Budget = limiter(60);
+  private readonly unkeyedBudget: Budget = limiter(30);
   calls = 0;
 
   private readonly baseUrl: string;
   private readonly policy: RetryPolicy;
-  private readonly credentials: { appKey: string; appSecret: string } | null;
+  private readonly tokens: GoPlusTokens | null;
 
-  constructor(deps: { baseUrl: string; policy: RetryPolicy; credentials: { appKey: string; appSecret: string } | null }) {
-    ({ baseUrl: this.baseUrl, policy: this.policy, credentials: this.credentials } = deps);
-    this.budget = limiter(deps.credentials ? 60 : 30);
+  constructor(deps: { baseUrl: string; policy: RetryPolicy; tokens: GoPlusTokens | null }) {
+    ({ baseUrl: this.baseUrl, policy: this.policy, tokens: this.tokens } = deps);
   }
 
   /** Never throws for a token's own failure: each address gets a report or a reason. */
@@ -61,12 +69,14 @@ export class GoPlusClient {
       for (const a of addresses) out.set(a, { ok: false, reason: `Security check unavailable (GoPlus does not cover ${chain})` });
       return out;
     }
+    const keyed = (await this.tokens?.available()) ?? false;
     // Without an access token GoPlus answers only the first address of a batch.
-    const size = this.credentials ? BATCH : 1;
+    const size = keyed ? BATCH : 1;
     for (let i = 0; i < addresses.length; i += size) {
       const batch = addresses.slice(i, i + size);
       try {
-        const result = await this.fetchBatch(solana ? null : chainId!, batch);
+        const path = solana ? '/api/v1/solana/token_security' : `/api/v1/token_security/${chainId}`;
+        const result = keyed ? await this.tokens!.withToken((auth) => this.fetchBatch(path, batch, auth)) : await this.fetchBatch(path, batch, null);
         for (const a of batch) {
           const data = result[solana ? a : a.toLowerCase()] ?? result[a];
           out.set(a, data ? { ok: true, report: { kind: solana ? 'solana' : 'evm', data } } : { ok: false, reason: 'Security check unavailable (GoPlus has no data yet)' });
@@ -85,55 +95,17 @@ export class GoPlusClient {
     return out;
   }
 
-  private async fetchBatch(chainId: string | null, batch: string[], renewed = false): Promise<Record<string, Record<string, unknown>>> {
-    const path = chainId ? `/api/v1/token_security/${chainId}` : '/api/v1/solana/token_security';
-    const headers: Record<string, string> = {};
-    if (this.credentials) headers.Authorization = await this.accessToken();
+  private async fetchBatch(path: string, batch: string[], authorization: string | null): Promise<Record<string, Record<string, unknown>>> {
     this.calls++;
-    try {
-      const body = await requestJson<GoPlusBody>({
-        service: SERVICE,
-        url: `${this.baseUrl}${path}?contract_addresses=${batch.map(encodeURIComponent).join(',')}`,
-        init: { headers },
-        budget: this.budget,
-        policy: this.policy,
-        check: checkBody,
-      });
-      return body.result ?? {};
-    } catch (err) {
-      if (err instanceof InvalidTokenError && !renewed) {
-        this.token = null;
-        return this.fetchBatch(chainId, batch, true);
-      }
-      throw err;
-    }
-  }
-
-  /** One renewal at a time; renewed a fifth of its lifetime (at most 5 min) before expiry. */
-  private async accessToken(): Promise<string> {
-    if (this.token && Date.now() < this.token.renewAt) return this.token.value;
-    this.renewing ??= this.renew().finally(() => (this.renewing = null));
-    return this.renewing;
-  }
-
-  private async renew(): Promise<string> {
-    const { appKey, appSecret } = this.credentials!;
-    const time = Math.floor(Date.now() / 1000);
-    const sign = createHash('sha1').update(`${appKey}${time}${appSecret}`).digest('hex');
-    const body = await requestJson<{ code: number; message?: string; result?: { access_token?: string; expires_in?: number } }>({
+    const body = await requestJson<GoPlusBody>({
       service: SERVICE,
-      url: `${this.baseUrl}/api/v1/token`,
-      init: { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ app_key: appKey, time, sign }) },
-      budget: unlimited,
+      url: `${this.baseUrl}${path}?contract_addresses=${batch.map(encodeURIComponent).join(',')}`,
+      init: { headers: authorization ? { Authorization: authorization } : {} },
+      budget: authorization ? this.keyedBudget : this.unkeyedBudget,
       policy: this.policy,
       check: checkBody,
     });
-    const value = body.result?.access_token;
-    const lifetime = body.result?.expires_in ?? 0;
-    if (!value || lifetime <= 0) throw new UpstreamError(SERVICE, 502, 'GoPlus returned no access token');
-    const margin = Math.min(300, lifetime / 5);
-    this.token = { value, renewAt: Date.now() + (lifetime - margin) * 1000 };
-    return value;
+    return body.result ?? {};
   }
 }
 
@@ -144,8 +116,7 @@ function checkBody(body: { code: number; message?: string }) {
   if (code === 1 || code === 2) return;
   const detail = `GoPlus error ${code}${message ? `: ${message}` : ''}`;
   if (code === 4029) throw new UpstreamError(SERVICE, 429, detail, 2_000);
-  if (code === 4022 || code === 4023) throw new InvalidTokenError(SERVICE, 401, detail);
-  if (code === 4011 || code === 4012) throw new UpstreamError(SERVICE, 401, `${detail} (check GOPLUS_APP_KEY / GOPLUS_APP_SECRET)`);
+  if (code === 4022 || code === 4023) throw new UpstreamError(SERVICE, 401, detail);
   if (code === 2018) throw new UpstreamError(SERVICE, 400, detail);
   throw new UpstreamError(SERVICE, 500, detail);
 }

@@ -5,7 +5,7 @@ import { topic, type EventBus } from '../../realtime/bus';
 import { resumable, type StoredEvent } from '../../realtime/resumable';
 import { DISCOVERY_CAPACITY, type DiscoveryEvent, type DiscoveryStatus, type TriggerInput } from '../../../shared/discovery';
 import { DexScreenerClient } from './dexscreener';
-import { GoPlusClient } from './goplus';
+import { GoPlusClient, type GoPlusTokens } from './goplus';
 import { runScan, type ScanRequest } from './scanner';
 import { DiscoveryStore, type Settings, type StreamEvent } from './store';
 import { UpstreamError } from '../../upstream/error';
@@ -36,14 +36,14 @@ export class DiscoveryService {
   private readonly log: Logger;
   private readonly config: Config;
 
-  constructor(deps: { db: Db; bus: EventBus; log: Logger; config: Config }) {
+  /** `goplusTokens`: the vault's GoPlus session; without it look-ups go unkeyed. */
+  constructor(deps: { db: Db; bus: EventBus; log: Logger; config: Config; goplusTokens?: GoPlusTokens }) {
     const { db, config } = deps;
     ({ bus: this.bus, log: this.log, config: this.config } = deps);
     this.store = new DiscoveryStore({ db });
     const policy = config.NODE_ENV === 'test' ? testRetryPolicy : defaultRetryPolicy;
     this.dex = new DexScreenerClient({ baseUrl: config.DEXSCREENER_URL, policy });
-    const credentials = config.GOPLUS_APP_KEY && config.GOPLUS_APP_SECRET ? { appKey: config.GOPLUS_APP_KEY, appSecret: config.GOPLUS_APP_SECRET } : null;
-    this.goplus = new GoPlusClient({ baseUrl: config.GOPLUS_URL, policy, credentials });
+    this.goplus = new GoPlusClient({ baseUrl: config.GOPLUS_URL, policy, tokens: deps.goplusTokens ?? null });
     this.settings = { autoActive: config.AUTO_START_DISCOVERY, intervalSeconds: config.DISCOVERY_INTERVAL, maxTokens: config.DISCOVERY_MAX_TOKENS };
   }
 

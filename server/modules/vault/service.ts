@@ -13,7 +13,8 @@ import { NoSuchSessionError, Refresher } from './refresh';
 import { Scheduler } from './scheduler';
 import { SecretBox } from './secret-box';
 import { publicSession, VaultStore } from './store';
-import { defaultRetryPolicy } from '../discovery/upstream';
+import { UpstreamError } from '../../upstream/error';
+import { defaultRetryPolicy, testRetryPolicy } from '../../upstream/policy';
 
 const vaultTopic = topic<StoredEvent<VaultEvent>>('vault:events');
 // A credential this close to its expiry is refreshed before it is handed out.
@@ -61,7 +62,7 @@ export class VaultService {
     this.now = deps.now ?? Date.now;
     this.store = new VaultStore(db);
     this.box = new SecretBox(deps.keyring);
-    const policy = config.NODE_ENV === 'test' ? { retries: 2, minTimeoutMs: 10, timeoutMs: 5_000, maxRetryAfterMs: 200 } : defaultRetryPolicy;
+    const policy = config.NODE_ENV === 'test' ? testRetryPolicy : defaultRetryPolicy;
     const builtIn = [vintedProvider({ webUrl: config.VINTED_URL, timeoutMs: policy.timeoutMs }), goplusProvider({ baseUrl: config.GOPLUS_URL, policy, now: this.now })];
     this.providers = new Map((deps.providers ?? builtIn).map((p) => [p.name, p]));
     const publish = (e: StoredEvent<VaultEvent>) => deps.bus.publish(vaultTopic, e);
@@ -159,7 +160,10 @@ export class VaultService {
     if (!row) throw new CredentialUnavailableError(`No ${providerName} session "${label}" in the vault: an admin must add one on the Vault page.`);
     let secrets = this.box.open(row);
     const expiresAt = provider.expiresAt(secrets)?.getTime();
-    const stale = provider.needsRefresh(secrets) || (expiresAt !== undefined && expiresAt - this.now() < HAND_OUT_MARGIN_MS);
+    // A fifth of the token's lifetime, at most the margin: a one-second token is not renewed on every call.
+    const lifetime = expiresAt !== undefined && row.lastRefreshAt ? expiresAt - row.lastRefreshAt.getTime() : Infinity;
+    const margin = Math.min(HAND_OUT_MARGIN_MS, lifetime / 5);
+    const stale = provider.needsRefresh(secrets) || (expiresAt !== undefined && expiresAt - this.now() < margin);
     if (stale && row.status !== 'requires_configuration') {
       await this.refresher.refresh(row.id, 'expiring', row.version);
       row = (await this.store.get(row.id))!;
@@ -185,6 +189,22 @@ export class VaultService {
       if (outcome !== 'success') throw new CredentialUnavailableError(`The ${providerName} session "${label}" expired and could not be refreshed: ${session.lastError ?? 'unknown reason'}`);
       return use((await this.credential(providerName, label)).secrets);
     }
+  }
+
+  /** Discovery's view of the GoPlus session: a token to send, never the key or the secret. */
+  goplusTokens(label = 'default') {
+    return {
+      available: () => this.has('goplus', label),
+      withToken: async <T>(call: (authorization: string) => Promise<T>): Promise<T> => {
+        try {
+          return await this.withCredential('goplus', (s) => call(s.accessToken ?? ''), label);
+        } catch (err) {
+          // Discovery reports upstream failures per token; this one names what to fix.
+          if (err instanceof CredentialUnavailableError) throw new UpstreamError('GoPlus', 401, err.message);
+          throw err;
+        }
+      },
+    };
   }
 
   /** GOPLUS_APP_KEY/GOPLUS_APP_SECRET seed (or update) the "default" GoPlus session. */

@@ -1,4 +1,6 @@
-import { requestJson, UpstreamError, type RetryPolicy } from '../discovery/upstream';
+import { UpstreamError } from '../../upstream/error';
+import type { Budget, RetryPolicy } from '../../upstream/policy';
+import { requestJson } from '../../upstream/request';
 import type { Secrets } from '../vault/providers/types';
 
 export interface CatalogueItem {
@@ -23,7 +25,7 @@ export async function fetchCataloguePage(opts: {
   secrets: Secrets;
   query: string;
   page: number;
-  budget: <R>(fn: () => Promise<R>) => Promise<R>;
+  budget: Budget;
   policy: RetryPolicy;
 }): Promise<CataloguePage> {
   const url = new URL(`${opts.apiUrl}/svc-catalogue/items`);

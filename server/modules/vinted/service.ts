@@ -1,5 +1,6 @@
 import type { Config } from '../../config';
-import { defaultRetryPolicy, limiter, UpstreamError } from '../discovery/upstream';
+import { UpstreamError } from '../../upstream/error';
+import { defaultRetryPolicy, limiter, testRetryPolicy, unlimited, type Budget, type RetryPolicy } from '../../upstream/policy';
 import type { AnalyzeOutput } from '../../../shared/vault';
 import { CredentialUnavailableError, type VaultService } from '../vault/service';
 import { fetchCataloguePage, type CatalogueItem } from './catalogue';
@@ -17,13 +18,13 @@ export const MAX_PAGES = 5;
 /** Market prices from Vinted's catalogue, read through the vault's live web session. */
 export class VintedService {
   // Politeness towards an unofficial API: one request every two seconds at most (tests: no wait).
-  private readonly budget: <R>(fn: () => Promise<R>) => Promise<R>;
-  private readonly policy;
+  private readonly budget: Budget;
+  private readonly policy: RetryPolicy;
 
   constructor(private readonly deps: VintedDeps) {
     const test = deps.config.NODE_ENV === 'test';
-    this.budget = test ? (fn) => fn() : limiter(30);
-    this.policy = test ? { retries: 1, minTimeoutMs: 10, timeoutMs: 5_000, maxRetryAfterMs: 200 } : defaultRetryPolicy;
+    this.budget = test ? unlimited : limiter(30);
+    this.policy = test ? testRetryPolicy : defaultRetryPolicy;
   }
 
   async analyze(query: string): Promise<AnalyzeOutput> {

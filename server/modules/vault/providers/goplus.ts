@@ -1,5 +1,7 @@
 import { createHash } from 'node:crypto';
-import { requestJson, UpstreamError, type RetryPolicy } from '../../discovery/upstream';
+import { UpstreamError } from '../../../upstream/error';
+import { unlimited, type RetryPolicy } from '../../../upstream/policy';
+import { requestJson } from '../../../upstream/request';
 import { RefreshError, SecretsInputError, type Provider } from './types';
 
 interface TokenAnswer {
@@ -31,7 +33,7 @@ export function goplusProvider(opts: { baseUrl: string; policy: RetryPolicy; now
           service: 'GoPlus',
           url: `${opts.baseUrl}/api/v1/token`,
           init: { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ app_key: s.appKey, time, sign }) },
-          budget: (fn) => fn(),
+          budget: unlimited,
           policy: opts.policy,
         });
       } catch (err) {

@@ -1,4 +1,4 @@
-import { UpstreamError } from '../../discovery/upstream';
+import { UpstreamError } from '../../../upstream/error';
 import { applySetCookies, cookieHeader, parseCookieHeader } from './cookies';
 import { jwtExpiry } from './jwt';
 import { RefreshError, SecretsInputError, type Provider, type Secrets } from './types';
