@@ -9,7 +9,7 @@ import { createApp, type App } from '../../server/app';
 import { loadConfig } from '../../server/config';
 import { openDatabase, type Database } from '../../server/db/client';
 import { discoveryScans } from '../../server/db/schema';
-import { callerForToken, createTestApp, signUp } from '../helpers/app';
+import { callerForToken, createTestApp, signUp, testVaultKey } from '../helpers/app';
 import { startFakes } from '../helpers/discovery';
 import { databaseUrlWithName, templateDatabaseName, withAdminConnection } from '../helpers/postgres';
 
@@ -30,7 +30,7 @@ async function persistentDatabase(): Promise<{ open: () => Promise<Database>; dr
 
 // One scheduler "second" lasts 20 ms here, so the 60 s minimum interval is 1.2 s.
 const fakes = await startFakes({ dex: { newPerCall: 2 }, goplus: { appKey: 'k', appSecret: 's' } });
-const env = { NODE_ENV: 'test', LOG_LEVEL: 'silent', PORT: '0', UPSTREAMS: 'demo', DISCOVERY_TICK_MS: '20', ...fakes.env };
+const env = { NODE_ENV: 'test', LOG_LEVEL: 'silent', PORT: '0', UPSTREAMS: 'demo', DISCOVERY_TICK_MS: '20', VAULT_KEY: testVaultKey, ...fakes.env };
 const persistent = await persistentDatabase();
 let current: App | null = null;
 afterAll(async () => {

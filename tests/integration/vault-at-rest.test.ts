@@ -10,6 +10,7 @@ import { loadConfig } from '../../server/config';
 import { openDatabase, type Database } from '../../server/db/client';
 import { vaultEvents, vaultSessions, vaultSettings } from '../../server/db/schema';
 import { createLogger } from '../../server/log';
+import { KEY_FILE, loadKeyring } from '../../server/modules/vault/crypto';
 import { rekey } from '../../server/modules/vault/rekey';
 import { createTestDatabase } from '../helpers/db';
 import { secretValues, startVinted } from '../helpers/vault';
@@ -77,6 +78,21 @@ describe('no plaintext secret at rest, in logs, answers or events', () => {
       expect(JSON.stringify(answers).includes(secret), 'an answer or event holds a token').toBe(false);
     }
   }, 120_000);
+});
+
+describe('the generated key', () => {
+  it('without VAULT_KEY, one key is generated into the data directory (mode 600) with a warning naming the file', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'hubcast-key-'));
+    afterAll(() => rmSync(dir, { recursive: true, force: true }));
+    const lines: string[] = [];
+    const log = createLogger('warn', new Writable({ write: (chunk, _e, cb) => void (lines.push(String(chunk)), cb()) }));
+    const first = loadKeyring({ vaultKey: undefined, previousKeys: [], dataDir: dir, log });
+    const file = join(dir, KEY_FILE);
+    expect(statSync(file).mode & 0o777).toBe(0o600);
+    expect(lines.join('')).toContain(file);
+    // A restart reads the same key instead of making a new one.
+    expect(loadKeyring({ vaultKey: undefined, previousKeys: [], dataDir: dir, log }).currentId).toBe(first.currentId);
+  });
 });
 
 describe('key rotation', () => {
