@@ -17,5 +17,5 @@ export const routes: AppRoute[] = [
   { path: '/market', label: 'Market', component: lazy(() => import('./features/market/MarketPage')) },
   { path: '/chat', label: 'Chat', component: soon('Chat') },
   { path: '/collections', label: 'Collections', component: soon('Collections') },
-  { path: '/vault', label: 'Vault', adminOnly: true, component: soon('Vault') },
+  { path: '/vault', label: 'Vault', adminOnly: true, component: lazy(() => import('./features/vault/VaultPage')) },
 ];

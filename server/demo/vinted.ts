@@ -17,7 +17,7 @@ export interface FakeVinted extends FakeUpstream {
   webUrl: string;
   apiUrl: string;
   /** The Cookie header of a freshly signed-in browser, as an admin would paste it. */
-  signIn(): string;
+  signIn(opts?: { accessLifetimeSeconds?: number }): string;
   /** Every token handed out so far stops working (a password change, a ban). */
   revokeAll(): void;
   /** Access tokens expire now; refresh tokens keep working. */
@@ -64,8 +64,8 @@ export async function startFakeVinted(opts: FakeVintedOptions = {}): Promise<Fak
     const body = `${enc({ alg: 'HS256', typ: 'JWT' })}.${enc({ purpose, exp, sub: 4242, jti: randomBytes(8).toString('hex') })}`;
     return { token: `${body}.${createHmac('sha256', signingKey).update(body).digest('base64url')}`, exp: exp * 1000 };
   };
-  const issuePair = () => {
-    const a = jwt('access', accessLife);
+  const issuePair = (lifetime = accessLife) => {
+    const a = jwt('access', lifetime);
     const r = jwt('refresh', refreshLife);
     access.set(a.token, { exp: a.exp, revoked: false });
     refresh.set(r.token, { exp: r.exp, revoked: false });
@@ -146,8 +146,8 @@ export async function startFakeVinted(opts: FakeVintedOptions = {}): Promise<Fak
     apiUrl: api.url,
     env: { VINTED_URL: web.url, VINTED_API_URL: api.url },
     counters,
-    signIn() {
-      const pair = issuePair();
+    signIn(o = {}) {
+      const pair = issuePair(o.accessLifetimeSeconds);
       return `anon_id=${randomBytes(8).toString('hex')}; v_udt=${randomBytes(6).toString('hex')}; access_token_web=${pair.access}; refresh_token_web=${pair.refresh}; _vinted_fr_session=${randomBytes(12).toString('hex')}`;
     },
     revokeAll() {
