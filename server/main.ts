@@ -21,6 +21,7 @@ if (config.UPSTREAMS === 'demo') {
 }
 
 const app = await createApp(config);
+await demo?.seed?.(app);
 const server = await startServer(app);
 app.log.info(`Hubcast on ${server.url} (database: ${app.database.kind}, upstreams: ${config.UPSTREAMS})`);
 

@@ -5,10 +5,11 @@ import { accountCommands } from './commands/account';
 import { watchCommand } from './commands/watch';
 import { marketCommand } from './commands/market';
 import { discoveryCommand } from './commands/discovery';
+import { vaultCommand } from './commands/vault';
 import { loadContext } from './session';
 
 // Each feature adds its commands here.
-const commands: Command[] = [...accountCommands, watchCommand, marketCommand, discoveryCommand];
+const commands: Command[] = [...accountCommands, watchCommand, marketCommand, discoveryCommand, vaultCommand];
 
 function usage() {
   return ['Usage: npm run cli -- <command> [options]   (--url http://host:port, default HUBCAST_URL or http://127.0.0.1:3000)', '', ...commands.map((c) => `  ${c.usage}`)].join('\n');
@@ -44,7 +45,7 @@ async function main() {
     print: (v) => console.log(JSON.stringify(v)),
   });
   if (result !== undefined) console.log(JSON.stringify(result, null, 2));
-  process.exit(0);
+  process.exit(process.exitCode ?? 0);
 }
 
 main().catch((err: unknown) => {
