@@ -7,6 +7,6 @@ export function createLogger(level: string, destination?: pino.DestinationStream
   return pino({
     level,
     // Never let a secret reach the logs, whatever object is logged.
-    redact: ['*.password', '*.token', '*.secrets', 'req.headers.cookie', 'req.headers.authorization'],
+    redact: ['*.password', '*.token', '*.secrets', 'req.headers.cookie', 'req.headers.authorization', 'secrets', '*.cookie', '*.accessToken', '*.appSecret'],
   }, destination);
 }

@@ -79,7 +79,9 @@ export class Refresher {
     if (row.version !== before) return { result: { outcome: 'success' as const, session: publicSession(row, now()) }, event: null };
     const started = performance.now();
     const { outcome, patch, bump } = await this.tryRefresh(row);
-    const updated = await store.update(sessionId, patch, tx, bump);
+    const updated = await store.update(sessionId, row.version, patch, tx, bump);
+    // An admin pasted new secrets during the upstream call: theirs win, this result is void.
+    if (!updated) return { result: { outcome: 'success' as const, session: publicSession((await store.get(sessionId, tx))!, now()) }, event: null };
     const session = publicSession(updated, now());
     const attempt = {
       sessionId,

@@ -65,13 +65,14 @@ export class VaultStore {
     return row!;
   }
 
-  async update(id: number, patch: SessionPatch, tx: Db = this.db, bumpVersion = false): Promise<SessionRow> {
+  /** Only if the row is still at `version`: undefined when someone saved new secrets meanwhile. */
+  async update(id: number, version: number, patch: SessionPatch, tx: Db = this.db, bumpVersion = false): Promise<SessionRow | undefined> {
     const [row] = await tx
       .update(vaultSessions)
       .set({ ...patch, ...(bumpVersion ? { version: sql`${vaultSessions.version} + 1` } : {}), updatedAt: new Date() })
-      .where(eq(vaultSessions.id, id))
+      .where(and(eq(vaultSessions.id, id), eq(vaultSessions.version, version)))
       .returning();
-    return row!;
+    return row;
   }
 
   async recordEvent(tx: Db, event: VaultEvent, sessionId: number | null): Promise<StoredEvent<VaultEvent>> {
