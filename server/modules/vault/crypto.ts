@@ -57,7 +57,7 @@ export function loadKeyring(opts: { vaultKey: string | undefined; previousKeys: 
   }
   if (key.length !== 32) throw new VaultKeyError(`${file} does not hold a 32-byte base64 key: restore it from a backup, or set VAULT_KEY.`);
   chmodSync(file, 0o600);
-  opts.log.warn({ keyFile: file }, `VAULT_KEY is not set: vault secrets are encrypted with the generated key in ${file}. Set VAULT_KEY in production (and keep that file out of backups of the data directory).`);
+  opts.log.warn({ keyFile: file }, `VAULT_KEY is not set: vault secrets are encrypted with the generated key in ${file}. Set VAULT_KEY in production, and back the key up apart from the database: without it the sessions cannot be read.`);
   return keyringFrom(key, previous);
 }
 

@@ -42,9 +42,11 @@ export class Scheduler {
     this.settings = { ...deps.defaults, lastRunAt: null };
   }
 
+  /** Resumes the stored schedule, with one run now: whatever expired while the server was down is due. */
   async start() {
     this.settings = (await this.deps.store.settings()) ?? this.settings;
     this.schedule();
+    if (this.timer) this.runOnce().catch((err) => this.deps.log.error({ errName: err instanceof Error ? err.name : typeof err }, 'vault scheduler run failed'));
   }
 
   state(): VaultScheduler {
