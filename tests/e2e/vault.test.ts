@@ -41,6 +41,12 @@ describe.skipIf(!browserAvailable)(`vault page in chromium${browserAvailable ? '
     await page.getByTestId('vault-histogram').waitFor();
     expect(Number(await page.getByTestId('vault-analysis-result').getAttribute('data-count'))).toBeGreaterThan(0);
 
+    // Revoked upstream: the refresh fails and the card says why.
+    vinted.revokeAll();
+    await card.getByTestId('vault-refresh').click();
+    await card.and(page.locator('[data-status="error"]')).waitFor();
+    expect(await card.getByTestId('vault-last-error').textContent()).toMatch(/paste a fresh cookie/);
+
     // Nothing is wider than a 390 px phone screen.
     expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
     expect(problems).toEqual([]);
