@@ -7,6 +7,7 @@ import WebSocket from 'ws';
 import { loadConfig, ConfigError } from '../../server/config';
 import { createTestDatabase } from '../helpers/db';
 import { httpClient } from '../helpers/clients';
+import { testVaultKey } from '../helpers/app';
 
 const root = new URL('../..', import.meta.url).pathname;
 
@@ -14,7 +15,8 @@ const root = new URL('../..', import.meta.url).pathname;
 function startMain(env: Record<string, string>): Promise<{ child: ChildProcess; url: string; output: () => string }> {
   const child = spawn(process.execPath, ['--import', 'tsx', 'server/main.ts'], {
     cwd: root,
-    env: { PATH: process.env.PATH, HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'info', UPSTREAMS: 'demo', ...env },
+    // An explicit vault key: on Postgres there is no data directory to generate one into.
+    env: { PATH: process.env.PATH, HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'info', UPSTREAMS: 'demo', VAULT_KEY: testVaultKey, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
