@@ -135,7 +135,7 @@ describe('key rotation', () => {
 
     const d = await start(db, { VAULT_KEY: k3 });
     const err = await d.vault.credential('vinted', 'old').catch((e: Error) => e);
-    expect(String(err)).toMatch(/neither VAULT_KEY nor listed in VAULT_PREVIOUS_KEYS/);
+    expect(String(err)).toMatch(/CredentialUnavailableError: .*neither VAULT_KEY nor listed in VAULT_PREVIOUS_KEYS/);
     await d.close();
   }, 120_000);
 });

@@ -12,7 +12,7 @@ import { vintedProvider } from './providers/vinted';
 import { NoSuchSessionError, Refresher } from './refresh';
 import { Scheduler } from './scheduler';
 import { SecretBox } from './secret-box';
-import { publicSession, VaultStore } from './store';
+import { publicSession, VaultStore, type SessionRow } from './store';
 import { UpstreamError } from '../../upstream/error';
 import { defaultRetryPolicy, testRetryPolicy } from '../../upstream/policy';
 
@@ -158,7 +158,15 @@ export class VaultService {
     const unavailable = (why: string) => new CredentialUnavailableError(`The ${providerName} session "${label}" is not usable: ${why}`);
     let row = await this.store.find(providerName, label);
     if (!row) throw new CredentialUnavailableError(`No ${providerName} session "${label}" in the vault: an admin must add one on the Vault page.`);
-    let secrets = this.box.open(row);
+    const open = (r: SessionRow) => {
+      try {
+        return this.box.open(r);
+      } catch (err) {
+        if (this.box.isKeyError(err)) throw unavailable((err as Error).message);
+        throw err;
+      }
+    };
+    let secrets = open(row);
     const expiresAt = provider.expiresAt(secrets)?.getTime();
     // A fifth of the token's lifetime, at most the margin: a one-second token is not renewed on every call.
     const lifetime = expiresAt !== undefined && row.lastRefreshAt ? expiresAt - row.lastRefreshAt.getTime() : Infinity;
@@ -167,7 +175,7 @@ export class VaultService {
     if (stale && row.status !== 'requires_configuration') {
       await this.refresher.refresh(row.id, 'expiring', row.version);
       row = (await this.store.get(row.id))!;
-      secrets = this.box.open(row);
+      secrets = open(row);
     }
     const until = provider.expiresAt(secrets)?.getTime();
     if (provider.needsRefresh(secrets) || (until !== undefined && until <= this.now())) throw unavailable(row.lastError ?? 'it expired');
