@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, vi } from 'vitest';
 import { startFakeGoPlus } from '../../server/demo/goplus';
 import { serveLoopback, sendJson } from '../../server/demo/serve';
 import type { MarketFacts } from '../../server/modules/discovery/dexscreener';
@@ -90,12 +90,13 @@ describe('risk verdict on recorded GoPlus answers', () => {
 async function keyedApp(lifetime: number, secret: string) {
   const fake = await startFakeGoPlus({ appKey: 'key', appSecret: 'secret', tokenLifetimeSeconds: lifetime });
   afterAll(fake.close);
-  const app = await createTestApp({ GOPLUS_URL: fake.url, GOPLUS_APP_KEY: 'key', GOPLUS_APP_SECRET: secret });
-  return { fake, client: app.discovery.goplus };
+  // No scheduler: the first token is signed for on first use, as the test counts.
+  const app = await createTestApp({ GOPLUS_URL: fake.url, GOPLUS_APP_KEY: 'key', GOPLUS_APP_SECRET: secret, VAULT_AUTO_REFRESH_ENABLED: 'false' });
+  return { fake, app, client: app.discovery.goplus };
 }
 
 describe('GoPlus adapter on recorded answers', async () => {
-  const keyed = await keyedApp(1, 'secret');
+  const keyed = await keyedApp(5, 'secret');
   const wrongSecret = await keyedApp(7200, 'wrong');
 
   it('turns "still syncing" (code 2, address missing) into an unverified reason', async () => {
@@ -110,15 +111,16 @@ describe('GoPlus adapter on recorded answers', async () => {
   });
 
   it('signs for an access token once, batches under it, and renews it before it expires', async () => {
-    const { fake, client } = keyed;
+    const { fake, client, app } = keyed;
     const addresses = ['0x1111111111111111111111111111111111111111', '0x2222222222222222222222222222222222222222'];
     const first = await client.check('ethereum', addresses);
     expect([...first.values()].every((r) => r.ok)).toBe(true);
     expect(fake.lookups()).toEqual([expect.objectContaining({ addresses, authorized: true })]);
     await client.check('ethereum', addresses);
     expect(fake.tokensIssued()).toBe(1);
-    // Renewed at 80% of its (1 s) lifetime: the next call signs again instead of failing with 4022.
-    await new Promise((r) => setTimeout(r, 900));
+    // Renewed in the last fifth of its (5 s) lifetime: the next call signs again instead of failing with 4022.
+    const [session] = await app.vault.sessions();
+    await vi.waitFor(() => expect(Date.now()).toBeGreaterThan(session!.expiresAt!.getTime() - 900), { timeout: 10_000, interval: 50 });
     await client.check('base', addresses);
     expect(fake.tokensIssued()).toBe(2);
     expect(fake.lookups().every((l) => l.authorized)).toBe(true);

@@ -25,7 +25,9 @@ export function goplusProvider(opts: { baseUrl: string; policy: RetryPolicy; now
     needsRefresh: (s) => !s.accessToken,
 
     async refresh(s) {
-      const time = Math.floor(opts.now() / 1000);
+      // The lifetime counts from when GoPlus answered; counting from the request keeps our view of it on the safe side.
+      const sent = opts.now();
+      const time = Math.floor(sent / 1000);
       const sign = createHash('sha1').update(`${s.appKey}${time}${s.appSecret}`).digest('hex');
       let body: TokenAnswer;
       try {
@@ -45,7 +47,7 @@ export function goplusProvider(opts: { baseUrl: string; policy: RetryPolicy; now
       const token = body.result?.access_token;
       const lifetime = body.result?.expires_in ?? 0;
       if (body.code !== 1 || !token || lifetime <= 0) throw new RefreshError('transient', `GoPlus returned no access token (code ${body.code}): the scheduler retries later.`);
-      return { ...s, accessToken: token, expiresAt: String(opts.now() + lifetime * 1000) };
+      return { ...s, accessToken: token, expiresAt: String(sent + lifetime * 1000) };
     },
 
     isExpiredAnswer: (err) => err instanceof UpstreamError && err.status === 401,
