@@ -4,18 +4,24 @@ import superjson from 'superjson';
 import { ZodError, z } from 'zod';
 import type { Context } from './context';
 import type { SessionWatch } from './auth/session-watch';
+import { GENERIC_ERROR_MESSAGE, requestIdOf, toTRPCError } from './errors';
 import { guardSubscription } from './realtime/guard';
+import { decodeInput } from './transport/decode';
 
 const t = initTRPC.context<Context>().create({
-  transformer: superjson,
+  // Client input is checked before superjson sees it; what we send stays plain superjson.
+  transformer: { input: { serialize: superjson.serialize, deserialize: decodeInput }, output: superjson },
   errorFormatter({ shape, error }) {
     const zodError = error.cause instanceof ZodError ? error.cause : null;
+    // An unexpected error's text may quote SQL and its parameters: the client gets a generic
+    // sentence and an id to quote; the details go to the log under the same id (http.ts).
+    const internal = error.code === 'INTERNAL_SERVER_ERROR';
+    const message = zodError ? readableZodMessage(zodError) : internal ? GENERIC_ERROR_MESSAGE : error.code === 'PAYLOAD_TOO_LARGE' ? 'Request too large: send less at once.' : shape.message;
     return {
       ...shape,
-      // tRPC's default message for bad input is the raw issue list; people need a sentence.
-      message: zodError ? readableZodMessage(zodError) : shape.message,
+      message,
       // Stacks stay in the server log (INTERNAL_SERVER_ERROR only), never in responses.
-      data: { ...shape.data, stack: undefined, zodError: zodError ? z.flattenError(zodError) : null },
+      data: { ...shape.data, stack: undefined, zodError: zodError ? z.flattenError(zodError) : null, requestId: internal ? requestIdOf(error) : null },
     };
   },
 });
@@ -32,7 +38,12 @@ export const createCallerFactory = t.createCallerFactory;
  * it checks the session is still there (signed out elsewhere → treated as signed out). Then
  * every subscription is wrapped once: counted per path and, when authed, ended with its session.
  */
-const observed = t.procedure.use(async ({ type, path, ctx, next }) => {
+const observed = t.procedure.use(async ({ next }) => {
+  // The one place a service's AppError becomes the TRPCError the client sees.
+  const result = await next();
+  if (!result.ok) throw toTRPCError(result.error);
+  return result;
+}).use(async ({ type, path, ctx, next }) => {
   const stale = ctx.request.transport === 'ws' && ctx.session !== null && !(await ctx.app.auth.isActive(ctx.session.id));
   const auth: Pick<Context, 'user' | 'session' | 'authVia'> = stale
     ? { user: null, session: null, authVia: null }

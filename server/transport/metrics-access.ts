@@ -1,0 +1,20 @@
+import { timingSafeEqual } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
+import type { Config } from '../config';
+import { clientAddress, isLoopback } from './address';
+
+/**
+ * /metrics shows connection counts, memory and upstream state: a scraper on the same host may
+ * read it, anyone else needs METRICS_TOKEN. Behind a proxy the proxy is on loopback, so the
+ * check uses the forwarded client address (TRUST_PROXY), not the socket peer.
+ */
+export function metricsAllowed(req: IncomingMessage, config: Pick<Config, 'METRICS_TOKEN' | 'TRUST_PROXY'>): boolean {
+  const token = config.METRICS_TOKEN;
+  const header = req.headers.authorization ?? '';
+  if (token && header.startsWith('Bearer ')) {
+    const given = Buffer.from(header.slice(7).trim());
+    const expected = Buffer.from(token);
+    if (given.length === expected.length && timingSafeEqual(given, expected)) return true;
+  }
+  return isLoopback(clientAddress(req, config.TRUST_PROXY));
+}
