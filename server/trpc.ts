@@ -83,13 +83,14 @@ export const adminProcedure = authedProcedure.use(({ ctx, next }) => {
 });
 
 /**
- * Per-caller limit (signed-in user, else IP) on top of `base`. Counters live in memory, one set
- * per app (so test apps do not share them); with several instances the limit is per instance.
+ * Per-caller limit (signed-in user, else IP; or always the IP with `by: 'address'`) on top of
+ * `base`. Counters live in memory, one set per app (so test apps do not share them); with
+ * several instances the limit is per instance.
  */
 export function rateLimited<P extends typeof publicProcedure | typeof authedProcedure>(
   base: P,
   name: string,
-  opts: { points: number; durationSeconds: number },
+  opts: { points: number; durationSeconds: number; by?: 'caller' | 'address' },
 ): P {
   const limiters = new WeakMap<Context['app'], RateLimiterMemory>();
   const limiterFor = (app: Context['app']) => {
@@ -98,7 +99,9 @@ export function rateLimited<P extends typeof publicProcedure | typeof authedProc
     return limiter;
   };
   return (base as typeof publicProcedure).use(async ({ ctx, next }) => {
-    const key = ctx.user?.id ?? `ip:${ctx.request.ip}`;
+    // Credentials are limited by address: a bearer token of a throwaway account must not
+    // move the guesses into a bucket of their own.
+    const key = opts.by !== 'address' && ctx.user ? ctx.user.id : `ip:${ctx.request.ip}`;
     try {
       await limiterFor(ctx.app).consume(key);
     } catch (res) {

@@ -137,6 +137,7 @@ export const ZDiscoveryEvent = z.discriminatedUnion('type', [
   z.object({
     type: z.literal('scan_started'),
     scanId: z.number(),
+    /** 'auto' (the scheduler) or 'user' (someone pressed Scan): which user is not shared. */
     triggeredBy: z.string(),
     maxTokens: z.number(),
     chain: z.string().nullable(),
