@@ -39,7 +39,7 @@ export function createContextInner(opts: {
   };
 }
 
-function bearerToken(req: IncomingMessage): string | null {
+export function bearerToken(req: IncomingMessage): string | null {
   const h = req.headers.authorization;
   return h?.startsWith('Bearer ') ? h.slice(7).trim() || null : null;
 }

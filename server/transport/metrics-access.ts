@@ -1,6 +1,7 @@
 import { timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { Config } from '../config';
+import { bearerToken } from '../context';
 import { clientAddress, isLoopback } from './address';
 
 /**
@@ -10,9 +11,9 @@ import { clientAddress, isLoopback } from './address';
  */
 export function metricsAllowed(req: IncomingMessage, config: Pick<Config, 'METRICS_TOKEN' | 'TRUST_PROXY'>): boolean {
   const token = config.METRICS_TOKEN;
-  const header = req.headers.authorization ?? '';
-  if (token && header.startsWith('Bearer ')) {
-    const given = Buffer.from(header.slice(7).trim());
+  const bearer = bearerToken(req);
+  if (token && bearer) {
+    const given = Buffer.from(bearer);
     const expected = Buffer.from(token);
     if (given.length === expected.length && timingSafeEqual(given, expected)) return true;
   }
