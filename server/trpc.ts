@@ -13,18 +13,26 @@ const t = initTRPC.context<Context>().create({
   transformer: { input: { serialize: superjson.serialize, deserialize: decodeInput }, output: superjson },
   errorFormatter({ shape, error }) {
     const zodError = error.cause instanceof ZodError ? error.cause : null;
-    // An unexpected error's text may quote SQL and its parameters: the client gets a generic
-    // sentence and an id to quote; the details go to the log under the same id (http.ts).
     const internal = error.code === 'INTERNAL_SERVER_ERROR';
-    const message = zodError ? readableZodMessage(zodError) : internal ? GENERIC_ERROR_MESSAGE : error.code === 'PAYLOAD_TOO_LARGE' ? 'Request too large: send less at once.' : shape.message;
     return {
       ...shape,
-      message,
+      message: clientMessage(error, zodError, shape.message),
       // Stacks stay in the server log (INTERNAL_SERVER_ERROR only), never in responses.
       data: { ...shape.data, stack: undefined, zodError: zodError ? z.flattenError(zodError) : null, requestId: internal ? requestIdOf(error) : null },
     };
   },
 });
+
+function clientMessage(error: TRPCError, zodError: ZodError | null, fallback: string): string {
+  // tRPC's default message for bad input is the raw issue list; people need a sentence.
+  if (zodError) return readableZodMessage(zodError);
+  // An unexpected error's text may quote SQL and its parameters: the client gets a generic
+  // sentence and an id to quote; the details go to the log under the same id (http.ts).
+  if (error.code === 'INTERNAL_SERVER_ERROR') return GENERIC_ERROR_MESSAGE;
+  // tRPC's own text for this one is just the code.
+  if (error.code === 'PAYLOAD_TOO_LARGE') return 'Request too large: send less at once.';
+  return fallback;
+}
 
 function readableZodMessage(err: ZodError): string {
   return err.issues.map((i) => (i.path.length ? `${i.path.join('.')}: ${i.message}` : i.message)).join('; ');

@@ -35,6 +35,8 @@ function bounded(root: unknown, maxDepth: number, maxNodes: number): boolean {
  * `{ json, meta? }` with a bounded meta, and answers anything else with BAD_REQUEST.
  */
 export function decodeInput(raw: unknown): unknown {
+  // A WebSocket message may leave `input` out entirely: that is no input, not a bad one.
+  if (raw === undefined) return undefined;
   if (!isPlainObject(raw) || !('json' in raw) || Object.keys(raw).some((k) => k !== 'json' && k !== 'meta')) throw malformed();
   const { json, meta } = raw;
   if (meta === undefined) return json;

@@ -21,6 +21,7 @@ describe('decodeInput', () => {
   });
 
   it('refuses anything that is not an envelope, or whose meta is unbounded or builds a cycle', () => {
+    expect(decodeInput(undefined)).toBeUndefined();
     expect(refused(null)).toBe(true);
     expect(refused([])).toBe(true);
     expect(refused({ email: 'a@example.com' })).toBe(true);
