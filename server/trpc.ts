@@ -52,6 +52,11 @@ const observed = t.procedure.use(async ({ next }) => {
   if (!result.ok) throw toTRPCError(result.error);
   return result;
 }).use(async ({ type, path, ctx, next }) => {
+  // tRPC would serve subscriptions over HTTP too (server-sent events), outside the WebSocket's
+  // per-connection caps and slow-reader guard. No client of ours uses that path.
+  if (type === 'subscription' && ctx.request.transport === 'http') {
+    throw new TRPCError({ code: 'METHOD_NOT_SUPPORTED', message: 'Subscriptions run over the WebSocket at /trpc, not over HTTP.' });
+  }
   const stale = ctx.request.transport === 'ws' && ctx.session !== null && !(await ctx.app.auth.isActive(ctx.session.id));
   const auth: Pick<Context, 'user' | 'session' | 'authVia'> = stale
     ? { user: null, session: null, authVia: null }

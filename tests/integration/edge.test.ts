@@ -132,3 +132,16 @@ describe('configuration errors', () => {
     expect(message).not.toContain('tooshort');
   });
 });
+
+describe('subscriptions over HTTP', () => {
+  it('are refused: they would escape the WebSocket limits', async () => {
+    // Refused, the event stream ends at once; accepted, it would stay open (hence the deadline).
+    const res = await fetch(`${server.url}/trpc/system.notifications?input=${encodeURIComponent(JSON.stringify({ json: null }))}`, {
+      headers: { Authorization: `Bearer ${first.token}` },
+      signal: AbortSignal.timeout(15_000),
+    });
+    const text = await res.text();
+    expect(text).toContain('"code":"METHOD_NOT_SUPPORTED"');
+    expect(text).toContain('Subscriptions run over the WebSocket at /trpc, not over HTTP.');
+  });
+});
