@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { text } from './text';
 
 export const VAULT_PROVIDERS = ['vinted', 'goplus'] as const;
 export const ZVaultProvider = z.enum(VAULT_PROVIDERS, { error: 'provider must be "vinted" or "goplus".' });
@@ -6,16 +7,6 @@ export type VaultProvider = z.infer<typeof ZVaultProvider>;
 
 export const ZVaultStatus = z.enum(['active', 'expired', 'error', 'requires_configuration']);
 export type VaultStatus = z.infer<typeof ZVaultStatus>;
-
-// eslint-disable-next-line no-control-regex
-const noControl = (v: string) => !/[\u0000-\u001f\u007f]/.test(v);
-const text = (field: string, max: number) =>
-  z
-    .string({ error: `${field} must be text.` })
-    .trim()
-    .min(1, { error: `${field} must not be empty.` })
-    .max(max, { error: `${field} can be at most ${max} characters.` })
-    .refine(noControl, { error: `${field} must not contain control characters (paste it as one line).` });
 
 /** A session as admins see it: never a secret, only what the secret says about itself. */
 export const ZVaultSession = z.object({
@@ -33,7 +24,7 @@ export const ZVaultSession = z.object({
 export type VaultSession = z.infer<typeof ZVaultSession>;
 export const ZSessionsOutput = z.array(ZVaultSession);
 
-const ZLabel = text('label', 60).default('default');
+const ZLabel = text({ label: 'Labels', max: 60 }).default('default');
 
 export const ZSaveSessionInput = z.discriminatedUnion(
   'provider',
@@ -42,12 +33,12 @@ export const ZSaveSessionInput = z.discriminatedUnion(
       provider: z.literal('vinted'),
       label: ZLabel,
       // The Cookie header from a signed-in browser; the provider checks which cookies it holds.
-      secrets: z.object({ cookie: text('secrets.cookie', 16_000) }),
+      secrets: z.object({ cookie: text({ label: 'Cookie headers', max: 16_000 }) }),
     }),
     z.object({
       provider: z.literal('goplus'),
       label: ZLabel,
-      secrets: z.object({ appKey: text('secrets.appKey', 200), appSecret: text('secrets.appSecret', 200) }),
+      secrets: z.object({ appKey: text({ label: 'App keys', max: 200 }), appSecret: text({ label: 'App secrets', max: 200 }) }),
     }),
   ],
   { error: 'provider must be "vinted" or "goplus".' },
@@ -111,7 +102,7 @@ export type VaultEvent =
   | { type: 'session_saved'; session: VaultSession }
   | { type: 'scheduler'; scheduler: VaultScheduler };
 
-export const ZAnalyzeInput = z.object({ query: text('query', 100) });
+export const ZAnalyzeInput = z.object({ query: text({ label: 'Searches', max: 100 }) });
 export const ZPriceSample = z.object({
   id: z.number(),
   title: z.string(),

@@ -1,5 +1,5 @@
-import { TRPCError } from '@trpc/server';
 import type { Config } from '../../config';
+import { AppError } from '../../errors';
 import type { Db } from '../../db/client';
 import type { Logger } from '../../log';
 import { topic, type EventBus } from '../../realtime/bus';
@@ -97,7 +97,7 @@ export class VaultService {
     try {
       secrets = provider.parseSecrets(input.secrets);
     } catch (err) {
-      if (err instanceof SecretsInputError) throw new TRPCError({ code: 'BAD_REQUEST', message: err.message });
+      if (err instanceof SecretsInputError) throw new AppError('BAD_REQUEST', err.message);
       throw err;
     }
     let row = await this.store.upsert({
@@ -121,7 +121,7 @@ export class VaultService {
     try {
       return await this.refresher.refresh(sessionId, 'manual');
     } catch (err) {
-      if (err instanceof NoSuchSessionError) throw new TRPCError({ code: 'NOT_FOUND', message: err.message });
+      if (err instanceof NoSuchSessionError) throw new AppError('NOT_FOUND', err.message);
       throw err;
     }
   }

@@ -1,11 +1,11 @@
 import type { Config } from '../../config';
+import { AppError } from '../../errors';
 import { UpstreamError } from '../../upstream/error';
 import { defaultRetryPolicy, limiter, testRetryPolicy, unlimited, type Budget, type RetryPolicy } from '../../upstream/policy';
 import type { AnalyzeOutput } from '../../../shared/vault';
 import { CredentialUnavailableError, type VaultService } from '../vault/service';
 import { fetchCataloguePage, type CatalogueItem } from './catalogue';
 import { summarise } from './prices';
-import { TRPCError } from '@trpc/server';
 
 export interface VintedDeps {
   config: Config;
@@ -44,8 +44,8 @@ export class VintedService {
         if (page >= totalPages || body.items.length === 0) break;
       }
     } catch (err) {
-      if (err instanceof CredentialUnavailableError) throw new TRPCError({ code: 'PRECONDITION_FAILED', message: err.message });
-      if (err instanceof UpstreamError) throw new TRPCError({ code: 'BAD_GATEWAY', message: `${err.message}: try again in a minute.` });
+      if (err instanceof CredentialUnavailableError) throw new AppError('PRECONDITION_FAILED', err.message);
+      if (err instanceof UpstreamError) throw new AppError('BAD_GATEWAY', `${err.message}: try again in a minute.`);
       throw err;
     }
     return summarise(query, items, pages, totalEntries);
