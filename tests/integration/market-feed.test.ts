@@ -5,7 +5,8 @@ import { wsClient } from '../helpers/clients';
 import { marketTestApp, quickUsers, until } from '../helpers/market';
 
 // Pings every 400 ms: with the pongs they cost, control messages must still stay under 5/s.
-const { app, fake } = await marketTestApp({}, { pingIntervalMs: 400 });
+// A grace period a busy machine cannot overrun between a release and the next watch.
+const { app, fake } = await marketTestApp({ MARKET_SYMBOL_GRACE_MS: '1500' }, { pingIntervalMs: 400 });
 const server = await startTestServer(app);
 const SYMBOLS = ['BTCUSDT', 'ETHUSDT', 'SOLUSDT'];
 const VIEWERS = 200;
@@ -72,11 +73,14 @@ describe('market feed sharing', () => {
     const eth = client.market.live.subscribe({ symbol: 'ETHUSDT', timeframe: '1h' }, {});
     await until(() => fake.subscriptions().join() === 'btcusdt@kline_1h,ethusdt@kline_1h', 'both streams');
     const opened = fake.counters.connectionsOpened;
+    const controls = fake.counters.controlMessages;
     eth.unsubscribe();
+    await until(() => app.market.stats().totalSubscriptions === 1, 'ETHUSDT to be released');
     // Back within the grace period: nothing changes upstream.
     const again = client.market.live.subscribe({ symbol: 'ETHUSDT', timeframe: '1h' }, {});
-    await new Promise((r) => setTimeout(r, 300));
+    await until(() => app.market.stats().totalSubscriptions === 2, 'ETHUSDT to be watched again');
     expect(fake.subscriptions()).toEqual(['btcusdt@kline_1h', 'ethusdt@kline_1h']);
+    expect(fake.counters.controlMessages).toBe(controls);
     again.unsubscribe();
     await until(() => fake.subscriptions().join() === 'btcusdt@kline_1h', 'ETHUSDT to be unsubscribed');
     expect(fake.counters.connectionsOpened).toBe(opened);
@@ -92,8 +96,7 @@ describe('market feed sharing', () => {
     await until(() => fake.subscriptions().includes('btcusdt@kline_15m'), 'the stream');
     const opened = fake.counters.connectionsOpened;
     const pongs = fake.counters.pongs;
-    await new Promise((r) => setTimeout(r, 2000));
-    expect(fake.counters.pongs).toBeGreaterThan(pongs + 2);
+    await until(() => fake.counters.pongs > pongs + 2, 'three pings answered');
     expect(fake.counters.pongTimeouts).toBe(0);
     expect(fake.counters.connectionsOpened).toBe(opened);
     fake.dropConnections();
