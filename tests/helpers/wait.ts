@@ -5,7 +5,7 @@
  * named if the deadline passes. Deadlines are generous: a busy machine is slow, not broken.
  */
 export async function waitFor<T>(condition: () => T | Promise<T>, opts: { what: string; timeoutMs?: number; intervalMs?: number }): Promise<NonNullable<T>> {
-  const timeoutMs = opts.timeoutMs ?? 20_000;
+  const timeoutMs = opts.timeoutMs ?? 45_000;
   const deadline = Date.now() + timeoutMs;
   let lastError: unknown;
   for (;;) {

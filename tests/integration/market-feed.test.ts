@@ -12,6 +12,7 @@ const SYMBOLS = ['BTCUSDT', 'ETHUSDT', 'SOLUSDT'];
 const VIEWERS = 200;
 
 describe('market feed sharing', () => {
+  // 3,600 subscriptions: minutes, not seconds, on a busy two-core machine.
   it('serves 200 viewers × 3 symbols × 6 timeframes over exactly 6 upstream connections', async () => {
     const accounts = await quickUsers(app, VIEWERS);
     const viewers = accounts.map(({ token }) => {
@@ -35,14 +36,14 @@ describe('market feed sharing', () => {
       return { subs, closed1m, events: () => events };
     });
 
-    await until(() => app.market.stats().totalSubscriptions === VIEWERS * 18, 'every subscription to start', 30_000);
+    await until(() => app.market.stats().totalSubscriptions === VIEWERS * 18, 'every subscription to start');
     await until(() => fake.subscriptions().length === 18, 'the 18 upstream streams');
     expect(fake.openConnections).toBe(6);
     expect(fake.counters.connectionsOpened).toBe(6);
 
     // One closing minute: every viewer gets the three 1m candles, from one upstream message each.
     fake.advance(30_000);
-    await until(() => viewers.every((v) => v.closed1m.size === 3 && v.events() >= 18 + 3), 'every viewer to receive the closed 1m candles and a forming update per series', 20_000);
+    await until(() => viewers.every((v) => v.closed1m.size === 3 && v.events() >= 18 + 3), 'every viewer to receive the closed 1m candles and a forming update per series');
 
     const stats = await accounts[0]!.caller.market.stats();
     expect(stats).toMatchObject({
@@ -60,11 +61,11 @@ describe('market feed sharing', () => {
     expect(fake.counters.subscribeMessages).toBeLessThanOrEqual(18);
 
     for (const v of viewers) for (const s of v.subs) s.unsubscribe();
-    await until(() => app.market.stats().totalSubscriptions === 0, 'every subscription to end', 20_000);
+    await until(() => app.market.stats().totalSubscriptions === 0, 'every subscription to end');
     // After the grace period nobody watches anything: the upstream connections close.
     await until(() => fake.openConnections === 0, 'the upstream connections to close');
     expect(await accounts[0]!.caller.market.stats()).toMatchObject({ activeSessions: 0, sharedWebSockets: 0, efficiency: { savingsPercent: 0 } });
-  }, 60_000);
+  }, 240_000);
 
   it('keeps a symbol through the grace period and drops it with UNSUBSCRIBE when another symbol remains', async () => {
     const [a] = await quickUsers(app, 1);

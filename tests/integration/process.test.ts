@@ -51,6 +51,7 @@ describe('the server process', () => {
   const dataDir = mkdtempSync(join(tmpdir(), 'hubcast-data-'));
   afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
 
+  // Two cold starts of tsx and the migrations: slow on a busy machine.
   it('keeps accounts across a stop and a start, and closes sockets with "service restart" on SIGTERM', async () => {
     // Postgres run: a fresh database the process migrates itself; PGlite run: a data directory.
     const database = process.env.DATABASE_URL ? await createTestDatabase() : null;
@@ -72,7 +73,7 @@ describe('the server process', () => {
     expect(again.user).toEqual(user);
     second.child.kill('SIGTERM');
     expect(await exited(second.child)).toBe(0);
-  }, 60_000);
+  }, 180_000);
 
   it('refuses to start on a bad variable and names it', async () => {
     const child = spawnMain({ PATH: process.env.PATH, PORT: 'three thousand', UPSTREAMS: 'sometimes' });
