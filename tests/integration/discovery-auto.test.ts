@@ -53,6 +53,7 @@ async function code(p: Promise<unknown>) {
 }
 
 describe('auto-discovery', () => {
+  // Two app starts on one database and several scans: minutes on a busy two-core machine.
   it('admin only; scans on schedule, and keeps doing so after a restart; autoStop stops it', async () => {
     let app = await start();
     const admin = await signUp(app);
@@ -79,7 +80,7 @@ describe('auto-discovery', () => {
     await waitFor(async () => !(await again.discovery.status()).scanning, { what: 'the running scan to end' });
     // Stopped means no timer left to start another scan.
     expect(app.discovery.autoScheduled).toBe(false);
-  });
+  }, 240_000);
 
   it('AUTO_START_DISCOVERY, DISCOVERY_INTERVAL and DISCOVERY_MAX_TOKENS give the defaults before any admin choice', async () => {
     const app = await createTestApp({ ...fakes.env, AUTO_START_DISCOVERY: 'true', DISCOVERY_INTERVAL: '1', DISCOVERY_MAX_TOKENS: '2', DISCOVERY_TICK_MS: '100' });
@@ -88,5 +89,5 @@ describe('auto-discovery', () => {
     await waitFor(async () => (await autoScans(app)).some((s) => s.status === 'completed' && s.maxTokens === 2), { what: 'an auto scan with the env defaults' });
     // The first account of this fresh database is its admin.
     expect(await caller.discovery.autoStop()).toMatchObject({ autoDiscoveryActive: false });
-  });
+  }, 180_000);
 });

@@ -3,6 +3,7 @@ import { TIMEFRAMES, type LiveEvent } from '../../shared/market';
 import { startTestServer } from '../helpers/app';
 import { wsClient } from '../helpers/clients';
 import { marketTestApp, quickUsers, until } from '../helpers/market';
+import { waitFor } from '../helpers/wait';
 
 // Pings every 400 ms: with the pongs they cost, control messages must still stay under 5/s.
 // A grace period a busy machine cannot overrun between a release and the next watch.
@@ -12,7 +13,7 @@ const SYMBOLS = ['BTCUSDT', 'ETHUSDT', 'SOLUSDT'];
 const VIEWERS = 200;
 
 describe('market feed sharing', () => {
-  // 3,600 subscriptions: minutes, not seconds, on a busy two-core machine.
+  // 3,600 subscriptions: minutes, not seconds, on a busy two-core machine (the waits fail on a stall instead).
   it('serves 200 viewers × 3 symbols × 6 timeframes over exactly 6 upstream connections', async () => {
     const accounts = await quickUsers(app, VIEWERS);
     const viewers = accounts.map(({ token }) => {
@@ -36,14 +37,18 @@ describe('market feed sharing', () => {
       return { subs, closed1m, events: () => events };
     });
 
-    await until(() => app.market.stats().totalSubscriptions === VIEWERS * 18, 'every subscription to start');
+    const subscriptions = () => app.market.stats().totalSubscriptions;
+    await waitFor(() => subscriptions() === VIEWERS * 18, { what: 'every subscription to start', progress: subscriptions });
     await until(() => fake.subscriptions().length === 18, 'the 18 upstream streams');
     expect(fake.openConnections).toBe(6);
     expect(fake.counters.connectionsOpened).toBe(6);
 
     // One closing minute: every viewer gets the three 1m candles, from one upstream message each.
     fake.advance(30_000);
-    await until(() => viewers.every((v) => v.closed1m.size === 3 && v.events() >= 18 + 3), 'every viewer to receive the closed 1m candles and a forming update per series');
+    await waitFor(() => viewers.every((v) => v.closed1m.size === 3 && v.events() >= 18 + 3), {
+      what: 'every viewer to receive the closed 1m candles and a forming update per series',
+      progress: () => viewers.reduce((n, v) => n + v.events(), 0),
+    });
 
     const stats = await accounts[0]!.caller.market.stats();
     expect(stats).toMatchObject({
@@ -61,11 +66,11 @@ describe('market feed sharing', () => {
     expect(fake.counters.subscribeMessages).toBeLessThanOrEqual(18);
 
     for (const v of viewers) for (const s of v.subs) s.unsubscribe();
-    await until(() => app.market.stats().totalSubscriptions === 0, 'every subscription to end');
+    await waitFor(() => subscriptions() === 0, { what: 'every subscription to end', progress: subscriptions });
     // After the grace period nobody watches anything: the upstream connections close.
     await until(() => fake.openConnections === 0, 'the upstream connections to close');
     expect(await accounts[0]!.caller.market.stats()).toMatchObject({ activeSessions: 0, sharedWebSockets: 0, efficiency: { savingsPercent: 0 } });
-  }, 240_000);
+  }, 600_000);
 
   it('keeps a symbol through the grace period and drops it with UNSUBSCRIBE when another symbol remains', async () => {
     const [a] = await quickUsers(app, 1);
