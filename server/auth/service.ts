@@ -22,7 +22,6 @@ export interface SignedIn {
   session: Session;
 }
 
-
 const isUniqueViolation = (err: unknown): boolean =>
   typeof err === 'object' && err !== null && ((err as { code?: string }).code === '23505' || isUniqueViolation((err as { cause?: unknown }).cause));
 
