@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { PRODUCTION_HASH_COST } from './auth/password';
 
 const csv = z
   .string()
@@ -49,6 +50,8 @@ export const ZEnv = z.object({
   GOOGLE_CLIENT_ID: z.string().optional(),
   GOOGLE_CLIENT_SECRET: z.string().optional(),
   SESSION_COOKIE_SECURE: flag,
+  // log2 of scrypt's N; loadConfig lets only NODE_ENV=test go below the production cost.
+  PASSWORD_HASH_COST: z.coerce.number().int().min(4).max(20).default(PRODUCTION_HASH_COST),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   WS_MAX_BUFFERED_BYTES: z.coerce.number().int().positive().default(4 * 1024 * 1024),
   // edge limits: request size, batch size, who may read /metrics, proxies in front of us
@@ -108,6 +111,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   }
   if (cfg.NODE_ENV !== 'test' && cfg.VAULT_MINUTE_MS !== 60_000) {
     throw new ConfigError(['VAULT_MINUTE_MS: must be left at 60000 outside tests']);
+  }
+  if (cfg.NODE_ENV !== 'test' && cfg.PASSWORD_HASH_COST < PRODUCTION_HASH_COST) {
+    throw new ConfigError([`PASSWORD_HASH_COST: must be at least ${PRODUCTION_HASH_COST} outside NODE_ENV=test (a cheaper hash is for tests only)`]);
   }
   const local = [`http://localhost:${cfg.PORT}`, `http://127.0.0.1:${cfg.PORT}`];
   // The Vite dev server proxies /trpc; its pages carry its own origin.

@@ -10,6 +10,9 @@ import { createCallerFactory } from '../../server/trpc';
 import { createTestDatabase } from './db';
 
 const createCaller = createCallerFactory(appRouter);
+
+/** scrypt at N=2^10: about 1 MiB and a millisecond per hash, so sign-ups stay cheap on a busy machine. */
+export const TEST_HASH_COST = '10';
 export type Caller = ReturnType<typeof createCaller>;
 
 // An explicit vault key: an in-memory database has no data directory to keep a key file in.
@@ -17,7 +20,7 @@ export const testVaultKey = randomBytes(32).toString('base64');
 
 /** An app on its own fresh database, closed after the file's tests. */
 export async function createTestApp(env: Record<string, string | undefined> = {}, opts: { log?: Logger; now?: () => number } = {}): Promise<App> {
-  const config = loadConfig({ NODE_ENV: 'test', LOG_LEVEL: 'silent', PORT: '0', UPSTREAMS: 'demo', VAULT_KEY: testVaultKey, ...env });
+  const config = loadConfig({ NODE_ENV: 'test', LOG_LEVEL: 'silent', PORT: '0', UPSTREAMS: 'demo', PASSWORD_HASH_COST: TEST_HASH_COST, VAULT_KEY: testVaultKey, ...env });
   const app = await createApp(config, { database: await createTestDatabase(), log: opts.log, now: opts.now });
   afterAll(() => app.close());
   return app;

@@ -59,7 +59,7 @@ export class VaultService {
 
   constructor(private readonly deps: VaultDeps) {
     const { config, db, log, databaseKind } = deps;
-    this.now = deps.now ?? Date.now;
+    this.now = deps.now ?? (() => Date.now());
     this.store = new VaultStore(db);
     this.box = new SecretBox(deps.keyring);
     const policy = config.NODE_ENV === 'test' ? testRetryPolicy : defaultRetryPolicy;
