@@ -3,9 +3,12 @@ import type { Db } from '../db/client';
 import { inboxEvents } from '../db/schema';
 import type { Notification } from '../../shared/system';
 import { topic, type EventBus } from './bus';
+import { lockStreams, recordThenPublish, type Tx } from './record';
 import { resumable, type StoredEvent } from './resumable';
 
-const userInbox = (userId: string) => topic<StoredEvent<Notification>>(`inbox:${userId}`);
+/** One user's inbox stream: the bus topic and the stream lock share this key. */
+export const inboxStreamKey = (userId: string) => `inbox:${userId}`;
+const userInbox = (userId: string) => topic<StoredEvent<Notification>>(inboxStreamKey(userId));
 
 export interface InboxItem {
   userId: string;
@@ -26,14 +29,18 @@ export class Inbox {
   ) {}
 
   /** Stores and publishes at once; for writes inside a transaction use `record` then `publish`. */
-  async deliver(items: InboxItem[]): Promise<Notification[]> {
-    const stored = await this.record(this.db, items);
-    this.publish(stored);
-    return stored;
+  deliver(items: InboxItem[]): Promise<Notification[]> {
+    // record() takes the user streams' locks itself.
+    return recordThenPublish(this.db, [], (tx) => this.record(tx, items), (stored) => this.publish(stored));
   }
 
-  async record(tx: Db, items: InboxItem[]): Promise<(Notification & { userId: string })[]> {
+  /**
+   * Inside the caller's transaction, under the addressees' stream locks (held to its commit).
+   * Record all of one transaction's inbox items in one call, so its locks are taken in order.
+   */
+  async record(tx: Tx, items: InboxItem[]): Promise<(Notification & { userId: string })[]> {
     if (items.length === 0) return [];
+    await lockStreams(tx, items.map((i) => inboxStreamKey(i.userId)));
     const rows = await tx.insert(inboxEvents).values(items).returning();
     return rows.map((r) => ({ id: r.id, userId: r.userId, feature: r.feature, type: r.type, payload: r.payload, createdAt: r.createdAt }));
   }

@@ -1,5 +1,6 @@
 import { and, asc, desc, eq, gt } from 'drizzle-orm';
 import type { Db } from '../../db/client';
+import { recordThenPublish } from '../../realtime/record';
 import { marketCandles } from '../../db/schema';
 import type { Candle, Indicators, Timeframe } from '../../../shared/market';
 
@@ -16,20 +17,33 @@ const toStored = (r: Row): StoredCandle => ({
   indicators: r.indicators,
 });
 
+/** One series' live stream: the bus topic and the stream lock share this key. */
+export const candleStreamKey = (symbol: string, tf: Timeframe) => `market:candles:${symbol}:${tf}`;
+
 const series = (symbol: string, tf: Timeframe) => and(eq(marketCandles.symbol, symbol), eq(marketCandles.timeframe, tf));
 
 export class CandleStore {
   constructor(private readonly db: Db) {}
 
-  /** Inserts closed candles; returns only those that were new (a candle seen twice is stored once). */
-  async insert(symbol: string, tf: Timeframe, items: { candle: Candle; indicators: Indicators }[]): Promise<StoredCandle[]> {
-    if (items.length === 0) return [];
-    const rows = await this.db
-      .insert(marketCandles)
-      .values(items.map(({ candle, indicators }) => ({ symbol, timeframe: tf, ...candle, indicators })))
-      .onConflictDoNothing({ target: [marketCandles.symbol, marketCandles.timeframe, marketCandles.openTime] })
-      .returning();
-    return rows.map(toStored).sort((a, b) => a.candle.openTime - b.candle.openTime);
+  /**
+   * Inserts closed candles and, after the commit, hands those that were new (a candle seen
+   * twice is stored once) to `publish`, in time order.
+   */
+  insert(symbol: string, tf: Timeframe, items: { candle: Candle; indicators: Indicators }[], publish: (stored: StoredCandle[]) => void = () => {}): Promise<StoredCandle[]> {
+    if (items.length === 0) return Promise.resolve([]);
+    return recordThenPublish(
+      this.db,
+      [candleStreamKey(symbol, tf)],
+      async (tx) => {
+        const rows = await tx
+          .insert(marketCandles)
+          .values(items.map(({ candle, indicators }) => ({ symbol, timeframe: tf, ...candle, indicators })))
+          .onConflictDoNothing({ target: [marketCandles.symbol, marketCandles.timeframe, marketCandles.openTime] })
+          .returning();
+        return rows.map(toStored).sort((a, b) => a.candle.openTime - b.candle.openTime);
+      },
+      publish,
+    );
   }
 
   /** The newest `limit` closed candles, oldest first. */

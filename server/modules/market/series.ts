@@ -2,7 +2,7 @@ import { topic, type EventBus } from '../../realtime/bus';
 import type { Logger } from '../../log';
 import { TIMEFRAME_MS, type Candle, type Indicators, type LiveEvent, type Timeframe } from '../../../shared/market';
 import type { BinanceRest } from './binance-rest';
-import type { CandleStore, StoredCandle } from './candle-store';
+import { candleStreamKey, type CandleStore, type StoredCandle } from './candle-store';
 import { IndicatorState } from './indicators';
 
 /** Closed candles carry their row id (the resume point); forming updates carry null. */
@@ -10,7 +10,7 @@ export interface SeriesEvent {
   id: number | null;
   event: LiveEvent;
 }
-export const seriesTopic = (symbol: string, tf: Timeframe) => topic<SeriesEvent>(`market:candles:${symbol}:${tf}`);
+export const seriesTopic = (symbol: string, tf: Timeframe) => topic<SeriesEvent>(candleStreamKey(symbol, tf));
 
 export type ClosedHandler = (symbol: string, tf: Timeframe, closed: StoredCandle, previous: Indicators | null) => Promise<void>;
 
@@ -149,11 +149,11 @@ export class SeriesHub {
     const lastItem = items.at(-1)!;
     s.lastClosed = { openTime: lastItem.candle.openTime, indicators: lastItem.indicators };
     if (s.forming && s.forming.candle.openTime <= lastItem.candle.openTime) s.forming = null;
-    const stored = await this.store.insert(s.symbol, s.tf, items);
+    const publish = (stored: StoredCandle[]) => {
+      for (const c of stored) this.bus.publish(seriesTopic(s.symbol, s.tf), { id: c.id, event: { symbol: s.symbol, timeframe: s.tf, candle: c.candle, closed: true, indicators: c.indicators } });
+    };
+    const stored = await this.store.insert(s.symbol, s.tf, items, live ? publish : undefined);
     if (!live) return;
-    for (const c of stored) {
-      this.bus.publish(seriesTopic(s.symbol, s.tf), { id: c.id, event: { symbol: s.symbol, timeframe: s.tf, candle: c.candle, closed: true, indicators: c.indicators } });
-      await this.onClosed(s.symbol, s.tf, c, previous.get(c.candle.openTime) ?? null);
-    }
+    for (const c of stored) await this.onClosed(s.symbol, s.tf, c, previous.get(c.candle.openTime) ?? null);
   }
 }
