@@ -1,4 +1,4 @@
-import { ZLiveInput, ZTimeframe, type LiveEvent } from '../../../shared/market';
+import { ZLiveInput, ZTimeframe, type LiveEvent, type LiveMessage } from '../../../shared/market';
 import type { Command } from '../command';
 import { followSubscription, httpApi } from '../session';
 
@@ -39,9 +39,9 @@ export const marketCommand: Command = {
     const history = await http.market.candles.query({ symbol, timeframe, limit: 5 });
     for (const c of history.candles) out({ symbol, timeframe, candle: c.candle, closed: true, indicators: c.indicators });
     const lastEventId = history.candles.at(-1)?.id;
-    await followSubscription(ctx, signal, (api, handlers) => api.market.live.subscribe({ symbol, timeframe, lastEventId: lastEventId === undefined ? undefined : String(lastEventId) }, handlers), {
-      // Closed candles arrive tracked ({ id, data }); forming updates arrive bare.
-      onData: (d) => void out(((d as { data?: LiveEvent }).data ?? d) as LiveEvent),
+    await followSubscription<LiveMessage>(ctx, signal, (api, handlers) => api.market.live.subscribe({ symbol, timeframe, lastEventId: lastEventId === undefined ? undefined : String(lastEventId) }, handlers), {
+      // Closed candles arrive tracked ({ id, data }), forming updates untracked ({ data }).
+      onData: (d) => void out(d.data),
     });
   },
 };

@@ -57,6 +57,12 @@ export class CandleStore {
     return row ? toStored(row) : null;
   }
 
+  /** Whether any series has a candle with this id (a resume id from another series is bad input, not pruning). */
+  async exists(id: number): Promise<boolean> {
+    const [row] = await this.db.select({ id: marketCandles.id }).from(marketCandles).where(eq(marketCandles.id, id));
+    return row !== undefined;
+  }
+
   /** Closed candles that opened after `openTime`, in time order: what a resuming client missed. */
   async after(symbol: string, tf: Timeframe, openTime: number, limit: number): Promise<StoredCandle[]> {
     const rows = await this.db

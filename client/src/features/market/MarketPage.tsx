@@ -2,14 +2,12 @@ import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { useSubscription } from '@trpc/tanstack-react-query';
 import { useEffect, useMemo, useState } from 'react';
 import { toast } from 'sonner';
-import { TIMEFRAMES, ZSymbol, type LiveEvent, type Timeframe } from '../../../../shared/market';
+import { TIMEFRAMES, ZSymbol, type Timeframe } from '../../../../shared/market';
 import { useTRPC } from '../../trpc';
 import { CandleChart, type ChartPoint } from './CandleChart';
 import { Positions, Trades } from './Portfolio';
 import { Strategies } from './Strategies';
 import './market.css';
-
-const asEvent = (d: unknown): LiveEvent => ((d as { data?: LiveEvent }).data ?? d) as LiveEvent;
 
 export default function MarketPage() {
   const trpc = useTRPC();
@@ -29,8 +27,7 @@ export default function MarketPage() {
       { symbol, timeframe },
       {
         enabled: candles.isSuccess,
-        onData: (d) => {
-          const e = asEvent(d);
+        onData: ({ data: e }) => {
           setLive({ candle: e.candle, indicators: e.indicators });
           setPrices((p) => ({ ...p, [`${e.symbol}|${e.timeframe}`]: e.candle.close }));
         },
