@@ -1,4 +1,4 @@
-import { and, asc, desc, eq, gt } from 'drizzle-orm';
+import { and, asc, count, desc, eq, gt, lt } from 'drizzle-orm';
 import type { Db } from '../../db/client';
 import { recordThenPublish } from '../../realtime/record';
 import { marketCandles } from '../../db/schema';
@@ -55,6 +55,36 @@ export class CandleStore {
   async byId(symbol: string, tf: Timeframe, id: number): Promise<StoredCandle | null> {
     const [row] = await this.db.select().from(marketCandles).where(and(series(symbol, tf), eq(marketCandles.id, id)));
     return row ? toStored(row) : null;
+  }
+
+  /**
+   * Keeps the newest `keep` closed candles of every series, deleting older ones. A client whose
+   * resume candle is gone is told to reload (resumeExpired); one whose candle is kept misses
+   * nothing, since every newer candle is kept too.
+   */
+  async prune(keep: number): Promise<number> {
+    const crowded = await this.db
+      .select({ symbol: marketCandles.symbol, timeframe: marketCandles.timeframe })
+      .from(marketCandles)
+      .groupBy(marketCandles.symbol, marketCandles.timeframe)
+      .having(({ symbol }) => gt(count(symbol), keep));
+    let removed = 0;
+    for (const { symbol, timeframe } of crowded) {
+      const [oldestKept] = await this.db
+        .select({ openTime: marketCandles.openTime })
+        .from(marketCandles)
+        .where(series(symbol, timeframe))
+        .orderBy(desc(marketCandles.openTime))
+        .offset(keep - 1)
+        .limit(1);
+      if (!oldestKept) continue;
+      const gone = await this.db
+        .delete(marketCandles)
+        .where(and(series(symbol, timeframe), lt(marketCandles.openTime, oldestKept.openTime)))
+        .returning({ id: marketCandles.id });
+      removed += gone.length;
+    }
+    return removed;
   }
 
   /** Whether any series has a candle with this id (a resume id from another series is bad input, not pruning). */
