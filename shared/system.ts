@@ -1,5 +1,11 @@
 import { z } from 'zod';
 
+/**
+ * The error code a resumable subscription answers when the client's lastEventId is older than
+ * what the server keeps (retention): reload current state and subscribe without lastEventId.
+ */
+export const RESUME_EXPIRED_CODE = 'PRECONDITION_FAILED' as const;
+
 /** Input of every resumable subscription: tRPC fills `lastEventId` itself on reconnect. */
 export const ZResumeInput = z
   .object({ lastEventId: z.string().max(40).nullish() })

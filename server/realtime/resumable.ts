@@ -1,4 +1,5 @@
 import { TRPCError, tracked, type TrackedEnvelope } from '@trpc/server';
+import { RESUME_EXPIRED_CODE } from '../../shared/system';
 import { BoundedQueue, QueueOverflowError } from './queue';
 
 /** An event as stored: its database id orders it and is what clients resume from. */
@@ -68,7 +69,7 @@ export function parseEventId(lastEventId: string | null | undefined): number | n
  * from bad input and reload (fetch current state, subscribe without lastEventId).
  */
 export function resumeExpired(what: string): TRPCError {
-  return new TRPCError({ code: 'PRECONDITION_FAILED', message: `${what} no longer kept (pruned): reload, then subscribe without lastEventId.` });
+  return new TRPCError({ code: RESUME_EXPIRED_CODE, message: `${what} no longer kept (pruned): reload, then subscribe without lastEventId.` });
 }
 
 /** A reader that fell behind is told why; it resumes from its last id, so ending loses nothing. */

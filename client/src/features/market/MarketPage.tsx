@@ -3,6 +3,7 @@ import { useSubscription } from '@trpc/tanstack-react-query';
 import { useEffect, useMemo, useState } from 'react';
 import { toast } from 'sonner';
 import { TIMEFRAMES, ZSymbol, type Timeframe } from '../../../../shared/market';
+import { RESUME_EXPIRED_CODE } from '../../../../shared/system';
 import { useTRPC } from '../../trpc';
 import { CandleChart, type ChartPoint } from './CandleChart';
 import { Positions, Trades } from './Portfolio';
@@ -30,6 +31,11 @@ export default function MarketPage() {
         onData: ({ data: e }) => {
           setLive({ candle: e.candle, indicators: e.indicators });
           setPrices((p) => ({ ...p, [`${e.symbol}|${e.timeframe}`]: e.candle.close }));
+        },
+        // Away longer than the server keeps candles: reload history, then follow live again.
+        onError: (err) => {
+          if (err.data?.code !== RESUME_EXPIRED_CODE) return;
+          void candles.refetch().then(() => stream.reset());
         },
       },
     ),
