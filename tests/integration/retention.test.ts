@@ -6,6 +6,8 @@ import { createTestApp, signUp } from '../helpers/app';
 import { FAKE_START, marketTestApp, until } from '../helpers/market';
 
 const { app } = await marketTestApp({ RETENTION_INTERVAL_MS: '0', INBOX_RETENTION_DAYS: '1', MARKET_CANDLES_KEEP: '1000' });
+// A second app whose timer prunes on its own (created here: building an app is slow on a busy machine).
+const scheduled = await createTestApp({ RETENTION_INTERVAL_MS: '50', INBOX_RETENTION_DAYS: '1' });
 const DAY = 86_400_000;
 
 const backdate = (ids: number[], days: number) =>
@@ -63,7 +65,6 @@ describe('retention', () => {
   });
 
   it('runs on its own every RETENTION_INTERVAL_MS, always keeping the newest event', async () => {
-    const scheduled = await createTestApp({ RETENTION_INTERVAL_MS: '50', INBOX_RETENTION_DAYS: '1' });
     const { user } = await signUp(scheduled);
     const events = await deliver(scheduled, user.id, 3, 'all-old');
     await scheduled.db.update(inboxEvents).set({ createdAt: new Date(Date.now() - 2 * DAY) }).where(inArray(inboxEvents.id, events.map((e) => e.id)));
