@@ -5,6 +5,7 @@ import { createLogger, type Logger } from './log';
 import { createMetrics, type Metrics } from './metrics';
 import { createMemoryBus, type EventBus } from './realtime/bus';
 import { Inbox } from './realtime/inbox';
+import { startRetention, type Retention } from './realtime/retention';
 import { RealtimeStats } from './realtime/stats';
 import { DiscoveryService } from './modules/discovery/service';
 import { MarketService } from './modules/market/service';
@@ -29,6 +30,7 @@ export interface App {
   market: MarketService;
   vault: VaultService;
   vinted: VintedService;
+  retention: Retention;
   http: { isAllowedOrigin: (origin: string) => boolean; allowOrigin: (origin: string) => void };
   startedAt: Date;
   close(): Promise<void>;
@@ -54,6 +56,15 @@ export async function createApp(config: Config, opts: { database?: Database; log
   const vinted = new VintedService({ config, vault });
   const discovery = new DiscoveryService({ db, bus, log, config, goplusTokens: vault.goplusTokens() });
   const market = new MarketService({ config, db, bus, inbox, log, stats });
+  const retention = startRetention({
+    intervalMs: config.RETENTION_INTERVAL_MS,
+    log,
+    jobs: [
+      { name: 'inbox_events', run: () => inbox.prune(new Date(Date.now() - config.INBOX_RETENTION_DAYS * 86_400_000)) },
+      { name: 'market_candles', run: () => market.store.prune(config.MARKET_CANDLES_KEEP) },
+      { name: 'vault_events', run: () => vault.store.pruneEvents() },
+    ],
+  });
 
   const app: App = {
     config,
@@ -69,9 +80,11 @@ export async function createApp(config: Config, opts: { database?: Database; log
     market,
     vault,
     vinted,
+    retention,
     http: { isAllowedOrigin: (o) => origins.has(o), allowOrigin: (o) => void origins.add(o) },
     startedAt: new Date(),
     async close() {
+      await retention.stop();
       await discovery.close();
       await vault.close();
       market.close();

@@ -2,6 +2,7 @@ import { performance } from 'node:perf_hooks';
 import { sql } from 'drizzle-orm';
 import type { Db } from '../../db/client';
 import type { Logger } from '../../log';
+import { recordThenPublish, type Tx } from '../../realtime/record';
 import type { StoredEvent } from '../../realtime/resumable';
 import type { AttemptOutcome, AttemptTrigger, RefreshResult, VaultEvent } from '../../../shared/vault';
 import type { SecretBox } from './secret-box';
@@ -26,6 +27,16 @@ export interface RefresherDeps {
 }
 
 export class NoSuchSessionError extends Error {}
+
+interface Refreshed {
+  outcome: AttemptOutcome;
+  patch: SessionPatch;
+  bump: boolean;
+}
+interface Done {
+  result: RefreshResult;
+  event: StoredEvent<VaultEvent> | null;
+}
 
 /**
  * One refresh per session at a time. In process, callers join the refresh in flight. Across
@@ -56,35 +67,50 @@ export class Refresher {
   }
 
   private async run(sessionId: number, trigger: AttemptTrigger, seenVersion?: number): Promise<RefreshResult> {
-    const { db, store } = this.deps;
+    const { db, store, now } = this.deps;
     const before = seenVersion ?? (await store.get(sessionId))?.version;
     if (before === undefined) throw new NoSuchSessionError(`No vault session ${sessionId}: list them with vault.sessions.`);
-    let done: { result: RefreshResult; event: StoredEvent<VaultEvent> | null };
+    const publish = (done: Done) => done.event && this.deps.publish(done.event);
+    // Someone refreshed (or saved) while we waited: their result stands, no upstream call.
+    const moved = (row: SessionRow): Done => ({ result: { outcome: 'success', session: publicSession(row, now()) }, event: null });
     if (this.deps.databaseKind === 'postgres') {
-      done = await db.transaction(async (tx) => {
-        await tx.execute(sql`select pg_advisory_xact_lock(${VAULT_LOCK}, ${sessionId})`);
-        return this.attempt(tx, sessionId, trigger, before);
-      });
-    } else {
-      done = await this.attempt(db, sessionId, trigger, before);
+      const done = await recordThenPublish(
+        db,
+        [],
+        async (tx) => {
+          await tx.execute(sql`select pg_advisory_xact_lock(${VAULT_LOCK}, ${sessionId})`);
+          const row = await this.read(tx, sessionId);
+          if (row.version !== before) return moved(row);
+          const started = performance.now();
+          return this.write(tx, row, trigger, await this.tryRefresh(row), started);
+        },
+        publish,
+      );
+      return done.result;
     }
-    if (done.event) this.deps.publish(done.event);
-    return done.result;
+    const row = await this.read(db, sessionId);
+    if (row.version !== before) return moved(row).result;
+    const started = performance.now();
+    const refreshed = await this.tryRefresh(row);
+    return (await recordThenPublish(db, [], (tx) => this.write(tx, row, trigger, refreshed, started), publish)).result;
   }
 
-  private async attempt(tx: Db, sessionId: number, trigger: AttemptTrigger, before: number) {
-    const { store, box, now } = this.deps;
-    const row = await store.get(sessionId, tx);
+  private async read(tx: Db, sessionId: number): Promise<SessionRow> {
+    const row = await this.deps.store.get(sessionId, tx);
     if (!row) throw new NoSuchSessionError(`No vault session ${sessionId}: it was deleted.`);
-    if (row.version !== before) return { result: { outcome: 'success' as const, session: publicSession(row, now()) }, event: null };
-    const started = performance.now();
-    const { outcome, patch, bump } = await this.tryRefresh(row);
-    const updated = await store.update(sessionId, row.version, patch, tx, bump);
+    return row;
+  }
+
+  /** Stores the outcome and records the attempt; the caller's recordThenPublish publishes it after commit. */
+  private async write(tx: Tx, row: SessionRow, trigger: AttemptTrigger, refreshed: Refreshed, started: number): Promise<Done> {
+    const { store, now } = this.deps;
+    const { outcome, patch, bump } = refreshed;
+    const updated = await store.update(row.id, row.version, patch, tx, bump);
     // An admin pasted new secrets during the upstream call: theirs win, this result is void.
-    if (!updated) return { result: { outcome: 'success' as const, session: publicSession((await store.get(sessionId, tx))!, now()) }, event: null };
+    if (!updated) return { result: { outcome: 'success', session: publicSession((await store.get(row.id, tx))!, now()) }, event: null };
     const session = publicSession(updated, now());
     const attempt = {
-      sessionId,
+      sessionId: row.id,
       provider: session.provider,
       label: session.label,
       trigger,
@@ -93,11 +119,11 @@ export class Refresher {
       durationMs: Math.round(performance.now() - started),
       at: new Date(now()),
     };
-    const event = await store.recordEvent(tx, { type: 'attempt', attempt, session }, sessionId);
+    const event = await store.recordEvent(tx, { type: 'attempt', attempt, session }, row.id);
     return { result: { outcome, session }, event };
   }
 
-  private async tryRefresh(row: SessionRow): Promise<{ outcome: AttemptOutcome; patch: SessionPatch; bump: boolean }> {
+  private async tryRefresh(row: SessionRow): Promise<Refreshed> {
     const { box, providers, now, log } = this.deps;
     const provider = providers.get(row.provider);
     const fail = (outcome: AttemptOutcome, message: string) => {

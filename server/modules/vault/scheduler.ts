@@ -104,7 +104,6 @@ export class Scheduler {
     }
     this.settings = { ...this.settings, lastRunAt: new Date(this.deps.now()) };
     await this.deps.store.saveSettings(this.settings, null);
-    await this.deps.store.pruneEvents();
   }
 
   private async refreshDue() {

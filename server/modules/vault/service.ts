@@ -3,6 +3,7 @@ import { AppError } from '../../errors';
 import type { Db } from '../../db/client';
 import type { Logger } from '../../log';
 import { topic, type EventBus } from '../../realtime/bus';
+import { recordThenPublish } from '../../realtime/record';
 import { resumable, type StoredEvent } from '../../realtime/resumable';
 import type { RefreshResult, SaveSessionInput, VaultEvent, VaultProvider, VaultScheduler, VaultSession } from '../../../shared/vault';
 import type { Keyring } from './crypto';
@@ -12,11 +13,11 @@ import { vintedProvider } from './providers/vinted';
 import { NoSuchSessionError, Refresher } from './refresh';
 import { Scheduler } from './scheduler';
 import { SecretBox } from './secret-box';
-import { publicSession, VaultStore, type SessionRow } from './store';
+import { publicSession, VAULT_STREAM, VaultStore, type SessionRow } from './store';
 import { UpstreamError } from '../../upstream/error';
 import { defaultRetryPolicy, testRetryPolicy } from '../../upstream/policy';
 
-const vaultTopic = topic<StoredEvent<VaultEvent>>('vault:events');
+const vaultTopic = topic<StoredEvent<VaultEvent>>(VAULT_STREAM);
 // A credential this close to its expiry is refreshed before it is handed out.
 const HAND_OUT_MARGIN_MS = 15_000;
 
@@ -229,7 +230,7 @@ export class VaultService {
   }
 
   private async emit(event: VaultEvent, sessionId: number | null) {
-    this.deps.bus.publish(vaultTopic, await this.store.recordEvent(this.store.db, event, sessionId));
+    await recordThenPublish(this.store.db, [], (tx) => this.store.recordEvent(tx, event, sessionId), (stored) => this.deps.bus.publish(vaultTopic, stored));
   }
 
   async close() {

@@ -1,5 +1,6 @@
 import { and, asc, desc, eq, gt, lt, sql } from 'drizzle-orm';
 import type { Db } from '../../db/client';
+import { lockStreams, type Tx } from '../../realtime/record';
 import { vaultEvents, vaultSessions, vaultSettings } from '../../db/schema';
 import type { StoredEvent } from '../../realtime/resumable';
 import type { VaultAttempt, VaultEvent, VaultSession, VaultStatus } from '../../../shared/vault';
@@ -14,6 +15,8 @@ export interface Settings {
 }
 
 const KEEP_EVENTS = 5_000;
+/** The stream key of `vault.events`: its writers serialise on it so ids commit in order. */
+export const VAULT_STREAM = 'vault:events';
 
 /** What admins may see of a row: the secret columns never leave this function. */
 export function publicSession(row: SessionRow, now: number): VaultSession {
@@ -75,7 +78,9 @@ export class VaultStore {
     return row;
   }
 
-  async recordEvent(tx: Db, event: VaultEvent, sessionId: number | null): Promise<StoredEvent<VaultEvent>> {
+  /** Inside `recordThenPublish` only, as the transaction's last statement (it takes the stream lock). */
+  async recordEvent(tx: Tx, event: VaultEvent, sessionId: number | null): Promise<StoredEvent<VaultEvent>> {
+    await lockStreams(tx, [VAULT_STREAM]);
     const [row] = await tx.insert(vaultEvents).values({ type: event.type, sessionId, payload: event }).returning({ id: vaultEvents.id });
     return { id: row!.id, data: event };
   }
@@ -98,9 +103,12 @@ export class VaultStore {
     });
   }
 
-  async pruneEvents() {
+  /** Keeps the newest few thousand events (a retention job); returns how many went. */
+  async pruneEvents(): Promise<number> {
     const [newest] = await this.db.select({ id: vaultEvents.id }).from(vaultEvents).orderBy(desc(vaultEvents.id)).limit(1);
-    if (newest && newest.id > KEEP_EVENTS) await this.db.delete(vaultEvents).where(lt(vaultEvents.id, newest.id - KEEP_EVENTS));
+    if (!newest || newest.id <= KEEP_EVENTS) return 0;
+    const gone = await this.db.delete(vaultEvents).where(lt(vaultEvents.id, newest.id - KEEP_EVENTS)).returning({ id: vaultEvents.id });
+    return gone.length;
   }
 
   async settings(): Promise<Settings | null> {
