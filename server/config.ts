@@ -43,6 +43,10 @@ export const ZEnv = z.object({
   SESSION_COOKIE_SECURE: flag,
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   WS_MAX_BUFFERED_BYTES: z.coerce.number().int().positive().default(4 * 1024 * 1024),
+  WS_CONFLATE_BYTES: z.coerce.number().int().positive().default(64 * 1024),
+  WS_MAX_PAYLOAD_BYTES: z.coerce.number().int().positive().default(1024 * 1024),
+  WS_MAX_CALLS_PER_SECOND: z.coerce.number().int().positive().default(50),
+  WS_MAX_SUBSCRIPTIONS: z.coerce.number().int().positive().default(100),
   // discovery: GoPlus access token (batch checks) and auto-discovery defaults
   GOPLUS_APP_KEY: z.string().optional(),
   GOPLUS_APP_SECRET: z.string().optional(),

@@ -9,7 +9,8 @@ import type { MarketStats, Timeframe } from '../../../shared/market';
 import { BinanceFeed } from './binance-feed';
 import { BinanceRest, UnknownSymbolError } from './binance-rest';
 import { CandleStore } from './candle-store';
-import { liveSeries } from './live';
+import { claimFor, sharedStream } from '../../transport/shared-stream';
+import { seriesSource } from './live-source';
 import { SeriesHub } from './series';
 import { StrategyService } from './strategies';
 import { listPositions, listTrades, TradingEngine } from './trading';
@@ -76,12 +77,14 @@ export class MarketService {
   }
 
   /** Watching is what makes the feed carry a symbol; it is released when the stream ends. */
-  async *live(viewer: string, input: { symbol: string; timeframe: Timeframe; lastEventId?: string | null }, signal: AbortSignal | undefined) {
+  /** `requestSignal` is the transport's own signal: our WebSocket adapter lets the stream join the series' fan-out with it. */
+  async *live(viewer: string, input: { symbol: string; timeframe: Timeframe; lastEventId?: string | null }, signal: AbortSignal | undefined, requestSignal?: AbortSignal) {
     await this.ensureKnown(input.symbol, input.timeframe);
     const release = this.feed.watch(input.symbol, input.timeframe);
     const leave = this.join(viewer, input.timeframe);
     try {
-      yield* liveSeries({ bus: this.deps.bus, store: this.store, hub: this.hub, ...input, lastEventId: input.lastEventId, signal });
+      const source = seriesSource({ store: this.store, hub: this.hub, ...input, lastEventId: input.lastEventId });
+      yield* sharedStream({ bus: this.deps.bus, source, signal, claim: claimFor(requestSignal) });
     } finally {
       leave();
       release();
