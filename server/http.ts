@@ -20,6 +20,8 @@ export interface RunningServer {
   url: string;
   /** Cuts every WebSocket without a close handshake, as a network failure would. */
   dropConnections(): void;
+  /** Shared-topic fan-out: topics with subscribers attached, and how many. */
+  fanout(): { topics: number; sinks: number; encodes: number };
   close(): Promise<void>;
 }
 
@@ -78,6 +80,7 @@ export async function startServer(app: App, opts: { port?: number; host?: string
     dropConnections() {
       ws.dropConnections();
     },
+    fanout: () => ws.hub.stats(),
     async close() {
       ws.closeAll();
       await new Promise<void>((resolve) => {
