@@ -48,7 +48,8 @@ export function parseClientMessage(raw: unknown): { ok: true; msg: ClientMessage
  */
 export function decodeInput(raw: unknown): { ok: true; value: unknown } | { ok: false; why: string } {
   if (raw === undefined) return { ok: true, value: undefined };
-  if (!isObject(raw) || !('json' in raw)) return { ok: false, why: 'input must be superjson ({ json, meta? })' };
+  // `{ json: undefined }` reaches us as `{}`: JSON drops the undefined.
+  if (!isObject(raw)) return { ok: false, why: 'input must be superjson ({ json, meta? })' };
   const { meta } = raw;
   if (meta !== undefined && (!isObject(meta) || 'referentialEqualities' in meta)) return { ok: false, why: 'unsupported input meta' };
   try {
