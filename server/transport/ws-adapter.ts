@@ -79,12 +79,17 @@ class Connection<TCtx> implements FanoutConnection {
   private pingSentAt = 0;
   private tokens: number;
   private tokensAt = Date.now();
+  // Needed only until the context exists: an idle connection should not hold its upgrade request.
+  private req: IncomingMessage | null;
+  private readonly ip: string | undefined;
 
   constructor(
     readonly ws: WebSocket,
-    private readonly req: IncomingMessage,
+    req: IncomingMessage,
     private readonly o: WsAdapterOptions<TCtx>,
   ) {
+    this.req = req;
+    this.ip = req.socket.remoteAddress;
     this.tokens = o.limits.callsPerSecond;
     const wantsParams = new URL(req.url ?? '/', 'http://local').searchParams.get('connectionParams') === '1';
     this.ctxPromise = wantsParams ? null : this.createCtx(null);
@@ -93,10 +98,6 @@ class Connection<TCtx> implements FanoutConnection {
       // Oversized frames and protocol errors from a peer: one line, no stack; ws closes the socket.
       this.o.onAbuse({ reason: err.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH' ? 'frame over the size limit' : `WebSocket protocol error (${err.code ?? err.message})`, ip: this.ip });
     });
-  }
-
-  private get ip() {
-    return this.req.socket.remoteAddress;
   }
 
   keepAlive(now: number, pingMs: number, pongWaitMs: number) {
@@ -158,13 +159,15 @@ class Connection<TCtx> implements FanoutConnection {
   private createCtx(params: null): Promise<{ ok: true } | { ok: false; error: TRPCError }>;
   private async createCtx(params: (() => ConnectionParams) | null) {
     try {
-      this.ctx = await this.o.createContext(this.req, params ? params() : null);
+      this.ctx = await this.o.createContext(this.req!, params ? params() : null);
       return { ok: true as const };
     } catch (cause) {
       const error = getTRPCErrorFromUnknown(cause);
       this.respondError(null, undefined, error, 'unknown');
       setImmediate(() => this.ws.close());
       return { ok: false as const, error };
+    } finally {
+      this.req = null;
     }
   }
 
