@@ -58,6 +58,10 @@ describe('shared-topic fan-out', () => {
     }
     for (const s of sockets) s.ws.terminate();
     await until(() => server.fanout().sinks === 0, 'the fan-out to empty');
+    const metrics = await (await fetch(`${server.url}/metrics`)).text();
+    for (const name of ['hubcast_ws_messages_sent', 'hubcast_ws_bytes_sent', 'hubcast_ws_fanout_events', 'hubcast_ws_encodes', 'hubcast_ws_slow_client_disconnects', 'hubcast_event_loop_max_block_seconds']) {
+      expect(metrics).toMatch(new RegExp(`^${name} \\d`, 'm'));
+    }
   });
 
   it('cuts a reader that stopped with the resume code while others keep receiving; it resumes without a gap', async () => {
