@@ -107,7 +107,7 @@ function deliver(sink: Sink, enc: EncodedEvent, frames: Map<string, [Frame, stri
   }
   writeFrame(conn.ws, f[0], f[1]);
   wsCounters.messagesSent++;
-  wsCounters.bytesSent += f[0][0]!.length + (f[0][1]?.length ?? 0);
+  wsCounters.bytesSent += f[0][0].length;
 }
 
 /** Conflation: keep only the newest live-only update; send it once the socket has drained. */

@@ -6,13 +6,17 @@ export const MARK = 1e12;
 /** Wall-clock ms with sub-ms precision, comparable across processes on one machine. */
 export const nowMs = () => performance.timeOrigin + performance.now();
 
-/** The same candle update for all three servers: a real LiveEvent, about 560 bytes on Hubcast's wire. */
-export function benchEvent(seq: number): LiveEvent {
+/**
+ * The same candle update for all three servers: a real LiveEvent, about 560 bytes on Hubcast's wire.
+ * `sentAt` is when it was due, not when the server got round to it: a producer held up by its
+ * own synchronous broadcast must not make its latency look shorter.
+ */
+export function benchEvent(seq: number, sentAt: number): LiveEvent {
   const openTime = Date.UTC(2030, 0, 1) + seq * 60_000;
   return {
     symbol: 'BTCUSDT',
     timeframe: '1m',
-    candle: { openTime, closeTime: nowMs() + MARK, open: 97_123.45, high: 97_234.56, low: 97_012.34, close: 97_189.01, volume: 12.345678, trades: 1234 },
+    candle: { openTime, closeTime: sentAt + MARK, open: 97_123.45, high: 97_234.56, low: 97_012.34, close: 97_189.01, volume: 12.345678, trades: 1234 },
     closed: true,
     indicators: {
       sma20: 97_100.123456,

@@ -17,7 +17,7 @@ interface Target_ {
   url: string;
   token?: string;
   subscribers(): number;
-  publish(seq: number): void;
+  publish(seq: number, due: number): void;
   cuts(): number;
 }
 
@@ -45,7 +45,7 @@ async function hubcast(): Promise<Target_> {
     token,
     subscribers: () => server.fanout().sinks,
     // Straight onto the series topic, as SeriesHub publishes a closed candle: the real subscription path.
-    publish: (seq) => app.bus.publish(topic, { id: 1_000_000 + seq, event: benchEvent(seq) }),
+    publish: (seq, due) => app.bus.publish(topic, { id: 1_000_000 + seq, event: benchEvent(seq, due) }),
     cuts: () => app.stats.slowClientDisconnects,
   };
 }
@@ -63,7 +63,7 @@ async function socketio(): Promise<Target_> {
   return {
     url: `ws://127.0.0.1:${port}/socket.io/?EIO=4&transport=websocket`,
     subscribers: () => io.of('/').adapter.rooms.get('bench')?.size ?? 0,
-    publish: (seq) => void io.to('bench').emit('candle', benchEvent(seq)),
+    publish: (seq, due) => void io.to('bench').emit('candle', benchEvent(seq, due)),
     cuts: () => 0,
   };
 }
@@ -75,8 +75,8 @@ async function bareWs(): Promise<Target_> {
   return {
     url: `ws://127.0.0.1:${port}/`,
     subscribers: () => wss.clients.size,
-    publish: (seq) => {
-      const buf = Buffer.from(JSON.stringify(benchEvent(seq)));
+    publish: (seq, due) => {
+      const buf = Buffer.from(JSON.stringify(benchEvent(seq, due)));
       for (const c of wss.clients) c.send(buf, { binary: false });
     },
     cuts: () => 0,
@@ -108,7 +108,7 @@ process.on('message', async (m: Command) => {
         const due = start + (i * 1000) / m.perSecond;
         const wait = due - nowMs();
         if (wait > 0) await new Promise((r) => setTimeout(r, wait));
-        target.publish(seq++);
+        target.publish(seq++, due);
       }
       return reply({ done: true });
     }

@@ -29,10 +29,10 @@ async function storeCandles(tf: Timeframe, n: number) {
   return stored;
 }
 
-async function subscribers(tf: Timeframe, n: number, lastEventId?: string) {
+async function subscribers(tf: Timeframe, n: number, lastEventId?: string, accounts?: { token: string }[]) {
   const before = server.fanout().sinks;
   const sockets = await Promise.all(
-    (await quickUsers(app, n)).map(async ({ token }) => {
+    (accounts ?? (await quickUsers(app, n))).map(async ({ token }) => {
       const s = await RawTrpcSocket.open(server.url, token);
       s.subscribe(1, 'market.live', { symbol: SYMBOL, timeframe: tf }, lastEventId);
       return s;
@@ -107,4 +107,15 @@ describe('shared-topic fan-out', () => {
     expect(closes()).toEqual([...closes()].sort((a, b) => a - b));
     expect(reader!.closeCode).toBeNull();
   }, 60_000);
+
+  it('ends a subscription that joined the fan-out when its session is signed out', async () => {
+    const [account] = await quickUsers(app, 1);
+    const base = server.fanout().sinks;
+    const [s] = await subscribers('15m', 1, undefined, [account!]);
+    await account!.caller.auth.signOut();
+    await until(() => s!.messages.some((m) => m !== 'PING' && m.id === 1 && m.error), 'the subscription to end with an error');
+    const err = s!.messages.find((m) => m !== 'PING' && m.id === 1 && m.error) as { error: { json: { data: { code: string } } } };
+    expect(err.error.json.data.code).toBe('UNAUTHORIZED');
+    await until(() => server.fanout().sinks === base, 'the fan-out to let it go');
+  });
 });
