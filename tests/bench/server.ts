@@ -19,6 +19,8 @@ interface Target_ {
   subscribers(): number;
   publish(seq: number, due: number): void;
   cuts(): number;
+  /** Messages the server wrote, where it counts them: demo traffic shares Hubcast's topic. */
+  sent?(): number;
 }
 
 const gc = (globalThis as { gc?: () => void }).gc ?? (() => {});
@@ -31,6 +33,7 @@ async function hubcast(): Promise<Target_> {
   const { startDemoUpstreams } = await import('../../server/demo');
   const { seriesTopic } = await import('../../server/modules/market/series');
   const { createSession, generateSessionToken } = await import('../../server/auth/session');
+  const { wsCounters } = await import('../../server/transport/counters');
   const demo = await startDemoUpstreams();
   const config = loadConfig({ ...process.env, ...demo.env, LOG_LEVEL: 'warn', PORT: '0', UPSTREAMS: 'demo', WS_MAX_CALLS_PER_SECOND: '1000' });
   const app = await createApp(config, { database: await openDatabase({ url: config.DATABASE_URL, dataDir: null }) });
@@ -47,6 +50,7 @@ async function hubcast(): Promise<Target_> {
     // Straight onto the series topic, as SeriesHub publishes a closed candle: the real subscription path.
     publish: (seq, due) => app.bus.publish(topic, { id: 1_000_000 + seq, event: benchEvent(seq, due) }),
     cuts: () => app.stats.slowClientDisconnects,
+    sent: () => wsCounters.messagesSent,
   };
 }
 
@@ -98,7 +102,7 @@ process.on('message', async (m: Command) => {
       return reply({ rss, heapUsed });
     }
     case 'cpu':
-      return reply({ ...process.cpuUsage(), cuts: target.cuts(), maxLoopBlockMs: loop.max / 1e6, resetLoop: loop.reset() });
+      return reply({ ...process.cpuUsage(), sent: target.sent?.() ?? null, cuts: target.cuts(), maxLoopBlockMs: loop.max / 1e6, resetLoop: loop.reset() });
     case 'subscribers':
       return reply({ n: target.subscribers() });
     case 'publish': {
