@@ -1,6 +1,5 @@
 import { TRPCError } from '@trpc/server';
 import { isObject } from '@trpc/server/unstable-core-do-not-import';
-import superjson from 'superjson';
 
 export type RequestId = string | number;
 
@@ -18,10 +17,14 @@ export const malformed = (why?: string) => new TRPCError({ code: 'BAD_REQUEST', 
 
 /**
  * tRPC's `parseTRPCMessage`, but every failure is BAD_REQUEST "malformed request" and the
- * input goes through `decodeInput`. `id` is returned with the error when it could be read,
- * so the client's own call fails rather than nothing answering it.
+ * input goes through the router's input deserializer (decode.ts, shared with HTTP). `id` is
+ * returned with the error when it could be read, so the client's own call fails rather than
+ * nothing answering it.
  */
-export function parseClientMessage(raw: unknown): { ok: true; msg: ClientMessage } | { ok: false; id: RequestId | null; jsonrpc?: '2.0'; error: TRPCError } {
+export function parseClientMessage(
+  raw: unknown,
+  deserialize: (input: unknown) => unknown,
+): { ok: true; msg: ClientMessage } | { ok: false; id: RequestId | null; jsonrpc?: '2.0'; error: TRPCError } {
   if (!isObject(raw)) return { ok: false, id: null, error: malformed('not an object') };
   const { id, jsonrpc, method, params } = raw;
   const validId = typeof id === 'string' || (typeof id === 'number' && Number.isFinite(id));
@@ -37,24 +40,11 @@ export function parseClientMessage(raw: unknown): { ok: true; msg: ClientMessage
   if (method !== 'query' && method !== 'mutation' && method !== 'subscription') return fail('unknown method');
   if (!isObject(params) || typeof params.path !== 'string') return fail('params.path is required');
   if (params.lastEventId !== undefined && typeof params.lastEventId !== 'string') return fail('lastEventId must be a string');
-  const input = decodeInput(params.input);
-  if (!input.ok) return fail(input.why);
-  return { ok: true, msg: { id, jsonrpc: rpc, method, params: { path: params.path, input: input.value, lastEventId: params.lastEventId } } };
-}
-
-/**
- * superjson input as a client may send it. Referential equalities are refused: they let 60
- * bytes build a cyclic object that validation then recurses through until the stack overflows.
- */
-export function decodeInput(raw: unknown): { ok: true; value: unknown } | { ok: false; why: string } {
-  if (raw === undefined) return { ok: true, value: undefined };
-  // `{ json: undefined }` reaches us as `{}`: JSON drops the undefined.
-  if (!isObject(raw)) return { ok: false, why: 'input must be superjson ({ json, meta? })' };
-  const { meta } = raw;
-  if (meta !== undefined && (!isObject(meta) || 'referentialEqualities' in meta)) return { ok: false, why: 'unsupported input meta' };
+  let input: unknown;
   try {
-    return { ok: true, value: superjson.deserialize(raw as never) };
-  } catch {
-    return { ok: false, why: 'input could not be decoded' };
+    input = deserialize(params.input);
+  } catch (err) {
+    return { ok: false, id, jsonrpc: rpc, error: err instanceof TRPCError && err.code === 'BAD_REQUEST' ? err : malformed('input could not be decoded') };
   }
+  return { ok: true, msg: { id, jsonrpc: rpc, method, params: { path: params.path, input, lastEventId: params.lastEventId } } };
 }

@@ -32,6 +32,7 @@ export interface WsAdapterOptions<TCtx> {
   onAbuse(info: { reason: string; ip: string | undefined }): void;
   onSlowClient(): void;
   onConnection(open: boolean): void;
+  clientAddress(req: IncomingMessage): string;
   keepAlive: { pingMs: number; pongWaitMs: number };
   limits: { maxBufferedBytes: number; callsPerSecond: number; maxSubscriptions: number };
 }
@@ -89,7 +90,7 @@ class Connection<TCtx> implements FanoutConnection {
     private readonly o: WsAdapterOptions<TCtx>,
   ) {
     this.req = req;
-    this.ip = req.socket.remoteAddress;
+    this.ip = o.clientAddress(req);
     this.tokens = o.limits.callsPerSecond;
     const wantsParams = new URL(req.url ?? '/', 'http://local').searchParams.get('connectionParams') === '1';
     this.ctxPromise = wantsParams ? null : this.createCtx(null);
@@ -190,7 +191,7 @@ class Connection<TCtx> implements FanoutConnection {
     const items = Array.isArray(parsed) ? parsed : [parsed];
     if (!this.take(items.length)) return this.abuse(CLOSE_TOO_MANY_CALLS, `more than ${this.o.limits.callsPerSecond} calls per second`);
     items.forEach((item, index) => {
-      const r = parseClientMessage(item);
+      const r = parseClientMessage(item, (input) => this.o.router._def._config.transformer.input.deserialize(input));
       if (r.ok) this.handle(r.msg, index);
       else this.respondError(r.id, r.jsonrpc, r.error, 'unknown');
     });

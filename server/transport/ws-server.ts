@@ -4,6 +4,7 @@ import { WebSocketServer } from 'ws';
 import type { App } from '../app';
 import { createWsContext } from '../context';
 import { appRouter } from '../router';
+import { clientAddress } from './address';
 import { CLOSE_SERVICE_RESTART } from './close-codes';
 import { FanoutHub } from './fanout';
 import { attachWsAdapter } from './ws-adapter';
@@ -21,6 +22,7 @@ export function createWsServer(app: App, onError: (info: { error: { code: string
     onError,
     onAbuse: ({ reason, ip }) => log.warn({ ip, reason }, 'WebSocket closed: limit exceeded'),
     onSlowClient: () => stats.slowClientDisconnects++,
+    clientAddress: (req) => clientAddress(req, config.TRUST_PROXY),
     onConnection: (open) => (open ? stats.connectionOpened() : stats.connectionClosed()),
     // Pings find dead peers (laptops closed, NAT timeouts) that never send a close frame.
     keepAlive: { pingMs: 20_000, pongWaitMs: 10_000 },

@@ -9,7 +9,7 @@ const strictServer = await startTestServer(strict);
 const app = await createTestApp();
 const server = await startTestServer(app);
 
-const health = (id: number) => ({ id, method: 'query', params: { path: 'system.health', input: { json: undefined } } });
+const health = (id: number) => ({ id, method: 'query', params: { path: 'system.health' } });
 type ErrorJson = { json: { message: string; data: { code: string; stack?: unknown } } };
 const answer = (s: RawTrpcSocket, id: number | null) => s.messages.find((m): m is Exclude<ServerMessage, 'PING'> => m !== 'PING' && m.id === id);
 
