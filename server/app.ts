@@ -8,6 +8,7 @@ import { Inbox } from './realtime/inbox';
 import { RealtimeStats } from './realtime/stats';
 import { DiscoveryService } from './modules/discovery/service';
 import { MarketService } from './modules/market/service';
+import { ChatService } from './modules/chat/service';
 import { seedDefaultStrategies } from './modules/market/strategies';
 import type { SessionUser } from '../shared/auth';
 
@@ -24,6 +25,7 @@ export interface App {
   inbox: Inbox;
   discovery: DiscoveryService;
   market: MarketService;
+  chat: ChatService;
   http: { isAllowedOrigin: (origin: string) => boolean; allowOrigin: (origin: string) => void };
   startedAt: Date;
   close(): Promise<void>;
@@ -45,6 +47,7 @@ export async function createApp(config: Config, opts: { database?: Database; log
   const metrics = createMetrics({ stats, bus });
   const discovery = new DiscoveryService(db, bus, log, config);
   const market = new MarketService({ config, db, bus, inbox, log, stats });
+  const chat = new ChatService({ db, bus, inbox });
 
   const app: App = {
     config,
@@ -58,6 +61,7 @@ export async function createApp(config: Config, opts: { database?: Database; log
     inbox,
     discovery,
     market,
+    chat,
     http: { isAllowedOrigin: (o) => origins.has(o), allowOrigin: (o) => void origins.add(o) },
     startedAt: new Date(),
     async close() {

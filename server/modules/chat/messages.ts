@@ -1,0 +1,95 @@
+import { TRPCError } from '@trpc/server';
+import { and, desc, eq, lt, sql } from 'drizzle-orm';
+import type { Db } from '../../db/client';
+import { chatConversations, chatMessages, chatParticipants } from '../../db/schema';
+import type { Message } from '../../../shared/chat';
+import { chatItems, participantIds, requireParticipant, type ChatDeps } from './deps';
+
+export const toMessage = (r: typeof chatMessages.$inferSelect): Message => ({
+  id: r.id,
+  conversationId: r.conversationId,
+  senderId: r.senderId,
+  content: r.content,
+  clientId: r.clientId,
+  createdAt: r.createdAt,
+});
+
+/** Newest first; `nextCursor` pages back through older messages. */
+export async function listMessages(db: Db, callerId: string, input: { conversationId: number; cursor?: number | null; limit: number }) {
+  await requireParticipant(db, input.conversationId, callerId);
+  const rows = await db
+    .select()
+    .from(chatMessages)
+    .where(and(eq(chatMessages.conversationId, input.conversationId), input.cursor ? lt(chatMessages.id, input.cursor) : undefined))
+    .orderBy(desc(chatMessages.id))
+    .limit(input.limit + 1);
+  const items = rows.slice(0, input.limit).map(toMessage);
+  return { items, nextCursor: rows.length > input.limit ? items.at(-1)!.id : null };
+}
+
+/**
+ * Stores the message and addresses `new_message` to every participant, the sender included
+ * (its other tabs show it too). A retried send with the same clientId returns the stored
+ * message and delivers nothing again.
+ */
+export async function sendMessage(deps: ChatDeps, callerId: string, input: { conversationId: number; content: string; clientId?: string }) {
+  const { db, inbox } = deps;
+  await requireParticipant(db, input.conversationId, callerId);
+  const { message, stored } = await db.transaction(async (tx) => {
+    const [row] = await tx
+      .insert(chatMessages)
+      .values({ conversationId: input.conversationId, senderId: callerId, content: input.content, clientId: input.clientId ?? null })
+      .onConflictDoNothing({ target: [chatMessages.senderId, chatMessages.clientId] })
+      .returning();
+    if (!row) return { message: await existingByClientId(tx, callerId, input), stored: [] };
+    await tx.update(chatConversations).set({ lastActivityAt: row.createdAt }).where(eq(chatConversations.id, input.conversationId));
+    const message = toMessage(row);
+    const recipients = await participantIds(tx, input.conversationId);
+    return { message, stored: await inbox.record(tx, chatItems(recipients, { type: 'new_message', conversationId: input.conversationId, message })) };
+  });
+  inbox.publish(stored);
+  return { message };
+}
+
+async function existingByClientId(tx: Db, callerId: string, input: { conversationId: number; clientId?: string }) {
+  const [row] = await tx
+    .select()
+    .from(chatMessages)
+    .where(and(eq(chatMessages.senderId, callerId), eq(chatMessages.clientId, input.clientId!)))
+    .limit(1);
+  if (!row || row.conversationId !== input.conversationId) {
+    throw new TRPCError({ code: 'BAD_REQUEST', message: 'This clientId already belongs to another message: use a new one for each message.' });
+  }
+  return toMessage(row);
+}
+
+/** Moves the caller's read marker forward (never back) and tells every participant's tabs. */
+export async function markRead(deps: ChatDeps, callerId: string, input: { conversationId: number; messageId: number }) {
+  const { db, inbox } = deps;
+  await requireParticipant(db, input.conversationId, callerId);
+  const [message] = await db
+    .select({ id: chatMessages.id })
+    .from(chatMessages)
+    .where(and(eq(chatMessages.id, input.messageId), eq(chatMessages.conversationId, input.conversationId)))
+    .limit(1);
+  if (!message) throw new TRPCError({ code: 'NOT_FOUND', message: `No message ${input.messageId} in conversation ${input.conversationId}.` });
+  const { lastReadMessageId, stored } = await db.transaction(async (tx) => {
+    const [moved] = await tx
+      .update(chatParticipants)
+      .set({ lastReadMessageId: input.messageId })
+      .where(
+        and(
+          eq(chatParticipants.conversationId, input.conversationId),
+          eq(chatParticipants.userId, callerId),
+          sql`coalesce(${chatParticipants.lastReadMessageId}, 0) < ${input.messageId}`,
+        ),
+      )
+      .returning({ lastReadMessageId: chatParticipants.lastReadMessageId });
+    if (!moved) return { lastReadMessageId: (await requireParticipant(tx, input.conversationId, callerId)).lastReadMessageId, stored: [] };
+    const recipients = await participantIds(tx, input.conversationId);
+    const event = { type: 'read' as const, conversationId: input.conversationId, userId: callerId, messageId: input.messageId };
+    return { lastReadMessageId: moved.lastReadMessageId, stored: await inbox.record(tx, chatItems(recipients, event)) };
+  });
+  inbox.publish(stored);
+  return { conversationId: input.conversationId, lastReadMessageId };
+}

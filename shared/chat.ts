@@ -1,0 +1,109 @@
+import { z } from 'zod';
+
+export const CHAT_FEATURE = 'chat';
+export const MESSAGE_MAX = 4000;
+export const INVITATION_MESSAGE_MAX = 500;
+/** Pending invitations one person may have out at once. */
+export const PENDING_INVITATIONS_MAX = 20;
+/** A typing event is relayed at most this often per person and conversation (and shown this long). */
+export const TYPING_INTERVAL_MS = 2000;
+
+const id = (what: string) => z.number({ error: `Give the ${what} id (a number).` }).int().positive({ error: `The ${what} id is a positive number.` });
+const limit = (max: number, fallback: number) =>
+  z.number({ error: 'limit must be a number.' }).int().min(1, { error: 'limit is at least 1.' }).max(max, { error: `limit is at most ${max}.` }).default(fallback);
+
+// Control characters (other than tab and newline) have no place in a chat line and break terminals.
+const CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f]/;
+const text = (what: string, max: number) =>
+  z
+    .string({ error: `Write a ${what}.` })
+    .trim()
+    .refine((s) => !CONTROL.test(s), { error: `The ${what} contains control characters; remove them.` })
+    .pipe(z.string().max(max, { error: `A ${what} is at most ${max.toLocaleString('en')} characters.` }));
+
+export const ZChatPerson = z.object({ id: z.string(), name: z.string() });
+
+export const ZInviteInput = z.object({
+  toUserId: z.string({ error: 'Choose someone to invite.' }).min(1, { error: 'Choose someone to invite.' }).max(64),
+  message: text('invitation message', INVITATION_MESSAGE_MAX).optional(),
+});
+export const ZInviteOutput = z.object({ invitationId: z.number() });
+
+export const ZRespondInput = z.object({
+  invitationId: id('invitation'),
+  action: z.enum(['accept', 'reject'], { error: 'action is "accept" or "reject".' }),
+});
+export const ZRespondOutput = z.object({ conversationId: z.number().optional() });
+
+export const ZInvitation = z.object({
+  id: z.number(),
+  from: ZChatPerson,
+  to: ZChatPerson,
+  message: z.string().nullable(),
+  status: z.enum(['pending', 'accepted', 'rejected']),
+  conversationId: z.number().nullable(),
+  createdAt: z.coerce.date(),
+});
+export type Invitation = z.infer<typeof ZInvitation>;
+
+export const ZInvitationsInput = z
+  .object({ direction: z.enum(['incoming', 'outgoing'], { error: 'direction is "incoming" or "outgoing".' }).optional(), cursor: z.number().int().positive().nullish(), limit: limit(100, 50) })
+  .optional();
+export const ZInvitationsOutput = z.object({ items: z.array(ZInvitation), nextCursor: z.number().nullable() });
+
+export const ZMessage = z.object({
+  id: z.number(),
+  conversationId: z.number(),
+  senderId: z.string(),
+  content: z.string(),
+  clientId: z.string().nullable(),
+  createdAt: z.coerce.date(),
+});
+export type Message = z.infer<typeof ZMessage>;
+
+export const ZParticipant = ZChatPerson.extend({ lastReadMessageId: z.number().nullable() });
+export const ZConversation = z.object({
+  id: z.number(),
+  participants: z.array(ZParticipant),
+  unreadCount: z.number(),
+  lastMessage: ZMessage.nullable(),
+  lastActivityAt: z.coerce.date(),
+});
+export type Conversation = z.infer<typeof ZConversation>;
+
+/** Conversations page newest activity first; the cursor is the `nextCursor` of the page before. */
+export const ZConversationsInput = z
+  .object({ cursor: z.string().regex(/^\d{1,15}:\d{1,18}$/, { error: 'cursor must be a nextCursor this list returned.' }).nullish(), limit: limit(100, 30) })
+  .optional();
+export const ZConversationsOutput = z.object({ items: z.array(ZConversation), nextCursor: z.string().nullable() });
+
+export const ZMessagesInput = z.object({ conversationId: id('conversation'), cursor: z.number().int().positive().nullish(), limit: limit(100, 30) });
+export const ZMessagesOutput = z.object({ items: z.array(ZMessage), nextCursor: z.number().nullable() });
+
+export const ZSendInput = z.object({
+  conversationId: id('conversation'),
+  content: text('message', MESSAGE_MAX).pipe(z.string().min(1, { error: 'Write a message first: it is empty.' })),
+  clientId: z.string().regex(/^[A-Za-z0-9_-]{8,64}$/, { error: 'clientId is 8 to 64 letters, digits, "-" or "_" (a UUID works).' }).optional(),
+});
+export const ZSendOutput = z.object({ message: ZMessage });
+
+export const ZMarkReadInput = z.object({ conversationId: id('conversation'), messageId: id('message') });
+export const ZMarkReadOutput = z.object({ conversationId: z.number(), lastReadMessageId: z.number().nullable() });
+
+export const ZTypingInput = z.object({ conversationId: id('conversation') });
+export const ZTypingOutput = z.object({ relayed: z.boolean() });
+
+/**
+ * Everything `chat.events` delivers; the inbox stores all but `typing`. Answers to invitations
+ * carry `message`, a sentence for people: the shell's notification toasts show it on every page.
+ */
+export const ZChatEvent = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('new_message'), conversationId: z.number(), message: ZMessage }),
+  z.object({ type: z.literal('new_invitation'), invitation: ZInvitation, message: z.string() }),
+  z.object({ type: z.literal('invitation_accepted'), invitation: ZInvitation, conversationId: z.number(), message: z.string() }),
+  z.object({ type: z.literal('invitation_rejected'), invitation: ZInvitation, message: z.string() }),
+  z.object({ type: z.literal('read'), conversationId: z.number(), userId: z.string(), messageId: z.number() }),
+  z.object({ type: z.literal('typing'), conversationId: z.number(), userId: z.string(), name: z.string() }),
+]);
+export type ChatEvent = z.infer<typeof ZChatEvent>;
+export type ChatEventType = ChatEvent['type'];
