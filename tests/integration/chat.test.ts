@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { inboxEvents } from '../../server/db/schema';
-import { eq } from 'drizzle-orm';
+import { and, eq } from 'drizzle-orm';
+import { chatParticipants, inboxEvents } from '../../server/db/schema';
 import { createTestApp, signUp, startTestServer } from '../helpers/app';
 import { barrier, contents, converse, openTab, type Tab } from '../helpers/chat';
 import { rejection } from '../helpers/errors';
@@ -118,5 +118,23 @@ describe('chat delivery', () => {
     expect(bTab.typing).toHaveLength(1);
     const rows = await app.db.select().from(inboxEvents).where(eq(inboxEvents.userId, b.user.id));
     expect(rows.map((r) => r.type)).not.toContain('typing');
+  });
+
+  it('checks each event on delivery: someone no longer in a conversation does not get its replay', async () => {
+    const [a, b] = await Promise.all([signUp(app), signUp(app)]);
+    const ab = await converse(a, b);
+    const online = await tab(b);
+    await barrier(a, ab, [online], 'before');
+    const lastEventId = online.lastEventId()!;
+    await online.close();
+    // Addressed to B while B was a participant, then B is removed before reading it.
+    await a.caller.chat.send({ conversationId: ab, content: 'after you left' });
+    await app.db.delete(chatParticipants).where(and(eq(chatParticipants.conversationId, ab), eq(chatParticipants.userId, b.user.id)));
+    const { invitationId } = await a.caller.chat.invite({ toUserId: b.user.id });
+
+    const back = await tab(b, lastEventId);
+    await expect.poll(() => back.stored.length).toBe(1);
+    expect(back.stored[0]!.data).toMatchObject({ type: 'new_invitation', invitation: { id: invitationId } });
+    expect(contents(back)).toEqual([]);
   });
 });
