@@ -21,6 +21,17 @@ afterEach(async () => {
   await expect.poll(() => app.stats.subscriptionsByPath()['chat.events'] ?? 0).toBe(0);
 });
 
+/** A and B talk; B's tab saw one message, then closed: B's last event id. */
+async function bWentOffline() {
+  const [a, b] = await Promise.all([signUp(app), signUp(app)]);
+  const ab = await converse(a, b);
+  const online = await tab(b);
+  await barrier(a, ab, [online], 'before');
+  const lastEventId = online.lastEventId()!;
+  await online.close();
+  return { a, b, ab, lastEventId };
+}
+
 describe('chat delivery', () => {
   it('delivers a message once to each of B\'s tabs and A\'s other tab, and nothing to C', async () => {
     const [a, b, c, d] = await Promise.all([signUp(app, { name: 'Ada' }), signUp(app, { name: 'Bob' }), signUp(app, { name: 'Cy' }), signUp(app, { name: 'Di' })]);
@@ -41,12 +52,7 @@ describe('chat delivery', () => {
   });
 
   it('replays what B missed while offline — five messages and an invitation — in order, once', async () => {
-    const [a, b] = await Promise.all([signUp(app), signUp(app)]);
-    const ab = await converse(a, b);
-    const online = await tab(b);
-    await barrier(a, ab, [online], 'before');
-    const lastEventId = online.lastEventId()!;
-    await online.close();
+    const { a, b, ab, lastEventId } = await bWentOffline();
 
     for (let i = 1; i <= 5; i++) await a.caller.chat.send({ conversationId: ab, content: `missed ${i}` });
     const { invitationId } = await a.caller.chat.invite({ toUserId: b.user.id, message: 'another topic?' });
@@ -121,12 +127,7 @@ describe('chat delivery', () => {
   });
 
   it('checks each event on delivery: someone no longer in a conversation does not get its replay', async () => {
-    const [a, b] = await Promise.all([signUp(app), signUp(app)]);
-    const ab = await converse(a, b);
-    const online = await tab(b);
-    await barrier(a, ab, [online], 'before');
-    const lastEventId = online.lastEventId()!;
-    await online.close();
+    const { a, b, ab, lastEventId } = await bWentOffline();
     // Addressed to B while B was a participant, then B is removed before reading it.
     await a.caller.chat.send({ conversationId: ab, content: 'after you left' });
     await app.db.delete(chatParticipants).where(and(eq(chatParticipants.conversationId, ab), eq(chatParticipants.userId, b.user.id)));
