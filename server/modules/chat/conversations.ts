@@ -5,9 +5,10 @@ import type { Conversation } from '../../../shared/chat';
 import { toMessage } from './messages';
 
 /** `<lastActivityAt ms>:<id>`: the list moves as messages arrive, so the cursor is the position, not an offset. */
+// The instant goes in as text: postgres.js cannot bind a Date inside a raw sql fragment.
 const parseCursor = (cursor: string) => {
   const [at, id] = cursor.split(':').map(Number);
-  return { at: new Date(at!), id: id! };
+  return { at: new Date(at!).toISOString(), id: id! };
 };
 
 /** The caller's conversations, most recent activity first, with unread counts and the last message. */
@@ -22,8 +23,8 @@ export async function listConversations(db: Db, callerId: string, input: { curso
         eq(chatParticipants.userId, callerId),
         after
           ? or(
-              sql`date_trunc('milliseconds', ${chatConversations.lastActivityAt}) < ${after.at}`,
-              and(sql`date_trunc('milliseconds', ${chatConversations.lastActivityAt}) = ${after.at}`, sql`${chatConversations.id} < ${after.id}`),
+              sql`date_trunc('milliseconds', ${chatConversations.lastActivityAt}) < ${after.at}::timestamptz`,
+              and(sql`date_trunc('milliseconds', ${chatConversations.lastActivityAt}) = ${after.at}::timestamptz`, sql`${chatConversations.id} < ${after.id}`),
             )
           : undefined,
       ),
