@@ -27,14 +27,14 @@ export async function invite(deps: ChatDeps, caller: { id: string; name: string 
   const { db, inbox } = deps;
   const [to] = await db.select({ id: users.id, name: users.name }).from(users).where(eq(users.id, input.toUserId)).limit(1);
   if (!to) throw new TRPCError({ code: 'NOT_FOUND', message: 'No such person: find people with the search first.' });
-  const [pending] = await db
-    .select({ n: count() })
-    .from(chatInvitations)
-    .where(and(eq(chatInvitations.fromUserId, caller.id), eq(chatInvitations.status, 'pending')));
-  if ((pending?.n ?? 0) >= PENDING_INVITATIONS_MAX) {
-    throw new TRPCError({ code: 'BAD_REQUEST', message: `You have ${PENDING_INVITATIONS_MAX} invitations waiting for an answer: wait for some answers before sending more.` });
-  }
   const { invitation, stored } = await db.transaction(async (tx) => {
+    const [pending] = await tx
+      .select({ n: count() })
+      .from(chatInvitations)
+      .where(and(eq(chatInvitations.fromUserId, caller.id), eq(chatInvitations.status, 'pending')));
+    if ((pending?.n ?? 0) >= PENDING_INVITATIONS_MAX) {
+      throw new TRPCError({ code: 'BAD_REQUEST', message: `You have ${PENDING_INVITATIONS_MAX} invitations waiting for an answer: wait for some answers before sending more.` });
+    }
     // The partial unique index on the pair refuses a second pending invitation, in either direction.
     const [row] = await tx
       .insert(chatInvitations)

@@ -70,7 +70,13 @@ export function ConversationView({ conversationId, conversation, meId }: { conve
     }
   };
 
-  // Reading is seeing: the newest message from someone else moves our read marker.
+  // Reading is seeing: the newest message from someone else moves our read marker, once the tab is in view.
+  const [, seen] = useState(0);
+  useEffect(() => {
+    const onVisible = () => seen((n) => n + 1);
+    document.addEventListener('visibilitychange', onVisible);
+    return () => document.removeEventListener('visibilitychange', onVisible);
+  }, []);
   const newestFromOthers = [...messages].reverse().find((m) => m.senderId !== meId);
   const myMarker = conversation?.participants.find((p) => p.id === meId)?.lastReadMessageId ?? 0;
   useEffect(() => {
