@@ -1,11 +1,11 @@
-import { describe, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { startTestServer } from '../helpers/app';
-import { browserAvailable, expectLive, launchBrowser, noBrowserReason, signedInPage } from '../helpers/browser';
+import { describeInBrowser, expectLive, launchBrowser, signedInPage } from '../helpers/browser';
 import { marketTestApp, until } from '../helpers/market';
 
 const MIN = 60_000;
 
-describe.skipIf(!browserAvailable)(`market page in chromium${browserAvailable ? '' : ` (skipped: ${noBrowserReason})`}`, async () => {
+describeInBrowser('market page in chromium', async () => {
   const { app, fake } = await marketTestApp();
   const server = await startTestServer(app);
   const browser = await launchBrowser();
@@ -42,7 +42,7 @@ describe.skipIf(!browserAvailable)(`market page in chromium${browserAvailable ? 
     await page.getByLabel('Take profit %').fill('4');
     await page.getByRole('button', { name: 'Save' }).click();
     await firstRsi.getByText('TP 4%').waitFor();
-    const saved = (await account.caller.market.strategies.list()).find((s) => s.name === 'RSI reversal' && s.timeframe === '1m')!;
+    const saved = (await account.caller.market.strategies.list()).items.find((s) => s.name === 'RSI reversal' && s.timeframe === '1m')!;
     expect(saved).toMatchObject({ takeProfitPct: 4, rule: { type: 'rsi', oversold: 25, overbought: 75 } });
   });
 });

@@ -79,7 +79,8 @@ export class DiscoveryService {
   private async run(scanId: number, triggeredBy: string, req: ScanRequest) {
     this.currentId = scanId;
     const started = Date.now();
-    await this.emit([{ type: 'scan_started', scanId, triggeredBy, maxTokens: req.maxTokens, chain: req.chain ?? null }]);
+    // Everyone sees this event: say who started it only as "auto" or "user", never which user.
+    await this.emit([{ type: 'scan_started', scanId, triggeredBy: triggeredBy === 'auto' ? 'auto' : 'user', maxTokens: req.maxTokens, chain: req.chain ?? null }]);
     try {
       const counts = await runScan(
         { dex: this.dex, goplus: this.goplus, store: this.store, publish: (e) => this.publish(e), log: this.log, chunkSize: this.goplusChunk() },
@@ -179,6 +180,11 @@ export class DiscoveryService {
         .finally(() => this.schedule());
     }, this.settings.intervalSeconds * this.config.DISCOVERY_TICK_MS);
     this.timer.unref();
+  }
+
+  /** Whether a timer will start another auto scan (tests check that stopping leaves none). */
+  get autoScheduled(): boolean {
+    return this.timer !== null;
   }
 
   events(opts: { lastEventId: string | null | undefined; signal: AbortSignal | undefined }) {
