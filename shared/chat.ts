@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { text } from './text';
 
 export const CHAT_FEATURE = 'chat';
 export const MESSAGE_MAX = 4000;
@@ -12,20 +13,11 @@ const id = (what: string) => z.number({ error: `Give the ${what} id (a number).`
 const limit = (max: number, fallback: number) =>
   z.number({ error: 'limit must be a number.' }).int().min(1, { error: 'limit is at least 1.' }).max(max, { error: `limit is at most ${max}.` }).default(fallback);
 
-// Control characters (other than tab and newline) have no place in a chat line and break terminals.
-const CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f]/;
-const text = (what: string, max: number) =>
-  z
-    .string({ error: `Write a ${what}.` })
-    .trim()
-    .refine((s) => !CONTROL.test(s), { error: `The ${what} contains control characters; remove them.` })
-    .pipe(z.string().max(max, { error: `A ${what} is at most ${max.toLocaleString('en')} characters.` }));
-
 export const ZChatPerson = z.object({ id: z.string(), name: z.string() });
 
 export const ZInviteInput = z.object({
-  toUserId: z.string({ error: 'Choose someone to invite.' }).min(1, { error: 'Choose someone to invite.' }).max(64),
-  message: text('invitation message', INVITATION_MESSAGE_MAX).optional(),
+  toUserId: text({ label: 'User ids', required: 'Choose someone to invite.', max: 64 }),
+  message: text({ label: 'Invitation notes', min: 0, max: INVITATION_MESSAGE_MAX, multiline: true }).optional(),
 });
 export const ZInviteOutput = z.object({ invitationId: z.number() });
 
@@ -82,7 +74,7 @@ export const ZMessagesOutput = z.object({ items: z.array(ZMessage), nextCursor: 
 
 export const ZSendInput = z.object({
   conversationId: id('conversation'),
-  content: text('message', MESSAGE_MAX).pipe(z.string().min(1, { error: 'Write a message first: it is empty.' })),
+  content: text({ label: 'Messages', required: 'Write a message first: it is empty.', max: MESSAGE_MAX, multiline: true }),
   clientId: z.string().regex(/^[A-Za-z0-9_-]{8,64}$/, { error: 'clientId is 8 to 64 letters, digits, "-" or "_" (a UUID works).' }).optional(),
 });
 export const ZSendOutput = z.object({ message: ZMessage });

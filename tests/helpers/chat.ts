@@ -4,7 +4,7 @@ import type { RunningServer } from '../../server/http';
 import type { ChatEvent } from '../../shared/chat';
 import type { Caller } from './app';
 import { wsClient } from './clients';
-import { until } from './market';
+import { waitFor } from './wait';
 
 export interface Person {
   user: { id: string; name: string };
@@ -44,7 +44,7 @@ export async function openTab(app: App, server: RunningServer, person: Person, l
     onData: (e) => void ('data' in e ? tab.stored.push(e) : tab.typing.push(e)),
     onError: (err) => void tab.errors.push(err),
   });
-  await until(() => open(app) > before, 'the chat.events subscription to start');
+  await waitFor(() => open(app) > before, { what: 'the chat.events subscription to start' });
   let closed = false;
   tab.close = async () => {
     if (closed) return;
@@ -52,7 +52,7 @@ export async function openTab(app: App, server: RunningServer, person: Person, l
     const openBefore = open(app);
     sub.unsubscribe();
     await ws.close();
-    await until(() => open(app) < openBefore, 'the chat.events subscription to end');
+    await waitFor(() => open(app) < openBefore, { what: 'the chat.events subscription to end' });
   };
   return tab;
 }

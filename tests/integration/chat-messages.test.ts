@@ -19,8 +19,8 @@ describe('chat messages', () => {
     };
     await refused('', 'Write a message first: it is empty.');
     await refused('   \n ', 'Write a message first: it is empty.');
-    await refused('x'.repeat(MESSAGE_MAX + 1), 'A message is at most 4,000 characters.');
-    await refused('nul\u0000byte', 'The message contains control characters; remove them.');
+    await refused('x'.repeat(MESSAGE_MAX + 1), `Messages are at most ${MESSAGE_MAX} characters.`);
+    await refused('nul\u0000byte', 'Messages cannot contain control characters.');
     const ok = await ann!.caller.chat.send({ conversationId, content: `  ${'y'.repeat(MESSAGE_MAX)}  ` });
     expect(ok.message.content).toHaveLength(MESSAGE_MAX);
     const clientId = await rejection(ann!.caller.chat.send({ conversationId, content: 'hi', clientId: 'no spaces allowed' }));

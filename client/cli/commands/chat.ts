@@ -43,10 +43,10 @@ function eventLine(e: ChatEvent, names: Map<string, string>): string {
 
 async function invite(http: Http, who: string, message: string | undefined) {
   const found = await http.users.search.query({ query: who });
-  const exact = found.filter((u) => u.email.toLowerCase() === who.toLowerCase() || u.name.toLowerCase() === who.toLowerCase());
+  const exact = found.filter((u) => u.email?.toLowerCase() === who.toLowerCase() || u.name.toLowerCase() === who.toLowerCase());
   const pick = exact.length === 1 ? exact : found;
   if (pick.length === 0) throw new Error(`Nobody matches "${who}".`);
-  if (pick.length > 1) throw new Error(`"${who}" matches ${pick.length} people: ${pick.map((u) => `${u.name} <${u.email}>`).join(', ')}. Be more precise.`);
+  if (pick.length > 1) throw new Error(`"${who}" matches ${pick.length} people: ${pick.map((u) => (u.email ? `${u.name} <${u.email}>` : u.name)).join(', ')}. Be more precise.`);
   const { invitationId } = await http.chat.invite.mutate({ toUserId: pick[0]!.id, message });
   return { invitationId, to: pick[0]!.name };
 }

@@ -1,6 +1,6 @@
-import { TRPCError } from '@trpc/server';
 import { and, eq } from 'drizzle-orm';
 import type { Db } from '../../db/client';
+import { AppError } from '../../errors';
 import { chatParticipants } from '../../db/schema';
 import type { EventBus } from '../../realtime/bus';
 import type { Inbox, InboxItem } from '../../realtime/inbox';
@@ -19,7 +19,7 @@ export const chatItems = (userIds: string[], event: StoredChatEvent): InboxItem[
   userIds.map((userId) => ({ userId, feature: CHAT_FEATURE, type: event.type, payload: event }));
 
 export const conversationNotFound = (conversationId: number) =>
-  new TRPCError({ code: 'NOT_FOUND', message: `No conversation ${conversationId} among yours: open one from your conversation list.` });
+  new AppError('NOT_FOUND', `No conversation ${conversationId} among yours: open one from your conversation list.`);
 
 /** The caller's participant row; someone else's conversation does not exist for them. */
 export async function requireParticipant(db: Db, conversationId: number, userId: string) {

@@ -1,6 +1,6 @@
-import { TRPCError } from '@trpc/server';
 import { aliasedTable, and, count, desc, eq, inArray, lt, or } from 'drizzle-orm';
 import type { Db } from '../../db/client';
+import { AppError } from '../../errors';
 import { chatConversations, chatInvitations, chatParticipants, users } from '../../db/schema';
 import { PENDING_INVITATIONS_MAX, type Invitation } from '../../../shared/chat';
 import { chatItems, type ChatDeps } from './deps';
@@ -23,17 +23,17 @@ const toInvitation = (r: InvitationRow, name: Map<string, string>): Invitation =
 });
 
 export async function invite(deps: ChatDeps, caller: { id: string; name: string }, input: { toUserId: string; message?: string }) {
-  if (input.toUserId === caller.id) throw new TRPCError({ code: 'BAD_REQUEST', message: 'You cannot invite yourself: search for someone else.' });
+  if (input.toUserId === caller.id) throw new AppError('BAD_REQUEST', 'You cannot invite yourself: search for someone else.');
   const { db, inbox } = deps;
   const [to] = await db.select({ id: users.id, name: users.name }).from(users).where(eq(users.id, input.toUserId)).limit(1);
-  if (!to) throw new TRPCError({ code: 'NOT_FOUND', message: 'No such person: find people with the search first.' });
+  if (!to) throw new AppError('NOT_FOUND', 'No such person: find people with the search first.');
   const { invitation, stored } = await db.transaction(async (tx) => {
     const [pending] = await tx
       .select({ n: count() })
       .from(chatInvitations)
       .where(and(eq(chatInvitations.fromUserId, caller.id), eq(chatInvitations.status, 'pending')));
     if ((pending?.n ?? 0) >= PENDING_INVITATIONS_MAX) {
-      throw new TRPCError({ code: 'BAD_REQUEST', message: `You have ${PENDING_INVITATIONS_MAX} invitations waiting for an answer: wait for some answers before sending more.` });
+      throw new AppError('BAD_REQUEST', `You have ${PENDING_INVITATIONS_MAX} invitations waiting for an answer: wait for some answers before sending more.`);
     }
     // The partial unique index on the pair refuses a second pending invitation, in either direction.
     const [row] = await tx
@@ -41,7 +41,7 @@ export async function invite(deps: ChatDeps, caller: { id: string; name: string 
       .values({ fromUserId: caller.id, toUserId: to.id, message: input.message || null })
       .onConflictDoNothing()
       .returning();
-    if (!row) throw new TRPCError({ code: 'CONFLICT', message: `There is already an invitation waiting between you and ${to.name}: answer or wait for it.` });
+    if (!row) throw new AppError('CONFLICT', `There is already an invitation waiting between you and ${to.name}: answer or wait for it.`);
     const invitation = toInvitation(row, new Map([[caller.id, caller.name], [to.id, to.name]]));
     const stored = await inbox.record(tx, chatItems([to.id], { type: 'new_invitation', invitation, message: `${caller.name} invited you to chat.` }));
     return { invitation, stored };
@@ -58,15 +58,15 @@ export async function respond(deps: ChatDeps, callerId: string, input: { invitat
       .from(chatInvitations)
       .where(and(eq(chatInvitations.id, input.invitationId), or(eq(chatInvitations.toUserId, callerId), eq(chatInvitations.fromUserId, callerId))))
       .limit(1);
-    if (!found) throw new TRPCError({ code: 'NOT_FOUND', message: `No invitation ${input.invitationId} for you: it may have been withdrawn.` });
-    if (found.toUserId !== callerId) throw new TRPCError({ code: 'FORBIDDEN', message: 'Only the person you invited can answer this invitation.' });
+    if (!found) throw new AppError('NOT_FOUND', `No invitation ${input.invitationId} for you: it may have been withdrawn.`);
+    if (found.toUserId !== callerId) throw new AppError('FORBIDDEN', 'Only the person you invited can answer this invitation.');
     // The status guard makes a double answer (two tabs clicking at once) fail instead of acting twice.
     const [answered] = await tx
       .update(chatInvitations)
       .set({ status: input.action === 'accept' ? 'accepted' : 'rejected', respondedAt: new Date() })
       .where(and(eq(chatInvitations.id, found.id), eq(chatInvitations.toUserId, callerId), eq(chatInvitations.status, 'pending')))
       .returning();
-    if (!answered) throw new TRPCError({ code: 'CONFLICT', message: 'This invitation has already been answered.' });
+    if (!answered) throw new AppError('CONFLICT', 'This invitation has already been answered.');
 
     const name = await names(tx, [answered.fromUserId, answered.toUserId]);
     const me = name.get(callerId) ?? 'someone';

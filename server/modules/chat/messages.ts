@@ -1,6 +1,6 @@
-import { TRPCError } from '@trpc/server';
 import { and, desc, eq, lt, sql } from 'drizzle-orm';
 import type { Db } from '../../db/client';
+import { AppError } from '../../errors';
 import { chatConversations, chatMessages, chatParticipants } from '../../db/schema';
 import type { Message } from '../../../shared/chat';
 import { chatItems, participantIds, requireParticipant, type ChatDeps } from './deps';
@@ -58,7 +58,7 @@ async function existingByClientId(tx: Db, callerId: string, input: { conversatio
     .where(and(eq(chatMessages.senderId, callerId), eq(chatMessages.clientId, input.clientId!)))
     .limit(1);
   if (!row || row.conversationId !== input.conversationId) {
-    throw new TRPCError({ code: 'BAD_REQUEST', message: 'This clientId already belongs to another message: use a new one for each message.' });
+    throw new AppError('BAD_REQUEST', 'This clientId already belongs to another message: use a new one for each message.');
   }
   return toMessage(row);
 }
@@ -72,7 +72,7 @@ export async function markRead(deps: ChatDeps, callerId: string, input: { conver
     .from(chatMessages)
     .where(and(eq(chatMessages.id, input.messageId), eq(chatMessages.conversationId, input.conversationId)))
     .limit(1);
-  if (!message) throw new TRPCError({ code: 'NOT_FOUND', message: `No message ${input.messageId} in conversation ${input.conversationId}.` });
+  if (!message) throw new AppError('NOT_FOUND', `No message ${input.messageId} in conversation ${input.conversationId}.`);
   const { lastReadMessageId, stored } = await db.transaction(async (tx) => {
     const [moved] = await tx
       .update(chatParticipants)

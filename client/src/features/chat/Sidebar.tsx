@@ -42,7 +42,7 @@ export function People() {
             <ul className="chat-list">
               {people.map((p) => (
                 <li key={p.id} className="chat-row">
-                  <span className="chat-grow" title={p.email}>{p.name}</span>
+                  <span className="chat-grow" title={p.email ?? undefined}>{p.name}</span>
                   <button disabled={invite.isPending} onClick={() => invite.mutate({ toUserId: p.id, message: note.trim() || undefined })}>
                     Invite
                   </button>
