@@ -1,12 +1,12 @@
 import type { Page } from 'playwright-core';
-import { describe, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { createTestApp, startTestServer } from '../helpers/app';
-import { browserAvailable, expectLive, launchBrowser, noBrowserReason, signedInPage } from '../helpers/browser';
+import { describeInBrowser, expectLive, launchBrowser, signedInPage } from '../helpers/browser';
 
 /** No sideways scrolling: the page is no wider than the window. */
 const fitsWidth = (page: Page) => page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth);
 
-describe.skipIf(!browserAvailable)(`chat in chromium${browserAvailable ? '' : ` (skipped: ${noBrowserReason})`}`, async () => {
+describeInBrowser('chat in chromium', async () => {
   const app = await createTestApp();
   const server = await startTestServer(app);
   const browser = await launchBrowser();
