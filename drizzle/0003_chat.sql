@@ -20,7 +20,7 @@ CREATE TABLE "chat_messages" (
 	"conversation_id" bigint NOT NULL,
 	"sender_id" text NOT NULL,
 	"content" text NOT NULL,
-	"client_id" text,
+	"client_id" text NOT NULL,
 	"created_at" timestamp with time zone DEFAULT now() NOT NULL
 );
 --> statement-breakpoint

@@ -49,7 +49,7 @@ export async function createApp(config: Config, opts: { database?: Database; log
   const metrics = createMetrics({ stats, bus });
   const discovery = new DiscoveryService({ db, bus, log, config });
   const market = new MarketService({ config, db, bus, inbox, log, stats });
-  const chat = new ChatService({ db, bus, inbox });
+  const chat = new ChatService({ db, inbox });
   const retention = startRetention({
     intervalMs: config.RETENTION_INTERVAL_MS,
     log,

@@ -48,7 +48,7 @@ export const ZMessage = z.object({
   conversationId: z.number(),
   senderId: z.string(),
   content: z.string(),
-  clientId: z.string().nullable(),
+  clientId: z.string(),
   createdAt: z.coerce.date(),
 });
 export type Message = z.infer<typeof ZMessage>;
@@ -98,4 +98,6 @@ export const ZChatEvent = z.discriminatedUnion('type', [
   z.object({ type: z.literal('typing'), conversationId: z.number(), userId: z.string(), name: z.string() }),
 ]);
 export type ChatEvent = z.infer<typeof ZChatEvent>;
+/** One `chat.events` message as a client receives it: stored events tracked (`id`), typing not. */
+export type ChatStreamMessage = { id: string; data: Exclude<ChatEvent, { type: 'typing' }> } | { id?: undefined; data: Extract<ChatEvent, { type: 'typing' }> };
 export type ChatEventType = ChatEvent['type'];

@@ -41,7 +41,7 @@ export async function openTab(app: App, server: RunningServer, person: Person, l
   const tab: Tab = { stored: [], typing: [], errors: [], lastEventId: () => tab.stored.at(-1)?.id ?? lastEventId, close: async () => {} };
   const before = open(app);
   const sub = client.chat.events.subscribe(lastEventId ? { lastEventId } : undefined, {
-    onData: (e) => void ('data' in e ? tab.stored.push(e) : tab.typing.push(e)),
+    onData: (e) => void ('id' in e ? tab.stored.push(e) : tab.typing.push(e.data)),
     onError: (err) => void tab.errors.push(err),
   });
   await waitFor(() => open(app) > before, { what: 'the chat.events subscription to start' });

@@ -3,6 +3,7 @@ import { and, eq } from 'drizzle-orm';
 import { chatParticipants, inboxEvents } from '../../server/db/schema';
 import { createTestApp, signUp, startTestServer } from '../helpers/app';
 import { barrier, contents, converse, openTab, type Tab } from '../helpers/chat';
+import { wsClient } from '../helpers/clients';
 import { rejection } from '../helpers/errors';
 
 const app = await createTestApp();
@@ -115,6 +116,11 @@ describe('chat delivery', () => {
     const [a, b] = await Promise.all([signUp(app, { name: 'Typist' }), signUp(app)]);
     const ab = await converse(a, b);
     const [aTab, bTab] = [await tab(a), await tab(b)];
+    // B's notification centre (every feature's stored events) must not see typing.
+    const notified: string[] = [];
+    const opened = () => app.stats.subscriptionsByPath()['system.notifications'] ?? 0;
+    const sub = wsClient(server.url, b.token).client.system.notifications.subscribe(undefined, { onData: (e) => void notified.push(e.data.type) });
+    await expect.poll(opened).toBe(1);
     expect(await a.caller.chat.typing({ conversationId: ab })).toEqual({ relayed: true });
     expect(await a.caller.chat.typing({ conversationId: ab })).toEqual({ relayed: false });
     await expect.poll(() => bTab.typing.length).toBe(1);
@@ -122,6 +128,8 @@ describe('chat delivery', () => {
     await barrier(b, ab, [aTab, bTab]);
     expect(aTab.typing).toEqual([]);
     expect(bTab.typing).toHaveLength(1);
+    await expect.poll(() => notified).toEqual(['new_message']);
+    sub.unsubscribe();
     const rows = await app.db.select().from(inboxEvents).where(eq(inboxEvents.userId, b.user.id));
     expect(rows.map((r) => r.type)).not.toContain('typing');
   });

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { ChatEvent, Conversation, Message } from '../../../shared/chat';
+import type { ChatEvent, ChatStreamMessage, Conversation, Message } from '../../../shared/chat';
 import type { Command } from '../command';
 import { followSubscription, httpApi, type CliContext } from '../session';
 
@@ -52,11 +52,9 @@ async function invite(http: Http, who: string, message: string | undefined) {
 }
 
 function watch(ctx: CliContext, signal: AbortSignal, names: Map<string, string>, out: (e: ChatEvent) => void, lastEventId?: string) {
-  return followSubscription(ctx, signal, (api, handlers) => api.chat.events.subscribe(lastEventId ? { lastEventId } : undefined, handlers), {
-    // Stored events arrive tracked ({ id, data }); typing arrives bare.
-    onData: (d) => {
-      const e = d as { id: string; data: ChatEvent } | ChatEvent;
-      const event = 'data' in e ? e.data : e;
+  return followSubscription<ChatStreamMessage>(ctx, signal, (api, handlers) => api.chat.events.subscribe(lastEventId ? { lastEventId } : undefined, handlers), {
+    // Stored events arrive tracked ({ id, data }), typing as { data }.
+    onData: ({ data: event }) => {
       if (event.type === 'invitation_accepted') names.set(event.invitation.to.id, event.invitation.to.name);
       out(event);
     },

@@ -62,8 +62,8 @@ export const chatMessages = pgTable(
       .notNull()
       .references(() => users.id, { onDelete: 'cascade' }),
     content: text().notNull(),
-    // The sender's retry key: the same key twice is one message.
-    clientId: text(),
+    // The sender's retry key (made up by the server when the client sends none): the same key twice is one message.
+    clientId: text().notNull(),
     createdAt: timestamp({ withTimezone: true }).notNull().defaultNow(),
   },
   (t) => [

@@ -2,13 +2,11 @@ import { and, eq } from 'drizzle-orm';
 import type { Db } from '../../db/client';
 import { AppError } from '../../errors';
 import { chatParticipants } from '../../db/schema';
-import type { EventBus } from '../../realtime/bus';
 import type { Inbox, InboxItem } from '../../realtime/inbox';
 import { CHAT_FEATURE, type ChatEvent } from '../../../shared/chat';
 
 export interface ChatDeps {
   db: Db;
-  bus: EventBus;
   inbox: Inbox;
 }
 

@@ -1,15 +1,13 @@
-import { tracked, type TrackedEnvelope } from '@trpc/server';
+import { tracked } from '@trpc/server';
 import { and, eq } from 'drizzle-orm';
 import { chatParticipants } from '../../db/schema';
-import { topic } from '../../realtime/bus';
-import { BoundedQueue } from '../../realtime/queue';
-import { asStreamError } from '../../realtime/resumable';
+import type { LiveItem } from '../../realtime/inbox';
+import type { BusEvent } from '../../realtime/resumable';
 import { CHAT_FEATURE, TYPING_INTERVAL_MS, ZChatEvent, type ChatEvent } from '../../../shared/chat';
 import type { Notification } from '../../../shared/system';
 import { participantIds, requireParticipant, type ChatDeps } from './deps';
 
 type TypingEvent = Extract<ChatEvent, { type: 'typing' }>;
-const typingTopic = (userId: string) => topic<TypingEvent>(`chat-typing:${userId}`);
 
 /**
  * Relays "typing" to the other participants, live only (never stored: it means nothing a
@@ -29,13 +27,9 @@ export class TypingRelay {
     this.prune(now);
     const event: TypingEvent = { type: 'typing', conversationId, userId: caller.id, name: caller.name };
     for (const userId of await participantIds(this.deps.db, conversationId)) {
-      if (userId !== caller.id) this.deps.bus.publish(typingTopic(userId), event);
+      if (userId !== caller.id) this.deps.inbox.publishLive(userId, { feature: CHAT_FEATURE, type: event.type, payload: event });
     }
     return { relayed: true };
-  }
-
-  subscribe(userId: string, push: (e: TypingEvent) => void) {
-    return this.deps.bus.subscribe(typingTopic(userId), push);
   }
 
   // Keeps the throttle map from growing with every conversation ever typed in.
@@ -45,8 +39,16 @@ export class TypingRelay {
   }
 }
 
+/** An inbox entry as a chat event; null for one this version cannot read (skipped, not fatal). */
+const asChatEvent = (n: Notification | LiveItem): ChatEvent | null => {
+  const parsed = ZChatEvent.safeParse(n.payload);
+  return parsed.success ? parsed.data : null;
+};
+
 /** Still a participant when the event is delivered, not only when it was addressed. */
-async function mayReceive(deps: ChatDeps, userId: string, event: ChatEvent): Promise<boolean> {
+async function mayReceive(deps: ChatDeps, userId: string, e: BusEvent<Notification, LiveItem>): Promise<boolean> {
+  const event = asChatEvent(e.data);
+  if (!event) return false;
   if (!('conversationId' in event) || event.type === 'invitation_accepted') return true;
   const [row] = await deps.db
     .select({ userId: chatParticipants.userId })
@@ -56,40 +58,21 @@ async function mayReceive(deps: ChatDeps, userId: string, event: ChatEvent): Pro
   return row !== undefined;
 }
 
-type Item = { stored: TrackedEnvelope<Notification> } | { typing: TypingEvent } | { end: true };
-
 /**
- * `chat.events`: the caller's chat entries of the inbox (resumable from `lastEventId`) with
- * live-only typing events mixed in. Both feed one bounded queue, so a slow reader is cut
- * off (and resumes) instead of growing the process.
+ * `chat.events`: the caller's chat view of the inbox, resumable from `lastEventId`, with
+ * typing mixed in live only. Stored events arrive tracked ({ id, data }), typing as { data }.
  */
-export async function* chatEvents(deps: ChatDeps, typing: TypingRelay, opts: { userId: string; lastEventId: string | null | undefined; signal: AbortSignal | undefined }) {
-  const { userId, signal } = opts;
-  const merged = new BoundedQueue<Item>(1000);
-  const stopTyping = typing.subscribe(userId, (e) => merged.push({ typing: e }));
-  const stored = deps.inbox.stream({ userId, lastEventId: opts.lastEventId, signal, feature: CHAT_FEATURE });
-  void (async () => {
-    for await (const envelope of stored) merged.push({ stored: envelope });
-    merged.push({ end: true });
-  })().catch((err: unknown) => merged.fail(err instanceof Error ? err : new Error(String(err))));
-  try {
-    for (;;) {
-      const item = await merged.next(signal);
-      if (item === null || 'end' in item) return;
-      if ('typing' in item) {
-        if (await mayReceive(deps, userId, item.typing)) yield item.typing;
-        continue;
-      }
-      const [id, notification] = item.stored;
-      const parsed = ZChatEvent.safeParse(notification.payload);
-      // An entry this version cannot read is skipped, not fatal: the stream must go on.
-      if (!parsed.success || parsed.data.type === 'typing') continue;
-      if (await mayReceive(deps, userId, parsed.data)) yield tracked(id, parsed.data);
+export async function* chatEvents(deps: ChatDeps, opts: { userId: string; lastEventId: string | null | undefined; signal: AbortSignal | undefined }) {
+  const { userId } = opts;
+  const source = deps.inbox.featureStream({ ...opts, feature: CHAT_FEATURE, authorize: (e) => mayReceive(deps, userId, e) });
+  for await (const e of source) {
+    if ('data' in e) {
+      const event = asChatEvent(e.data);
+      if (event?.type === 'typing') yield { data: event };
+      continue;
     }
-  } catch (err) {
-    throw asStreamError(err);
-  } finally {
-    stopTyping();
-    void stored.return(undefined);
+    const [id, notification] = e;
+    const event = asChatEvent(notification);
+    if (event && event.type !== 'typing') yield tracked(id, event);
   }
 }

@@ -2,6 +2,7 @@ import { aliasedTable, and, count, desc, eq, inArray, lt, or } from 'drizzle-orm
 import type { Db } from '../../db/client';
 import { AppError } from '../../errors';
 import { chatConversations, chatInvitations, chatParticipants, users } from '../../db/schema';
+import { recordThenPublish } from '../../realtime/record';
 import { PENDING_INVITATIONS_MAX, type Invitation } from '../../../shared/chat';
 import { chatItems, type ChatDeps } from './deps';
 
@@ -27,7 +28,7 @@ export async function invite(deps: ChatDeps, caller: { id: string; name: string 
   const { db, inbox } = deps;
   const [to] = await db.select({ id: users.id, name: users.name }).from(users).where(eq(users.id, input.toUserId)).limit(1);
   if (!to) throw new AppError('NOT_FOUND', 'No such person: find people with the search first.');
-  const { invitation, stored } = await db.transaction(async (tx) => {
+  const { invitation } = await recordThenPublish(db, [], async (tx) => {
     const [pending] = await tx
       .select({ n: count() })
       .from(chatInvitations)
@@ -45,14 +46,13 @@ export async function invite(deps: ChatDeps, caller: { id: string; name: string 
     const invitation = toInvitation(row, new Map([[caller.id, caller.name], [to.id, to.name]]));
     const stored = await inbox.record(tx, chatItems([to.id], { type: 'new_invitation', invitation, message: `${caller.name} invited you to chat.` }));
     return { invitation, stored };
-  });
-  inbox.publish(stored);
+  }, ({ stored }) => inbox.publish(stored));
   return { invitationId: invitation.id };
 }
 
 export async function respond(deps: ChatDeps, callerId: string, input: { invitationId: number; action: 'accept' | 'reject' }) {
   const { db, inbox } = deps;
-  const { conversationId, stored } = await db.transaction(async (tx) => {
+  const { conversationId } = await recordThenPublish(db, [], async (tx) => {
     const [found] = await tx
       .select()
       .from(chatInvitations)
@@ -83,8 +83,7 @@ export async function respond(deps: ChatDeps, callerId: string, input: { invitat
       chatItems([answered.fromUserId], { type: 'invitation_accepted', invitation, conversationId, message: `${me} accepted your invitation: say hello.` }),
     );
     return { conversationId, stored };
-  });
-  inbox.publish(stored);
+  }, ({ stored }) => inbox.publish(stored));
   return conversationId === undefined ? {} : { conversationId };
 }
 

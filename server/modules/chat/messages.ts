@@ -1,6 +1,9 @@
+import { randomUUID } from 'node:crypto';
 import { and, desc, eq, lt, sql } from 'drizzle-orm';
 import type { Db } from '../../db/client';
+import { insertOnce } from '../../db/insert-once';
 import { AppError } from '../../errors';
+import { recordThenPublish } from '../../realtime/record';
 import { chatConversations, chatMessages, chatParticipants } from '../../db/schema';
 import type { Message } from '../../../shared/chat';
 import { chatItems, participantIds, requireParticipant, type ChatDeps } from './deps';
@@ -35,32 +38,24 @@ export async function listMessages(db: Db, callerId: string, input: { conversati
 export async function sendMessage(deps: ChatDeps, callerId: string, input: { conversationId: number; content: string; clientId?: string }) {
   const { db, inbox } = deps;
   await requireParticipant(db, input.conversationId, callerId);
-  const { message, stored } = await db.transaction(async (tx) => {
-    const [row] = await tx
-      .insert(chatMessages)
-      .values({ conversationId: input.conversationId, senderId: callerId, content: input.content, clientId: input.clientId ?? null })
-      .onConflictDoNothing({ target: [chatMessages.senderId, chatMessages.clientId] })
-      .returning();
-    if (!row) return { message: await existingByClientId(tx, callerId, input), stored: [] };
-    await tx.update(chatConversations).set({ lastActivityAt: row.createdAt }).where(eq(chatConversations.id, input.conversationId));
-    const message = toMessage(row);
-    const recipients = await participantIds(tx, input.conversationId);
-    return { message, stored: await inbox.record(tx, chatItems(recipients, { type: 'new_message', conversationId: input.conversationId, message })) };
-  });
-  inbox.publish(stored);
+  const values = { conversationId: input.conversationId, senderId: callerId, content: input.content, clientId: input.clientId ?? randomUUID() };
+  const { message } = await recordThenPublish(
+    db,
+    [],
+    async (tx) => {
+      const { row, created } = await insertOnce(tx, chatMessages, values, ['senderId', 'clientId']);
+      if (!created) {
+        if (row.conversationId !== input.conversationId) throw new AppError('BAD_REQUEST', 'This clientId already belongs to another message: use a new one for each message.');
+        return { message: toMessage(row), stored: [] };
+      }
+      await tx.update(chatConversations).set({ lastActivityAt: row.createdAt }).where(eq(chatConversations.id, input.conversationId));
+      const message = toMessage(row);
+      const recipients = await participantIds(tx, input.conversationId);
+      return { message, stored: await inbox.record(tx, chatItems(recipients, { type: 'new_message', conversationId: input.conversationId, message })) };
+    },
+    ({ stored }) => inbox.publish(stored),
+  );
   return { message };
-}
-
-async function existingByClientId(tx: Db, callerId: string, input: { conversationId: number; clientId?: string }) {
-  const [row] = await tx
-    .select()
-    .from(chatMessages)
-    .where(and(eq(chatMessages.senderId, callerId), eq(chatMessages.clientId, input.clientId!)))
-    .limit(1);
-  if (!row || row.conversationId !== input.conversationId) {
-    throw new AppError('BAD_REQUEST', 'This clientId already belongs to another message: use a new one for each message.');
-  }
-  return toMessage(row);
 }
 
 /** Moves the caller's read marker forward (never back) and tells every participant's tabs. */
@@ -73,23 +68,27 @@ export async function markRead(deps: ChatDeps, callerId: string, input: { conver
     .where(and(eq(chatMessages.id, input.messageId), eq(chatMessages.conversationId, input.conversationId)))
     .limit(1);
   if (!message) throw new AppError('NOT_FOUND', `No message ${input.messageId} in conversation ${input.conversationId}.`);
-  const { lastReadMessageId, stored } = await db.transaction(async (tx) => {
-    const [moved] = await tx
-      .update(chatParticipants)
-      .set({ lastReadMessageId: input.messageId })
-      .where(
-        and(
-          eq(chatParticipants.conversationId, input.conversationId),
-          eq(chatParticipants.userId, callerId),
-          sql`coalesce(${chatParticipants.lastReadMessageId}, 0) < ${input.messageId}`,
-        ),
-      )
-      .returning({ lastReadMessageId: chatParticipants.lastReadMessageId });
-    if (!moved) return { lastReadMessageId: (await requireParticipant(tx, input.conversationId, callerId)).lastReadMessageId, stored: [] };
-    const recipients = await participantIds(tx, input.conversationId);
-    const event = { type: 'read' as const, conversationId: input.conversationId, userId: callerId, messageId: input.messageId };
-    return { lastReadMessageId: moved.lastReadMessageId, stored: await inbox.record(tx, chatItems(recipients, event)) };
-  });
-  inbox.publish(stored);
+  const { lastReadMessageId } = await recordThenPublish(
+    db,
+    [],
+    async (tx) => {
+      const [moved] = await tx
+        .update(chatParticipants)
+        .set({ lastReadMessageId: input.messageId })
+        .where(
+          and(
+            eq(chatParticipants.conversationId, input.conversationId),
+            eq(chatParticipants.userId, callerId),
+            sql`coalesce(${chatParticipants.lastReadMessageId}, 0) < ${input.messageId}`,
+          ),
+        )
+        .returning({ lastReadMessageId: chatParticipants.lastReadMessageId });
+      if (!moved) return { lastReadMessageId: (await requireParticipant(tx, input.conversationId, callerId)).lastReadMessageId, stored: [] };
+      const recipients = await participantIds(tx, input.conversationId);
+      const event = { type: 'read' as const, conversationId: input.conversationId, userId: callerId, messageId: input.messageId };
+      return { lastReadMessageId: moved.lastReadMessageId, stored: await inbox.record(tx, chatItems(recipients, event)) };
+    },
+    ({ stored }) => inbox.publish(stored),
+  );
   return { conversationId: input.conversationId, lastReadMessageId };
 }

@@ -51,6 +51,6 @@ export class ChatService {
   }
 
   events(caller: Caller, lastEventId: string | null | undefined, signal: AbortSignal | undefined) {
-    return chatEvents(this.deps, this.typingRelay, { userId: caller.id, lastEventId, signal });
+    return chatEvents(this.deps, { userId: caller.id, lastEventId, signal });
   }
 }

@@ -86,7 +86,7 @@ export function ChatLive() {
   useSubscription(
     trpc.chat.events.subscriptionOptions(undefined, {
       enabled: Boolean(me.data),
-      onData: (d) => onEvent('data' in d ? d.data : d),
+      onData: (d) => onEvent(d.data),
     }),
   );
   return null;
