@@ -12,6 +12,7 @@ import { MarketService } from './modules/market/service';
 import { loadKeyring, type Keyring } from './modules/vault/crypto';
 import { VaultService } from './modules/vault/service';
 import { VintedService } from './modules/vinted/service';
+import { ChatService } from './modules/chat/service';
 import { seedDefaultStrategies } from './modules/market/strategies';
 import type { SessionUser } from '../shared/auth';
 
@@ -30,6 +31,7 @@ export interface App {
   market: MarketService;
   vault: VaultService;
   vinted: VintedService;
+  chat: ChatService;
   retention: Retention;
   http: { isAllowedOrigin: (origin: string) => boolean; allowOrigin: (origin: string) => void };
   startedAt: Date;
@@ -56,6 +58,7 @@ export async function createApp(config: Config, opts: { database?: Database; log
   const vinted = new VintedService({ config, vault });
   const discovery = new DiscoveryService({ db, bus, log, config, goplusTokens: vault.goplusTokens() });
   const market = new MarketService({ config, db, bus, inbox, log, stats });
+  const chat = new ChatService({ db, inbox });
   const retention = startRetention({
     intervalMs: config.RETENTION_INTERVAL_MS,
     log,
@@ -80,6 +83,7 @@ export async function createApp(config: Config, opts: { database?: Database; log
     market,
     vault,
     vinted,
+    chat,
     retention,
     http: { isAllowedOrigin: (o) => origins.has(o), allowOrigin: (o) => void origins.add(o) },
     startedAt: new Date(),

@@ -1,4 +1,5 @@
 import { authRouter } from './auth/router';
+import { chatRouter } from './modules/chat/router';
 import { discoveryRouter } from './modules/discovery/router';
 import { marketRouter } from './modules/market/router';
 import { systemRouter } from './modules/system/router';
@@ -15,6 +16,7 @@ export const appRouter = router({
   market: marketRouter,
   vault: vaultRouter,
   vinted: vintedRouter,
+  chat: chatRouter,
 });
 
 export type AppRouter = typeof appRouter;

@@ -6,10 +6,11 @@ import { watchCommand } from './commands/watch';
 import { marketCommand } from './commands/market';
 import { discoveryCommand } from './commands/discovery';
 import { vaultCommand } from './commands/vault';
+import { chatCommand } from './commands/chat';
 import { loadContext } from './session';
 
 // Each feature adds its commands here.
-const commands: Command[] = [...accountCommands, watchCommand, marketCommand, discoveryCommand, vaultCommand];
+const commands: Command[] = [...accountCommands, watchCommand, marketCommand, discoveryCommand, chatCommand, vaultCommand];
 
 function usage() {
   return ['Usage: npm run cli -- <command> [options]   (--url http://host:port, default HUBCAST_URL or http://127.0.0.1:3000)', '', ...commands.map((c) => `  ${c.usage}`)].join('\n');
@@ -24,6 +25,7 @@ async function main() {
       email: { type: 'string' },
       name: { type: 'string' },
       password: { type: 'string' },
+      message: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });

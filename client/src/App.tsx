@@ -4,6 +4,7 @@ import { Redirect, Route, Switch } from 'wouter';
 import { AuthPage } from './components/AuthPage';
 import { Layout } from './components/Layout';
 import { NotificationToasts } from './components/NotificationToasts';
+import { ChatLive } from './features/chat/live';
 import { routes } from './routes';
 import { useTRPC } from './trpc';
 
@@ -25,6 +26,7 @@ export function App() {
   return (
     <Layout user={user} routes={visible}>
       <NotificationToasts />
+      <ChatLive />
       <Suspense fallback={<div className="loading">Loading page…</div>}>
         <Switch>
           {visible.map((r) => (

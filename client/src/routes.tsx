@@ -15,7 +15,7 @@ const soon = (feature: string) => () => <ComingSoon feature={feature} />;
 export const routes: AppRoute[] = [
   { path: '/discovery', label: 'Discovery', component: lazy(() => import('./features/discovery/DiscoveryPage')) },
   { path: '/market', label: 'Market', component: lazy(() => import('./features/market/MarketPage')) },
-  { path: '/chat', label: 'Chat', component: soon('Chat') },
+  { path: '/chat', label: 'Chat', component: lazy(() => import('./features/chat/ChatPage')) },
   { path: '/collections', label: 'Collections', component: soon('Collections') },
   { path: '/vault', label: 'Vault', adminOnly: true, component: lazy(() => import('./features/vault/VaultPage')) },
 ];

@@ -4,11 +4,11 @@ import { inboxEvents } from '../db/schema';
 import type { Notification } from '../../shared/system';
 import { topic, type EventBus } from './bus';
 import { lockStreams, recordThenPublish, type Tx } from './record';
-import { resumable, type StoredEvent } from './resumable';
+import { resumable, type BusEvent } from './resumable';
 
 /** One user's inbox stream: the bus topic and the stream lock share this key. */
 export const inboxStreamKey = (userId: string) => `inbox:${userId}`;
-const userInbox = (userId: string) => topic<StoredEvent<Notification>>(inboxStreamKey(userId));
+const userInbox = (userId: string) => topic<BusEvent<Notification, LiveItem>>(inboxStreamKey(userId));
 
 export interface InboxItem {
   userId: string;
@@ -16,6 +16,9 @@ export interface InboxItem {
   type: string;
   payload: unknown;
 }
+
+/** An inbox event that is never stored (typing): only a feature's own view carries it. */
+export type LiveItem = Omit<InboxItem, 'userId'>;
 
 /**
  * The durable per-user inbox behind `system.notifications` and every feature's own
@@ -76,22 +79,51 @@ export class Inbox {
     }
   }
 
+  /** Live only: reaches the user's connected views of `item.feature` now, or never. */
+  publishLive(userId: string, item: LiveItem) {
+    this.bus.publish(userInbox(userId), { data: item });
+  }
+
+  /** Every stored event addressed to the user, or one feature's (`system.notifications`, `market.activity`). */
   stream(opts: { userId: string; lastEventId: string | null | undefined; signal: AbortSignal | undefined; feature?: string }) {
     const { userId, feature } = opts;
     return resumable<Notification>({
       signal: opts.signal,
       lastEventId: opts.lastEventId,
-      subscribe: (push) => this.bus.subscribe(userInbox(userId), (e) => (!feature || e.data.feature === feature) && push(e)),
+      subscribe: (push) => this.bus.subscribe(userInbox(userId), (e) => e.id !== undefined && (!feature || e.data.feature === feature) && push(e)),
       retainedFrom: () => this.retainedFrom(),
-      replay: async (afterId, limit) => {
-        const rows = await this.db
-          .select()
-          .from(inboxEvents)
-          .where(and(eq(inboxEvents.userId, userId), gt(inboxEvents.id, afterId), feature ? eq(inboxEvents.feature, feature) : undefined))
-          .orderBy(asc(inboxEvents.id))
-          .limit(limit);
-        return rows.map((r) => ({ id: r.id, data: { id: r.id, feature: r.feature, type: r.type, payload: r.payload, createdAt: r.createdAt } }));
-      },
+      replay: this.replay(userId, feature),
     });
+  }
+
+  /** One feature's view with its live-only events mixed in, each checked by `authorize` when delivered. */
+  featureStream(opts: {
+    userId: string;
+    feature: string;
+    lastEventId: string | null | undefined;
+    signal: AbortSignal | undefined;
+    authorize?: (event: BusEvent<Notification, LiveItem>) => boolean | Promise<boolean>;
+  }) {
+    const { userId, feature } = opts;
+    return resumable<Notification, LiveItem>({
+      signal: opts.signal,
+      lastEventId: opts.lastEventId,
+      subscribe: (push) => this.bus.subscribe(userInbox(userId), (e) => e.data.feature === feature && push(e)),
+      retainedFrom: () => this.retainedFrom(),
+      replay: this.replay(userId, feature),
+      authorize: opts.authorize,
+    });
+  }
+
+  private replay(userId: string, feature: string | undefined) {
+    return async (afterId: number, limit: number) => {
+      const rows = await this.db
+        .select()
+        .from(inboxEvents)
+        .where(and(eq(inboxEvents.userId, userId), gt(inboxEvents.id, afterId), feature ? eq(inboxEvents.feature, feature) : undefined))
+        .orderBy(asc(inboxEvents.id))
+        .limit(limit);
+      return rows.map((r) => ({ id: r.id, data: { id: r.id, feature: r.feature, type: r.type, payload: r.payload, createdAt: r.createdAt } }));
+    };
   }
 }

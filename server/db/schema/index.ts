@@ -3,3 +3,4 @@ export * from './notifications';
 export * from './discovery';
 export * from './market';
 export * from './vault';
+export * from './chat';

@@ -1,0 +1,78 @@
+import { tracked } from '@trpc/server';
+import { and, eq } from 'drizzle-orm';
+import { chatParticipants } from '../../db/schema';
+import type { LiveItem } from '../../realtime/inbox';
+import type { BusEvent } from '../../realtime/resumable';
+import { CHAT_FEATURE, TYPING_INTERVAL_MS, ZChatEvent, type ChatEvent } from '../../../shared/chat';
+import type { Notification } from '../../../shared/system';
+import { participantIds, requireParticipant, type ChatDeps } from './deps';
+
+type TypingEvent = Extract<ChatEvent, { type: 'typing' }>;
+
+/**
+ * Relays "typing" to the other participants, live only (never stored: it means nothing a
+ * few seconds later). At most one per person and conversation per TYPING_INTERVAL_MS.
+ */
+export class TypingRelay {
+  private readonly last = new Map<string, number>();
+
+  constructor(private readonly deps: ChatDeps) {}
+
+  async typing(caller: { id: string; name: string }, conversationId: number): Promise<{ relayed: boolean }> {
+    await requireParticipant(this.deps.db, conversationId, caller.id);
+    const key = `${caller.id}|${conversationId}`;
+    const now = Date.now();
+    if (now - (this.last.get(key) ?? 0) < TYPING_INTERVAL_MS) return { relayed: false };
+    this.last.set(key, now);
+    this.prune(now);
+    const event: TypingEvent = { type: 'typing', conversationId, userId: caller.id, name: caller.name };
+    for (const userId of await participantIds(this.deps.db, conversationId)) {
+      if (userId !== caller.id) this.deps.inbox.publishLive(userId, { feature: CHAT_FEATURE, type: event.type, payload: event });
+    }
+    return { relayed: true };
+  }
+
+  // Keeps the throttle map from growing with every conversation ever typed in.
+  private prune(now: number) {
+    if (this.last.size < 1000) return;
+    for (const [k, at] of this.last) if (now - at >= TYPING_INTERVAL_MS) this.last.delete(k);
+  }
+}
+
+/** An inbox entry as a chat event; null for one this version cannot read (skipped, not fatal). */
+const asChatEvent = (n: Notification | LiveItem): ChatEvent | null => {
+  const parsed = ZChatEvent.safeParse(n.payload);
+  return parsed.success ? parsed.data : null;
+};
+
+/** Still a participant when the event is delivered, not only when it was addressed. */
+async function mayReceive(deps: ChatDeps, userId: string, e: BusEvent<Notification, LiveItem>): Promise<boolean> {
+  const event = asChatEvent(e.data);
+  if (!event) return false;
+  if (!('conversationId' in event) || event.type === 'invitation_accepted') return true;
+  const [row] = await deps.db
+    .select({ userId: chatParticipants.userId })
+    .from(chatParticipants)
+    .where(and(eq(chatParticipants.conversationId, event.conversationId), eq(chatParticipants.userId, userId)))
+    .limit(1);
+  return row !== undefined;
+}
+
+/**
+ * `chat.events`: the caller's chat view of the inbox, resumable from `lastEventId`, with
+ * typing mixed in live only. Stored events arrive tracked ({ id, data }), typing as { data }.
+ */
+export async function* chatEvents(deps: ChatDeps, opts: { userId: string; lastEventId: string | null | undefined; signal: AbortSignal | undefined }) {
+  const { userId } = opts;
+  const source = deps.inbox.featureStream({ ...opts, feature: CHAT_FEATURE, authorize: (e) => mayReceive(deps, userId, e) });
+  for await (const e of source) {
+    if ('data' in e) {
+      const event = asChatEvent(e.data);
+      if (event?.type === 'typing') yield { data: event };
+      continue;
+    }
+    const [id, notification] = e;
+    const event = asChatEvent(notification);
+    if (event && event.type !== 'typing') yield tracked(id, event);
+  }
+}

@@ -1,0 +1,94 @@
+import { randomUUID } from 'node:crypto';
+import { and, desc, eq, lt, sql } from 'drizzle-orm';
+import type { Db } from '../../db/client';
+import { insertOnce } from '../../db/insert-once';
+import { AppError } from '../../errors';
+import { recordThenPublish } from '../../realtime/record';
+import { chatConversations, chatMessages, chatParticipants } from '../../db/schema';
+import type { Message } from '../../../shared/chat';
+import { chatItems, participantIds, requireParticipant, type ChatDeps } from './deps';
+
+export const toMessage = (r: typeof chatMessages.$inferSelect): Message => ({
+  id: r.id,
+  conversationId: r.conversationId,
+  senderId: r.senderId,
+  content: r.content,
+  clientId: r.clientId,
+  createdAt: r.createdAt,
+});
+
+/** Newest first; `nextCursor` pages back through older messages. */
+export async function listMessages(db: Db, callerId: string, input: { conversationId: number; cursor?: number | null; limit: number }) {
+  await requireParticipant(db, input.conversationId, callerId);
+  const rows = await db
+    .select()
+    .from(chatMessages)
+    .where(and(eq(chatMessages.conversationId, input.conversationId), input.cursor ? lt(chatMessages.id, input.cursor) : undefined))
+    .orderBy(desc(chatMessages.id))
+    .limit(input.limit + 1);
+  const items = rows.slice(0, input.limit).map(toMessage);
+  return { items, nextCursor: rows.length > input.limit ? items.at(-1)!.id : null };
+}
+
+/**
+ * Stores the message and addresses `new_message` to every participant, the sender included
+ * (its other tabs show it too). A retried send with the same clientId returns the stored
+ * message and delivers nothing again.
+ */
+export async function sendMessage(deps: ChatDeps, callerId: string, input: { conversationId: number; content: string; clientId?: string }) {
+  const { db, inbox } = deps;
+  await requireParticipant(db, input.conversationId, callerId);
+  const values = { conversationId: input.conversationId, senderId: callerId, content: input.content, clientId: input.clientId ?? randomUUID() };
+  const { message } = await recordThenPublish(
+    db,
+    [],
+    async (tx) => {
+      const { row, created } = await insertOnce(tx, chatMessages, values, ['senderId', 'clientId']);
+      if (!created) {
+        if (row.conversationId !== input.conversationId) throw new AppError('BAD_REQUEST', 'This clientId already belongs to another message: use a new one for each message.');
+        return { message: toMessage(row), stored: [] };
+      }
+      await tx.update(chatConversations).set({ lastActivityAt: row.createdAt }).where(eq(chatConversations.id, input.conversationId));
+      const message = toMessage(row);
+      const recipients = await participantIds(tx, input.conversationId);
+      return { message, stored: await inbox.record(tx, chatItems(recipients, { type: 'new_message', conversationId: input.conversationId, message })) };
+    },
+    ({ stored }) => inbox.publish(stored),
+  );
+  return { message };
+}
+
+/** Moves the caller's read marker forward (never back) and tells every participant's tabs. */
+export async function markRead(deps: ChatDeps, callerId: string, input: { conversationId: number; messageId: number }) {
+  const { db, inbox } = deps;
+  await requireParticipant(db, input.conversationId, callerId);
+  const [message] = await db
+    .select({ id: chatMessages.id })
+    .from(chatMessages)
+    .where(and(eq(chatMessages.id, input.messageId), eq(chatMessages.conversationId, input.conversationId)))
+    .limit(1);
+  if (!message) throw new AppError('NOT_FOUND', `No message ${input.messageId} in conversation ${input.conversationId}.`);
+  const { lastReadMessageId } = await recordThenPublish(
+    db,
+    [],
+    async (tx) => {
+      const [moved] = await tx
+        .update(chatParticipants)
+        .set({ lastReadMessageId: input.messageId })
+        .where(
+          and(
+            eq(chatParticipants.conversationId, input.conversationId),
+            eq(chatParticipants.userId, callerId),
+            sql`coalesce(${chatParticipants.lastReadMessageId}, 0) < ${input.messageId}`,
+          ),
+        )
+        .returning({ lastReadMessageId: chatParticipants.lastReadMessageId });
+      if (!moved) return { lastReadMessageId: (await requireParticipant(tx, input.conversationId, callerId)).lastReadMessageId, stored: [] };
+      const recipients = await participantIds(tx, input.conversationId);
+      const event = { type: 'read' as const, conversationId: input.conversationId, userId: callerId, messageId: input.messageId };
+      return { lastReadMessageId: moved.lastReadMessageId, stored: await inbox.record(tx, chatItems(recipients, event)) };
+    },
+    ({ stored }) => inbox.publish(stored),
+  );
+  return { conversationId: input.conversationId, lastReadMessageId };
+}

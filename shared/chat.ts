@@ -1,0 +1,103 @@
+import { z } from 'zod';
+import { text } from './text';
+
+export const CHAT_FEATURE = 'chat';
+export const MESSAGE_MAX = 4000;
+export const INVITATION_MESSAGE_MAX = 500;
+/** Pending invitations one person may have out at once. */
+export const PENDING_INVITATIONS_MAX = 20;
+/** A typing event is relayed at most this often per person and conversation (and shown this long). */
+export const TYPING_INTERVAL_MS = 2000;
+
+const id = (what: string) => z.number({ error: `Give the ${what} id (a number).` }).int().positive({ error: `The ${what} id is a positive number.` });
+const limit = (max: number, fallback: number) =>
+  z.number({ error: 'limit must be a number.' }).int().min(1, { error: 'limit is at least 1.' }).max(max, { error: `limit is at most ${max}.` }).default(fallback);
+
+export const ZChatPerson = z.object({ id: z.string(), name: z.string() });
+
+export const ZInviteInput = z.object({
+  toUserId: text({ label: 'User ids', required: 'Choose someone to invite.', max: 64 }),
+  message: text({ label: 'Invitation notes', min: 0, max: INVITATION_MESSAGE_MAX, multiline: true }).optional(),
+});
+export const ZInviteOutput = z.object({ invitationId: z.number() });
+
+export const ZRespondInput = z.object({
+  invitationId: id('invitation'),
+  action: z.enum(['accept', 'reject'], { error: 'action is "accept" or "reject".' }),
+});
+export const ZRespondOutput = z.object({ conversationId: z.number().optional() });
+
+export const ZInvitation = z.object({
+  id: z.number(),
+  from: ZChatPerson,
+  to: ZChatPerson,
+  message: z.string().nullable(),
+  status: z.enum(['pending', 'accepted', 'rejected']),
+  conversationId: z.number().nullable(),
+  createdAt: z.coerce.date(),
+});
+export type Invitation = z.infer<typeof ZInvitation>;
+
+export const ZInvitationsInput = z
+  .object({ direction: z.enum(['incoming', 'outgoing'], { error: 'direction is "incoming" or "outgoing".' }).optional(), cursor: z.number().int().positive().nullish(), limit: limit(100, 50) })
+  .optional();
+export const ZInvitationsOutput = z.object({ items: z.array(ZInvitation), nextCursor: z.number().nullable() });
+
+export const ZMessage = z.object({
+  id: z.number(),
+  conversationId: z.number(),
+  senderId: z.string(),
+  content: z.string(),
+  clientId: z.string(),
+  createdAt: z.coerce.date(),
+});
+export type Message = z.infer<typeof ZMessage>;
+
+export const ZParticipant = ZChatPerson.extend({ lastReadMessageId: z.number().nullable() });
+export const ZConversation = z.object({
+  id: z.number(),
+  participants: z.array(ZParticipant),
+  unreadCount: z.number(),
+  lastMessage: ZMessage.nullable(),
+  lastActivityAt: z.coerce.date(),
+});
+export type Conversation = z.infer<typeof ZConversation>;
+
+/** Conversations page newest activity first; the cursor is the `nextCursor` of the page before. */
+export const ZConversationsInput = z
+  .object({ cursor: z.string().regex(/^\d{1,15}:\d{1,18}$/, { error: 'cursor must be a nextCursor this list returned.' }).nullish(), limit: limit(100, 30) })
+  .optional();
+export const ZConversationsOutput = z.object({ items: z.array(ZConversation), nextCursor: z.string().nullable() });
+
+export const ZMessagesInput = z.object({ conversationId: id('conversation'), cursor: z.number().int().positive().nullish(), limit: limit(100, 30) });
+export const ZMessagesOutput = z.object({ items: z.array(ZMessage), nextCursor: z.number().nullable() });
+
+export const ZSendInput = z.object({
+  conversationId: id('conversation'),
+  content: text({ label: 'Messages', required: 'Write a message first: it is empty.', max: MESSAGE_MAX, multiline: true }),
+  clientId: z.string().regex(/^[A-Za-z0-9_-]{8,64}$/, { error: 'clientId is 8 to 64 letters, digits, "-" or "_" (a UUID works).' }).optional(),
+});
+export const ZSendOutput = z.object({ message: ZMessage });
+
+export const ZMarkReadInput = z.object({ conversationId: id('conversation'), messageId: id('message') });
+export const ZMarkReadOutput = z.object({ conversationId: z.number(), lastReadMessageId: z.number().nullable() });
+
+export const ZTypingInput = z.object({ conversationId: id('conversation') });
+export const ZTypingOutput = z.object({ relayed: z.boolean() });
+
+/**
+ * Everything `chat.events` delivers; the inbox stores all but `typing`. Answers to invitations
+ * carry `message`, a sentence for people: the shell's notification toasts show it on every page.
+ */
+export const ZChatEvent = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('new_message'), conversationId: z.number(), message: ZMessage }),
+  z.object({ type: z.literal('new_invitation'), invitation: ZInvitation, message: z.string() }),
+  z.object({ type: z.literal('invitation_accepted'), invitation: ZInvitation, conversationId: z.number(), message: z.string() }),
+  z.object({ type: z.literal('invitation_rejected'), invitation: ZInvitation, message: z.string() }),
+  z.object({ type: z.literal('read'), conversationId: z.number(), userId: z.string(), messageId: z.number() }),
+  z.object({ type: z.literal('typing'), conversationId: z.number(), userId: z.string(), name: z.string() }),
+]);
+export type ChatEvent = z.infer<typeof ZChatEvent>;
+/** One `chat.events` message as a client receives it: stored events tracked (`id`), typing not. */
+export type ChatStreamMessage = { id: string; data: Exclude<ChatEvent, { type: 'typing' }> } | { id?: undefined; data: Extract<ChatEvent, { type: 'typing' }> };
+export type ChatEventType = ChatEvent['type'];
