@@ -8,6 +8,8 @@ import { Inbox } from './realtime/inbox';
 import { RealtimeStats } from './realtime/stats';
 import { DiscoveryService } from './modules/discovery/service';
 import { MarketService } from './modules/market/service';
+import { CollectionsService } from './modules/collections/service';
+import { ShareCodeService } from './modules/collections/share-codes';
 import { seedDefaultStrategies } from './modules/market/strategies';
 import type { SessionUser } from '../shared/auth';
 
@@ -24,6 +26,8 @@ export interface App {
   inbox: Inbox;
   discovery: DiscoveryService;
   market: MarketService;
+  collections: CollectionsService;
+  collectionShares: ShareCodeService;
   http: { isAllowedOrigin: (origin: string) => boolean; allowOrigin: (origin: string) => void };
   startedAt: Date;
   close(): Promise<void>;
@@ -45,6 +49,8 @@ export async function createApp(config: Config, opts: { database?: Database; log
   const metrics = createMetrics({ stats, bus });
   const discovery = new DiscoveryService(db, bus, log, config);
   const market = new MarketService({ config, db, bus, inbox, log, stats });
+  const collections = new CollectionsService({ db, inbox });
+  const collectionShares = new ShareCodeService({ db, inbox });
 
   const app: App = {
     config,
@@ -58,6 +64,8 @@ export async function createApp(config: Config, opts: { database?: Database; log
     inbox,
     discovery,
     market,
+    collections,
+    collectionShares,
     http: { isAllowedOrigin: (o) => origins.has(o), allowOrigin: (o) => void origins.add(o) },
     startedAt: new Date(),
     async close() {

@@ -1,4 +1,5 @@
 import { authRouter } from './auth/router';
+import { collectionsRouter } from './modules/collections/router';
 import { discoveryRouter } from './modules/discovery/router';
 import { marketRouter } from './modules/market/router';
 import { systemRouter } from './modules/system/router';
@@ -11,6 +12,7 @@ export const appRouter = router({
   users: usersRouter,
   discovery: discoveryRouter,
   market: marketRouter,
+  collections: collectionsRouter,
 });
 
 export type AppRouter = typeof appRouter;

@@ -1,4 +1,4 @@
-import { and, asc, eq, gt } from 'drizzle-orm';
+import { and, asc, eq, gt, inArray } from 'drizzle-orm';
 import type { Db } from '../db/client';
 import { inboxEvents } from '../db/schema';
 import type { Notification } from '../../shared/system';
@@ -43,20 +43,38 @@ export class Inbox {
     for (const { userId, ...n } of stored) if (userId) this.bus.publish(userInbox(userId), { id: n.id, data: n });
   }
 
-  stream(opts: { userId: string; lastEventId: string | null | undefined; signal: AbortSignal | undefined; feature?: string }) {
-    const { userId, feature } = opts;
-    return resumable<Notification>({
+  /**
+   * `feature` and `types` narrow the view; `E` names the events a feature stores, so its
+   * readers need no cast (the feature is the only writer of its entries).
+   */
+  stream<E extends { type: string; payload: unknown } = Pick<Notification, 'type' | 'payload'>>(opts: {
+    userId: string;
+    lastEventId: string | null | undefined;
+    signal: AbortSignal | undefined;
+    feature?: string;
+    types?: readonly E['type'][];
+  }) {
+    const { userId, feature, types } = opts;
+    const wanted = (n: Notification) => (!feature || n.feature === feature) && (!types || types.includes(n.type));
+    return resumable<Omit<Notification, 'type' | 'payload'> & E>({
       signal: opts.signal,
       lastEventId: opts.lastEventId,
-      subscribe: (push) => this.bus.subscribe(userInbox(userId), (e) => (!feature || e.data.feature === feature) && push(e)),
+      subscribe: (push) => this.bus.subscribe(userInbox(userId), (e) => wanted(e.data) && push(e as StoredEvent<Omit<Notification, 'type' | 'payload'> & E>)),
       replay: async (afterId, limit) => {
         const rows = await this.db
           .select()
           .from(inboxEvents)
-          .where(and(eq(inboxEvents.userId, userId), gt(inboxEvents.id, afterId), feature ? eq(inboxEvents.feature, feature) : undefined))
+          .where(
+            and(
+              eq(inboxEvents.userId, userId),
+              gt(inboxEvents.id, afterId),
+              feature ? eq(inboxEvents.feature, feature) : undefined,
+              types ? inArray(inboxEvents.type, [...types]) : undefined,
+            ),
+          )
           .orderBy(asc(inboxEvents.id))
           .limit(limit);
-        return rows.map((r) => ({ id: r.id, data: { id: r.id, feature: r.feature, type: r.type, payload: r.payload, createdAt: r.createdAt } }));
+        return rows.map((r) => ({ id: r.id, data: { id: r.id, feature: r.feature, type: r.type, payload: r.payload, createdAt: r.createdAt } as Omit<Notification, 'type' | 'payload'> & E }));
       },
     });
   }

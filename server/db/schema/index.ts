@@ -2,3 +2,4 @@ export * from './auth';
 export * from './notifications';
 export * from './discovery';
 export * from './market';
+export * from './collections';
