@@ -40,8 +40,9 @@ describe('another user\'s collection', () => {
     expect((await alice.caller.collections.shareCodes({ collectionId: col.id })).map((c) => c.status)).toEqual(['active']);
   });
 
-  it('list shows only the caller\'s collections', async () => {
+  it('list shows only the caller\'s collections, and create writes only to the caller\'s account', async () => {
     expect((await bob.caller.collections.list()).items.map((c) => c.id)).toEqual([bobs.id]);
+    expect((await alice.caller.collections.list()).items.map((c) => c.id)).toEqual([col.id]);
   });
 
   it('importByCode is the one way in, and it makes Bob a copy of his own', async () => {
@@ -53,7 +54,7 @@ describe('another user\'s collection', () => {
 
   it('covers every collections procedure (events: collections-live.test.ts)', () => {
     const procedures = Object.keys(appRouter._def.procedures).filter((p) => p.startsWith('collections.'));
-    const covered = new Set([...Object.keys(attempts).map((n) => n.replace(/ViaOwnCollection$/, '')), 'list', 'importByCode', 'events']);
+    const covered = new Set([...Object.keys(attempts).map((n) => n.replace(/ViaOwnCollection$/, '')), 'list', 'create', 'importByCode', 'events']);
     expect(procedures.map((p) => p.slice('collections.'.length)).sort()).toEqual([...covered].sort());
   });
 
