@@ -5,10 +5,11 @@ import { accountCommands } from './commands/account';
 import { watchCommand } from './commands/watch';
 import { marketCommand } from './commands/market';
 import { discoveryCommand } from './commands/discovery';
+import { collectionsCommand } from './commands/collections';
 import { loadContext } from './session';
 
 // Each feature adds its commands here.
-const commands: Command[] = [...accountCommands, watchCommand, marketCommand, discoveryCommand];
+const commands: Command[] = [...accountCommands, watchCommand, marketCommand, discoveryCommand, collectionsCommand];
 
 function usage() {
   return ['Usage: npm run cli -- <command> [options]   (--url http://host:port, default HUBCAST_URL or http://127.0.0.1:3000)', '', ...commands.map((c) => `  ${c.usage}`)].join('\n');
