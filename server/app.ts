@@ -44,10 +44,10 @@ export async function createApp(config: Config, opts: { database?: Database; log
   const onUserCreated = async (tx: Db, user: SessionUser) => {
     await seedDefaultStrategies(tx, user.id);
   };
-  const auth = new AuthService(db, bus, config.ADMIN_EMAILS, onUserCreated);
+  const auth = new AuthService({ db, bus, adminEmails: config.ADMIN_EMAILS, onUserCreated });
   const origins = new Set(config.allowedOrigins);
   const metrics = createMetrics({ stats, bus });
-  const discovery = new DiscoveryService(db, bus, log, config);
+  const discovery = new DiscoveryService({ db, bus, log, config });
   const market = new MarketService({ config, db, bus, inbox, log, stats });
   const collections = new CollectionsService({ db, inbox });
   const collectionShares = new ShareCodeService({ db, inbox });

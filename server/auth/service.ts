@@ -31,13 +31,15 @@ const isUniqueViolation = (err: unknown): boolean =>
 export class AuthService {
   private readonly watcher: SessionWatcher;
 
-  constructor(
-    private readonly db: Db,
-    private readonly bus: EventBus,
-    private readonly adminEmails: string[],
-    /** Runs inside the account's transaction, so features can seed rows all-or-nothing. */
-    private readonly onUserCreated: (tx: Db, user: SessionUser) => Promise<void>,
-  ) {
+  private readonly db: Db;
+  private readonly bus: EventBus;
+  private readonly adminEmails: string[];
+  /** Runs inside the account's transaction, so features can seed rows all-or-nothing. */
+  private readonly onUserCreated: (tx: Db, user: SessionUser) => Promise<void>;
+
+  constructor(deps: { db: Db; bus: EventBus; adminEmails: string[]; onUserCreated: (tx: Db, user: SessionUser) => Promise<void> }) {
+    ({ db: this.db, bus: this.bus, adminEmails: this.adminEmails, onUserCreated: this.onUserCreated } = deps);
+    const { db, bus } = deps;
     this.watcher = new SessionWatcher(bus, async (id) => {
       const [row] = await db.select({ expiresAt: sessions.expiresAt }).from(sessions).where(eq(sessions.id, id));
       return row?.expiresAt ?? null;

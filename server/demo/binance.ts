@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { WebSocket, WebSocketServer } from 'ws';
 import { INTERVAL_MS, PriceBook, type FakeKline } from './binance-prices';
 import type { FakeUpstream } from './index';
+import { FailureQueue } from './serve';
 
 export interface FakeBinanceOptions {
   /** Exchange clock at start (ms). Defaults to now. */
@@ -43,6 +44,7 @@ export class FakeBinance {
   private readonly conns = new Set<Conn>();
   private readonly prices: PriceBook;
   private down = false;
+  private readonly restFailures = new FailureQueue();
   private timers: NodeJS.Timeout[] = [];
   private wsUrlValue = '';
   private restUrlValue = '';
@@ -116,6 +118,11 @@ export class FakeBinance {
         this.push(c, stream, this.prices.forming(symbol, interval!, this.now), symbol, interval!, false);
       }
     }
+  }
+
+  /** The next `count` REST requests answer `status` (429 and 418 carry Retry-After). */
+  failRestNext(status: number, count = 1, opts: { retryAfterSeconds?: number } = {}) {
+    this.restFailures.add(status, count, opts);
   }
 
   /** Drops every connection and refuses new ones until restore(). */
@@ -228,6 +235,12 @@ export class FakeBinance {
       res.writeHead(status, { 'content-type': 'application/json', 'x-mbx-used-weight-1m': String(this.counters.restRequests * 2) });
       res.end(JSON.stringify(body));
     };
+    const fail = this.restFailures.take(url.pathname);
+    if (fail) {
+      const headers = fail.retryAfterSeconds === undefined ? {} : { 'retry-after': String(fail.retryAfterSeconds) };
+      res.writeHead(fail.status, { 'content-type': 'application/json', ...headers });
+      return res.end(JSON.stringify({ code: fail.status === 418 ? -1003 : -1015, msg: 'Too many requests.' }));
+    }
     if (url.pathname !== '/api/v3/klines') return send(404, { code: -1000, msg: 'Unknown path.' });
     const symbol = url.searchParams.get('symbol') ?? '';
     const interval = url.searchParams.get('interval') ?? '';

@@ -90,7 +90,7 @@ describe('GoPlus adapter on recorded answers', () => {
     const body = JSON.parse(readFileSync(new URL('../fixtures/goplus/evm-syncing.json', import.meta.url), 'utf8'));
     const fake = await serveLoopback((_req, res) => sendJson(res, 200, body));
     afterAll(fake.close);
-    const client = new GoPlusClient(fake.url, { retries: 0, minTimeoutMs: 1, timeoutMs: 2000, maxRetryAfterMs: 0 }, null);
+    const client = new GoPlusClient({ baseUrl: fake.url, policy: { retries: 0, minTimeoutMs: 1, timeoutMs: 2000, maxRetryAfterMs: 0 }, credentials: null });
     const out = await client.check('ethereum', ['0x5e6f708192a3b4c5d6e7f8091a2b3c4d5e6f7081']);
     expect([...out.values()]).toEqual([{ ok: false, reason: 'Security check unavailable (GoPlus has no data yet)' }]);
     const unsupported = await client.check('tron', ['TXYZ']);
@@ -100,7 +100,7 @@ describe('GoPlus adapter on recorded answers', () => {
   it('signs for an access token once, batches under it, and renews it before it expires', async () => {
     const fake = await startFakeGoPlus({ appKey: 'key', appSecret: 'secret', tokenLifetimeSeconds: 1 });
     afterAll(fake.close);
-    const client = new GoPlusClient(fake.url, { retries: 0, minTimeoutMs: 1, timeoutMs: 2000, maxRetryAfterMs: 0 }, { appKey: 'key', appSecret: 'secret' });
+    const client = new GoPlusClient({ baseUrl: fake.url, policy: { retries: 0, minTimeoutMs: 1, timeoutMs: 2000, maxRetryAfterMs: 0 }, credentials: { appKey: 'key', appSecret: 'secret' } });
     const addresses = ['0x1111111111111111111111111111111111111111', '0x2222222222222222222222222222222222222222'];
     const first = await client.check('ethereum', addresses);
     expect([...first.values()].every((r) => r.ok)).toBe(true);
@@ -117,7 +117,7 @@ describe('GoPlus adapter on recorded answers', () => {
   it('a wrong app secret becomes an unverified reason naming the variables to check', async () => {
     const fake = await startFakeGoPlus({ appKey: 'key', appSecret: 'secret' });
     afterAll(fake.close);
-    const client = new GoPlusClient(fake.url, { retries: 0, minTimeoutMs: 1, timeoutMs: 2000, maxRetryAfterMs: 0 }, { appKey: 'key', appSecret: 'wrong' });
+    const client = new GoPlusClient({ baseUrl: fake.url, policy: { retries: 0, minTimeoutMs: 1, timeoutMs: 2000, maxRetryAfterMs: 0 }, credentials: { appKey: 'key', appSecret: 'wrong' } });
     const out = await client.check('ethereum', ['0x1111111111111111111111111111111111111111']);
     expect([...out.values()][0]).toEqual({ ok: false, reason: expect.stringMatching(/GOPLUS_APP_KEY \/ GOPLUS_APP_SECRET/) });
   });

@@ -1,4 +1,5 @@
-import { limiter, requestJson, type RetryPolicy } from './upstream';
+import { limiter, type Budget, type RetryPolicy } from '../../upstream/policy';
+import { requestJson } from '../../upstream/request';
 
 /** An entry of /token-profiles/latest/v1 or /token-boosts/latest/v1. */
 export interface DexProfile {
@@ -54,14 +55,11 @@ export class DexScreenerClient {
   private readonly pairBudget = limiter(300);
   calls = 0;
 
-  constructor(
-    private readonly baseUrl: string,
-    private readonly policy: RetryPolicy,
-  ) {}
+  constructor(private readonly deps: { baseUrl: string; policy: RetryPolicy }) {}
 
-  private get<T>(path: string, budget: <R>(fn: () => Promise<R>) => Promise<R>) {
+  private get<T>(path: string, budget: Budget) {
     this.calls++;
-    return requestJson<T>({ service: SERVICE, url: `${this.baseUrl}${path}`, budget, policy: this.policy });
+    return requestJson<T>({ service: SERVICE, url: `${this.deps.baseUrl}${path}`, budget, policy: this.deps.policy });
   }
 
   async latestProfiles(): Promise<DexProfile[]> {

@@ -1,5 +1,7 @@
 import { createHash } from 'node:crypto';
-import { limiter, requestJson, UpstreamError, type RetryPolicy } from './upstream';
+import { UpstreamError } from '../../upstream/error';
+import { limiter, unlimited, type Budget, type RetryPolicy } from '../../upstream/policy';
+import { requestJson } from '../../upstream/request';
 
 /** DexScreener chain id → GoPlus chain id (EVM). Solana has its own endpoint. */
 export const GOPLUS_CHAINS: Record<string, string> = {
@@ -36,17 +38,18 @@ class InvalidTokenError extends UpstreamError {}
 
 export class GoPlusClient {
   // Unkeyed limit is undocumented (~30/min observed); keyed calls carry a batch each.
-  private readonly budget: <R>(fn: () => Promise<R>) => Promise<R>;
+  private readonly budget: Budget;
   private token: { value: string; renewAt: number } | null = null;
   private renewing: Promise<string> | null = null;
   calls = 0;
 
-  constructor(
-    private readonly baseUrl: string,
-    private readonly policy: RetryPolicy,
-    private readonly credentials: { appKey: string; appSecret: string } | null,
-  ) {
-    this.budget = limiter(credentials ? 60 : 30);
+  private readonly baseUrl: string;
+  private readonly policy: RetryPolicy;
+  private readonly credentials: { appKey: string; appSecret: string } | null;
+
+  constructor(deps: { baseUrl: string; policy: RetryPolicy; credentials: { appKey: string; appSecret: string } | null }) {
+    ({ baseUrl: this.baseUrl, policy: this.policy, credentials: this.credentials } = deps);
+    this.budget = limiter(deps.credentials ? 60 : 30);
   }
 
   /** Never throws for a token's own failure: each address gets a report or a reason. */
@@ -121,7 +124,7 @@ export class GoPlusClient {
       service: SERVICE,
       url: `${this.baseUrl}/api/v1/token`,
       init: { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ app_key: appKey, time, sign }) },
-      budget: (fn) => fn(),
+      budget: unlimited,
       policy: this.policy,
       check: checkBody,
     });

@@ -8,7 +8,8 @@ import { DexScreenerClient } from './dexscreener';
 import { GoPlusClient } from './goplus';
 import { runScan, type ScanRequest } from './scanner';
 import { DiscoveryStore, type Settings, type StreamEvent } from './store';
-import { defaultRetryPolicy, UpstreamError } from './upstream';
+import { UpstreamError } from '../../upstream/error';
+import { defaultRetryPolicy, testRetryPolicy } from '../../upstream/policy';
 
 const discoveryTopic = topic<StoredEvent<StreamEvent>>('discovery:events');
 
@@ -31,18 +32,18 @@ export class DiscoveryService {
   private timer: NodeJS.Timeout | null = null;
   private closed = false;
 
-  constructor(
-    db: Db,
-    private readonly bus: EventBus,
-    private readonly log: Logger,
-    private readonly config: Config,
-  ) {
-    this.store = new DiscoveryStore(db);
-    // Tests keep the same retry logic with near-zero backoff so failure cases stay fast.
-    const policy = config.NODE_ENV === 'test' ? { retries: 2, minTimeoutMs: 10, timeoutMs: 5_000, maxRetryAfterMs: 200 } : defaultRetryPolicy;
-    this.dex = new DexScreenerClient(config.DEXSCREENER_URL, policy);
-    const creds = config.GOPLUS_APP_KEY && config.GOPLUS_APP_SECRET ? { appKey: config.GOPLUS_APP_KEY, appSecret: config.GOPLUS_APP_SECRET } : null;
-    this.goplus = new GoPlusClient(config.GOPLUS_URL, policy, creds);
+  private readonly bus: EventBus;
+  private readonly log: Logger;
+  private readonly config: Config;
+
+  constructor(deps: { db: Db; bus: EventBus; log: Logger; config: Config }) {
+    const { db, config } = deps;
+    ({ bus: this.bus, log: this.log, config: this.config } = deps);
+    this.store = new DiscoveryStore({ db });
+    const policy = config.NODE_ENV === 'test' ? testRetryPolicy : defaultRetryPolicy;
+    this.dex = new DexScreenerClient({ baseUrl: config.DEXSCREENER_URL, policy });
+    const credentials = config.GOPLUS_APP_KEY && config.GOPLUS_APP_SECRET ? { appKey: config.GOPLUS_APP_KEY, appSecret: config.GOPLUS_APP_SECRET } : null;
+    this.goplus = new GoPlusClient({ baseUrl: config.GOPLUS_URL, policy, credentials });
     this.settings = { autoActive: config.AUTO_START_DISCOVERY, intervalSeconds: config.DISCOVERY_INTERVAL, maxTokens: config.DISCOVERY_MAX_TOKENS };
   }
 

@@ -37,7 +37,11 @@ const toToken = (r: TokenRow): Token => ({
 });
 
 export class DiscoveryStore {
-  constructor(readonly db: Db) {}
+  readonly db: Db;
+
+  constructor(deps: { db: Db }) {
+    this.db = deps.db;
+  }
 
   async createScan(triggeredBy: string, maxTokens: number, chain: string | null): Promise<number> {
     const [row] = await this.db.insert(discoveryScans).values({ triggeredBy, maxTokens, chain }).returning({ id: discoveryScans.id });

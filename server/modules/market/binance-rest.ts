@@ -1,7 +1,14 @@
-import pRetry, { AbortError } from 'p-retry';
+import { UpstreamError } from '../../upstream/error';
+import { unlimited, type RetryPolicy } from '../../upstream/policy';
+import { requestJson } from '../../upstream/request';
 import { TIMEFRAME_MS, type Candle, type Timeframe } from '../../../shared/market';
 
 const PAGE = 1000;
+const SERVICE = 'Binance';
+
+// 429 asks us to slow down and 418 means banned: both say how long in Retry-After. Coming back
+// before a ban ends extends it, so a wait longer than 10 s ends the call instead.
+const POLICY: RetryPolicy = { retries: 3, minTimeoutMs: 200, maxTimeoutMs: 2_000, timeoutMs: 10_000, maxRetryAfterMs: 10_000, failOnLongRetryAfter: true };
 
 /** Binance said the symbol does not exist (code -1121). */
 export class UnknownSymbolError extends Error {}
@@ -21,24 +28,20 @@ export class BinanceRest {
     url.searchParams.set('limit', String(params.limit));
     if (params.startTime !== undefined) url.searchParams.set('startTime', String(params.startTime));
     if (params.endTime !== undefined) url.searchParams.set('endTime', String(params.endTime));
-    return pRetry(
-      async () => {
-        const res = await fetch(url, { signal: AbortSignal.timeout(10_000) });
-        if (res.ok) return ((await res.json()) as Row[]).map(toCandle);
-        const body = (await res.json().catch(() => ({}))) as { code?: number; msg?: string };
-        if (body.code === -1121) throw new AbortError(new UnknownSymbolError(`Binance does not know the symbol ${symbol}.`));
-        // 429 asks us to slow down and 418 means banned: both say how long in Retry-After.
-        if (res.status === 429 || res.status === 418) {
-          const wait = Number(res.headers.get('retry-after') ?? 1) * 1000;
-          if (wait > 10_000) throw new AbortError(`Binance rate limit: retry after ${wait / 1000} s`);
-          await new Promise((r) => setTimeout(r, wait));
-          throw new Error(`Binance answered ${res.status}`);
-        }
-        if (res.status >= 500) throw new Error(`Binance answered ${res.status}`);
-        throw new AbortError(`Binance klines failed: ${res.status} ${body.msg ?? ''}`);
+    const rows = await requestJson<Row[]>({
+      service: SERVICE,
+      url,
+      budget: unlimited,
+      policy: POLICY,
+      rateLimitStatuses: [429, 418],
+      errorBody: (status, body) => {
+        const { code, msg } = (body ?? {}) as { code?: number; msg?: string };
+        if (code === -1121) return new UnknownSymbolError(`Binance does not know the symbol ${symbol}.`);
+        if (status < 500 && status !== 429 && status !== 418) return new UpstreamError(SERVICE, status, `Binance klines failed: ${status} ${msg ?? ''}`.trim());
+        return undefined;
       },
-      { retries: 3, minTimeout: 200, maxTimeout: 2_000 },
-    );
+    });
+    return rows.map(toCandle);
   }
 
   /**

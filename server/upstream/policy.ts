@@ -1,0 +1,32 @@
+import pThrottle from 'p-throttle';
+
+export interface RetryPolicy {
+  retries: number;
+  minTimeoutMs: number;
+  /** Cap on the backoff between attempts (p-retry's default when absent). */
+  maxTimeoutMs?: number;
+  timeoutMs: number;
+  /** Longest Retry-After we are willing to sit out inside one call. */
+  maxRetryAfterMs: number;
+  /**
+   * When a Retry-After is longer than maxRetryAfterMs: give up at once (an upstream that bans,
+   * like Binance's 418, extends the ban when we come back early) instead of waiting the maximum.
+   */
+  failOnLongRetryAfter?: boolean;
+}
+
+export const defaultRetryPolicy: RetryPolicy = { retries: 3, minTimeoutMs: 500, timeoutMs: 10_000, maxRetryAfterMs: 30_000 };
+
+/** Tests keep the same retry logic with near-zero backoff so failure cases stay fast. */
+export const testRetryPolicy: RetryPolicy = { retries: 2, minTimeoutMs: 10, timeoutMs: 5_000, maxRetryAfterMs: 200 };
+
+/** A call budget (requests per minute) shared by every request that names it. */
+export type Budget = <R>(fn: () => Promise<R>) => Promise<R>;
+
+export function limiter(perMinute: number): Budget {
+  const throttle = pThrottle({ limit: perMinute, interval: 60_000 });
+  return throttle(<T>(fn: () => Promise<T>) => fn()) as Budget;
+}
+
+/** For calls outside any budget (a token renewal, an upstream without a published limit). */
+export const unlimited: Budget = (fn) => fn();
