@@ -1,5 +1,5 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { useState } from 'react';
+import { useEffect, useState } from 'react';
 import { toast } from 'sonner';
 import { COLLECTION_LIMITS, type Card, type Collection } from '../../../../shared/collections';
 import { QueryState } from '../../components/QueryState';
@@ -24,6 +24,15 @@ function Editor({ collection, cards, onClose }: { collection: Collection; cards:
   const queryClient = useQueryClient();
   const [title, setTitle] = useState(collection.title);
   const [description, setDescription] = useState(collection.description);
+  const [base, setBase] = useState({ title: collection.title, description: collection.description });
+  // A rename from another tab shows here too, unless this tab has unsaved edits of its own.
+  useEffect(() => {
+    if (title === base.title && description === base.description) {
+      setTitle(collection.title);
+      setDescription(collection.description);
+    }
+    setBase({ title: collection.title, description: collection.description });
+  }, [collection.title, collection.description]);
   const [sharing, setSharing] = useState(false);
   const [draft, setDraft] = useState({ front: '', back: '', tags: '' });
   const refresh = () => queryClient.invalidateQueries({ queryKey: trpc.collections.get.queryKey({ id: collection.id }) });
