@@ -43,6 +43,11 @@ export const ZEnv = z.object({
   SESSION_COOKIE_SECURE: flag,
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   WS_MAX_BUFFERED_BYTES: z.coerce.number().int().positive().default(4 * 1024 * 1024),
+  // edge limits: request size, batch size, who may read /metrics, proxies in front of us
+  HTTP_MAX_BODY_BYTES: z.coerce.number().int().min(1024).default(1024 * 1024),
+  HTTP_MAX_BATCH_SIZE: z.coerce.number().int().min(1).max(1000).default(50),
+  METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters').optional().or(z.literal('').transform(() => undefined)),
+  TRUST_PROXY: z.coerce.number().int().min(0, 'must be the number of proxies in front of Hubcast (0 when none)').max(10).default(0),
   // discovery: GoPlus access token (batch checks) and auto-discovery defaults
   GOPLUS_APP_KEY: z.string().optional(),
   GOPLUS_APP_SECRET: z.string().optional(),
@@ -73,17 +78,18 @@ export class ConfigError extends Error {
   }
 }
 
-/** Parses the environment once; every bad variable is named in the error. */
+/**
+ * Parses the environment once; every bad variable is named with the rule it breaks. Values are
+ * never repeated: a mistyped DATABASE_URL or token would put its secret in the logs.
+ */
 export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
   const parsed = ZEnv.safeParse(env);
   if (!parsed.success) {
-    throw new ConfigError(
-      parsed.error.issues.map((i) => `${i.path.join('.') || '(env)'}: ${i.message} (got ${JSON.stringify(env[String(i.path[0])])})`),
-    );
+    throw new ConfigError(parsed.error.issues.map((i) => `${i.path.join('.') || '(env)'}: ${i.message}`));
   }
   const cfg = parsed.data;
   if (cfg.NODE_ENV !== 'test' && (cfg.DISCOVERY_INTERVAL < 60 || cfg.DISCOVERY_TICK_MS !== 1000)) {
-    throw new ConfigError([`DISCOVERY_INTERVAL: must be at least 60 seconds and DISCOVERY_TICK_MS left at 1000 outside tests (got ${cfg.DISCOVERY_INTERVAL}, ${cfg.DISCOVERY_TICK_MS})`]);
+    throw new ConfigError(['DISCOVERY_INTERVAL: must be at least 60 seconds and DISCOVERY_TICK_MS left at 1000 outside tests']);
   }
   const local = [`http://localhost:${cfg.PORT}`, `http://127.0.0.1:${cfg.PORT}`];
   // The Vite dev server proxies /trpc; its pages carry its own origin.

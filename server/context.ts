@@ -2,6 +2,7 @@ import type { IncomingMessage } from 'node:http';
 import type { App } from './app';
 import type { Session } from './auth/session';
 import { readSessionCookie } from './auth/cookies';
+import { clientAddress } from './transport/address';
 import type { SessionUser } from '../shared/auth';
 
 export interface RequestInfo {
@@ -38,14 +39,16 @@ export function createContextInner(opts: {
   };
 }
 
-function bearerToken(req: IncomingMessage): string | null {
+export function bearerToken(req: IncomingMessage): string | null {
   const h = req.headers.authorization;
   return h?.startsWith('Bearer ') ? h.slice(7).trim() || null : null;
 }
 
 export function isTrustedOrigin(req: IncomingMessage, allowed: (origin: string) => boolean): boolean {
   const origin = req.headers.origin;
-  if (origin && origin !== 'null') return allowed(origin);
+  // "null" is what sandboxed iframes, data: URLs and some redirects send: never our pages.
+  if (origin === 'null') return false;
+  if (origin) return allowed(origin);
   // Browsers that send Sec-Fetch-Site but no Origin (same-origin GETs) are still judged.
   const site = req.headers['sec-fetch-site'];
   return site === undefined || site === 'same-origin' || site === 'none';
@@ -65,7 +68,7 @@ export async function createHttpContext(app: App, req: IncomingMessage, setCooki
     ...auth,
     request: {
       transport: 'http',
-      ip: req.socket.remoteAddress ?? 'unknown',
+      ip: clientAddress(req, app.config.TRUST_PROXY),
       originTrusted: isTrustedOrigin(req, app.http.isAllowedOrigin),
       setCookie,
     },
@@ -76,5 +79,5 @@ export async function createWsContext(app: App, req: IncomingMessage, connection
   const token = connectionParams?.token;
   const auth = token ? await resolve(app, token, 'bearer') : await resolve(app, readSessionCookie(req), 'cookie');
   // The upgrade itself was refused for foreign origins, so whatever reaches here is trusted.
-  return createContextInner({ app, ...auth, request: { transport: 'ws', ip: req.socket.remoteAddress ?? 'unknown', originTrusted: true } });
+  return createContextInner({ app, ...auth, request: { transport: 'ws', ip: clientAddress(req, app.config.TRUST_PROXY), originTrusted: true } });
 }

@@ -9,6 +9,8 @@ import { WebSocketServer, type WebSocket } from 'ws';
 import type { App } from './app';
 import { createGoogleRoutes } from './auth/google';
 import { createHttpContext, createWsContext } from './context';
+import { requestIdOf } from './errors';
+import { metricsAllowed } from './transport/metrics-access';
 import { checkHealth } from './modules/system/service';
 import { appRouter } from './router';
 
@@ -30,11 +32,16 @@ export interface RunningServer {
 export async function startServer(app: App, opts: { port?: number; host?: string } = {}): Promise<RunningServer> {
   const { config, log, stats } = app;
   const onError = ({ error, path }: { error: { code: string; stack?: string; message: string }; path?: string }) => {
-    if (error.code === 'INTERNAL_SERVER_ERROR') log.error({ path, err: error }, 'procedure failed');
+    // The same id is in the client's answer (errorFormatter), so a report can be matched here.
+    if (error.code === 'INTERNAL_SERVER_ERROR') log.error({ path, requestId: requestIdOf(error), err: error }, 'procedure failed');
   };
   const trpc = createHTTPHandler({
     router: appRouter,
     basePath: '/trpc/',
+    // Bodies past the limit are cut off while streaming (413); batches past the cap are refused
+    // before any procedure runs, so one request cannot fan out into hundreds of writes.
+    maxBodySize: config.HTTP_MAX_BODY_BYTES,
+    maxBatchSize: config.HTTP_MAX_BATCH_SIZE,
     createContext: ({ req, res }) => createHttpContext(app, req, (c) => res.appendHeader('Set-Cookie', c)),
     onError,
   });
@@ -51,6 +58,10 @@ export async function startServer(app: App, opts: { port?: number; host?: string
         return;
       }
       if (url.pathname === '/metrics') {
+        if (!metricsAllowed(req, config)) {
+          res.writeHead(403, { 'Content-Type': 'text/plain' }).end('Metrics are served to loopback, or with Authorization: Bearer <METRICS_TOKEN>.');
+          return;
+        }
         res.writeHead(200, { 'Content-Type': app.metrics.contentType }).end(await app.metrics.metrics());
         return;
       }

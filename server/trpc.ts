@@ -4,21 +4,35 @@ import superjson from 'superjson';
 import { ZodError, z } from 'zod';
 import type { Context } from './context';
 import type { SessionWatch } from './auth/session-watch';
+import { GENERIC_ERROR_MESSAGE, requestIdOf, toTRPCError } from './errors';
 import { guardSubscription } from './realtime/guard';
+import { decodeInput } from './transport/decode';
 
 const t = initTRPC.context<Context>().create({
-  transformer: superjson,
+  // Client input is checked before superjson sees it; what we send stays plain superjson.
+  transformer: { input: { serialize: superjson.serialize, deserialize: decodeInput }, output: superjson },
   errorFormatter({ shape, error }) {
     const zodError = error.cause instanceof ZodError ? error.cause : null;
+    const internal = error.code === 'INTERNAL_SERVER_ERROR';
     return {
       ...shape,
-      // tRPC's default message for bad input is the raw issue list; people need a sentence.
-      message: zodError ? readableZodMessage(zodError) : shape.message,
+      message: clientMessage(error, zodError, shape.message),
       // Stacks stay in the server log (INTERNAL_SERVER_ERROR only), never in responses.
-      data: { ...shape.data, stack: undefined, zodError: zodError ? z.flattenError(zodError) : null },
+      data: { ...shape.data, stack: undefined, zodError: zodError ? z.flattenError(zodError) : null, requestId: internal ? requestIdOf(error) : null },
     };
   },
 });
+
+function clientMessage(error: TRPCError, zodError: ZodError | null, fallback: string): string {
+  // tRPC's default message for bad input is the raw issue list; people need a sentence.
+  if (zodError) return readableZodMessage(zodError);
+  // An unexpected error's text may quote SQL and its parameters: the client gets a generic
+  // sentence and an id to quote; the details go to the log under the same id (http.ts).
+  if (error.code === 'INTERNAL_SERVER_ERROR') return GENERIC_ERROR_MESSAGE;
+  // tRPC's own text for this one is just the code.
+  if (error.code === 'PAYLOAD_TOO_LARGE') return 'Request too large: send less at once.';
+  return fallback;
+}
 
 function readableZodMessage(err: ZodError): string {
   return err.issues.map((i) => (i.path.length ? `${i.path.join('.')}: ${i.message}` : i.message)).join('; ');
@@ -32,7 +46,17 @@ export const createCallerFactory = t.createCallerFactory;
  * it checks the session is still there (signed out elsewhere → treated as signed out). Then
  * every subscription is wrapped once: counted per path and, when authed, ended with its session.
  */
-const observed = t.procedure.use(async ({ type, path, ctx, next }) => {
+const observed = t.procedure.use(async ({ next }) => {
+  // The one place a service's AppError becomes the TRPCError the client sees.
+  const result = await next();
+  if (!result.ok) throw toTRPCError(result.error);
+  return result;
+}).use(async ({ type, path, ctx, next }) => {
+  // tRPC would serve subscriptions over HTTP too (server-sent events), outside the WebSocket's
+  // per-connection caps and slow-reader guard. No client of ours uses that path.
+  if (type === 'subscription' && ctx.request.transport === 'http') {
+    throw new TRPCError({ code: 'METHOD_NOT_SUPPORTED', message: 'Subscriptions run over the WebSocket at /trpc, not over HTTP.' });
+  }
   const stale = ctx.request.transport === 'ws' && ctx.session !== null && !(await ctx.app.auth.isActive(ctx.session.id));
   const auth: Pick<Context, 'user' | 'session' | 'authVia'> = stale
     ? { user: null, session: null, authVia: null }
@@ -72,13 +96,14 @@ export const adminProcedure = authedProcedure.use(({ ctx, next }) => {
 });
 
 /**
- * Per-caller limit (signed-in user, else IP) on top of `base`. Counters live in memory, one set
- * per app (so test apps do not share them); with several instances the limit is per instance.
+ * Per-caller limit (signed-in user, else IP; or always the IP with `by: 'address'`) on top of
+ * `base`. Counters live in memory, one set per app (so test apps do not share them); with
+ * several instances the limit is per instance.
  */
 export function rateLimited<P extends typeof publicProcedure | typeof authedProcedure>(
   base: P,
   name: string,
-  opts: { points: number; durationSeconds: number },
+  opts: { points: number; durationSeconds: number; by?: 'caller' | 'address' },
 ): P {
   const limiters = new WeakMap<Context['app'], RateLimiterMemory>();
   const limiterFor = (app: Context['app']) => {
@@ -87,7 +112,9 @@ export function rateLimited<P extends typeof publicProcedure | typeof authedProc
     return limiter;
   };
   return (base as typeof publicProcedure).use(async ({ ctx, next }) => {
-    const key = ctx.user?.id ?? `ip:${ctx.request.ip}`;
+    // Credentials are limited by address: a bearer token of a throwaway account must not
+    // move the guesses into a bucket of their own.
+    const key = opts.by !== 'address' && ctx.user ? ctx.user.id : `ip:${ctx.request.ip}`;
     try {
       await limiterFor(ctx.app).consume(key);
     } catch (res) {

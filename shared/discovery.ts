@@ -1,13 +1,12 @@
 import { z } from 'zod';
+import { text } from './text';
 
 /** The store keeps this many tokens, newest first; older ones are deleted (FIFO). */
 export const DISCOVERY_CAPACITY = 200;
 export const DISCOVERY_MIN_INTERVAL_SECONDS = 60;
 
 /** DexScreener chain ids: lower-case words like "solana", "ethereum", "bsc", "base". */
-export const ZChain = z
-  .string()
-  .trim()
+export const ZChain = text({ label: 'Chain ids', max: 32 })
   .toLowerCase()
   .regex(/^[a-z0-9-]{2,32}$/, { error: 'chain must be a DexScreener chain id such as "solana", "ethereum", "bsc" or "base".' });
 
@@ -21,8 +20,7 @@ export const ZTriggerInput = z
       .default(20),
     chain: ZChain.optional(),
     /** Scan exactly one token, given by its DexScreener page: https://dexscreener.com/<chain>/<address>. */
-    profileUrl: z
-      .url({ error: 'profileUrl must be a DexScreener token page such as https://dexscreener.com/solana/<address>.' })
+    profileUrl: text({ label: 'Profile URLs', max: 300 })
       .refine((u) => parseProfileUrl(u) !== null, {
         error: 'profileUrl must be a DexScreener token page such as https://dexscreener.com/solana/<address>.',
       })
@@ -139,6 +137,7 @@ export const ZDiscoveryEvent = z.discriminatedUnion('type', [
   z.object({
     type: z.literal('scan_started'),
     scanId: z.number(),
+    /** 'auto' (the scheduler) or 'user' (someone pressed Scan): which user is not shared. */
     triggeredBy: z.string(),
     maxTokens: z.number(),
     chain: z.string().nullable(),

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { text } from './text';
 
 export const TIMEFRAMES = ['1m', '5m', '15m', '1h', '4h', '1d'] as const;
 export const ZTimeframe = z.enum(TIMEFRAMES, { error: `Timeframe must be one of ${TIMEFRAMES.join(', ')}.` });
@@ -13,9 +14,7 @@ export const TIMEFRAME_MS: Record<Timeframe, number> = {
   '1d': 86_400_000,
 };
 
-export const ZSymbol = z
-  .string({ error: 'Give a symbol, like BTCUSDT.' })
-  .trim()
+export const ZSymbol = text({ label: 'Symbols', required: 'Give a symbol, like BTCUSDT.', max: 20 })
   .toUpperCase()
   .pipe(z.string().regex(/^[A-Z0-9]{5,20}$/, { error: 'A symbol is 5 to 20 letters or digits, like BTCUSDT.' }));
 
@@ -50,7 +49,7 @@ export const ZStoredCandle = z.object({ id: z.number(), candle: ZCandle, indicat
 export const ZCandlesOutput = z.object({ symbol: z.string(), timeframe: ZTimeframe, candles: z.array(ZStoredCandle) });
 
 export const ZLiveInput = ZSeriesInput.extend({
-  lastEventId: z.string().regex(/^\d{1,18}$/, { error: 'lastEventId must be the id of a candle this stream sent.' }).nullish(),
+  lastEventId: text({ label: 'lastEventId values', max: 18 }).regex(/^\d{1,18}$/, { error: 'lastEventId must be the id of a candle this stream sent.' }).nullish(),
 });
 export interface LiveEvent {
   symbol: string;
@@ -91,7 +90,7 @@ export const ZStrategyRule = z.discriminatedUnion(
 export type StrategyRule = z.infer<typeof ZStrategyRule>;
 
 const strategyFields = {
-  name: z.string({ error: 'Name the strategy.' }).trim().min(1, { error: 'Name the strategy.' }).max(60, { error: 'Names are at most 60 characters.' }),
+  name: text({ label: 'Names', required: 'Name the strategy.', max: 60 }),
   symbol: ZSymbol,
   timeframe: ZTimeframe,
   rule: ZStrategyRule,
@@ -154,6 +153,16 @@ export const ZTrade = z.object({
   closedAt: z.date(),
 });
 export type Trade = z.infer<typeof ZTrade>;
+
+/** Per user: enough for every timeframe several times over, small enough to list in one page. */
+export const MAX_STRATEGIES_PER_USER = 100;
+export const ZStrategiesListInput = z
+  .object({
+    cursor: z.number({ error: 'cursor must be the nextCursor of the previous page.' }).int().positive().nullish(),
+    limit: z.number({ error: 'limit must be a whole number from 1 to 100.' }).int().min(1, { error: 'limit is at least 1.' }).max(MAX_STRATEGIES_PER_USER, { error: `limit is at most ${MAX_STRATEGIES_PER_USER}.` }).default(MAX_STRATEGIES_PER_USER),
+  })
+  .optional();
+export const ZStrategiesListOutput = z.object({ items: z.array(ZStrategy), nextCursor: z.number().nullable() });
 
 export const ZTradesInput = z.object({ cursor: z.number().int().positive().nullish(), limit: z.number().int().min(1).max(200).default(50) }).optional();
 export const ZTradesOutput = z.object({ items: z.array(ZTrade), nextCursor: z.number().nullable() });

@@ -1,8 +1,9 @@
 import { z } from 'zod';
+import { text } from './text';
 
 /** Input of every resumable subscription: tRPC fills `lastEventId` itself on reconnect. */
 export const ZResumeInput = z
-  .object({ lastEventId: z.string().max(40).nullish() })
+  .object({ lastEventId: text({ label: 'lastEventId values', max: 40 }).nullish() })
   .optional();
 
 export const ZHealthOutput = z.object({

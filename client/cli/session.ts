@@ -36,6 +36,8 @@ export function httpApi(ctx: CliContext) {
       httpBatchLink({
         url: `${ctx.url}/trpc`,
         transformer: superjson,
+        // Below the server's HTTP_MAX_BATCH_SIZE (default 50), which refuses larger batches whole.
+        maxItems: 20,
         headers: () => (ctx.token ? { Authorization: `Bearer ${ctx.token}` } : {}),
       }),
     ],

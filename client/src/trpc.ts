@@ -28,7 +28,8 @@ export const trpcClient = createTRPCClient<AppRouter>({
     splitLink({
       condition: (op) => op.type === 'subscription',
       true: wsLink({ client: wsClient, transformer: superjson }),
-      false: httpBatchLink({ url: '/trpc', transformer: superjson }),
+      // Below the server's HTTP_MAX_BATCH_SIZE (default 50), which refuses larger batches whole.
+      false: httpBatchLink({ url: '/trpc', transformer: superjson, maxItems: 20 }),
     }),
   ],
 });

@@ -4,10 +4,18 @@ import { ZAuthOutput, ZSessionUser, ZSignInInput, ZSignUpInput } from '../../sha
 import type { Context } from '../context';
 import { authedProcedure, publicProcedure, rateLimited, router } from '../trpc';
 import { clearedSessionCookie, sessionCookie } from './cookies';
+import { SignInLockout } from './lockout';
 import type { SignedIn } from './service';
 
-// Per IP: slows password guessing and account spraying without bothering real people.
-const credentialProcedure = rateLimited(publicProcedure, 'auth', { points: 20, durationSeconds: 60 });
+// Per address, whatever token the caller sends: slows password guessing and account spraying
+// without bothering real people. Per account: see SignInLockout.
+const credentialProcedure = rateLimited(publicProcedure, 'auth', { points: 20, durationSeconds: 60, by: 'address' });
+const lockouts = new WeakMap<Context['app'], SignInLockout>();
+const lockoutFor = (app: Context['app']) => {
+  let lockout = lockouts.get(app);
+  if (!lockout) lockouts.set(app, (lockout = new SignInLockout()));
+  return lockout;
+};
 
 function handOut(ctx: Context, signedIn: SignedIn) {
   ctx.request.setCookie?.(sessionCookie(signedIn.token, signedIn.session.expiresAt, ctx.app.config.SESSION_COOKIE_SECURE));
@@ -33,7 +41,14 @@ export const authRouter = router({
     .output(ZAuthOutput)
     .mutation(async ({ ctx, input }) => {
       refuseForeignOrigin(ctx);
-      return handOut(ctx, await ctx.app.auth.signIn(input.email, input.password));
+      const lockout = lockoutFor(ctx.app);
+      await lockout.check(input.email);
+      const signedIn = await ctx.app.auth.signIn(input.email, input.password).catch(async (err: unknown) => {
+        if (err instanceof TRPCError && err.code === 'UNAUTHORIZED') await lockout.failed(input.email);
+        throw err;
+      });
+      await lockout.succeeded(input.email);
+      return handOut(ctx, signedIn);
     }),
 
   signOut: authedProcedure.output(z.object({ ok: z.literal(true) })).mutation(async ({ ctx }) => {

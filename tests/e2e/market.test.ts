@@ -42,7 +42,7 @@ describe.skipIf(!browserAvailable)(`market page in chromium${browserAvailable ? 
     await page.getByLabel('Take profit %').fill('4');
     await page.getByRole('button', { name: 'Save' }).click();
     await firstRsi.getByText('TP 4%').waitFor();
-    const saved = (await account.caller.market.strategies.list()).find((s) => s.name === 'RSI reversal' && s.timeframe === '1m')!;
+    const saved = (await account.caller.market.strategies.list()).items.find((s) => s.name === 'RSI reversal' && s.timeframe === '1m')!;
     expect(saved).toMatchObject({ takeProfitPct: 4, rule: { type: 'rsi', oversold: 25, overbought: 75 } });
   });
 });

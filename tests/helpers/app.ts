@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { afterAll } from 'vitest';
 import { createApp, type App } from '../../server/app';
 import { loadConfig } from '../../server/config';
+import type { Logger } from '../../server/log';
 import { createContextInner } from '../../server/context';
 import { startServer, type RunningServer } from '../../server/http';
 import { appRouter } from '../../server/router';
@@ -12,9 +13,9 @@ const createCaller = createCallerFactory(appRouter);
 export type Caller = ReturnType<typeof createCaller>;
 
 /** An app on its own fresh database, closed after the file's tests. */
-export async function createTestApp(env: Record<string, string | undefined> = {}): Promise<App> {
+export async function createTestApp(env: Record<string, string | undefined> = {}, opts: { log?: Logger } = {}): Promise<App> {
   const config = loadConfig({ NODE_ENV: 'test', LOG_LEVEL: 'silent', PORT: '0', UPSTREAMS: 'demo', ...env });
-  const app = await createApp(config, { database: await createTestDatabase() });
+  const app = await createApp(config, { database: await createTestDatabase(), log: opts.log });
   afterAll(() => app.close());
   return app;
 }
@@ -47,7 +48,7 @@ export async function signUp(app: App, input: Partial<{ email: string; name: str
   return { user, token, caller: await callerForToken(app, token) };
 }
 
-export async function callerForToken(app: App, token: string): Promise<Caller> {
+export async function callerForToken(app: App, token: string, ip?: string): Promise<Caller> {
   const { user, session } = await app.auth.validate(token);
-  return createCaller(createContextInner({ app, user, session, authVia: 'bearer' }));
+  return createCaller(createContextInner({ app, user, session, authVia: 'bearer', request: ip ? { ip } : {} }));
 }

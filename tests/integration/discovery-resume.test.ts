@@ -33,6 +33,8 @@ describe('discovery.events is resumable', () => {
     expect(replayed.map((e) => e.token.address).sort()).toEqual(missed.minted);
     expect(replayed.every((e) => e.scanId === missed.scanId)).toBe(true);
     expect(again.of('scan_started').map((e) => e.scanId)).toEqual([missed.scanId]);
+    // Everyone receives scan_started: it says a user started the scan, not which one.
+    expect(again.of('scan_started')[0]!.triggeredBy).toBe('user');
     // Replayed tokens are whole tokens, dates included.
     expect(replayed[0]!.token.discoveredAt).toBeInstanceOf(Date);
 

@@ -35,7 +35,8 @@ async function collect(iterable: AsyncIterable<unknown>, into: Notification[], s
 describe('market strategies', () => {
   it('gives a new account 3 default strategies on each of the 6 timeframes', async () => {
     const { caller } = await signUp(app);
-    const list = await caller.market.strategies.list();
+    const { items: list, nextCursor } = await caller.market.strategies.list();
+    expect(nextCursor).toBeNull();
     expect(list).toHaveLength(18);
     const perTf = new Map<string, number>();
     for (const s of list) perTf.set(s.timeframe, (perTf.get(s.timeframe) ?? 0) + 1);
@@ -53,7 +54,7 @@ describe('market strategies', () => {
     expect(await caller.market.strategies.update({ id: s.id, takeProfitPct: 5, symbol: 'ethusdt' })).toMatchObject({ takeProfitPct: 5, symbol: 'ETHUSDT' });
     expect((await caller.market.strategies.setEnabled({ id: s.id, enabled: true })).enabled).toBe(true);
     await caller.market.strategies.remove({ id: s.id });
-    expect((await caller.market.strategies.list()).some((x) => x.id === s.id)).toBe(false);
+    expect((await caller.market.strategies.list()).items.some((x) => x.id === s.id)).toBe(false);
 
     const bad: unknown[] = [
       { ...eager('x'), symbol: 'b$d' },
@@ -126,7 +127,7 @@ describe('market strategies', () => {
       expect(err).toBeInstanceOf(TRPCError);
       expect((err as TRPCError).code).toBe('NOT_FOUND');
     }
-    expect((await bob.caller.market.strategies.list()).find((s) => s.id === sb.id)).toMatchObject({ name: 'Scalper', enabled: true });
+    expect((await bob.caller.market.strategies.list()).items.find((s) => s.id === sb.id)).toMatchObject({ name: 'Scalper', enabled: true });
 
     // Trades page by cursor, newest first.
     const first = await alice.caller.market.trades({ limit: 1 });

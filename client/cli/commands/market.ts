@@ -1,4 +1,4 @@
-import { ZLiveInput, ZTimeframe, type LiveEvent } from '../../../shared/market';
+import { MAX_STRATEGIES_PER_USER, ZLiveInput, ZTimeframe, type LiveEvent } from '../../../shared/market';
 import type { Command } from '../command';
 import { followSubscription, httpApi } from '../session';
 
@@ -27,7 +27,7 @@ export const marketCommand: Command = {
     const [sub, symbolArg, tfArg] = args;
     const http = httpApi(ctx);
     if (sub === 'stats') return http.market.stats.query();
-    if (sub === 'strategies') return http.market.strategies.list.query();
+    if (sub === 'strategies') return (await http.market.strategies.list.query({ limit: MAX_STRATEGIES_PER_USER })).items;
     if (sub === 'positions') return http.market.positions.query();
     if (sub === 'trades') return http.market.trades.query();
     if (sub !== 'watch') throw new Error('Usage: market watch BTCUSDT 1m (or market stats | strategies | positions | trades)');

@@ -79,7 +79,8 @@ export class DiscoveryService {
   private async run(scanId: number, triggeredBy: string, req: ScanRequest) {
     this.currentId = scanId;
     const started = Date.now();
-    await this.emit([{ type: 'scan_started', scanId, triggeredBy, maxTokens: req.maxTokens, chain: req.chain ?? null }]);
+    // Everyone sees this event: say who started it only as "auto" or "user", never which user.
+    await this.emit([{ type: 'scan_started', scanId, triggeredBy: triggeredBy === 'auto' ? 'auto' : 'user', maxTokens: req.maxTokens, chain: req.chain ?? null }]);
     try {
       const counts = await runScan(
         { dex: this.dex, goplus: this.goplus, store: this.store, publish: (e) => this.publish(e), log: this.log, chunkSize: this.goplusChunk() },

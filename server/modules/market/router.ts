@@ -3,7 +3,10 @@ import {
   ZCandlesOutput,
   ZLiveInput,
   ZMarketStatsOutput,
+  MAX_STRATEGIES_PER_USER,
   ZPosition,
+  ZStrategiesListInput,
+  ZStrategiesListOutput,
   ZStrategy,
   ZStrategyCreateInput,
   ZStrategyIdInput,
@@ -21,7 +24,10 @@ import { authedProcedure, rateLimited, router } from '../../trpc';
 const candlesProcedure = rateLimited(authedProcedure, 'market.candles', { points: 60, durationSeconds: 60 });
 
 const strategiesRouter = router({
-  list: authedProcedure.output(z.array(ZStrategy)).query(({ ctx }) => ctx.app.market.strategies.list(ctx.user.id)),
+  list: authedProcedure
+    .input(ZStrategiesListInput)
+    .output(ZStrategiesListOutput)
+    .query(({ ctx, input }) => ctx.app.market.strategies.list(ctx.user.id, input?.cursor ?? null, input?.limit ?? MAX_STRATEGIES_PER_USER)),
   create: authedProcedure
     .input(ZStrategyCreateInput)
     .output(ZStrategy)

@@ -1,8 +1,9 @@
 import { TRPCError } from '@trpc/server';
-import { and, asc, eq } from 'drizzle-orm';
+import { and, asc, count, eq, gt, sql } from 'drizzle-orm';
 import type { Db } from '../../db/client';
 import { marketStrategies } from '../../db/schema';
-import { TIMEFRAMES, type Strategy, type StrategyCreateInput } from '../../../shared/market';
+import { AppError } from '../../errors';
+import { MAX_STRATEGIES_PER_USER, TIMEFRAMES, type Strategy, type StrategyCreateInput } from '../../../shared/market';
 
 type Row = typeof marketStrategies.$inferSelect;
 const toStrategy = (r: Row): Strategy => ({
@@ -49,13 +50,29 @@ export async function seedDefaultStrategies(tx: Db, userId: string) {
 export class StrategyService {
   constructor(private readonly db: Db) {}
 
-  async list(userId: string): Promise<Strategy[]> {
-    const rows = await this.db.select().from(marketStrategies).where(eq(marketStrategies.userId, userId)).orderBy(asc(marketStrategies.id));
-    return rows.map(toStrategy);
+  /** Oldest first, `limit` at a time; `nextCursor` is null on the last page. */
+  async list(userId: string, cursor: number | null, limit: number): Promise<{ items: Strategy[]; nextCursor: number | null }> {
+    const rows = await this.db
+      .select()
+      .from(marketStrategies)
+      .where(and(eq(marketStrategies.userId, userId), cursor === null ? undefined : gt(marketStrategies.id, cursor)))
+      .orderBy(asc(marketStrategies.id))
+      .limit(limit + 1);
+    const items = rows.slice(0, limit).map(toStrategy);
+    return { items, nextCursor: rows.length > limit ? items[items.length - 1]!.id : null };
   }
 
   async create(userId: string, input: StrategyCreateInput): Promise<Strategy> {
-    const [row] = await guardName(this.db.insert(marketStrategies).values({ ...input, userId }).returning(), input.name);
+    const work = this.db.transaction(async (tx) => {
+      // Calls of one HTTP batch run concurrently: the per-user lock makes count-then-insert atomic.
+      await tx.execute(sql`select pg_advisory_xact_lock(hashtext(${`market_strategies:${userId}`}))`);
+      const [{ n } = { n: 0 }] = await tx.select({ n: count() }).from(marketStrategies).where(eq(marketStrategies.userId, userId));
+      if (n >= MAX_STRATEGIES_PER_USER) {
+        throw new AppError('CONFLICT', `You have ${MAX_STRATEGIES_PER_USER} strategies, the most one account may keep: delete one before adding another.`);
+      }
+      return tx.insert(marketStrategies).values({ ...input, userId }).returning();
+    });
+    const [row] = await guardName(work, input.name);
     return toStrategy(row!);
   }
 

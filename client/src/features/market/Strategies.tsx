@@ -1,7 +1,7 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
 import { toast } from 'sonner';
-import { TIMEFRAMES, type Strategy, type StrategyRule, type Timeframe } from '../../../../shared/market';
+import { MAX_STRATEGIES_PER_USER, TIMEFRAMES, type Strategy, type StrategyRule, type Timeframe } from '../../../../shared/market';
 import { QueryState } from '../../components/QueryState';
 import { useTRPC } from '../../trpc';
 
@@ -34,7 +34,8 @@ const fromStrategy = (s: Strategy): Draft => ({
 export function Strategies() {
   const trpc = useTRPC();
   const qc = useQueryClient();
-  const list = useQuery(trpc.market.strategies.list.queryOptions());
+  // One page holds them all: the server keeps at most MAX_STRATEGIES_PER_USER per account.
+  const list = useQuery(trpc.market.strategies.list.queryOptions({ limit: MAX_STRATEGIES_PER_USER }));
   const [draft, setDraft] = useState<Draft | null>(null);
   const refresh = () => qc.invalidateQueries({ queryKey: trpc.market.strategies.list.queryKey() });
   const onError = (e: { message: string }) => toast.error(e.message);
@@ -91,8 +92,8 @@ export function Strategies() {
           <button type="button" onClick={() => setDraft(null)}>Cancel</button>
         </form>
       )}
-      <QueryState query={list} isEmpty={(d) => d.length === 0} empty="No strategies. Create one to trade on paper.">
-        {(strategies) => (
+      <QueryState query={list} isEmpty={(d) => d.items.length === 0} empty="No strategies. Create one to trade on paper.">
+        {({ items: strategies }) => (
           <table>
             <tbody>
               {strategies.map((s) => (

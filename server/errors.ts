@@ -1,0 +1,38 @@
+import { randomUUID } from 'node:crypto';
+import { TRPCError } from '@trpc/server';
+
+/** Codes a service may use: each maps to the tRPC code of the same name. */
+export type AppErrorCode = 'BAD_REQUEST' | 'UNAUTHORIZED' | 'FORBIDDEN' | 'NOT_FOUND' | 'CONFLICT' | 'TOO_MANY_REQUESTS' | 'PAYLOAD_TOO_LARGE';
+
+/**
+ * A domain error a service throws: the message is shown to the person as is, so it says what
+ * happened and what to do. Services stay free of tRPC; `toTRPCError` maps it in one place.
+ */
+export class AppError extends Error {
+  override readonly name = 'AppError';
+  constructor(
+    readonly code: AppErrorCode,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
+export const GENERIC_ERROR_MESSAGE = 'Something went wrong on our side. If it keeps happening, report it with this request id.';
+
+/** The AppError behind a procedure's failure becomes the TRPCError the client sees. */
+export function toTRPCError(error: TRPCError): TRPCError {
+  const cause = error.cause;
+  if (cause instanceof AppError) return new TRPCError({ code: cause.code, message: cause.message, cause });
+  return error;
+}
+
+// One id per failure, shared by the answer (errorFormatter) and the log line (onError), which
+// tRPC calls separately with the same error object.
+const ids = new WeakMap<object, string>();
+export function requestIdOf(error: object): string {
+  let id = ids.get(error);
+  if (!id) ids.set(error, (id = randomUUID()));
+  return id;
+}
