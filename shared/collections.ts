@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { text } from './text';
 
 export const COLLECTIONS_FEATURE = 'collections';
 
@@ -25,23 +26,12 @@ export const COLLECTION_LIMITS = {
 export const SHARE_CODE_ALPHABET = '23456789ABCDEFGHJKMNPQRSTUVWXYZ';
 export const SHARE_CODE_LENGTH = 10;
 
-// Control characters (NUL included) have no place in typed text; newlines and tabs do.
-const CONTROL = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/;
-
-const text = (label: string, max: number, opts: { required?: boolean } = {}) => {
-  const base = z
-    .string({ error: `${label} must be text.` })
-    .trim()
-    .max(max, { error: `${label} is at most ${max} characters.` })
-    .refine((s) => !CONTROL.test(s), { error: `${label} contains a control character: remove it.` });
-  return opts.required ? base.refine((s) => s.length > 0, { error: `${label} cannot be empty.` }) : base;
-};
-
 const id = (what: string) => z.number({ error: `${what} must be a number.` }).int().positive({ error: `${what} must be a positive id.` });
 
 /** Accepts what people type: any case, spaces or dashes between groups. */
 export const ZShareCode = z
   .string({ error: 'Enter a share code.' })
+  .max(40, { error: `Share codes have ${SHARE_CODE_LENGTH} characters, like ABCDE-23456.` })
   .transform((s) => s.replace(/[\s-]/g, '').toUpperCase())
   .pipe(
     z
@@ -56,38 +46,31 @@ export const ZShareCode = z
 /** How a code is shown: two groups of five, easy to read out. */
 export const formatShareCode = (code: string) => `${code.slice(0, 5)}-${code.slice(5)}`;
 
-const ZTag = text('A tag', COLLECTION_LIMITS.tagLength, { required: true });
+const ZTag = text({ label: 'Tags', required: 'Tags cannot be empty: remove the extra comma.', max: COLLECTION_LIMITS.tagLength });
 
-const collectionFields = {
-  title: text('The title', COLLECTION_LIMITS.titleLength, { required: true }),
-  description: text('The description', COLLECTION_LIMITS.descriptionLength).default(''),
-};
-const cardFields = {
-  front: text('The front of a card', COLLECTION_LIMITS.cardTextLength, { required: true }),
-  back: text('The back of a card', COLLECTION_LIMITS.cardTextLength).default(''),
-  tags: z
-    .array(ZTag)
-    .max(COLLECTION_LIMITS.tagsPerCard, { error: `A card has at most ${COLLECTION_LIMITS.tagsPerCard} tags.` })
-    .default([]),
-};
+const title = text({ label: 'Titles', required: 'Give the collection a title.', max: COLLECTION_LIMITS.titleLength });
+const description = text({ label: 'Descriptions', min: 0, max: COLLECTION_LIMITS.descriptionLength, multiline: true });
+const front = text({ label: 'Card fronts', required: 'Write something on the front of the card.', max: COLLECTION_LIMITS.cardTextLength, multiline: true });
+const back = text({ label: 'Card backs', min: 0, max: COLLECTION_LIMITS.cardTextLength, multiline: true });
+const tags = z.array(ZTag).max(COLLECTION_LIMITS.tagsPerCard, { error: `A card has at most ${COLLECTION_LIMITS.tagsPerCard} tags.` });
 
 export const ZCollectionIdInput = z.object({ id: id('id') });
 export const ZCollectionListInput = z
   .object({ cursor: id('cursor').nullish(), limit: z.number().int().min(1, { error: 'limit is at least 1.' }).max(100, { error: 'limit is at most 100.' }).default(50) })
   .optional();
-export const ZCollectionCreateInput = z.object(collectionFields);
+export const ZCollectionCreateInput = z.object({ title, description: description.default('') });
 export const ZCollectionUpdateInput = z.object({
   id: id('id'),
-  title: collectionFields.title.optional(),
-  description: text('The description', COLLECTION_LIMITS.descriptionLength).optional(),
+  title: title.optional(),
+  description: description.optional(),
 });
-export const ZCardAddInput = z.object({ collectionId: id('collectionId'), ...cardFields });
+export const ZCardAddInput = z.object({ collectionId: id('collectionId'), front, back: back.default(''), tags: tags.default([]) });
 export const ZCardUpdateInput = z.object({
   collectionId: id('collectionId'),
   cardId: id('cardId'),
-  front: cardFields.front.optional(),
-  back: text('The back of a card', COLLECTION_LIMITS.cardTextLength).optional(),
-  tags: z.array(ZTag).max(COLLECTION_LIMITS.tagsPerCard, { error: `A card has at most ${COLLECTION_LIMITS.tagsPerCard} tags.` }).optional(),
+  front: front.optional(),
+  back: back.optional(),
+  tags: tags.optional(),
 });
 export const ZCardRemoveInput = z.object({ collectionId: id('collectionId'), cardId: id('cardId') });
 export const ZCardReorderInput = z.object({

@@ -46,7 +46,7 @@ describe('collections and cards', () => {
     const col = await collectionWithCards(caller, 2);
     const empty = await rejection(caller.collections.create({ title: '   ' }));
     expect(empty).toMatchObject({ code: 'BAD_REQUEST' });
-    expect(empty.message).toMatch(/title cannot be empty/);
+    expect(empty.message).toMatch(/Give the collection a title/);
     const long = await rejection(caller.collections.addCard({ collectionId: col.id, front: 'x'.repeat(COLLECTION_LIMITS.cardTextLength + 1) }));
     expect(long.message).toMatch(`at most ${COLLECTION_LIMITS.cardTextLength} characters`);
     const nul = await rejection(caller.collections.addCard({ collectionId: col.id, front: 'a\u0000b' }));
@@ -58,7 +58,7 @@ describe('collections and cards', () => {
     expect(partial.message).toMatch(/every card of the collection exactly once/);
   });
 
-  it('stops at the per-collection card limit with a readable error', async () => {
+  it('stops at the per-collection card limit with a readable CONFLICT', async () => {
     const { caller, user } = await signUp(app);
     const col = await caller.collections.create({ title: 'Full' });
     // Filled through the table: 500 calls would only test patience.
@@ -67,7 +67,7 @@ describe('collections and cards', () => {
     );
     await app.db.update(collections).set({ cardCount: COLLECTION_LIMITS.cardsPerCollection }).where(eq(collections.id, col.id));
     const full = await rejection(caller.collections.addCard({ collectionId: col.id, front: 'one more' }));
-    expect(full).toMatchObject({ code: 'BAD_REQUEST' });
+    expect(full).toMatchObject({ code: 'CONFLICT' });
     expect(full.message).toMatch(/the most one collection holds/);
   });
 });
@@ -105,7 +105,7 @@ describe('share codes', () => {
     const col = await caller.collections.create({ title: 'Popular' });
     for (let i = 0; i < COLLECTION_LIMITS.shareCodesPerCollection; i++) await caller.collections.createShareCode({ collectionId: col.id });
     const capped = await rejection(caller.collections.createShareCode({ collectionId: col.id }));
-    expect(capped).toMatchObject({ code: 'BAD_REQUEST' });
+    expect(capped).toMatchObject({ code: 'CONFLICT' });
     expect(capped.message).toMatch(/revoke one/);
   });
 });

@@ -1,4 +1,4 @@
-import { TRPCError } from '@trpc/server';
+import { AppError } from '../../errors';
 import type { collectionCards, collections, collectionShareCodes } from '../../db/schema';
 import type { Card, Collection, ShareCodeInfo } from '../../../shared/collections';
 
@@ -47,6 +47,7 @@ export const toShareCodeInfo = (r: ShareCodeRow): ShareCodeInfo => ({
 });
 
 // Another user's collection is NOT_FOUND, never FORBIDDEN: its existence is not revealed.
-export const collectionNotFound = () => new TRPCError({ code: 'NOT_FOUND', message: 'No such collection among yours: it may have been deleted.' });
-export const cardNotFound = () => new TRPCError({ code: 'NOT_FOUND', message: 'No such card in this collection: it may have been deleted.' });
-export const limitReached = (message: string) => new TRPCError({ code: 'BAD_REQUEST', message });
+export const collectionNotFound = () => new AppError('NOT_FOUND', 'No such collection among yours: it may have been deleted.');
+export const cardNotFound = () => new AppError('NOT_FOUND', 'No such card in this collection: it may have been deleted.');
+// CONFLICT, as for strategies: the request is fine, the account is full.
+export const limitReached = (message: string) => new AppError('CONFLICT', message);

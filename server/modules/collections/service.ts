@@ -1,5 +1,6 @@
 import { and, asc, count, desc, eq, lt, sql } from 'drizzle-orm';
 import type { Db } from '../../db/client';
+import { AppError } from '../../errors';
 import { collectionCards, collections } from '../../db/schema';
 import type { Inbox } from '../../realtime/inbox';
 import {
@@ -135,7 +136,7 @@ export class CollectionsService {
       const current = await this.cards(tx, userId, collectionId);
       const given = new Set(cardIds);
       if (current.length !== cardIds.length || current.some((c) => !given.has(c.id))) {
-        throw limitReached('cardIds must list every card of the collection exactly once: reload the collection and try again.');
+        throw new AppError('BAD_REQUEST', 'cardIds must list every card of the collection exactly once: reload the collection and try again.');
       }
       if (cardIds.length > 0) {
         const ids = sql.join(cardIds.map((id) => sql`${id}`), sql`, `);

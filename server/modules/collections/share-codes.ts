@@ -1,8 +1,8 @@
 import { randomInt } from 'node:crypto';
 import { and, count, desc, eq, isNull } from 'drizzle-orm';
-import { TRPCError } from '@trpc/server';
 import { RateLimiterMemory } from 'rate-limiter-flexible';
 import type { Db } from '../../db/client';
+import { AppError } from '../../errors';
 import { collections, collectionShareCodes } from '../../db/schema';
 import type { Inbox } from '../../realtime/inbox';
 import type { SessionUser } from '../../../shared/auth';
@@ -68,7 +68,7 @@ export class ShareCodeService {
           .returning();
         if (row) return toShareCodeInfo(row);
       }
-      throw new TRPCError({ code: 'INTERNAL_SERVER_ERROR', message: 'Could not make a unique share code: try again.' });
+      throw new Error('five share codes in a row collided: is the random source broken?');
     });
   }
 
@@ -97,7 +97,7 @@ export class ShareCodeService {
       .returning();
     if (row) return toShareCodeInfo(row);
     const [already] = await this.deps.db.select().from(collectionShareCodes).where(mine);
-    if (!already) throw new TRPCError({ code: 'NOT_FOUND', message: `No share code ${shown(code)} among yours: check the code.` });
+    if (!already) throw new AppError('NOT_FOUND', `No share code ${shown(code)} among yours: check the code.`);
     return toShareCodeInfo(already);
   }
 
@@ -112,10 +112,10 @@ export class ShareCodeService {
     const [share] = await this.deps.db.select().from(collectionShareCodes).where(eq(collectionShareCodes.code, code));
     if (!share) {
       await this.wrongCodes.penalty(user.id);
-      throw new TRPCError({ code: 'NOT_FOUND', message: `No collection is shared under ${shown(code)}: check the code with whoever gave it to you.` });
+      throw new AppError('NOT_FOUND', `No collection is shared under ${shown(code)}: check the code with whoever gave it to you.`);
     }
     if (share.userId === user.id) {
-      throw new TRPCError({ code: 'BAD_REQUEST', message: `${shown(code)} shares your own collection: it is already in your list.` });
+      throw new AppError('BAD_REQUEST', `${shown(code)} shares your own collection: it is already in your list.`);
     }
     const result = await importCopy(this.deps, user, share);
     if (result.ok) return result.imported;
@@ -125,15 +125,15 @@ export class ShareCodeService {
 }
 
 function tooMany(msBeforeNext: number) {
-  return new TRPCError({ code: 'TOO_MANY_REQUESTS', message: `Too many wrong share codes: try again in ${Math.ceil(msBeforeNext / 1000)} s.` });
+  return new AppError('TOO_MANY_REQUESTS', `Too many wrong share codes: try again in ${Math.ceil(msBeforeNext / 1000)} s.`);
 }
 
 function unusable(status: Exclude<ShareCodeInfo['status'], 'active'> | 'unknown', code: string) {
-  if (status === 'unknown') return new TRPCError({ code: 'NOT_FOUND', message: `No collection is shared under ${shown(code)} any more: its owner deleted it.` });
+  if (status === 'unknown') return new AppError('NOT_FOUND', `No collection is shared under ${shown(code)} any more: its owner deleted it.`);
   const messages = {
     expired: `Share code ${shown(code)} has expired: ask its owner for a new one.`,
     revoked: `Share code ${shown(code)} was revoked by its owner: ask them for a new one.`,
     exhausted: `Share code ${shown(code)} has been used as many times as its owner allowed: ask them for a new one.`,
   };
-  return new TRPCError({ code: 'FORBIDDEN', message: messages[status] });
+  return new AppError('FORBIDDEN', messages[status]);
 }
