@@ -8,8 +8,12 @@ export default defineConfig({
     pool: 'forks',
     // Each worker opens its own database; two cores, so two at a time.
     maxWorkers: 2,
-    testTimeout: 30_000,
-    hookTimeout: 60_000,
+    // Generous on purpose: on a busy machine (load 15+ on two cores) slow is not broken. Conditions
+    // wait up to 45 s (tests/helpers/wait.ts, expect.poll below), inside these limits.
+    testTimeout: 90_000,
+    hookTimeout: 120_000,
+    // expect.poll waits on a condition; a busy machine needs more than its 1 s default.
+    expect: { poll: { timeout: 45_000 } },
     env: { NODE_ENV: 'test', LOG_LEVEL: 'silent' },
   },
 });

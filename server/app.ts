@@ -44,7 +44,7 @@ export async function createApp(config: Config, opts: { database?: Database; log
   const onUserCreated = async (tx: Db, user: SessionUser) => {
     await seedDefaultStrategies(tx, user.id);
   };
-  const auth = new AuthService({ db, bus, adminEmails: config.ADMIN_EMAILS, onUserCreated });
+  const auth = new AuthService({ db, bus, adminEmails: config.ADMIN_EMAILS, passwordHashCost: config.PASSWORD_HASH_COST, onUserCreated });
   const origins = new Set(config.allowedOrigins);
   const metrics = createMetrics({ stats, bus });
   const discovery = new DiscoveryService({ db, bus, log, config });

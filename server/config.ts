@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { PRODUCTION_HASH_COST } from './auth/password';
 
 const csv = z
   .string()
@@ -36,11 +37,12 @@ export const ZEnv = z.object({
   BINANCE_REST_URL: baseUrl('https://data-api.binance.vision'),
   DEXSCREENER_URL: baseUrl('https://api.dexscreener.com'),
   GOPLUS_URL: baseUrl('https://api.gopluslabs.io'),
-  VINTED_URL: baseUrl('https://www.vinted.fr'),
   ADMIN_EMAILS: csv.transform((list) => list.map((e) => e.toLowerCase())),
   GOOGLE_CLIENT_ID: z.string().optional(),
   GOOGLE_CLIENT_SECRET: z.string().optional(),
   SESSION_COOKIE_SECURE: flag,
+  // log2 of scrypt's N; loadConfig lets only NODE_ENV=test go below the production cost.
+  PASSWORD_HASH_COST: z.coerce.number().int().min(4).max(20).default(PRODUCTION_HASH_COST),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   WS_MAX_BUFFERED_BYTES: z.coerce.number().int().positive().default(4 * 1024 * 1024),
   // edge limits: request size, batch size, who may read /metrics, proxies in front of us
@@ -90,6 +92,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   const cfg = parsed.data;
   if (cfg.NODE_ENV !== 'test' && (cfg.DISCOVERY_INTERVAL < 60 || cfg.DISCOVERY_TICK_MS !== 1000)) {
     throw new ConfigError(['DISCOVERY_INTERVAL: must be at least 60 seconds and DISCOVERY_TICK_MS left at 1000 outside tests']);
+  }
+  if (cfg.NODE_ENV !== 'test' && cfg.PASSWORD_HASH_COST < PRODUCTION_HASH_COST) {
+    throw new ConfigError([`PASSWORD_HASH_COST: must be at least ${PRODUCTION_HASH_COST} outside NODE_ENV=test (a cheaper hash is for tests only)`]);
   }
   const local = [`http://localhost:${cfg.PORT}`, `http://127.0.0.1:${cfg.PORT}`];
   // The Vite dev server proxies /trpc; its pages carry its own origin.

@@ -22,14 +22,14 @@ export interface SignedIn {
   session: Session;
 }
 
-// Compared against when the e-mail is unknown, so both failures take the same time.
-const DUMMY_HASH = hashPassword('not-a-real-password');
-
 const isUniqueViolation = (err: unknown): boolean =>
   typeof err === 'object' && err !== null && ((err as { code?: string }).code === '23505' || isUniqueViolation((err as { cause?: unknown }).cause));
 
 export class AuthService {
   private readonly watcher: SessionWatcher;
+  private readonly hashCost: number;
+  // Compared against when the e-mail is unknown, so both failures take the same time.
+  private readonly dummyHash: Promise<string>;
 
   private readonly db: Db;
   private readonly bus: EventBus;
@@ -37,8 +37,9 @@ export class AuthService {
   /** Runs inside the account's transaction, so features can seed rows all-or-nothing. */
   private readonly onUserCreated: (tx: Db, user: SessionUser) => Promise<void>;
 
-  constructor(deps: { db: Db; bus: EventBus; adminEmails: string[]; onUserCreated: (tx: Db, user: SessionUser) => Promise<void> }) {
-    ({ db: this.db, bus: this.bus, adminEmails: this.adminEmails, onUserCreated: this.onUserCreated } = deps);
+  constructor(deps: { db: Db; bus: EventBus; adminEmails: string[]; passwordHashCost: number; onUserCreated: (tx: Db, user: SessionUser) => Promise<void> }) {
+    ({ db: this.db, bus: this.bus, adminEmails: this.adminEmails, onUserCreated: this.onUserCreated, passwordHashCost: this.hashCost } = deps);
+    this.dummyHash = hashPassword('not-a-real-password', this.hashCost);
     const { db, bus } = deps;
     this.watcher = new SessionWatcher(bus, async (id) => {
       const [row] = await db.select({ expiresAt: sessions.expiresAt }).from(sessions).where(eq(sessions.id, id));
@@ -47,7 +48,7 @@ export class AuthService {
   }
 
   async signUp(input: SignUpInput): Promise<SignedIn> {
-    const passwordHash = await hashPassword(input.password);
+    const passwordHash = await hashPassword(input.password, this.hashCost);
     let user: SessionUser;
     try {
       user = await this.createUser({ email: input.email, name: input.name, passwordHash });
@@ -63,7 +64,7 @@ export class AuthService {
       .select()
       .from(users)
       .where(sql`lower(${users.email}) = ${email.toLowerCase()}`);
-    const ok = row?.passwordHash ? await verifyPassword(row.passwordHash, password) : (await verifyPassword(await DUMMY_HASH, password), false);
+    const ok = row?.passwordHash ? await verifyPassword(row.passwordHash, password) : (await verifyPassword(await this.dummyHash, password), false);
     if (!row || !ok) throw new TRPCError({ code: 'UNAUTHORIZED', message: 'Wrong e-mail or password.' });
     return this.startSession({ id: row.id, email: row.email, name: row.name, role: row.role });
   }

@@ -1,9 +1,9 @@
-import { describe, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { createTestApp, startTestServer } from '../helpers/app';
-import { browserAvailable, expectLive, launchBrowser, noBrowserReason, signedInPage } from '../helpers/browser';
+import { describeInBrowser, expectLive, launchBrowser, signedInPage } from '../helpers/browser';
 import { startFakes } from '../helpers/discovery';
 
-describe.skipIf(!browserAvailable)(`discovery page in chromium${browserAvailable ? '' : ` (skipped: ${noBrowserReason})`}`, async () => {
+describeInBrowser('discovery page in chromium', async () => {
   const fakes = await startFakes({ dex: { newPerCall: 0 } });
   const app = await createTestApp(fakes.env);
   const server = await startTestServer(app);

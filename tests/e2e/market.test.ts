@@ -1,11 +1,11 @@
-import { describe, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { startTestServer } from '../helpers/app';
-import { browserAvailable, expectLive, launchBrowser, noBrowserReason, signedInPage } from '../helpers/browser';
+import { describeInBrowser, expectLive, launchBrowser, signedInPage } from '../helpers/browser';
 import { marketTestApp, until } from '../helpers/market';
 
 const MIN = 60_000;
 
-describe.skipIf(!browserAvailable)(`market page in chromium${browserAvailable ? '' : ` (skipped: ${noBrowserReason})`}`, async () => {
+describeInBrowser('market page in chromium', async () => {
   const { app, fake } = await marketTestApp();
   const server = await startTestServer(app);
   const browser = await launchBrowser();

@@ -1,8 +1,8 @@
-import { describe, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { createTestApp, startTestServer } from '../helpers/app';
-import { browserAvailable, expectLive, launchBrowser, noBrowserReason } from '../helpers/browser';
+import { describeInBrowser, expectLive, launchBrowser } from '../helpers/browser';
 
-describe.skipIf(!browserAvailable)(`web shell in chromium${browserAvailable ? '' : ` (skipped: ${noBrowserReason})`}`, async () => {
+describeInBrowser('web shell in chromium', async () => {
   const app = await createTestApp();
   const server = await startTestServer(app);
   const browser = await launchBrowser();

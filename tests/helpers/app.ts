@@ -10,11 +10,14 @@ import { createCallerFactory } from '../../server/trpc';
 import { createTestDatabase } from './db';
 
 const createCaller = createCallerFactory(appRouter);
+
+/** scrypt at N=2^10: about 1 MiB and a millisecond per hash, so sign-ups stay cheap on a busy machine. */
+export const TEST_HASH_COST = '10';
 export type Caller = ReturnType<typeof createCaller>;
 
 /** An app on its own fresh database, closed after the file's tests. */
 export async function createTestApp(env: Record<string, string | undefined> = {}, opts: { log?: Logger } = {}): Promise<App> {
-  const config = loadConfig({ NODE_ENV: 'test', LOG_LEVEL: 'silent', PORT: '0', UPSTREAMS: 'demo', ...env });
+  const config = loadConfig({ NODE_ENV: 'test', LOG_LEVEL: 'silent', PORT: '0', UPSTREAMS: 'demo', PASSWORD_HASH_COST: TEST_HASH_COST, ...env });
   const app = await createApp(config, { database: await createTestDatabase(), log: opts.log });
   afterAll(() => app.close());
   return app;

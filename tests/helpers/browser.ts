@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import { afterAll } from 'vitest';
+import { afterAll, describe, it } from 'vitest';
 import type { App } from '../../server/app';
 import { SESSION_COOKIE } from '../../server/auth/cookies';
 import type { RunningServer } from '../../server/http';
@@ -15,6 +15,17 @@ export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
  */
 export const browserAvailable = existsSync(CHROMIUM_PATH) || process.env.CI === 'true';
 export const noBrowserReason = `no browser at ${CHROMIUM_PATH} (apt-get install chromium, or set CHROMIUM_PATH)`;
+
+/**
+ * describe() for browser tests. Vitest runs a skipped describe's body to collect its tests, so
+ * a suite that starts a server and a browser in its body must not be declared at all without one.
+ */
+export function describeInBrowser(name: string, body: () => void | Promise<void>) {
+  if (browserAvailable) return describe(name, body);
+  describe.skip(`${name} (skipped: ${noBrowserReason})`, () => {
+    it('needs chromium', () => {});
+  });
+}
 
 export async function launchBrowser(): Promise<Browser> {
   const browser = await chromium.launch({

@@ -1,7 +1,7 @@
 import { createTRPCClient, createWSClient, httpBatchLink, wsLink, type TRPCClient } from '@trpc/client';
 import superjson from 'superjson';
 import WebSocket from 'ws';
-import { afterAll } from 'vitest';
+import { afterAll, onTestFinished } from 'vitest';
 import type { AppRouter } from '../../server/router';
 
 /** A Node script's view of Hubcast over HTTP: bearer token, no cookies. */
@@ -17,7 +17,11 @@ export function httpClient(baseUrl: string, token?: string): TRPCClient<AppRoute
   });
 }
 
-/** The same over one WebSocket, authenticated by `connectionParams.token`; closed after the file. */
+/**
+ * The same over one WebSocket, authenticated by `connectionParams.token`. Closed when the test
+ * that opened it ends, pass or fail, so one failure cannot leave subscriptions running into the
+ * next test; opened outside a test (shared by a file), closed after the file.
+ */
 export function wsClient(baseUrl: string, token?: string, opts: { onClose?: (cause?: { code?: number }) => void } = {}) {
   const ws = createWSClient({
     url: `${baseUrl.replace(/^http/, 'ws')}/trpc`,
@@ -28,6 +32,15 @@ export function wsClient(baseUrl: string, token?: string, opts: { onClose?: (cau
     onClose: opts.onClose,
   });
   const client = createTRPCClient<AppRouter>({ links: [wsLink({ client: ws, transformer: superjson })] });
-  afterAll(() => ws.close());
+  closeWhenDone(() => ws.close());
   return { client, ws };
+}
+
+function closeWhenDone(close: () => void) {
+  try {
+    onTestFinished(close);
+  } catch {
+    // Not inside a test: the client belongs to the whole file.
+    afterAll(close);
+  }
 }

@@ -1,9 +1,10 @@
-import { afterAll, expect, vi } from 'vitest';
+import { afterAll } from 'vitest';
 import type { App } from '../../server/app';
 import { startFakeDexScreener, type FakeDexScreener } from '../../server/demo/dexscreener';
 import { startFakeGoPlus, type FakeGoPlus } from '../../server/demo/goplus';
 import type { StreamEvent } from '../../server/modules/discovery/store';
 import { wsClient } from './clients';
+import { waitFor } from './wait';
 
 /** Both fakes on loopback, closed after the file (after the app, hooks run in reverse). */
 export async function startFakes(opts: { dex?: Parameters<typeof startFakeDexScreener>[0]; goplus?: Parameters<typeof startFakeGoPlus>[0] } = {}) {
@@ -44,9 +45,8 @@ export async function watchDiscovery(baseUrl: string, token: string, lastEventId
       received.map((r) => r.data).filter((d): d is Extract<StreamEvent, { type: T }> => d.type === type && (scanId === undefined || ('scanId' in d && d.scanId === scanId))),
     lastId: () => received.at(-1)?.id,
     async until(type: StreamEvent['type'], scanId?: number) {
-      await vi.waitFor(() => expect(received.some((r) => r.data.type === type && (scanId === undefined || ('scanId' in r.data && r.data.scanId === scanId)))).toBe(true), {
-        timeout: 15_000,
-        interval: 20,
+      await waitFor(() => received.some((r) => r.data.type === type && (scanId === undefined || ('scanId' in r.data && r.data.scanId === scanId))), {
+        what: `${type}${scanId === undefined ? '' : ` of scan ${scanId}`}`,
       });
     },
     close() {
@@ -58,12 +58,11 @@ export async function watchDiscovery(baseUrl: string, token: string, lastEventId
 
 /** Waits until scan `id` is no longer running; returns its row. */
 export async function scanFinished(app: App, id: number) {
-  return vi.waitFor(
+  return waitFor(
     async () => {
       const row = await app.discovery.store.scan(id);
-      if (!row || row.status === 'running') throw new Error(`scan ${id} still running`);
-      return row;
+      return row && row.status !== 'running' ? row : null;
     },
-    { timeout: 15_000, interval: 20 },
+    { what: `scan ${id} to finish` },
   );
 }

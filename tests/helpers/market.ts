@@ -5,6 +5,7 @@ import { createSession, generateSessionToken } from '../../server/auth/session';
 import { users } from '../../server/db/schema';
 import { FakeBinance, type FakeBinanceOptions } from '../../server/demo/binance';
 import { callerForToken, createTestApp } from './app';
+import { waitFor } from './wait';
 
 /** A fixed, day-aligned exchange clock so every timeframe's candles line up in every run. */
 export const FAKE_START = Date.UTC(2025, 0, 6, 0, 0, 30);
@@ -39,13 +40,7 @@ export async function quickUsers(app: App, n: number) {
   );
 }
 
-/** Polls until `check` returns a truthy value (events travel through sockets and timers). */
-export async function until<T>(check: () => T | Promise<T>, what: string, timeoutMs = 10_000): Promise<NonNullable<T>> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await check();
-    if (v) return v as NonNullable<T>;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
+/** The older name of waitFor, kept for the market tests that use it. */
+export function until<T>(check: () => T | Promise<T>, what: string, timeoutMs?: number): Promise<NonNullable<T>> {
+  return waitFor(check, { what, timeoutMs });
 }

@@ -4,13 +4,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { TRPCError } from '@trpc/server';
 import { desc, eq } from 'drizzle-orm';
-import { afterAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { createApp, type App } from '../../server/app';
 import { loadConfig } from '../../server/config';
 import { openDatabase, type Database } from '../../server/db/client';
 import { discoveryScans } from '../../server/db/schema';
-import { callerForToken, createTestApp, signUp } from '../helpers/app';
+import { callerForToken, createTestApp, signUp, TEST_HASH_COST } from '../helpers/app';
 import { startFakes } from '../helpers/discovery';
+import { waitFor } from '../helpers/wait';
 import { databaseUrlWithName, templateDatabaseName, withAdminConnection } from '../helpers/postgres';
 
 /** A database that outlives one App, so a "restart" can open it again. */
@@ -30,7 +31,7 @@ async function persistentDatabase(): Promise<{ open: () => Promise<Database>; dr
 
 // One scheduler "second" lasts 20 ms here, so the 60 s minimum interval is 1.2 s.
 const fakes = await startFakes({ dex: { newPerCall: 2 }, goplus: { appKey: 'k', appSecret: 's' } });
-const env = { NODE_ENV: 'test', LOG_LEVEL: 'silent', PORT: '0', UPSTREAMS: 'demo', DISCOVERY_TICK_MS: '20', ...fakes.env };
+const env = { NODE_ENV: 'test', LOG_LEVEL: 'silent', PORT: '0', UPSTREAMS: 'demo', PASSWORD_HASH_COST: TEST_HASH_COST, DISCOVERY_TICK_MS: '20', ...fakes.env };
 const persistent = await persistentDatabase();
 let current: App | null = null;
 afterAll(async () => {
@@ -52,6 +53,7 @@ async function code(p: Promise<unknown>) {
 }
 
 describe('auto-discovery', () => {
+  // Two app starts on one database and several scans: minutes on a busy two-core machine.
   it('admin only; scans on schedule, and keeps doing so after a restart; autoStop stops it', async () => {
     let app = await start();
     const admin = await signUp(app);
@@ -64,7 +66,7 @@ describe('auto-discovery', () => {
     const status = await admin.caller.discovery.autoStart({ intervalSeconds: 60, maxTokens: 3 });
     expect(status).toMatchObject({ autoDiscoveryActive: true, autoDiscoveryInterval: 60, autoDiscoveryMaxTokens: 3 });
     // The first scan starts at once, the next one an interval later.
-    await vi.waitFor(async () => expect((await autoScans(app)).filter((s) => s.status === 'completed').length).toBeGreaterThanOrEqual(2), { timeout: 10_000, interval: 50 });
+    await waitFor(async () => (await autoScans(app)).filter((s) => s.status === 'completed').length >= 2, { what: 'two completed auto scans' });
     expect((await autoScans(app)).every((s) => s.maxTokens === 3)).toBe(true);
 
     await app.close();
@@ -72,21 +74,20 @@ describe('auto-discovery', () => {
     const again = await callerForToken(app, admin.token);
     expect(await again.discovery.status()).toMatchObject({ autoDiscoveryActive: true, autoDiscoveryInterval: 60 });
     const before = (await autoScans(app))[0]!.id;
-    await vi.waitFor(async () => expect((await autoScans(app)).filter((s) => s.id > before && s.status === 'completed').length).toBeGreaterThanOrEqual(1), { timeout: 10_000, interval: 50 });
+    await waitFor(async () => (await autoScans(app)).some((s) => s.id > before && s.status === 'completed'), { what: 'an auto scan after the restart' });
 
     expect(await again.discovery.autoStop()).toMatchObject({ autoDiscoveryActive: false });
-    await vi.waitFor(async () => expect((await again.discovery.status()).scanning).toBe(false), { timeout: 10_000, interval: 50 });
-    const stopped = (await autoScans(app)).length;
-    await new Promise((r) => setTimeout(r, 1_500));
-    expect(await autoScans(app)).toHaveLength(stopped);
-  });
+    await waitFor(async () => !(await again.discovery.status()).scanning, { what: 'the running scan to end' });
+    // Stopped means no timer left to start another scan.
+    expect(app.discovery.autoScheduled).toBe(false);
+  }, 240_000);
 
   it('AUTO_START_DISCOVERY, DISCOVERY_INTERVAL and DISCOVERY_MAX_TOKENS give the defaults before any admin choice', async () => {
     const app = await createTestApp({ ...fakes.env, AUTO_START_DISCOVERY: 'true', DISCOVERY_INTERVAL: '1', DISCOVERY_MAX_TOKENS: '2', DISCOVERY_TICK_MS: '100' });
     const { caller } = await signUp(app);
     expect(await caller.discovery.status()).toMatchObject({ autoDiscoveryActive: true, autoDiscoveryInterval: 1, autoDiscoveryMaxTokens: 2 });
-    await vi.waitFor(async () => expect((await autoScans(app)).some((s) => s.status === 'completed' && s.maxTokens === 2)).toBe(true), { timeout: 10_000, interval: 50 });
+    await waitFor(async () => (await autoScans(app)).some((s) => s.status === 'completed' && s.maxTokens === 2), { what: 'an auto scan with the env defaults' });
     // The first account of this fresh database is its admin.
     expect(await caller.discovery.autoStop()).toMatchObject({ autoDiscoveryActive: false });
-  });
+  }, 180_000);
 });

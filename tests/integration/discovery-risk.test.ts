@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, onTestFinished, vi } from 'vitest';
 import { startFakeGoPlus } from '../../server/demo/goplus';
 import { serveLoopback, sendJson } from '../../server/demo/serve';
 import type { MarketFacts } from '../../server/modules/discovery/dexscreener';
@@ -108,7 +108,10 @@ describe('GoPlus adapter on recorded answers', () => {
     await client.check('ethereum', addresses);
     expect(fake.tokensIssued()).toBe(1);
     // Renewed at 80% of its (1 s) lifetime: the next call signs again instead of failing with 4022.
-    await new Promise((r) => setTimeout(r, 900));
+    // The clock moves on instead of the test sleeping (the fake reads the same clock).
+    vi.useFakeTimers({ toFake: ['Date'] });
+    onTestFinished(() => void vi.useRealTimers());
+    vi.setSystemTime(Date.now() + 900);
     await client.check('base', addresses);
     expect(fake.tokensIssued()).toBe(2);
     expect(fake.lookups().every((l) => l.authorized)).toBe(true);

@@ -51,13 +51,13 @@ describe('system.notifications', () => {
     second.client.system.notifications.subscribe({ lastEventId }, resumed);
     await expect.poll(() => resumed.events.length).toBe(4);
     await deliver(alice.user.id, 1, 'after');
-    await expect.poll(() => resumed.events.length).toBe(5);
-    // Give a duplicate time to show up if there were one.
-    await new Promise((r) => setTimeout(r, 200));
+    // A last event: a duplicate of anything earlier would arrive before it.
+    await deliver(alice.user.id, 1, 'last');
+    await expect.poll(() => resumed.events.length).toBeGreaterThanOrEqual(6);
 
     const messages = resumed.events.map((e) => (e.data.payload as { message: string }).message);
-    expect(messages).toEqual(['missed-0', 'missed-1', 'missed-2', 'missed-3', 'after-0']);
-    expect(new Set(resumed.events.map((e) => e.id)).size).toBe(5);
+    expect(messages).toEqual(['missed-0', 'missed-1', 'missed-2', 'missed-3', 'after-0', 'last-0']);
+    expect(new Set(resumed.events.map((e) => e.id)).size).toBe(6);
     expect(resumed.events.every((e) => Number(e.id) > Number(lastEventId))).toBe(true);
     expect(resumed.errors).toEqual([]);
   });
@@ -76,8 +76,10 @@ describe('system.notifications', () => {
     await deliver(carol.user.id, 3, 'gap');
     await expect.poll(() => app.stats.connectionsTotal).toBeGreaterThan(connected);
     await expect.poll(() => seen.events.length).toBe(5);
-    await new Promise((r) => setTimeout(r, 200));
-    expect(seen.events.map((e) => (e.data.payload as { message: string }).message)).toEqual(['before-0', 'before-1', 'gap-0', 'gap-1', 'gap-2']);
+    // A last event: a duplicate of anything earlier would arrive before it.
+    await deliver(carol.user.id, 1, 'last');
+    await expect.poll(() => seen.events.length).toBeGreaterThanOrEqual(6);
+    expect(seen.events.map((e) => (e.data.payload as { message: string }).message)).toEqual(['before-0', 'before-1', 'gap-0', 'gap-1', 'gap-2', 'last-0']);
   });
 
   it('ends a session\'s open subscriptions within a second of signing out', async () => {
@@ -92,7 +94,8 @@ describe('system.notifications', () => {
     expect((seen.errors[0] as { data?: { code?: string } }).data?.code).toBe('UNAUTHORIZED');
     await expect.poll(openSubscriptions).toBe(open - 1);
     await deliver(dave.user.id, 1, 'too-late');
-    await new Promise((r) => setTimeout(r, 100));
+    // A round trip on the same socket: an event pushed to the ended subscription would arrive first.
+    await client.system.health.query();
     expect(seen.events).toEqual([]);
   });
 

@@ -2,21 +2,36 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
+import { hashPassword, PRODUCTION_HASH_COST, verifyPassword } from '../../server/auth/password';
 import { loadConfig, ConfigError } from '../../server/config';
 import { createTestDatabase } from '../helpers/db';
 import { httpClient } from '../helpers/clients';
 
 const root = new URL('../..', import.meta.url).pathname;
 
+// Every server this file starts (its demo upstreams run inside it) is killed when its test
+// ends, whatever the outcome, and again if the worker itself exits: a timed-out test must not
+// leave a process listening for hours.
+const children = new Set<ChildProcess>();
+const killAll = () => {
+  for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  children.clear();
+};
+afterEach(killAll);
+afterAll(killAll);
+process.once('exit', killAll);
+
+function spawnMain(env: Record<string, string | undefined>): ChildProcess {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'server/main.ts'], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  children.add(child);
+  return child;
+}
+
 /** Runs the real entry point (`tsx server/main.ts`) and resolves once it has printed its URL. */
 function startMain(env: Record<string, string>): Promise<{ child: ChildProcess; url: string; output: () => string }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'server/main.ts'], {
-    cwd: root,
-    env: { PATH: process.env.PATH, HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'info', UPSTREAMS: 'demo', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = spawnMain({ PATH: process.env.PATH, HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'info', UPSTREAMS: 'demo', ...env });
   let out = '';
   return new Promise((resolve, reject) => {
     const onData = (chunk: Buffer) => {
@@ -36,6 +51,7 @@ describe('the server process', () => {
   const dataDir = mkdtempSync(join(tmpdir(), 'hubcast-data-'));
   afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
 
+  // Two cold starts of tsx and the migrations: slow on a busy machine.
   it('keeps accounts across a stop and a start, and closes sockets with "service restart" on SIGTERM', async () => {
     // Postgres run: a fresh database the process migrates itself; PGlite run: a data directory.
     const database = process.env.DATABASE_URL ? await createTestDatabase() : null;
@@ -57,14 +73,10 @@ describe('the server process', () => {
     expect(again.user).toEqual(user);
     second.child.kill('SIGTERM');
     expect(await exited(second.child)).toBe(0);
-  }, 60_000);
+  }, 180_000);
 
   it('refuses to start on a bad variable and names it', async () => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'server/main.ts'], {
-      cwd: root,
-      env: { PATH: process.env.PATH, PORT: 'three thousand', UPSTREAMS: 'sometimes' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const child = spawnMain({ PATH: process.env.PATH, PORT: 'three thousand', UPSTREAMS: 'sometimes' });
     let err = '';
     child.stderr!.on('data', (c: Buffer) => (err += c.toString()));
     expect(await exited(child)).toBe(1);
@@ -91,5 +103,21 @@ describe('loadConfig', () => {
     })();
     expect(err).toBeInstanceOf(ConfigError);
     expect((err as ConfigError).problems.map((p) => p.split(':')[0])).toEqual(['PORT', 'DATABASE_URL', 'DEXSCREENER_URL']);
+  });
+
+  it('lets only NODE_ENV=test lower the password hash cost', () => {
+    expect(loadConfig({}).PASSWORD_HASH_COST).toBe(PRODUCTION_HASH_COST);
+    expect(loadConfig({ NODE_ENV: 'test', PASSWORD_HASH_COST: '10' }).PASSWORD_HASH_COST).toBe(10);
+    for (const NODE_ENV of ['development', 'production']) {
+      expect(() => loadConfig({ NODE_ENV, PASSWORD_HASH_COST: '10' })).toThrow(/PASSWORD_HASH_COST: must be at least 15 outside NODE_ENV=test/);
+    }
+    expect(loadConfig({ NODE_ENV: 'production', PASSWORD_HASH_COST: '16' }).PASSWORD_HASH_COST).toBe(16);
+  });
+
+  it('hashes at the configured cost and records it in the hash', async () => {
+    const cheap = await hashPassword('correct horse', 10);
+    expect(cheap.split('$').slice(0, 2)).toEqual(['scrypt', String(2 ** 10)]);
+    expect(await verifyPassword(cheap, 'correct horse')).toBe(true);
+    expect((await hashPassword('correct horse')).split('$')[1]).toBe(String(2 ** PRODUCTION_HASH_COST));
   });
 });

@@ -182,6 +182,11 @@ export class DiscoveryService {
     this.timer.unref();
   }
 
+  /** Whether a timer will start another auto scan (tests check that stopping leaves none). */
+  get autoScheduled(): boolean {
+    return this.timer !== null;
+  }
+
   events(opts: { lastEventId: string | null | undefined; signal: AbortSignal | undefined }) {
     return resumable<StreamEvent>({
       signal: opts.signal,
