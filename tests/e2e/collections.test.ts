@@ -1,11 +1,12 @@
 import type { Page } from 'playwright-core';
-import { describe, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { createTestApp, startTestServer } from '../helpers/app';
-import { browserAvailable, expectLive, launchBrowser, noBrowserReason, signedInPage } from '../helpers/browser';
+import { describeInBrowser, expectLive, launchBrowser, signedInPage } from '../helpers/browser';
+import { waitFor } from '../helpers/wait';
 
 const noHorizontalScroll = (page: Page) => page.evaluate(() => document.documentElement.scrollWidth <= document.documentElement.clientWidth);
 
-describe.skipIf(!browserAvailable)(`collections page in chromium${browserAvailable ? '' : ` (skipped: ${noBrowserReason})`}`, async () => {
+describeInBrowser('collections page in chromium', async () => {
   const app = await createTestApp();
   const server = await startTestServer(app);
   const browser = await launchBrowser();
@@ -28,7 +29,7 @@ describe.skipIf(!browserAvailable)(`collections page in chromium${browserAvailab
       await editor.locator('.card-row').getByText(front!, { exact: true }).waitFor();
     }
     await editor.getByRole('button', { name: 'Move "tener" up' }).click();
-    await expect.poll(() => editor.locator('.card-row .front').allTextContents()).toEqual(['tener', 'ser']);
+    await waitFor(async () => (await editor.locator('.card-row .front').allTextContents()).join() === 'tener,ser', { what: 'tener moved up' });
     await editor.getByRole('button', { name: 'Share…' }).click();
     const dialog = teacher.page.getByTestId('share-dialog');
     await dialog.getByLabel('Max uses').fill('30');
@@ -46,8 +47,8 @@ describe.skipIf(!browserAvailable)(`collections page in chromium${browserAvailab
       await expectLive(page);
     }
     // Both tabs follow the stream before the import, as people's open tabs would.
-    await expect.poll(() => open('collections.events')).toBe(subscribedBefore.events + 2);
-    await expect.poll(() => open('system.notifications')).toBe(subscribedBefore.notes + 2);
+    await waitFor(() => open('collections.events') === subscribedBefore.events + 2, { what: 'both tabs following collections.events' });
+    await waitFor(() => open('system.notifications') === subscribedBefore.notes + 2, { what: 'both tabs following system.notifications' });
     await student.page.getByText('No collections yet').waitFor();
     expect(await noHorizontalScroll(student.page)).toBe(true);
 
@@ -59,7 +60,7 @@ describe.skipIf(!browserAvailable)(`collections page in chromium${browserAvailab
     }
     // The importing tab opens the copy, cards in the teacher's order.
     const copy = student.page.getByTestId('collection-editor');
-    await expect.poll(() => copy.locator('.card-row .front').allTextContents()).toEqual(['tener', 'ser']);
+    await waitFor(async () => (await copy.locator('.card-row .front').allTextContents()).join() === 'tener,ser', { what: 'the copy\'s cards in the teacher\'s order' });
     await copy.getByText('imported from Ms Garcia').waitFor();
     expect(await noHorizontalScroll(student.page)).toBe(true);
     await copy.getByRole('button', { name: 'Share…' }).click();

@@ -1,5 +1,5 @@
-import { expect } from 'vitest';
 import type { Caller } from './app';
+import { waitFor } from './wait';
 
 /** A collection with `cards` cards ("front 1" / "back 1" …), made through the real procedures. */
 export async function collectionWithCards(caller: Caller, cards = 3, title = 'French verbs') {
@@ -21,6 +21,6 @@ export function collect<T>() {
 export async function subscribed<T>(count: () => number, start: () => T): Promise<T> {
   const before = count();
   const sub = start();
-  await expect.poll(count).toBe(before + 1);
+  await waitFor(() => count() === before + 1, { what: 'the subscription to start on the server' });
   return sub;
 }

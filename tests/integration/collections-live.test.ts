@@ -4,6 +4,7 @@ import type { CollectionEvent } from '../../shared/collections';
 import { createTestApp, signUp, startTestServer } from '../helpers/app';
 import { httpClient, wsClient } from '../helpers/clients';
 import { collect, collectionWithCards, subscribed } from '../helpers/collections';
+import { waitFor } from '../helpers/wait';
 
 const app = await createTestApp();
 const server = await startTestServer(app);
@@ -17,6 +18,12 @@ const subscriptions: { unsubscribe(): void }[] = [];
 afterEach(() => {
   for (const s of subscriptions.splice(0)) s.unsubscribe();
 });
+
+/** Waits until `types()` is exactly `expected` (a duplicate or a stray event fails it at the end). */
+async function typesBecome(types: () => string[], expected: string[]) {
+  await waitFor(() => types().length >= expected.length, { what: `events ${expected.join(', ')}` });
+  expect(types()).toEqual(expected);
+}
 
 /** One browser tab: its own WebSocket, following collections.events. */
 async function tab(token: string, lastEventId?: string) {
@@ -41,17 +48,17 @@ describe('collections.events', () => {
 
     const imported = await httpClient(server.url, student.token).collections.importByCode.mutate({ code });
     for (const t of [one, two]) {
-      await expect.poll(t.types).toEqual(['new_collection']);
+      await typesBecome(t.types, ['new_collection']);
       const event = t.seen.events[0]!.data;
       expect(event.type === 'new_collection' && event.payload).toMatchObject({ collection: { id: imported.collection.id, cardCount: 3 }, message: imported.message });
     }
-    await expect.poll(() => told.events.map((e) => e.data.type)).toEqual(['collection_imported']);
+    await typesBecome(() => told.events.map((e) => e.data.type), ['collection_imported']);
     expect(told.events[0]!.data.payload).toMatchObject({ collectionId: col.id, code, uses: 1, importerName: 'Student', message: expect.stringContaining('Student imported your collection') });
 
     // A change in either tab reaches both; by the time it arrives, a duplicate import event would have too.
     await student.caller.collections.update({ id: imported.collection.id, title: 'Mine now' });
     await student.caller.collections.remove({ id: imported.collection.id });
-    for (const t of [one, two]) await expect.poll(t.types).toEqual(['new_collection', 'collection_updated', 'collection_removed']);
+    for (const t of [one, two]) await typesBecome(t.types, ['new_collection', 'collection_updated', 'collection_removed']);
     expect(one.seen.errors).toEqual([]);
     // The owner's notification is not one of the collection events of their own tabs.
     expect(teacherTab.types()).toEqual([]);
@@ -61,21 +68,21 @@ describe('collections.events', () => {
     const alice = await signUp(app);
     const first = await tab(alice.token);
     const col = await alice.caller.collections.create({ title: 'One' });
-    await expect.poll(first.types).toEqual(['new_collection']);
+    await typesBecome(first.types, ['new_collection']);
     const lastEventId = first.seen.events[0]!.id;
     const before = openEvents();
     subscriptions.pop()!.unsubscribe();
     await first.ws.close();
-    await expect.poll(openEvents).toBe(before - 1);
+    await waitFor(() => openEvents() === before - 1, { what: 'the first tab\'s subscription to end' });
 
     await alice.caller.collections.addCard({ collectionId: col.id, front: 'missed' });
     await alice.caller.collections.remove({ id: col.id });
     // Entries of other features in the same inbox are not part of this view.
     await app.inbox.deliver([{ userId: alice.user.id, feature: 'test', type: 'ping', payload: {} }]);
     const second = await tab(alice.token, lastEventId);
-    await expect.poll(second.types).toEqual(['collection_updated', 'collection_removed']);
+    await typesBecome(second.types, ['collection_updated', 'collection_removed']);
     const again = await alice.caller.collections.create({ title: 'Two' });
-    await expect.poll(second.types).toEqual(['collection_updated', 'collection_removed', 'new_collection']);
+    await typesBecome(second.types, ['collection_updated', 'collection_removed', 'new_collection']);
     expect(second.seen.events.every((e) => Number(e.id) > Number(lastEventId))).toBe(true);
     expect(second.seen.events.at(-1)!.data).toMatchObject({ type: 'new_collection', payload: { collection: { id: again.id } } });
   });
@@ -87,8 +94,8 @@ describe('collections.events', () => {
     const aliceTab = await tab(alice.token);
     await alice.caller.collections.create({ title: 'Private' });
     await bob.caller.collections.create({ title: 'Bob\'s' });
-    await expect.poll(bobTab.types).toEqual(['new_collection']);
-    await expect.poll(aliceTab.types).toEqual(['new_collection']);
+    await typesBecome(bobTab.types, ['new_collection']);
+    await typesBecome(aliceTab.types, ['new_collection']);
     expect(bobTab.seen.events[0]!.data).toMatchObject({ payload: { collection: { title: 'Bob\'s' } } });
   });
 });
