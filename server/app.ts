@@ -5,6 +5,7 @@ import { createLogger, type Logger } from './log';
 import { createMetrics, type Metrics } from './metrics';
 import { createMemoryBus, type EventBus } from './realtime/bus';
 import { Inbox } from './realtime/inbox';
+import { startRetention, type Retention } from './realtime/retention';
 import { RealtimeStats } from './realtime/stats';
 import { DiscoveryService } from './modules/discovery/service';
 import { MarketService } from './modules/market/service';
@@ -28,6 +29,7 @@ export interface App {
   market: MarketService;
   collections: CollectionsService;
   collectionShares: ShareCodeService;
+  retention: Retention;
   http: { isAllowedOrigin: (origin: string) => boolean; allowOrigin: (origin: string) => void };
   startedAt: Date;
   close(): Promise<void>;
@@ -51,6 +53,14 @@ export async function createApp(config: Config, opts: { database?: Database; log
   const market = new MarketService({ config, db, bus, inbox, log, stats });
   const collections = new CollectionsService({ db, inbox });
   const collectionShares = new ShareCodeService({ db, inbox });
+  const retention = startRetention({
+    intervalMs: config.RETENTION_INTERVAL_MS,
+    log,
+    jobs: [
+      { name: 'inbox_events', run: () => inbox.prune(new Date(Date.now() - config.INBOX_RETENTION_DAYS * 86_400_000)) },
+      { name: 'market_candles', run: () => market.store.prune(config.MARKET_CANDLES_KEEP) },
+    ],
+  });
 
   const app: App = {
     config,
@@ -66,9 +76,11 @@ export async function createApp(config: Config, opts: { database?: Database; log
     market,
     collections,
     collectionShares,
+    retention,
     http: { isAllowedOrigin: (o) => origins.has(o), allowOrigin: (o) => void origins.add(o) },
     startedAt: new Date(),
     async close() {
+      await retention.stop();
       await discovery.close();
       market.close();
       auth.close();

@@ -67,6 +67,12 @@ export const ZEnv = z.object({
   MARKET_WS_IDLE_MS: z.coerce.number().int().positive().default(60_000),
   MARKET_CONTROL_MSGS_PER_SEC: z.coerce.number().positive().max(4).default(3),
   MARKET_HISTORY_CANDLES: z.coerce.number().int().min(50).max(1000).default(300),
+  // retention of the stream tables (replay windows, not archives)
+  INBOX_RETENTION_DAYS: z.coerce.number().int().min(1).default(30),
+  // Per series; at least the largest candles() page, so history queries stay whole.
+  MARKET_CANDLES_KEEP: z.coerce.number().int().min(1000).default(10_000),
+  // 0 turns scheduled pruning off.
+  RETENTION_INTERVAL_MS: z.coerce.number().int().min(0).default(3_600_000),
 });
 
 export type Config = z.infer<typeof ZEnv> & {

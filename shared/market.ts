@@ -51,13 +51,24 @@ export const ZCandlesOutput = z.object({ symbol: z.string(), timeframe: ZTimefra
 export const ZLiveInput = ZSeriesInput.extend({
   lastEventId: text({ label: 'lastEventId values', max: 18 }).regex(/^\d{1,18}$/, { error: 'lastEventId must be the id of a candle this stream sent.' }).nullish(),
 });
-export interface LiveEvent {
+interface CandleEventFields {
   symbol: string;
   timeframe: Timeframe;
   candle: Candle;
-  closed: boolean;
   indicators: Indicators;
 }
+/** A closed candle: stored, tracked (its row id is the resume point). */
+export interface ClosedCandleEvent extends CandleEventFields {
+  closed: true;
+}
+/** The forming candle, pushed as it changes: live only, untracked, never replayed. */
+export interface FormingCandleEvent extends CandleEventFields {
+  closed: false;
+}
+/** What `market.live` delivers in `data`: `closed` tells the two apart. */
+export type LiveEvent = ClosedCandleEvent | FormingCandleEvent;
+/** One `market.live` message as a client receives it: closed candles tracked (`id`), forming ones not. */
+export type LiveMessage = { id: string; data: ClosedCandleEvent } | { id?: undefined; data: FormingCandleEvent };
 
 export const ZMarketStatsOutput = z.object({
   activeSessions: z.number(),

@@ -1,6 +1,12 @@
 import { z } from 'zod';
 import { text } from './text';
 
+/**
+ * The error code a resumable subscription answers when the client's lastEventId is older than
+ * what the server keeps (retention): reload current state and subscribe without lastEventId.
+ */
+export const RESUME_EXPIRED_CODE = 'PRECONDITION_FAILED' as const;
+
 /** Input of every resumable subscription: tRPC fills `lastEventId` itself on reconnect. */
 export const ZResumeInput = z
   .object({ lastEventId: text({ label: 'lastEventId values', max: 40 }).nullish() })

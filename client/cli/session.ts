@@ -56,9 +56,9 @@ export function wsApi(ctx: CliContext) {
   return { api: createTRPCClient<AppRouter>({ links: [wsLink({ client: ws, transformer: superjson })] }), close: () => ws.close() };
 }
 
-export interface StreamHandlers {
+export interface StreamHandlers<T = unknown> {
   onStarted: () => void;
-  onData: (data: unknown) => void;
+  onData: (data: T) => void;
   onError: (err: unknown) => void;
   onComplete: () => void;
 }
@@ -67,11 +67,11 @@ export interface StreamHandlers {
  * Runs one subscription over a fresh WebSocket until the server completes it, it fails,
  * `onData` returns true, or `signal` aborts (Ctrl-C); then closes the socket.
  */
-export function followSubscription(
+export function followSubscription<T = unknown>(
   ctx: CliContext,
   signal: AbortSignal,
-  subscribe: (api: ReturnType<typeof wsApi>['api'], handlers: StreamHandlers) => { unsubscribe(): void },
-  opts: { onData: (data: unknown) => boolean | void; onStarted?: () => void },
+  subscribe: (api: ReturnType<typeof wsApi>['api'], handlers: StreamHandlers<T>) => { unsubscribe(): void },
+  opts: { onData: (data: T) => boolean | void; onStarted?: () => void },
 ): Promise<void> {
   const { api, close } = wsApi(ctx);
   return new Promise<void>((resolve, reject) => {

@@ -1,5 +1,30 @@
 import type { SessionWatch } from '../auth/session-watch';
 
+const REVOKED = Symbol('revoked');
+
+/**
+ * Waits for `promise` or for `signal` to abort, whichever comes first. The abort listener
+ * lives only for this one wait: racing every event against one long-pending promise would
+ * attach a reaction per event to it and keep every event reachable for the whole stream.
+ */
+function untilAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T | typeof REVOKED> {
+  if (signal.aborted) return Promise.resolve(REVOKED);
+  return new Promise((resolve, reject) => {
+    const onAbort = () => resolve(REVOKED);
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(
+      (value) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(value);
+      },
+      (err: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(err);
+      },
+    );
+  });
+}
+
 /**
  * Wraps a subscription's iterable: counts it while open and, for authed subscriptions,
  * re-checks the session before every event and ends the stream the moment it is revoked.
@@ -12,14 +37,11 @@ export async function* guardSubscription<T>(
   const onEnd = opts.onStart?.();
   const it = source[Symbol.asyncIterator]();
   const { watch } = opts;
-  const revoked = watch
-    ? new Promise<'revoked'>((resolve) => watch.signal.addEventListener('abort', () => resolve('revoked'), { once: true }))
-    : null;
   try {
     for (;;) {
-      const next = revoked ? await Promise.race([it.next(), revoked]) : await it.next();
-      if (watch && (next === 'revoked' || !watch.isValid())) throw watch.error();
-      if (next === 'revoked' || next.done) return;
+      const next = watch ? await untilAborted(it.next(), watch.signal) : await it.next();
+      if (watch && (next === REVOKED || !watch.isValid())) throw watch.error();
+      if (next === REVOKED || next.done) return;
       yield next.value;
     }
   } finally {

@@ -1,11 +1,14 @@
-import { and, asc, eq, gt, inArray } from 'drizzle-orm';
+import { and, asc, desc, eq, gt, inArray, lt, lte, max, min } from 'drizzle-orm';
 import type { Db } from '../db/client';
 import { inboxEvents } from '../db/schema';
 import type { Notification } from '../../shared/system';
 import { topic, type EventBus } from './bus';
+import { lockStreams, recordThenPublish, type Tx } from './record';
 import { resumable, type StoredEvent } from './resumable';
 
-const userInbox = (userId: string) => topic<StoredEvent<Notification>>(`inbox:${userId}`);
+/** One user's inbox stream: the bus topic and the stream lock share this key. */
+export const inboxStreamKey = (userId: string) => `inbox:${userId}`;
+const userInbox = (userId: string) => topic<StoredEvent<Notification>>(inboxStreamKey(userId));
 
 export interface InboxItem {
   userId: string;
@@ -26,14 +29,18 @@ export class Inbox {
   ) {}
 
   /** Stores and publishes at once; for writes inside a transaction use `record` then `publish`. */
-  async deliver(items: InboxItem[]): Promise<Notification[]> {
-    const stored = await this.record(this.db, items);
-    this.publish(stored);
-    return stored;
+  deliver(items: InboxItem[]): Promise<Notification[]> {
+    // record() takes the user streams' locks itself.
+    return recordThenPublish(this.db, [], (tx) => this.record(tx, items), (stored) => this.publish(stored));
   }
 
-  async record(tx: Db, items: InboxItem[]): Promise<(Notification & { userId: string })[]> {
+  /**
+   * Inside the caller's transaction, under the addressees' stream locks (held to its commit).
+   * Record all of one transaction's inbox items in one call, so its locks are taken in order.
+   */
+  async record(tx: Tx, items: InboxItem[]): Promise<(Notification & { userId: string })[]> {
     if (items.length === 0) return [];
+    await lockStreams(tx, items.map((i) => inboxStreamKey(i.userId)));
     const rows = await tx.insert(inboxEvents).values(items).returning();
     return rows.map((r) => ({ id: r.id, userId: r.userId, feature: r.feature, type: r.type, payload: r.payload, createdAt: r.createdAt }));
   }
@@ -41,6 +48,32 @@ export class Inbox {
   /** Call only after the transaction that recorded them has committed. */
   publish(stored: (Notification & { userId?: string })[]) {
     for (const { userId, ...n } of stored) if (userId) this.bus.publish(userInbox(userId), { id: n.id, data: n });
+  }
+
+  /** The lowest id still stored, or null when the inbox is empty: resuming below it may have lost events. */
+  async retainedFrom(): Promise<number | null> {
+    const [row] = await this.db.select({ id: min(inboxEvents.id) }).from(inboxEvents);
+    return row?.id ?? null;
+  }
+
+  /**
+   * Deletes events older than `before`, as one id range (everything at or below the newest old
+   * id), so "below the lowest id kept" is exactly what a resume check needs. The newest event is
+   * always kept, or an emptied table could not tell a pruned resume id from a fresh one.
+   */
+  async prune(before: Date, batch = 10_000): Promise<number> {
+    const [old] = await this.db.select({ id: inboxEvents.id }).from(inboxEvents).where(lt(inboxEvents.createdAt, before)).orderBy(desc(inboxEvents.id)).limit(1);
+    const [top] = await this.db.select({ id: max(inboxEvents.id) }).from(inboxEvents);
+    if (!old || top?.id == null) return 0;
+    const upTo = Math.min(old.id, top.id - 1);
+    let removed = 0;
+    for (;;) {
+      const [low] = await this.db.select({ id: min(inboxEvents.id) }).from(inboxEvents);
+      if (low?.id == null || low.id > upTo) return removed;
+      // In batches: one huge delete would hold its locks and bloat the WAL in one go.
+      const gone = await this.db.delete(inboxEvents).where(lte(inboxEvents.id, Math.min(upTo, low.id + batch))).returning({ id: inboxEvents.id });
+      removed += gone.length;
+    }
   }
 
   /**
@@ -60,6 +93,7 @@ export class Inbox {
       signal: opts.signal,
       lastEventId: opts.lastEventId,
       subscribe: (push) => this.bus.subscribe(userInbox(userId), (e) => wanted(e.data) && push(e as StoredEvent<Omit<Notification, 'type' | 'payload'> & E>)),
+      retainedFrom: () => this.retainedFrom(),
       replay: async (afterId, limit) => {
         const rows = await this.db
           .select()

@@ -1,4 +1,5 @@
-import { TRPCError, tracked } from '@trpc/server';
+import { TRPCError, tracked, type TrackedEnvelope } from '@trpc/server';
+import { RESUME_EXPIRED_CODE } from '../../shared/system';
 import { BoundedQueue, QueueOverflowError } from './queue';
 
 /** An event as stored: its database id orders it and is what clients resume from. */
@@ -7,14 +8,48 @@ export interface StoredEvent<T> {
   data: T;
 }
 
-export interface ResumableOptions<T> {
+/**
+ * An event that is only live: not stored, not tracked (the client's lastEventId stays on the
+ * last stored event), lost to whoever is not connected — forming candles, typing. Yielded as
+ * this very object, so every subscriber of one publish gets the same reference.
+ */
+export interface LiveOnlyEvent<L> {
+  readonly id?: undefined;
+  readonly data: L;
+}
+
+/** What a stream's bus topic carries: stored events and, for some streams, live-only ones. */
+export type BusEvent<T, L = never> = StoredEvent<T> | LiveOnlyEvent<L>;
+
+/** What a resumable stream yields; streams without live-only events yield only tracked ones. */
+export type ResumableYield<T, L = never> = TrackedEnvelope<T> | ([L] extends [never] ? never : LiveOnlyEvent<L>);
+
+export interface ResumableOptions<T, L = never> {
   signal: AbortSignal | undefined;
   /** The id the client last saw (tRPC sends it on reconnect); absent → live events only. */
   lastEventId: string | null | undefined;
   /** Starts live delivery; returns the unsubscribe function. */
-  subscribe: (push: (event: StoredEvent<T>) => void) => () => void;
-  /** Stored events with id > afterId, ascending, at most `limit`. */
-  replay: (afterId: number, limit: number) => Promise<StoredEvent<T>[]>;
+  subscribe: (push: (event: BusEvent<T, L>) => void) => () => void;
+  /** Stored events whose position is above `after`, ascending, at most `limit`. */
+  replay: (after: number, limit: number) => Promise<StoredEvent<T>[]>;
+  /**
+   * Where a stored event sits in the stream (the high-water mark); its id unless given.
+   * Market: the candle's open time, since a backfilled candle gets a newer id than later candles.
+   */
+  position?: (event: StoredEvent<T>) => number;
+  /** Turns the client's lastEventId into a position (it may throw to refuse it); the id itself unless given. */
+  resumeFrom?: (id: number) => Promise<number>;
+  /** A live-only event at or below the high-water mark is stale and dropped (a forming candle that has since closed). */
+  livePosition?: (data: L) => number;
+  /** The live-only state a new subscriber sees at once, after the replay (the forming candle). */
+  snapshot?: () => LiveOnlyEvent<L> | null;
+  /**
+   * The lowest id still stored (null when the table is empty). A resume from below it may have
+   * lost events to retention: the client is told to reload instead of getting a silent gap.
+   */
+  retainedFrom?: () => Promise<number | null>;
+  /** Checked on every event before it is delivered; an event failing it is skipped (e.g. removed from a conversation). */
+  authorize?: (event: BusEvent<T, L>) => boolean | Promise<boolean>;
   /** Live events allowed to wait for a slow reader before the stream ends. */
   maxBuffered?: number;
   replayPageSize?: number;
@@ -29,6 +64,14 @@ export function parseEventId(lastEventId: string | null | undefined): number | n
   return n;
 }
 
+/**
+ * The answer to a resume from before what is kept: PRECONDITION_FAILED, so a client can tell it
+ * from bad input and reload (fetch current state, subscribe without lastEventId).
+ */
+export function resumeExpired(what: string): TRPCError {
+  return new TRPCError({ code: RESUME_EXPIRED_CODE, message: `${what} no longer kept (pruned): reload, then subscribe without lastEventId.` });
+}
+
 /** A reader that fell behind is told why; it resumes from its last id, so ending loses nothing. */
 export function asStreamError(err: unknown): unknown {
   return err instanceof QueueOverflowError
@@ -39,31 +82,51 @@ export function asStreamError(err: unknown): unknown {
 /**
  * Replay-then-live with no gap and no duplicate. Live delivery starts *before* the replay
  * query so an event committed during the replay is caught by one or the other; the
- * high-water mark drops whichever copy comes second.
+ * high-water mark drops whichever copy comes second. Ids of one stream commit in order
+ * (realtime/record.ts), so a late commit is never below the mark.
  */
-export async function* resumable<T>(opts: ResumableOptions<T>) {
-  const queue = new BoundedQueue<StoredEvent<T>>(opts.maxBuffered ?? 1000);
+export async function* resumable<T, L = never>(opts: ResumableOptions<T, L>): AsyncGenerator<ResumableYield<T, L>> {
+  const queue = new BoundedQueue<BusEvent<T, L>>(opts.maxBuffered ?? 1000);
   const unsubscribe = opts.subscribe((e) => queue.push(e));
   const pageSize = opts.replayPageSize ?? 500;
+  const position = opts.position ?? ((e: StoredEvent<T>) => e.id);
+  const allowed = (e: BusEvent<T, L>) => !opts.authorize || opts.authorize(e);
+  // The conditional yield type cannot be checked inside the generic body; this is the one place a live-only event leaves.
+  const liveOnly = (e: LiveOnlyEvent<L>) => e as ResumableYield<T, L>;
+  const stale = (e: LiveOnlyEvent<L>, highWater: number | null) => highWater !== null && opts.livePosition !== undefined && opts.livePosition(e.data) <= highWater;
   try {
-    let highWater = parseEventId(opts.lastEventId);
-    if (highWater !== null) {
-      for (;;) {
+    const resumeId = parseEventId(opts.lastEventId);
+    let highWater = resumeId === null ? null : opts.resumeFrom ? await opts.resumeFrom(resumeId) : resumeId;
+    if (resumeId !== null && highWater !== null) {
+      for (let first = true; ; first = false) {
         const page = await opts.replay(highWater, pageSize);
+        // Checked after the first query: retention that ran before it is seen here, any later only removed what the page already holds.
+        if (first && opts.retainedFrom) {
+          const oldest = await opts.retainedFrom();
+          if (oldest !== null && resumeId < oldest - 1) throw resumeExpired(`Events after #${resumeId} are`);
+        }
         for (const e of page) {
-          if (e.id <= highWater) continue;
-          highWater = e.id;
-          yield tracked(String(e.id), e.data);
+          const p = position(e);
+          if (p <= highWater) continue;
+          highWater = p;
+          if (await allowed(e)) yield tracked(String(e.id), e.data);
         }
         if (page.length < pageSize || opts.signal?.aborted) break;
       }
     }
+    const snapshot = opts.snapshot?.();
+    if (snapshot && !stale(snapshot, highWater) && (await allowed(snapshot))) yield liveOnly(snapshot);
     for (;;) {
       const e = await queue.next(opts.signal);
       if (e === null) return;
-      if (highWater !== null && e.id <= highWater) continue;
-      highWater = e.id;
-      yield tracked(String(e.id), e.data);
+      if (e.id === undefined) {
+        if (!stale(e, highWater) && (await allowed(e))) yield liveOnly(e);
+        continue;
+      }
+      const p = position(e);
+      if (highWater !== null && p <= highWater) continue;
+      highWater = p;
+      if (await allowed(e)) yield tracked(String(e.id), e.data);
     }
   } catch (err) {
     throw asStreamError(err);

@@ -27,9 +27,8 @@ describe('market feed sharing', () => {
           client.market.live.subscribe(
             { symbol, timeframe },
             {
-              onData: (d) => {
+              onData: ({ data: e }) => {
                 events++;
-                const e = ((d as { data?: LiveEvent }).data ?? d) as LiveEvent;
                 if (e.closed && e.timeframe === '1m') closed1m.add(e.symbol);
               },
             },
@@ -102,7 +101,7 @@ describe('market feed sharing', () => {
     const [a] = await quickUsers(app, 1);
     const { client } = wsClient(server.url, a!.token);
     const got: LiveEvent[] = [];
-    const sub = client.market.live.subscribe({ symbol: 'BTCUSDT', timeframe: '15m' }, { onData: (d) => void got.push(((d as { data?: LiveEvent }).data ?? d) as LiveEvent) });
+    const sub = client.market.live.subscribe({ symbol: 'BTCUSDT', timeframe: '15m' }, { onData: (d) => void got.push(d.data) });
     await until(() => fake.subscriptions().includes('btcusdt@kline_15m'), 'the stream');
     const opened = fake.counters.connectionsOpened;
     const pongs = fake.counters.pongs;

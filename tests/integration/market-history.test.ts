@@ -18,11 +18,7 @@ function watchLive(token: string, input: { symbol: string; timeframe: '1m'; last
   const { client } = wsClient(server.url, token);
   const got: Received[] = [];
   const sub = client.market.live.subscribe(input, {
-    onData: (d) => {
-      const withId = d as { id?: string; data?: LiveEvent };
-      if (withId && typeof withId === 'object' && 'data' in withId && withId.id) got.push({ id: withId.id, event: withId.data! });
-      else got.push({ id: undefined, event: d as LiveEvent });
-    },
+    onData: (d) => void got.push({ id: d.id, event: d.data }),
   });
   return { got, closed: () => got.filter((g) => g.event.closed), sub };
 }

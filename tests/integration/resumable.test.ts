@@ -4,7 +4,7 @@ import { and, asc, eq, gt } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
 import { inboxEvents } from '../../server/db/schema';
 import { topic } from '../../server/realtime/bus';
-import { resumable, type StoredEvent } from '../../server/realtime/resumable';
+import { resumable, type BusEvent, type StoredEvent } from '../../server/realtime/resumable';
 import { createTestApp, signUp } from '../helpers/app';
 
 const app = await createTestApp();
@@ -117,5 +117,108 @@ describe('resumable()', () => {
     );
     expect(err).toBeInstanceOf(TRPCError);
     expect((err as TRPCError).code).toBe('TOO_MANY_REQUESTS');
+  });
+});
+
+describe('resumable() for chat and market', () => {
+  const mixed = topic<BusEvent<string, { typing: string }>>(`test-mixed:${user.id}`);
+  /** Stored events go to the table; live-only ones straight to the bus. */
+  async function writeMixed(message: string) {
+    const [row] = await app.db.insert(inboxEvents).values({ userId: user.id, feature: 'test', type: 't', payload: message }).returning();
+    app.bus.publish(mixed, { id: row!.id, data: message });
+    return row!.id;
+  }
+  const openMixed = (lastEventId: string | undefined, extra: Partial<Parameters<typeof resumable<string, { typing: string }>>[0]> = {}) =>
+    resumable<string, { typing: string }>({
+      signal: undefined,
+      lastEventId,
+      subscribe: (push) => app.bus.subscribe(mixed, push),
+      replay: replayFromTable,
+      ...extra,
+    });
+
+  it('delivers live-only events untracked, as the very object published, to every subscriber, and never replays them', async () => {
+    const a = openMixed(undefined);
+    const b = openMixed(undefined);
+    const [na, nb] = [a.next(), b.next()];
+    const typing = { data: { typing: 'alice' } };
+    app.bus.publish(mixed, typing);
+    const [ra, rb] = await Promise.all([na, nb]);
+    expect(isTrackedEnvelope(ra.value)).toBe(false);
+    expect(ra.value).toBe(typing);
+    expect(rb.value).toBe(typing);
+    // Stored events: the same data object for every subscriber inside its per-subscriber envelope.
+    const [sa, sb] = [a.next(), b.next()];
+    const id = await writeMixed('stored-1');
+    const [ta, tb] = await Promise.all([sa, sb]);
+    if (!isTrackedEnvelope(ta.value) || !isTrackedEnvelope(tb.value)) throw new Error('expected tracked events');
+    expect(ta.value[0]).toBe(String(id));
+    expect(ta.value[1]).toBe(tb.value[1]);
+    await a.return(undefined);
+    await b.return(undefined);
+    // A client resuming from before the typing event gets only the stored event.
+    const c = openMixed(String(id - 1));
+    const first = await c.next();
+    expect(isTrackedEnvelope(first.value) && first.value[1]).toBe('stored-1');
+    await c.return(undefined);
+  });
+
+  it('skips events that fail the per-event authorisation, replayed or live', async () => {
+    const from = await writeMixed('auth-start');
+    await writeMixed('ok-1');
+    await writeMixed('secret-1');
+    let removed = false;
+    const ac = new AbortController();
+    const stream = openMixed(String(from), { signal: ac.signal, authorize: (e) => !removed && !(typeof e.data === 'string' && e.data.startsWith('secret')) });
+    const got = await take(stream, 1);
+    expect(got.map(([, m]) => m)).toEqual(['ok-1']);
+    const next = stream.next();
+    await writeMixed('secret-2');
+    await writeMixed('ok-2');
+    const second = await next;
+    expect(isTrackedEnvelope(second.value) && second.value[1]).toBe('ok-2');
+    // Removed (say, from a conversation): nothing more reaches this subscriber, typing included.
+    removed = true;
+    app.bus.publish(mixed, { data: { typing: 'bob' } });
+    await writeMixed('ok-3');
+    const after = stream.next();
+    await writeMixed('ok-4');
+    ac.abort();
+    expect((await after).done).toBe(true);
+  });
+
+  it('orders by a position of its own, resumes from an id lookup and drops stale live-only events', async () => {
+    // Position = the number inside the message, deliberately not the id order.
+    const pos = (m: string) => Number(m.split(':')[1]);
+    const ids = new Map<number, number>();
+    for (const p of [10, 30, 20]) ids.set(p, await writeMixed(`pos:${p}`));
+    const stream = openMixed(String(ids.get(10)), {
+      position: (e) => pos(e.data),
+      livePosition: (d) => Number(d.typing),
+      resumeFrom: async (id) => [...ids].find(([, i]) => i === id)![0],
+      replay: async (after, limit) => (await replayFromTable(0, 1000)).filter((e) => e.data.startsWith('pos:') && pos(e.data) > after).sort((x, y) => pos(x.data) - pos(y.data)).slice(0, limit),
+      snapshot: () => ({ data: { typing: '25' } }),
+    });
+    const replayed = await take(stream, 2);
+    expect(replayed.map(([, m]) => m)).toEqual(['pos:20', 'pos:30']);
+    // The snapshot (position 25) is already behind the mark (30): dropped, like a live one at 30.
+    const next = stream.next();
+    app.bus.publish(mixed, { data: { typing: '30' } });
+    app.bus.publish(mixed, { data: { typing: '31' } });
+    expect((await next).value).toEqual({ data: { typing: '31' } });
+    await stream.return(undefined);
+  });
+
+  it('tells a client resuming from before the retained events to reload (PRECONDITION_FAILED), never a silent gap', async () => {
+    const old = await writeMixed('old');
+    const kept = await writeMixed('kept-a');
+    await writeMixed('kept-b');
+    const retainedFrom = async () => kept;
+    const gone = openMixed(String(old - 1), { retainedFrom });
+    await expect(gone.next()).rejects.toMatchObject({ code: 'PRECONDITION_FAILED', message: expect.stringContaining('reload') });
+    // Resuming from the last event before the kept ones loses nothing: allowed.
+    const fine = openMixed(String(old), { retainedFrom });
+    expect((await take(fine, 2)).map(([, m]) => m)).toEqual(['kept-a', 'kept-b']);
+    await fine.return(undefined);
   });
 });

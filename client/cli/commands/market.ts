@@ -1,4 +1,6 @@
-import { MAX_STRATEGIES_PER_USER, ZLiveInput, ZTimeframe, type LiveEvent } from '../../../shared/market';
+import { MAX_STRATEGIES_PER_USER, ZLiveInput, ZTimeframe, type LiveEvent, type LiveMessage } from '../../../shared/market';
+import { TRPCClientError } from '@trpc/client';
+import { RESUME_EXPIRED_CODE } from '../../../shared/system';
 import type { Command } from '../command';
 import { followSubscription, httpApi } from '../session';
 
@@ -36,12 +38,19 @@ export const marketCommand: Command = {
     const { symbol, timeframe } = parsed.data;
     ZTimeframe.parse(timeframe);
     const out = (e: LiveEvent) => (flags.json ? print(e) : console.log(line(e)));
-    const history = await http.market.candles.query({ symbol, timeframe, limit: 5 });
-    for (const c of history.candles) out({ symbol, timeframe, candle: c.candle, closed: true, indicators: c.indicators });
-    const lastEventId = history.candles.at(-1)?.id;
-    await followSubscription(ctx, signal, (api, handlers) => api.market.live.subscribe({ symbol, timeframe, lastEventId: lastEventId === undefined ? undefined : String(lastEventId) }, handlers), {
-      // Closed candles arrive tracked ({ id, data }); forming updates arrive bare.
-      onData: (d) => void out(((d as { data?: LiveEvent }).data ?? d) as LiveEvent),
-    });
+    // A resume point the server no longer keeps (retention) means: start again from fresh history.
+    for (;;) {
+      const history = await http.market.candles.query({ symbol, timeframe, limit: 5 });
+      for (const c of history.candles) out({ symbol, timeframe, candle: c.candle, closed: true, indicators: c.indicators });
+      const lastEventId = history.candles.at(-1)?.id;
+      try {
+        return await followSubscription<LiveMessage>(ctx, signal, (api, handlers) => api.market.live.subscribe({ symbol, timeframe, lastEventId: lastEventId === undefined ? undefined : String(lastEventId) }, handlers), {
+          // Closed candles arrive tracked ({ id, data }), forming updates untracked ({ data }).
+          onData: (d) => void out(d.data),
+        });
+      } catch (err) {
+        if (!(err instanceof TRPCClientError) || err.data?.code !== RESUME_EXPIRED_CODE) throw err;
+      }
+    }
   },
 };

@@ -91,10 +91,9 @@ export async function runScan(deps: ScannerDeps, scanId: number, req: ScanReques
         };
       });
       checked += chunk.length;
-      const { created, updated } = await deps.store.saveTokens(scanId, drafts, { checked, total: found.length });
+      const { created, updated } = await deps.store.saveTokens(scanId, drafts, { checked, total: found.length }, deps.publish);
       counts.newTokens += created.length;
       counts.updatedTokens += updated;
-      deps.publish(created);
     }
   }
   return counts;

@@ -2,16 +2,17 @@ import type { Config } from '../../config';
 import type { Db } from '../../db/client';
 import type { Logger } from '../../log';
 import { topic, type EventBus } from '../../realtime/bus';
+import { recordThenPublish } from '../../realtime/record';
 import { resumable, type StoredEvent } from '../../realtime/resumable';
 import { DISCOVERY_CAPACITY, type DiscoveryEvent, type DiscoveryStatus, type TriggerInput } from '../../../shared/discovery';
 import { DexScreenerClient } from './dexscreener';
 import { GoPlusClient } from './goplus';
 import { runScan, type ScanRequest } from './scanner';
-import { DiscoveryStore, type Settings, type StreamEvent } from './store';
+import { DISCOVERY_STREAM, DiscoveryStore, type Settings, type StreamEvent } from './store';
 import { UpstreamError } from '../../upstream/error';
 import { defaultRetryPolicy, testRetryPolicy } from '../../upstream/policy';
 
-const discoveryTopic = topic<StoredEvent<StreamEvent>>('discovery:events');
+const discoveryTopic = topic<StoredEvent<StreamEvent>>(DISCOVERY_STREAM);
 
 interface RunningScan {
   id: Promise<number>;
@@ -105,7 +106,7 @@ export class DiscoveryService {
   }
 
   private async emit(events: DiscoveryEvent[]) {
-    this.publish(await this.store.recordEvents(this.store.db, events));
+    await recordThenPublish(this.store.db, [], (tx) => this.store.recordEvents(tx, events), (stored) => this.publish(stored));
   }
 
   /** Only after the rows are committed: a replaying client must be able to find them. */

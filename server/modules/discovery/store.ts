@@ -2,7 +2,11 @@ import { asc, count, desc, eq, getTableColumns, gt, lte, max, notInArray, sql, s
 import type { Db } from '../../db/client';
 import { discoveryEvents, discoveryScans, discoverySettings, tokens } from '../../db/schema';
 import { DISCOVERY_CAPACITY, ZDiscoveryEvent, type DiscoveryEvent, type ScanCounts, type Token } from '../../../shared/discovery';
+import { lockStreams, recordThenPublish, type Tx } from '../../realtime/record';
 import type { StoredEvent } from '../../realtime/resumable';
+
+/** The stream's bus topic and lock key. */
+export const DISCOVERY_STREAM = 'discovery:events';
 
 export type StreamEvent = DiscoveryEvent & { id: number; createdAt: Date };
 export type TokenDraft = Omit<Token, 'id' | 'discoveredAt'>;
@@ -65,11 +69,11 @@ export class DiscoveryStore {
 
   /**
    * Upserts one batch of a scan's tokens, trims the store to its capacity and records a
-   * new_token event per new token, all in one transaction; the caller publishes after commit.
+   * new_token event per new token, all in one transaction; `publish` runs after the commit.
    */
-  async saveTokens(scanId: number, drafts: TokenDraft[], progress: { checked: number; total: number }) {
+  async saveTokens(scanId: number, drafts: TokenDraft[], progress: { checked: number; total: number }, publish: (created: StreamEvent[]) => void) {
     if (drafts.length === 0) return { created: [] as StreamEvent[], updated: 0 };
-    return this.db.transaction(async (tx) => {
+    return recordThenPublish(this.db, [], async (tx) => {
       const now = new Date();
       const rows = await tx
         .insert(tokens)
@@ -92,7 +96,7 @@ export class DiscoveryStore {
         fresh.map((r) => ({ type: 'new_token', scanId, token: toToken(r), progress })),
       );
       return { created, updated: rows.length - fresh.length };
-    });
+    }, (saved) => publish(saved.created));
   }
 
   private async prune(tx: Db) {
@@ -100,8 +104,10 @@ export class DiscoveryStore {
     await tx.delete(tokens).where(notInArray(tokens.id, keep));
   }
 
-  async recordEvents(tx: Db, events: DiscoveryEvent[]): Promise<StreamEvent[]> {
+  /** Under the stream lock, held to the caller's commit: ids must commit in order. */
+  async recordEvents(tx: Tx, events: DiscoveryEvent[]): Promise<StreamEvent[]> {
     if (events.length === 0) return [];
+    await lockStreams(tx, [DISCOVERY_STREAM]);
     const rows = await tx
       .insert(discoveryEvents)
       .values(events.map((e) => ({ type: e.type, payload: e })))

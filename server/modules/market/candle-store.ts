@@ -1,5 +1,6 @@
-import { and, asc, desc, eq, gt } from 'drizzle-orm';
+import { and, asc, count, desc, eq, gt, lt } from 'drizzle-orm';
 import type { Db } from '../../db/client';
+import { recordThenPublish } from '../../realtime/record';
 import { marketCandles } from '../../db/schema';
 import type { Candle, Indicators, Timeframe } from '../../../shared/market';
 
@@ -16,20 +17,33 @@ const toStored = (r: Row): StoredCandle => ({
   indicators: r.indicators,
 });
 
+/** One series' live stream: the bus topic and the stream lock share this key. */
+export const candleStreamKey = (symbol: string, tf: Timeframe) => `market:candles:${symbol}:${tf}`;
+
 const series = (symbol: string, tf: Timeframe) => and(eq(marketCandles.symbol, symbol), eq(marketCandles.timeframe, tf));
 
 export class CandleStore {
   constructor(private readonly db: Db) {}
 
-  /** Inserts closed candles; returns only those that were new (a candle seen twice is stored once). */
-  async insert(symbol: string, tf: Timeframe, items: { candle: Candle; indicators: Indicators }[]): Promise<StoredCandle[]> {
-    if (items.length === 0) return [];
-    const rows = await this.db
-      .insert(marketCandles)
-      .values(items.map(({ candle, indicators }) => ({ symbol, timeframe: tf, ...candle, indicators })))
-      .onConflictDoNothing({ target: [marketCandles.symbol, marketCandles.timeframe, marketCandles.openTime] })
-      .returning();
-    return rows.map(toStored).sort((a, b) => a.candle.openTime - b.candle.openTime);
+  /**
+   * Inserts closed candles and, after the commit, hands those that were new (a candle seen
+   * twice is stored once) to `publish`, in time order.
+   */
+  insert(symbol: string, tf: Timeframe, items: { candle: Candle; indicators: Indicators }[], publish: (stored: StoredCandle[]) => void = () => {}): Promise<StoredCandle[]> {
+    if (items.length === 0) return Promise.resolve([]);
+    return recordThenPublish(
+      this.db,
+      [candleStreamKey(symbol, tf)],
+      async (tx) => {
+        const rows = await tx
+          .insert(marketCandles)
+          .values(items.map(({ candle, indicators }) => ({ symbol, timeframe: tf, ...candle, indicators })))
+          .onConflictDoNothing({ target: [marketCandles.symbol, marketCandles.timeframe, marketCandles.openTime] })
+          .returning();
+        return rows.map(toStored).sort((a, b) => a.candle.openTime - b.candle.openTime);
+      },
+      publish,
+    );
   }
 
   /** The newest `limit` closed candles, oldest first. */
@@ -41,6 +55,42 @@ export class CandleStore {
   async byId(symbol: string, tf: Timeframe, id: number): Promise<StoredCandle | null> {
     const [row] = await this.db.select().from(marketCandles).where(and(series(symbol, tf), eq(marketCandles.id, id)));
     return row ? toStored(row) : null;
+  }
+
+  /**
+   * Keeps the newest `keep` closed candles of every series, deleting older ones. A client whose
+   * resume candle is gone is told to reload (resumeExpired); one whose candle is kept misses
+   * nothing, since every newer candle is kept too.
+   */
+  async prune(keep: number): Promise<number> {
+    const crowded = await this.db
+      .select({ symbol: marketCandles.symbol, timeframe: marketCandles.timeframe })
+      .from(marketCandles)
+      .groupBy(marketCandles.symbol, marketCandles.timeframe)
+      .having(({ symbol }) => gt(count(symbol), keep));
+    let removed = 0;
+    for (const { symbol, timeframe } of crowded) {
+      const [oldestKept] = await this.db
+        .select({ openTime: marketCandles.openTime })
+        .from(marketCandles)
+        .where(series(symbol, timeframe))
+        .orderBy(desc(marketCandles.openTime))
+        .offset(keep - 1)
+        .limit(1);
+      if (!oldestKept) continue;
+      const gone = await this.db
+        .delete(marketCandles)
+        .where(and(series(symbol, timeframe), lt(marketCandles.openTime, oldestKept.openTime)))
+        .returning({ id: marketCandles.id });
+      removed += gone.length;
+    }
+    return removed;
+  }
+
+  /** Whether any series has a candle with this id (a resume id from another series is bad input, not pruning). */
+  async exists(id: number): Promise<boolean> {
+    const [row] = await this.db.select({ id: marketCandles.id }).from(marketCandles).where(eq(marketCandles.id, id));
+    return row !== undefined;
   }
 
   /** Closed candles that opened after `openTime`, in time order: what a resuming client missed. */

@@ -1,16 +1,14 @@
 import { topic, type EventBus } from '../../realtime/bus';
 import type { Logger } from '../../log';
-import { TIMEFRAME_MS, type Candle, type Indicators, type LiveEvent, type Timeframe } from '../../../shared/market';
+import type { BusEvent, LiveOnlyEvent } from '../../realtime/resumable';
+import { TIMEFRAME_MS, type Candle, type ClosedCandleEvent, type FormingCandleEvent, type Indicators, type Timeframe } from '../../../shared/market';
 import type { BinanceRest } from './binance-rest';
-import type { CandleStore, StoredCandle } from './candle-store';
+import { candleStreamKey, type CandleStore, type StoredCandle } from './candle-store';
 import { IndicatorState } from './indicators';
 
-/** Closed candles carry their row id (the resume point); forming updates carry null. */
-export interface SeriesEvent {
-  id: number | null;
-  event: LiveEvent;
-}
-export const seriesTopic = (symbol: string, tf: Timeframe) => topic<SeriesEvent>(`market:candles:${symbol}:${tf}`);
+/** Closed candles carry their row id (the resume point); forming updates are live only. */
+export type SeriesEvent = BusEvent<ClosedCandleEvent, FormingCandleEvent>;
+export const seriesTopic = (symbol: string, tf: Timeframe) => topic<SeriesEvent>(candleStreamKey(symbol, tf));
 
 export type ClosedHandler = (symbol: string, tf: Timeframe, closed: StoredCandle, previous: Indicators | null) => Promise<void>;
 
@@ -19,7 +17,7 @@ interface Series {
   tf: Timeframe;
   state: IndicatorState;
   lastClosed: { openTime: number; indicators: Indicators } | null;
-  forming: LiveEvent | null;
+  forming: LiveOnlyEvent<FormingCandleEvent> | null;
   warmed: boolean;
   chain: Promise<void>;
   restRetryAt: number;
@@ -42,12 +40,12 @@ export class SeriesHub {
     private readonly onClosed: ClosedHandler,
   ) {}
 
-  forming(symbol: string, tf: Timeframe): LiveEvent | null {
+  forming(symbol: string, tf: Timeframe): LiveOnlyEvent<FormingCandleEvent> | null {
     return this.series.get(`${symbol}|${tf}`)?.forming ?? null;
   }
 
   lastPrice(symbol: string, tf: Timeframe): number | null {
-    return this.series.get(`${symbol}|${tf}`)?.forming?.candle.close ?? null;
+    return this.series.get(`${symbol}|${tf}`)?.forming?.data.candle.close ?? null;
   }
 
   onKline(symbol: string, tf: Timeframe, candle: Candle, closed: boolean) {
@@ -116,9 +114,9 @@ export class SeriesHub {
       }
     }
     if (closed) return this.ingest(s, [candle], true);
-    const event: LiveEvent = { symbol: s.symbol, timeframe: s.tf, candle, closed: false, indicators: s.state.forming(candle.openTime, candle.close) };
-    s.forming = event;
-    this.bus.publish(seriesTopic(s.symbol, s.tf), { id: null, event });
+    const forming = { data: { symbol: s.symbol, timeframe: s.tf, candle, closed: false as const, indicators: s.state.forming(candle.openTime, candle.close) } };
+    s.forming = forming;
+    this.bus.publish(seriesTopic(s.symbol, s.tf), forming);
   }
 
   private async topUp(s: Series, latest: number) {
@@ -148,12 +146,12 @@ export class SeriesHub {
     if (items.length === 0) return;
     const lastItem = items.at(-1)!;
     s.lastClosed = { openTime: lastItem.candle.openTime, indicators: lastItem.indicators };
-    if (s.forming && s.forming.candle.openTime <= lastItem.candle.openTime) s.forming = null;
-    const stored = await this.store.insert(s.symbol, s.tf, items);
+    if (s.forming && s.forming.data.candle.openTime <= lastItem.candle.openTime) s.forming = null;
+    const publish = (stored: StoredCandle[]) => {
+      for (const c of stored) this.bus.publish(seriesTopic(s.symbol, s.tf), { id: c.id, data: { symbol: s.symbol, timeframe: s.tf, candle: c.candle, closed: true, indicators: c.indicators } });
+    };
+    const stored = await this.store.insert(s.symbol, s.tf, items, live ? publish : undefined);
     if (!live) return;
-    for (const c of stored) {
-      this.bus.publish(seriesTopic(s.symbol, s.tf), { id: c.id, event: { symbol: s.symbol, timeframe: s.tf, candle: c.candle, closed: true, indicators: c.indicators } });
-      await this.onClosed(s.symbol, s.tf, c, previous.get(c.candle.openTime) ?? null);
-    }
+    for (const c of stored) await this.onClosed(s.symbol, s.tf, c, previous.get(c.candle.openTime) ?? null);
   }
 }

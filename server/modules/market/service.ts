@@ -5,12 +5,12 @@ import type { Logger } from '../../log';
 import type { EventBus } from '../../realtime/bus';
 import type { Inbox } from '../../realtime/inbox';
 import type { RealtimeStats } from '../../realtime/stats';
-import type { MarketStats, Timeframe } from '../../../shared/market';
+import type { ClosedCandleEvent, FormingCandleEvent, MarketStats, Timeframe } from '../../../shared/market';
 import { BinanceFeed } from './binance-feed';
 import { BinanceRest, UnknownSymbolError } from './binance-rest';
-import { CandleStore } from './candle-store';
-import { liveSeries } from './live';
-import { SeriesHub } from './series';
+import { CandleStore, type StoredCandle } from './candle-store';
+import { resumable, resumeExpired } from '../../realtime/resumable';
+import { seriesTopic, SeriesHub } from './series';
 import { StrategyService } from './strategies';
 import { listPositions, listTrades, TradingEngine } from './trading';
 
@@ -81,11 +81,35 @@ export class MarketService {
     const release = this.feed.watch(input.symbol, input.timeframe);
     const leave = this.join(viewer, input.timeframe);
     try {
-      yield* liveSeries({ bus: this.deps.bus, store: this.store, hub: this.hub, ...input, lastEventId: input.lastEventId, signal });
+      yield* this.series(input.symbol, input.timeframe, input.lastEventId, signal);
     } finally {
       leave();
       release();
     }
+  }
+
+  /**
+   * Replay-then-live for one series. The high-water mark is the candle's open time, not its
+   * id: a backfilled candle gets a newer row id than later candles but must come in time order.
+   */
+  private series(symbol: string, tf: Timeframe, lastEventId: string | null | undefined, signal: AbortSignal | undefined) {
+    const closed = (c: StoredCandle) => ({ id: c.id, data: { symbol, timeframe: tf, candle: c.candle, closed: true as const, indicators: c.indicators } });
+    return resumable<ClosedCandleEvent, FormingCandleEvent>({
+      signal,
+      lastEventId,
+      maxBuffered: 2000,
+      subscribe: (push) => this.deps.bus.subscribe(seriesTopic(symbol, tf), push),
+      replay: async (after, limit) => (await this.store.after(symbol, tf, after, limit)).map(closed),
+      position: (e) => e.data.candle.openTime,
+      livePosition: (forming) => forming.candle.openTime,
+      resumeFrom: async (id) => {
+        const from = await this.store.byId(symbol, tf, id);
+        if (from) return from.candle.openTime;
+        if (await this.store.exists(id)) throw new TRPCError({ code: 'BAD_REQUEST', message: `lastEventId ${id} is not a ${symbol} ${tf} candle: resubscribe without it.` });
+        throw resumeExpired(`Candle #${id} is`);
+      },
+      snapshot: () => this.hub.forming(symbol, tf),
+    });
   }
 
   stats(): MarketStats {

@@ -3,6 +3,7 @@ import type { Db } from '../../db/client';
 import { marketPositions, marketStrategies, marketTrades } from '../../db/schema';
 import type { Logger } from '../../log';
 import type { Inbox } from '../../realtime/inbox';
+import { recordThenPublish } from '../../realtime/record';
 import { MARKET_FEATURE, type Indicators, type Position, type StrategyRule, type Timeframe, type Trade } from '../../../shared/market';
 import type { StoredCandle } from './candle-store';
 
@@ -76,7 +77,7 @@ export class TradingEngine {
 
   private async open(s: StrategyRow, closed: StoredCandle) {
     const entry = closed.candle.close;
-    const stored = await this.db.transaction(async (tx) => {
+    await recordThenPublish(this.db, [], async (tx) => {
       const [row] = await tx
         .insert(marketPositions)
         .values({
@@ -97,8 +98,7 @@ export class TradingEngine {
       // `message` is what the notification centre shows on any page.
       const message = `${s.name}: opened a paper position on ${s.symbol} ${s.timeframe} at ${entry}`;
       return this.inbox.record(tx, [{ userId: s.userId, feature: MARKET_FEATURE, type: 'position_opened', payload: { position, message } }]);
-    });
-    this.inbox.publish(stored);
+    }, (stored) => this.inbox.publish(stored));
   }
 
   private async maybeClose(s: StrategyRow, p: PositionRow, closed: StoredCandle, previous: Indicators | null) {
@@ -114,7 +114,7 @@ export class TradingEngine {
             : [null, null];
     if (exit === null || reason === null) return;
     const pnl = (exit - p.entryPrice) * p.quantity;
-    const stored = await this.db.transaction(async (tx) => {
+    await recordThenPublish(this.db, [], async (tx) => {
       const [gone] = await tx
         .delete(marketPositions)
         .where(and(eq(marketPositions.id, p.id), eq(marketPositions.userId, p.userId)))
@@ -140,8 +140,7 @@ export class TradingEngine {
         .returning();
       const message = `${s.name}: closed ${p.symbol} ${p.timeframe} (${reason.replace('_', ' ')}), P&L ${pnl.toFixed(2)}`;
       return this.inbox.record(tx, [{ userId: p.userId, feature: MARKET_FEATURE, type: 'position_closed', payload: { trade: toTrade(row!), message } }]);
-    });
-    this.inbox.publish(stored);
+    }, (stored) => this.inbox.publish(stored));
   }
 }
 

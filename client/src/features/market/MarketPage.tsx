@@ -2,14 +2,13 @@ import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { useSubscription } from '@trpc/tanstack-react-query';
 import { useEffect, useMemo, useState } from 'react';
 import { toast } from 'sonner';
-import { TIMEFRAMES, ZSymbol, type LiveEvent, type Timeframe } from '../../../../shared/market';
+import { TIMEFRAMES, ZSymbol, type Timeframe } from '../../../../shared/market';
+import { RESUME_EXPIRED_CODE } from '../../../../shared/system';
 import { useTRPC } from '../../trpc';
 import { CandleChart, type ChartPoint } from './CandleChart';
 import { Positions, Trades } from './Portfolio';
 import { Strategies } from './Strategies';
 import './market.css';
-
-const asEvent = (d: unknown): LiveEvent => ((d as { data?: LiveEvent }).data ?? d) as LiveEvent;
 
 export default function MarketPage() {
   const trpc = useTRPC();
@@ -29,10 +28,14 @@ export default function MarketPage() {
       { symbol, timeframe },
       {
         enabled: candles.isSuccess,
-        onData: (d) => {
-          const e = asEvent(d);
+        onData: ({ data: e }) => {
           setLive({ candle: e.candle, indicators: e.indicators });
           setPrices((p) => ({ ...p, [`${e.symbol}|${e.timeframe}`]: e.candle.close }));
+        },
+        // Away longer than the server keeps candles: reload history, then follow live again.
+        onError: (err) => {
+          if (err.data?.code !== RESUME_EXPIRED_CODE) return;
+          void candles.refetch().then(() => stream.reset());
         },
       },
     ),
