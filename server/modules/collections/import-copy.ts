@@ -1,5 +1,6 @@
 import { and, asc, count, eq, gt, isNull, or, sql } from 'drizzle-orm';
 import type { Db } from '../../db/client';
+import { insertOnce } from '../../db/insert-once';
 import { collectionCards, collections, collectionShareCodes } from '../../db/schema';
 import type { Inbox } from '../../realtime/inbox';
 import type { SessionUser } from '../../../shared/auth';
@@ -27,9 +28,8 @@ class CodeRefused extends Error {
 }
 
 /**
- * The copy is inserted first, under a unique (user, code) index: of two racing imports the
- * second finds the first's row (ON CONFLICT DO NOTHING, then read it) instead of copying
- * twice. Only then is a use counted, with a conditional update that re-checks expiry,
+ * The copy is inserted first, with insertOnce under the unique (user, code) index: of two
+ * racing imports the second finds the first's row instead of copying twice. Only then is a use counted, with a conditional update that re-checks expiry,
  * revocation and the use limit under the row lock, so concurrent importers never exceed it.
  */
 export async function importCopy(deps: { db: Db; inbox: Inbox }, user: SessionUser, share: ShareRow): Promise<ImportResult> {
@@ -37,9 +37,8 @@ export async function importCopy(deps: { db: Db; inbox: Inbox }, user: SessionUs
   if (existing) return { ok: true, imported: await alreadyImported(deps.db, user.id, existing) };
   const status = shareCodeStatus(share);
   if (status !== 'active') return { ok: false, status };
-  let made: Imported | null;
   try {
-    made = await withEvents(deps, async (tx, emit) => {
+    const imported = await withEvents(deps, async (tx, emit) => {
       await lockUser(tx, user.id);
       const [owned] = await tx.select({ n: count() }).from(collections).where(eq(collections.userId, user.id));
       if ((owned?.n ?? 0) >= COLLECTION_LIMITS.collectionsPerUser) {
@@ -57,9 +56,10 @@ export async function importCopy(deps: { db: Db; inbox: Inbox }, user: SessionUs
         .orderBy(asc(collectionCards.position), asc(collectionCards.id));
       await checkCardBudget(tx, user.id, sourceCards.length);
 
-      const [copy] = await tx
-        .insert(collections)
-        .values({
+      const { row: copy, created } = await insertOnce(
+        tx,
+        collections,
+        {
           userId: user.id,
           title: source.title,
           description: source.description,
@@ -67,10 +67,11 @@ export async function importCopy(deps: { db: Db; inbox: Inbox }, user: SessionUs
           sourceCode: share.code,
           sourceCollectionId: source.id,
           sourceOwnerName: share.ownerName,
-        })
-        .onConflictDoNothing({ target: [collections.userId, collections.sourceCode] })
-        .returning();
-      if (!copy) return null;
+        },
+        ['userId', 'sourceCode'],
+      );
+      // A racing import of the same code committed first: its copy is the one, and nothing is announced twice.
+      if (!created) return alreadyImported(tx, user.id, copy);
 
       const now = new Date();
       const [used] = await tx
@@ -112,15 +113,11 @@ export async function importCopy(deps: { db: Db; inbox: Inbox }, user: SessionUs
       });
       return { collection, cards: cards.sort((a, b) => a.position - b.position).map(toCard), message, alreadyImported: false };
     });
+    return { ok: true, imported };
   } catch (err) {
     if (err instanceof CodeRefused) return { ok: false, status: err.status };
     throw err;
   }
-  if (made) return { ok: true, imported: made };
-  // A racing import of the same code committed first: its copy is the one.
-  const winner = await findCopy(deps.db, user.id, share.code);
-  if (!winner) return { ok: false, status: 'unknown' };
-  return { ok: true, imported: await alreadyImported(deps.db, user.id, winner) };
 }
 
 async function findCopy(db: Db, userId: string, code: string) {
