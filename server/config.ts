@@ -45,6 +45,10 @@ export const ZEnv = z.object({
   PASSWORD_HASH_COST: z.coerce.number().int().min(4).max(20).default(PRODUCTION_HASH_COST),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   WS_MAX_BUFFERED_BYTES: z.coerce.number().int().positive().default(4 * 1024 * 1024),
+  WS_CONFLATE_BYTES: z.coerce.number().int().positive().default(64 * 1024),
+  WS_MAX_PAYLOAD_BYTES: z.coerce.number().int().positive().default(1024 * 1024),
+  WS_MAX_CALLS_PER_SECOND: z.coerce.number().int().positive().default(50),
+  WS_MAX_SUBSCRIPTIONS: z.coerce.number().int().positive().default(100),
   // edge limits: request size, batch size, who may read /metrics, proxies in front of us
   HTTP_MAX_BODY_BYTES: z.coerce.number().int().min(1024).default(1024 * 1024),
   HTTP_MAX_BATCH_SIZE: z.coerce.number().int().min(1).max(1000).default(50),

@@ -1,4 +1,7 @@
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import { wsCounters } from './transport/counters';
+import { encodeCounter } from './transport/frames';
 import type { EventBus } from './realtime/bus';
 import type { RealtimeStats } from './realtime/stats';
 
@@ -52,5 +55,33 @@ export function createMetrics({ stats, bus }: { stats: RealtimeStats; bus: Event
       this.set(bus.stats().published);
     },
   });
+  registerDeliveryMetrics(registry);
   return registry;
+}
+
+/** What the fan-out costs: sends, bytes, encodings per event, slow readers cut, loop stalls. */
+function registerDeliveryMetrics(registry: Registry) {
+  const gauge = (name: string, help: string, value: () => number) =>
+    new Gauge({
+      name,
+      help,
+      registers: [registry],
+      collect() {
+        this.set(value());
+      },
+    });
+  gauge('hubcast_ws_messages_sent', 'WebSocket messages sent since start', () => wsCounters.messagesSent);
+  gauge('hubcast_ws_bytes_sent', 'WebSocket bytes sent since start', () => wsCounters.bytesSent);
+  gauge('hubcast_ws_fanout_events', 'Events dispatched through a shared-topic fan-out since start', () => wsCounters.fanoutEvents);
+  gauge('hubcast_ws_encodes', 'Event encodings (superjson + JSON) since start', () => encodeCounter.encodes);
+  gauge('hubcast_ws_conflated_updates', 'Live-only updates skipped for a reader that was behind (it got a newer one)', () => wsCounters.conflated);
+  gauge('hubcast_ws_limit_disconnects', 'Connections closed for exceeding a call or subscription limit', () => wsCounters.limitDisconnects);
+  // Sampled at 20 ms; the maximum is since the previous scrape, so each scrape sees its own interval.
+  const loop = monitorEventLoopDelay({ resolution: 20 });
+  loop.enable();
+  gauge('hubcast_event_loop_max_block_seconds', 'Longest event-loop block since the previous scrape', () => {
+    const max = loop.max / 1e9;
+    loop.reset();
+    return max;
+  });
 }

@@ -43,6 +43,14 @@ export class BoundedQueue<T> {
     }
   }
 
+  /** Takes every waiting item at once (throws if the queue failed). */
+  drain(): T[] {
+    if (this.failure) throw this.failure;
+    const items = this.items;
+    this.items = [];
+    return items;
+  }
+
   private wake() {
     const w = this.waiter;
     this.waiter = null;

@@ -50,6 +50,12 @@ export interface ResumableOptions<T, L = never> {
   retainedFrom?: () => Promise<number | null>;
   /** Checked on every event before it is delivered; an event failing it is skipped (e.g. removed from a conversation). */
   authorize?: (event: BusEvent<T, L>) => boolean | Promise<boolean>;
+  /**
+   * Shared topics only (no `authorize`): once caught up, hand the live part to the transport's
+   * one fan-out loop for the topic, with the live events that arrived during the replay; returns
+   * the detach function. The generator then only waits for the subscription to end.
+   */
+  handover?: (caughtUp: BusEvent<T, L>[]) => () => void;
   /** Live events allowed to wait for a slow reader before the stream ends. */
   maxBuffered?: number;
   replayPageSize?: number;
@@ -86,8 +92,10 @@ export function asStreamError(err: unknown): unknown {
  * (realtime/record.ts), so a late commit is never below the mark.
  */
 export async function* resumable<T, L = never>(opts: ResumableOptions<T, L>): AsyncGenerator<ResumableYield<T, L>> {
+  if (opts.handover && opts.authorize) throw new Error('a handed-over stream cannot authorise per event');
   const queue = new BoundedQueue<BusEvent<T, L>>(opts.maxBuffered ?? 1000);
-  const unsubscribe = opts.subscribe((e) => queue.push(e));
+  let unsubscribe = opts.subscribe((e) => queue.push(e));
+  let detach: (() => void) | undefined;
   const pageSize = opts.replayPageSize ?? 500;
   const position = opts.position ?? ((e: StoredEvent<T>) => e.id);
   const allowed = (e: BusEvent<T, L>) => !opts.authorize || opts.authorize(e);
@@ -116,6 +124,15 @@ export async function* resumable<T, L = never>(opts: ResumableOptions<T, L>): As
     }
     const snapshot = opts.snapshot?.();
     if (snapshot && !stale(snapshot, highWater) && (await allowed(snapshot))) yield liveOnly(snapshot);
+    if (opts.handover) {
+      // Synchronous from the drain to the join, so no publish falls between the two.
+      const caughtUp = queue.drain().filter((e) => (e.id === undefined ? !stale(e, highWater) : highWater === null || position(e) > highWater));
+      unsubscribe();
+      unsubscribe = () => {};
+      detach = opts.handover(caughtUp);
+      await untilAborted(opts.signal);
+      return;
+    }
     for (;;) {
       const e = await queue.next(opts.signal);
       if (e === null) return;
@@ -131,6 +148,12 @@ export async function* resumable<T, L = never>(opts: ResumableOptions<T, L>): As
   } catch (err) {
     throw asStreamError(err);
   } finally {
+    detach?.();
     unsubscribe();
   }
+}
+
+function untilAborted(signal: AbortSignal | undefined): Promise<void> {
+  if (!signal || signal.aborted) return Promise.resolve();
+  return new Promise((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
 }

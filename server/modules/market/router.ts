@@ -51,7 +51,7 @@ export const marketRouter = router({
     .input(ZCandlesInput)
     .output(ZCandlesOutput)
     .query(({ ctx, input }) => ctx.app.market.candles(input.symbol, input.timeframe, input.limit)),
-  live: authedProcedure.input(ZLiveInput).subscription(({ ctx, input }) => ctx.app.market.live(ctx.session.id, input, ctx.signal)),
+  live: authedProcedure.input(ZLiveInput).subscription(({ ctx, input, signal }) => ctx.app.market.live(ctx.session.id, input, ctx.signal, signal)),
   stats: authedProcedure.output(ZMarketStatsOutput).query(({ ctx }) => ctx.app.market.stats()),
   strategies: strategiesRouter,
   positions: authedProcedure.output(z.array(ZPosition)).query(({ ctx }) => ctx.app.market.positions(ctx.user.id)),

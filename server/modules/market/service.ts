@@ -10,6 +10,7 @@ import { BinanceFeed } from './binance-feed';
 import { BinanceRest, UnknownSymbolError } from './binance-rest';
 import { CandleStore, type StoredCandle } from './candle-store';
 import { resumable, resumeExpired } from '../../realtime/resumable';
+import { fanoutHandover } from '../../transport/claims';
 import { seriesTopic, SeriesHub } from './series';
 import { StrategyService } from './strategies';
 import { listPositions, listTrades, TradingEngine } from './trading';
@@ -76,12 +77,13 @@ export class MarketService {
   }
 
   /** Watching is what makes the feed carry a symbol; it is released when the stream ends. */
-  async *live(viewer: string, input: { symbol: string; timeframe: Timeframe; lastEventId?: string | null }, signal: AbortSignal | undefined) {
+  /** `requestSignal` is the transport's own signal: our WebSocket adapter lets the stream join the series' fan-out with it. */
+  async *live(viewer: string, input: { symbol: string; timeframe: Timeframe; lastEventId?: string | null }, signal: AbortSignal | undefined, requestSignal?: AbortSignal) {
     await this.ensureKnown(input.symbol, input.timeframe);
     const release = this.feed.watch(input.symbol, input.timeframe);
     const leave = this.join(viewer, input.timeframe);
     try {
-      yield* this.series(input.symbol, input.timeframe, input.lastEventId, signal);
+      yield* this.series(input.symbol, input.timeframe, input.lastEventId, signal, requestSignal);
     } finally {
       leave();
       release();
@@ -92,13 +94,14 @@ export class MarketService {
    * Replay-then-live for one series. The high-water mark is the candle's open time, not its
    * id: a backfilled candle gets a newer row id than later candles but must come in time order.
    */
-  private series(symbol: string, tf: Timeframe, lastEventId: string | null | undefined, signal: AbortSignal | undefined) {
+  private series(symbol: string, tf: Timeframe, lastEventId: string | null | undefined, signal: AbortSignal | undefined, requestSignal: AbortSignal | undefined) {
+    const topic = seriesTopic(symbol, tf);
     const closed = (c: StoredCandle) => ({ id: c.id, data: { symbol, timeframe: tf, candle: c.candle, closed: true as const, indicators: c.indicators } });
     return resumable<ClosedCandleEvent, FormingCandleEvent>({
       signal,
       lastEventId,
       maxBuffered: 2000,
-      subscribe: (push) => this.deps.bus.subscribe(seriesTopic(symbol, tf), push),
+      subscribe: (push) => this.deps.bus.subscribe(topic, push),
       replay: async (after, limit) => (await this.store.after(symbol, tf, after, limit)).map(closed),
       position: (e) => e.data.candle.openTime,
       livePosition: (forming) => forming.candle.openTime,
@@ -109,6 +112,7 @@ export class MarketService {
         throw resumeExpired(`Candle #${id} is`);
       },
       snapshot: () => this.hub.forming(symbol, tf),
+      handover: fanoutHandover(requestSignal, topic),
     });
   }
 

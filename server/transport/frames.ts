@@ -1,0 +1,77 @@
+import superjson from 'superjson';
+import * as wsLib from 'ws';
+import type { WebSocket } from 'ws';
+
+/** One event as it goes on the wire: its tracked id (null for live-only events) and its data. */
+export interface WireEvent {
+  trackedId: string | null;
+  data: unknown;
+}
+
+/** An event encoded once: the transformer output as JSON, shared by every subscriber. */
+export interface EncodedEvent {
+  trackedId: string | null;
+  /** `"id":"<trackedId>",` or '' — precomputed so the envelope is a concatenation. */
+  idPart: string;
+  json: string;
+}
+
+/** Counts encodes so /metrics and tests can see "once per event", whatever the subscriber count. */
+export const encodeCounter = { encodes: 0 };
+
+// Keyed on the bus payload: every subscriber of a topic receives that same object, so the
+// first one to need its bytes pays for them and the rest reuse them; nothing outlives the event.
+const cache = new WeakMap<object, EncodedEvent>();
+
+/** What tRPC's adapter would put in `result.data`: the transformer output of `{ id, data }` when tracked. */
+export function encodeEvent(payload: object, toWire: (p: never) => WireEvent): EncodedEvent {
+  let enc = cache.get(payload);
+  if (enc) return enc;
+  const { trackedId, data } = (toWire as (p: object) => WireEvent)(payload);
+  enc = encodeWire(trackedId, data);
+  cache.set(payload, enc);
+  return enc;
+}
+
+export function encodeWire(trackedId: string | null, data: unknown): EncodedEvent {
+  encodeCounter.encodes++;
+  const body = trackedId === null ? data : { id: trackedId, data };
+  return { trackedId, idPart: trackedId === null ? '' : `"id":${JSON.stringify(trackedId)},`, json: JSON.stringify(superjson.serialize(body)) };
+}
+
+/** The part of a response that is the client's own: its request id and, if it sent one, jsonrpc. */
+export function envelopeHead(reqId: string | number, jsonrpc: '2.0' | undefined): string {
+  return `{"id":${JSON.stringify(reqId)},${jsonrpc ? '"jsonrpc":"2.0",' : ''}"result":{"type":"data",`;
+}
+
+/** `{"id":<req>,"result":{"type":"data","id":"<tracked>","data":<encoded>}}`, spliced rather than re-encoded. */
+export function dataMessage(head: string, enc: EncodedEvent): string {
+  return `${head}${enc.idPart}"data":${enc.json}}}`;
+}
+
+/** A whole WebSocket text frame (header and payload in one buffer), built once and written to many sockets. */
+export type Frame = [Buffer];
+
+// ws exports its Sender at runtime; its type declarations leave it out.
+const Sender = (wsLib as unknown as { Sender: { frame(data: Buffer, opts: object): Buffer[] } }).Sender;
+
+export function buildFrame(message: string): Frame {
+  // One buffer, so each socket costs one write rather than cork, two writes and uncork.
+  return [Buffer.concat(Sender.frame(Buffer.from(message), { readOnly: false, mask: false, rsv1: false, opcode: 1, fin: true }))];
+}
+
+interface SenderInternals {
+  _sender: { _state: number; _queue: unknown[]; sendFrame(list: Buffer[], cb?: (err?: Error) => void): void };
+  _extensions: Record<string, unknown>;
+}
+
+/**
+ * Writes a prebuilt frame as Socket.IO's engine does, skipping ws's per-socket framing. Falls
+ * back to `send` when the sender is busy (compressing, queueing) so frames never reorder.
+ */
+export function writeFrame(ws: WebSocket, frame: Frame, message: string) {
+  const w = ws as unknown as SenderInternals;
+  const sender = w._sender;
+  if (sender && sender._state === 0 && sender._queue.length === 0 && !w._extensions['permessage-deflate']) sender.sendFrame(frame);
+  else ws.send(message);
+}

@@ -1,0 +1,81 @@
+/**
+ * Half of the bench's subscribers, in their own process: raw `ws` clients speaking each
+ * server's protocol (tRPC v11, Socket.IO/engine.io v4, or nothing), so the client cost is the
+ * same whichever server is measured. Driven over IPC by run.ts.
+ */
+import WebSocket from 'ws';
+import { nowMs, sentAtOf } from './event';
+import type { Target } from './server';
+
+export type ClientCommand = { cmd: 'connect'; target: Target; url: string; token?: string; count: number } | { cmd: 'reset' } | { cmd: 'count' } | { cmd: 'report' } | { cmd: 'stop' };
+
+let latencies: number[] = [];
+let lastAt = 0;
+let closes = 0;
+const sockets: WebSocket[] = [];
+
+function onFrame(ws: WebSocket, text: string) {
+  const sent = sentAtOf(text);
+  if (sent !== null) {
+    const now = nowMs();
+    latencies.push(now - sent);
+    lastAt = now;
+    return;
+  }
+  if (text === 'PING') ws.send('PONG');
+  else if (text === '2') ws.send('3'); // engine.io ping
+}
+
+function open(target: Target, url: string, token: string | undefined): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const ws = new WebSocket(url, { perMessageDeflate: false });
+    sockets.push(ws);
+    let ready = false;
+    const subscribed = () => {
+      ready = true;
+      resolve();
+    };
+    ws.on('open', () => {
+      if (target === 'hubcast') {
+        ws.send(JSON.stringify({ method: 'connectionParams', data: { token } }));
+        ws.send(JSON.stringify({ id: 1, method: 'subscription', params: { path: 'market.live', input: { json: { symbol: 'BTCUSDT', timeframe: '1m' } } } }));
+      } else if (target === 'ws') subscribed();
+    });
+    ws.on('message', (data) => {
+      const text = data.toString();
+      if (!ready) {
+        if (target === 'hubcast' && text.includes('"type":"started"')) subscribed();
+        else if (target === 'socketio' && text.startsWith('0')) ws.send('40');
+        else if (target === 'socketio' && text.startsWith('40')) subscribed();
+        else if (text.includes('"error"')) reject(new Error(`subscription refused: ${text.slice(0, 200)}`));
+      }
+      onFrame(ws, text);
+    });
+    ws.on('close', () => void closes++);
+    ws.on('error', (err) => (ready ? undefined : reject(err)));
+  });
+}
+
+process.on('message', async (m: ClientCommand) => {
+  switch (m.cmd) {
+    case 'connect': {
+      // A few hundred handshakes in flight at a time: a listen backlog is finite.
+      for (let i = 0; i < m.count; i += 200) {
+        await Promise.all(Array.from({ length: Math.min(200, m.count - i) }, () => open(m.target, m.url, m.token)));
+      }
+      return process.send!({ connected: sockets.length });
+    }
+    case 'reset':
+      latencies = [];
+      lastAt = 0;
+      return process.send!({ ok: true });
+    case 'count':
+      return process.send!({ received: latencies.length, closes });
+    case 'report':
+      return process.send!({ latencies, lastAt, closes });
+    case 'stop':
+      for (const s of sockets) s.terminate();
+      process.exit(0);
+  }
+});
+process.send!({ ready: true });
