@@ -20,8 +20,11 @@ export function registerClaim(signal: AbortSignal, claim: FanoutClaim) {
   claims.set(signal, claim);
 }
 
-/** A stored event goes out tracked by its id; a live-only one untracked. */
-const toWire = (e: BusEvent<unknown, unknown>): WireEvent => ({ trackedId: e.id === undefined ? null : String(e.id), data: e.data });
+/**
+ * What the generator path would yield: a stored event tracked by its id (the client sees
+ * `{ id, data }`), a live-only event as itself, untracked (the client sees `{ data }` too).
+ */
+const toWire = (e: BusEvent<unknown, unknown>): WireEvent => (e.id === undefined ? { trackedId: null, data: e } : { trackedId: String(e.id), data: e.data });
 
 /**
  * The `handover` a shared topic's `resumable()` takes when the request came through our

@@ -1,4 +1,6 @@
+import { lte } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
+import { discoveryEvents } from '../../server/db/schema';
 import { createTestApp, signUp, startTestServer } from '../helpers/app';
 import { scanFinished, startFakes, watchDiscovery } from '../helpers/discovery';
 
@@ -54,5 +56,15 @@ describe('discovery.events is resumable', () => {
     await w.until('scan_completed', s.scanId);
     expect(new Set(w.received.map((r) => ('scanId' in r.data ? r.data.scanId : null)))).toEqual(new Set([s.scanId]));
     w.close();
+  });
+
+  it('a client resuming from before the kept events is told to reload, not given a silent gap', async () => {
+    const reader = await signUp(app);
+    await scan();
+    const [first] = await app.discovery.store.replay(0, 1);
+    // What the store's trim does once more than its capacity of events exist.
+    await app.db.delete(discoveryEvents).where(lte(discoveryEvents.id, first!.id + 2));
+    const stale = await reader.caller.discovery.events({ lastEventId: String(first!.id) });
+    await expect(stale[Symbol.asyncIterator]().next()).rejects.toMatchObject({ code: 'PRECONDITION_FAILED', message: expect.stringContaining('reload') });
   });
 });

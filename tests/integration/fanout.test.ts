@@ -54,7 +54,7 @@ describe('shared-topic fan-out', () => {
     await until(() => sockets.every((s) => s.data(1).length >= 5), 'every subscriber to receive the five events');
     expect(encodeCounter.encodes - before).toBe(5);
     for (const s of sockets) {
-      expect(s.data(1)).toEqual([...published.map((e) => ({ id: String(e.id), data: { id: String(e.id), data: e.data } })), { id: undefined, data: forming.data }]);
+      expect(s.data(1)).toEqual([...published.map((e) => ({ id: String(e.id), data: { id: String(e.id), data: e.data } })), { id: undefined, data: forming }]);
     }
     for (const s of sockets) s.ws.terminate();
     await until(() => server.fanout().sinks === 0, 'the fan-out to empty');
@@ -101,7 +101,7 @@ describe('shared-topic fan-out', () => {
       if (i % 50 === 0) await tick();
     }
     reader!.resume();
-    const closes = () => reader!.data(1).map((d) => (d.data as LiveEvent).candle.close);
+    const closes = () => reader!.data(1).map((d) => (d.data as { data: LiveEvent }).data.candle.close);
     await until(() => closes().at(-1) === N, 'the newest forming update', 20_000);
     expect(closes().length).toBeLessThan(N);
     expect(closes()).toEqual([...closes()].sort((a, b) => a - b));

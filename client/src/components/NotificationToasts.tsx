@@ -1,15 +1,22 @@
 import { useSubscription } from '@trpc/tanstack-react-query';
 import { toast } from 'sonner';
+import { RESUME_EXPIRED_CODE } from '../../../shared/system';
 import { useTRPC } from '../trpc';
 
 /** Every event addressed to the signed-in user becomes a toast; features choose the text via payload.message. */
 export function NotificationToasts() {
   const trpc = useTRPC();
-  useSubscription(
+  const stream = useSubscription(
     trpc.system.notifications.subscriptionOptions(undefined, {
       onData: ({ data: event }) => {
         const message = (event.payload as { message?: unknown } | null)?.message;
         if (typeof message === 'string') toast(message, { description: event.feature });
+      },
+      // Away longer than notifications are kept: say so, then follow live again.
+      onError: (err) => {
+        if (err.data?.code !== RESUME_EXPIRED_CODE) return;
+        toast('Some older notifications are no longer kept.');
+        stream.reset();
       },
     }),
   );

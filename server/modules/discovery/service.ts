@@ -194,6 +194,7 @@ export class DiscoveryService {
       lastEventId: opts.lastEventId,
       subscribe: (push) => this.bus.subscribe(discoveryTopic, push),
       replay: (afterId, limit) => this.store.replay(afterId, limit),
+      retainedFrom: () => this.store.eventsRetainedFrom(),
     });
   }
 

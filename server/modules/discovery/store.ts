@@ -1,4 +1,4 @@
-import { asc, count, desc, eq, getTableColumns, gt, lte, max, notInArray, sql, sum } from 'drizzle-orm';
+import { asc, count, desc, eq, getTableColumns, gt, lte, max, min, notInArray, sql, sum } from 'drizzle-orm';
 import type { Db } from '../../db/client';
 import { discoveryEvents, discoveryScans, discoverySettings, tokens } from '../../db/schema';
 import { DISCOVERY_CAPACITY, ZDiscoveryEvent, type DiscoveryEvent, type ScanCounts, type Token } from '../../../shared/discovery';
@@ -119,6 +119,12 @@ export class DiscoveryStore {
     const rows = await this.db.select().from(discoveryEvents).where(gt(discoveryEvents.id, afterId)).orderBy(asc(discoveryEvents.id)).limit(limit);
     // jsonb turned dates into strings; the shared schema turns them back.
     return rows.map((r) => ({ id: r.id, data: { ...ZDiscoveryEvent.parse(r.payload), id: r.id, createdAt: r.createdAt } }));
+  }
+
+  /** The lowest event id still stored (null when none): a resume from below it is told to reload. */
+  async eventsRetainedFrom(): Promise<number | null> {
+    const [row] = await this.db.select({ id: min(discoveryEvents.id) }).from(discoveryEvents);
+    return row?.id ?? null;
   }
 
   async pruneEvents() {

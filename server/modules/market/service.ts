@@ -72,7 +72,7 @@ export class MarketService {
       await work;
     } catch (err) {
       if (err instanceof UnknownSymbolError) throw new TRPCError({ code: 'BAD_REQUEST', message: `${err.message} Check the spelling, e.g. BTCUSDT.` });
-      throw new TRPCError({ code: 'INTERNAL_SERVER_ERROR', message: 'The exchange did not answer: try again in a moment.', cause: err });
+      throw new TRPCError({ code: 'SERVICE_UNAVAILABLE', message: 'The exchange did not answer: try again in a moment.', cause: err });
     }
   }
 
