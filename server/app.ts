@@ -13,6 +13,8 @@ import { loadKeyring, type Keyring } from './modules/vault/crypto';
 import { VaultService } from './modules/vault/service';
 import { VintedService } from './modules/vinted/service';
 import { ChatService } from './modules/chat/service';
+import { CollectionsService } from './modules/collections/service';
+import { ShareCodeService } from './modules/collections/share-codes';
 import { seedDefaultStrategies } from './modules/market/strategies';
 import type { SessionUser } from '../shared/auth';
 
@@ -32,6 +34,8 @@ export interface App {
   vault: VaultService;
   vinted: VintedService;
   chat: ChatService;
+  collections: CollectionsService;
+  collectionShares: ShareCodeService;
   retention: Retention;
   http: { isAllowedOrigin: (origin: string) => boolean; allowOrigin: (origin: string) => void };
   startedAt: Date;
@@ -59,6 +63,8 @@ export async function createApp(config: Config, opts: { database?: Database; log
   const discovery = new DiscoveryService({ db, bus, log, config, goplusTokens: vault.goplusTokens() });
   const market = new MarketService({ config, db, bus, inbox, log, stats });
   const chat = new ChatService({ db, inbox });
+  const collections = new CollectionsService({ db, inbox });
+  const collectionShares = new ShareCodeService({ db, inbox });
   const retention = startRetention({
     intervalMs: config.RETENTION_INTERVAL_MS,
     log,
@@ -84,6 +90,8 @@ export async function createApp(config: Config, opts: { database?: Database; log
     vault,
     vinted,
     chat,
+    collections,
+    collectionShares,
     retention,
     http: { isAllowedOrigin: (o) => origins.has(o), allowOrigin: (o) => void origins.add(o) },
     startedAt: new Date(),

@@ -1,5 +1,6 @@
 import { authRouter } from './auth/router';
 import { chatRouter } from './modules/chat/router';
+import { collectionsRouter } from './modules/collections/router';
 import { discoveryRouter } from './modules/discovery/router';
 import { marketRouter } from './modules/market/router';
 import { systemRouter } from './modules/system/router';
@@ -17,6 +18,7 @@ export const appRouter = router({
   vault: vaultRouter,
   vinted: vintedRouter,
   chat: chatRouter,
+  collections: collectionsRouter,
 });
 
 export type AppRouter = typeof appRouter;

@@ -7,10 +7,11 @@ import { marketCommand } from './commands/market';
 import { discoveryCommand } from './commands/discovery';
 import { vaultCommand } from './commands/vault';
 import { chatCommand } from './commands/chat';
+import { collectionsCommand } from './commands/collections';
 import { loadContext } from './session';
 
 // Each feature adds its commands here.
-const commands: Command[] = [...accountCommands, watchCommand, marketCommand, discoveryCommand, chatCommand, vaultCommand];
+const commands: Command[] = [...accountCommands, watchCommand, marketCommand, discoveryCommand, chatCommand, collectionsCommand, vaultCommand];
 
 function usage() {
   return ['Usage: npm run cli -- <command> [options]   (--url http://host:port, default HUBCAST_URL or http://127.0.0.1:3000)', '', ...commands.map((c) => `  ${c.usage}`)].join('\n');

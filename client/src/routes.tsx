@@ -16,6 +16,6 @@ export const routes: AppRoute[] = [
   { path: '/discovery', label: 'Discovery', component: lazy(() => import('./features/discovery/DiscoveryPage')) },
   { path: '/market', label: 'Market', component: lazy(() => import('./features/market/MarketPage')) },
   { path: '/chat', label: 'Chat', component: lazy(() => import('./features/chat/ChatPage')) },
-  { path: '/collections', label: 'Collections', component: soon('Collections') },
+  { path: '/collections', label: 'Collections', component: lazy(() => import('./features/collections/CollectionsPage')) },
   { path: '/vault', label: 'Vault', adminOnly: true, component: lazy(() => import('./features/vault/VaultPage')) },
 ];

@@ -8,8 +8,10 @@ import type { Db } from './client';
  * (e.g. a client-chosen id: chat's `send({ clientId })`, collections' import of one code).
  * Safe under concurrent calls on Postgres: ON CONFLICT DO NOTHING waits for the other
  * writer's transaction, and the following SELECT (READ COMMITTED) then sees its row.
+ * A key may be a nullable column (optional in the insert type, like collections' source
+ * code): it must be set in `values`, since NULLs never conflict.
  */
-export async function insertOnce<TTable extends PgTable, K extends keyof InferInsertModel<TTable> & keyof InferSelectModel<TTable> & string>(
+export async function insertOnce<TTable extends PgTable, K extends keyof InferSelectModel<TTable> & string>(
   db: Db,
   table: TTable,
   values: InferInsertModel<TTable>,
@@ -17,7 +19,7 @@ export async function insertOnce<TTable extends PgTable, K extends keyof InferIn
 ): Promise<{ row: InferSelectModel<TTable>; created: boolean }> {
   const columns = getTableColumns(table);
   const target = key.map((k) => columns[k]!);
-  const match = and(...key.map((k) => eq(columns[k]!, values[k])));
+  const match = and(...key.map((k) => eq(columns[k]!, values[k as keyof InferInsertModel<TTable>])));
   // Twice at most: a row that is deleted between our conflict and our read is simply inserted again.
   for (let attempt = 0; ; attempt++) {
     const [inserted] = await db.insert(table).values(values).onConflictDoNothing({ target }).returning();

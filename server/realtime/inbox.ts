@@ -1,10 +1,10 @@
-import { and, asc, desc, eq, gt, lt, lte, max, min } from 'drizzle-orm';
+import { and, asc, desc, eq, gt, inArray, lt, lte, max, min } from 'drizzle-orm';
 import type { Db } from '../db/client';
 import { inboxEvents } from '../db/schema';
 import type { Notification } from '../../shared/system';
 import { topic, type EventBus } from './bus';
 import { lockStreams, recordThenPublish, type Tx } from './record';
-import { resumable, type BusEvent } from './resumable';
+import { resumable, type BusEvent, type StoredEvent } from './resumable';
 
 /** One user's inbox stream: the bus topic and the stream lock share this key. */
 export const inboxStreamKey = (userId: string) => `inbox:${userId}`;
@@ -84,15 +84,27 @@ export class Inbox {
     this.bus.publish(userInbox(userId), { data: item });
   }
 
-  /** Every stored event addressed to the user, or one feature's (`system.notifications`, `market.activity`). */
-  stream(opts: { userId: string; lastEventId: string | null | undefined; signal: AbortSignal | undefined; feature?: string }) {
-    const { userId, feature } = opts;
-    return resumable<Notification>({
+  /**
+   * Every stored event addressed to the user, or one feature's (`system.notifications`,
+   * `market.activity`, `collections.events`). `feature` and `types` narrow the view; `E` names
+   * the events a feature stores, so its readers need no cast (the feature is the only writer of its entries).
+   */
+  stream<E extends { type: string; payload: unknown } = Pick<Notification, 'type' | 'payload'>>(opts: {
+    userId: string;
+    lastEventId: string | null | undefined;
+    signal: AbortSignal | undefined;
+    feature?: string;
+    types?: readonly E['type'][];
+  }) {
+    type Stored = Omit<Notification, 'type' | 'payload'> & E;
+    const { userId, feature, types } = opts;
+    const wanted = (n: Notification) => (!feature || n.feature === feature) && (!types || types.includes(n.type));
+    return resumable<Stored>({
       signal: opts.signal,
       lastEventId: opts.lastEventId,
-      subscribe: (push) => this.bus.subscribe(userInbox(userId), (e) => e.id !== undefined && (!feature || e.data.feature === feature) && push(e)),
+      subscribe: (push) => this.bus.subscribe(userInbox(userId), (e) => e.id !== undefined && wanted(e.data) && push(e as StoredEvent<Stored>)),
       retainedFrom: () => this.retainedFrom(),
-      replay: this.replay(userId, feature),
+      replay: this.replay<Stored>(userId, feature, types),
     });
   }
 
@@ -115,15 +127,22 @@ export class Inbox {
     });
   }
 
-  private replay(userId: string, feature: string | undefined) {
-    return async (afterId: number, limit: number) => {
+  private replay<D = Notification>(userId: string, feature: string | undefined, types?: readonly string[]) {
+    return async (afterId: number, limit: number): Promise<StoredEvent<D>[]> => {
       const rows = await this.db
         .select()
         .from(inboxEvents)
-        .where(and(eq(inboxEvents.userId, userId), gt(inboxEvents.id, afterId), feature ? eq(inboxEvents.feature, feature) : undefined))
+        .where(
+          and(
+            eq(inboxEvents.userId, userId),
+            gt(inboxEvents.id, afterId),
+            feature ? eq(inboxEvents.feature, feature) : undefined,
+            types ? inArray(inboxEvents.type, [...types]) : undefined,
+          ),
+        )
         .orderBy(asc(inboxEvents.id))
         .limit(limit);
-      return rows.map((r) => ({ id: r.id, data: { id: r.id, feature: r.feature, type: r.type, payload: r.payload, createdAt: r.createdAt } }));
+      return rows.map((r) => ({ id: r.id, data: { id: r.id, feature: r.feature, type: r.type, payload: r.payload, createdAt: r.createdAt } as D }));
     };
   }
 }

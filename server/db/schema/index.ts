@@ -4,3 +4,4 @@ export * from './discovery';
 export * from './market';
 export * from './vault';
 export * from './chat';
+export * from './collections';
