@@ -13,6 +13,7 @@ import { createTRPCClient, createWSClient, wsLink } from '@trpc/client';
 import superjson from 'superjson';
 import WebSocket from 'ws';
 import type { AppRouter } from '../../server/router';
+import { throwawayVaultKey } from './event';
 import { suites } from './suites';
 
 const CLIENTS = Number(process.env.BENCH_CLIENTS ?? 200);
@@ -22,7 +23,7 @@ const REPLAY = Number(process.env.BENCH_REPLAY ?? 5000);
 const pct = (xs: number[], p: number) => xs.slice().sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))]!;
 
 async function main() {
-  const config = loadConfig({ ...process.env, LOG_LEVEL: 'warn', PORT: '0', UPSTREAMS: 'demo' });
+  const config = loadConfig({ ...process.env, LOG_LEVEL: 'warn', PORT: '0', UPSTREAMS: 'demo', VAULT_KEY: throwawayVaultKey() });
   const app = await createApp(config, { database: await openDatabase({ url: config.DATABASE_URL, dataDir: null }) });
   const server = await startServer(app, { port: 0 });
   console.log(`database: ${app.database.kind}; ${CLIENTS} clients, ${EVENTS} events each, ${REPLAY} replayed events`);

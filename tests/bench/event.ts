@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import type { ClosedCandleEvent } from '../../shared/market';
 
 /** Added to the send time so clients can tell bench events from demo ones and read the time back. */
@@ -35,4 +36,9 @@ export function sentAtOf(frame: string): number | null {
   if (i < 0) return null;
   const v = Number.parseFloat(frame.slice(i + 12, i + 40));
   return v > MARK * 2.5 ? v - MARK : null;
+}
+
+/** The benchmark's database is in memory: a key made up per run, so no key file lands in ./.data. */
+export function throwawayVaultKey(): string {
+  return randomBytes(32).toString('base64');
 }

@@ -8,7 +8,7 @@ import type { AddressInfo } from 'node:net';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { Server as SocketIOServer } from 'socket.io';
 import { WebSocketServer } from 'ws';
-import { benchEvent, nowMs } from './event';
+import { benchEvent, nowMs, throwawayVaultKey } from './event';
 
 export type Target = 'hubcast' | 'socketio' | 'ws';
 export type Command = { cmd: 'mem' } | { cmd: 'cpu' } | { cmd: 'subscribers' } | { cmd: 'publish'; count: number; perSecond: number } | { cmd: 'stop' };
@@ -35,7 +35,7 @@ async function hubcast(): Promise<Target_> {
   const { createSession, generateSessionToken } = await import('../../server/auth/session');
   const { wsCounters } = await import('../../server/transport/counters');
   const demo = await startDemoUpstreams();
-  const config = loadConfig({ ...process.env, ...demo.env, LOG_LEVEL: 'warn', PORT: '0', UPSTREAMS: 'demo', WS_MAX_CALLS_PER_SECOND: '1000' });
+  const config = loadConfig({ ...process.env, ...demo.env, LOG_LEVEL: 'warn', PORT: '0', UPSTREAMS: 'demo', WS_MAX_CALLS_PER_SECOND: '1000', VAULT_KEY: throwawayVaultKey() });
   const app = await createApp(config, { database: await openDatabase({ url: config.DATABASE_URL, dataDir: null }) });
   const server = await startServer(app, { port: 0 });
   const { user } = await app.auth.signUp({ email: `bench-${Date.now()}@example.com`, name: 'Bench', password: 'benchmark password' });
