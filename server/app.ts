@@ -49,7 +49,7 @@ export async function createApp(config: Config, opts: { database?: Database; log
   const db = database.db;
   const bus = createMemoryBus((err) => log.error({ err }, 'bus handler failed'));
   const stats = new RealtimeStats();
-  const inbox = new Inbox(db, bus);
+  const inbox = new Inbox({ db, bus });
   // Features that seed per-user rows at sign-up register here (inside the account's transaction).
   const onUserCreated = async (tx: Db, user: SessionUser) => {
     await seedDefaultStrategies(tx, user.id);

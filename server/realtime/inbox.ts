@@ -26,15 +26,12 @@ export type LiveItem = Omit<InboxItem, 'userId'>;
  * client that was away replays from the table what it missed live.
  */
 export class Inbox {
-  constructor(
-    private readonly db: Db,
-    private readonly bus: EventBus,
-  ) {}
+  constructor(private readonly deps: { db: Db; bus: EventBus }) {}
 
   /** Stores and publishes at once; for writes inside a transaction use `record` then `publish`. */
   deliver(items: InboxItem[]): Promise<Notification[]> {
     // record() takes the user streams' locks itself.
-    return recordThenPublish(this.db, [], (tx) => this.record(tx, items), (stored) => this.publish(stored));
+    return recordThenPublish(this.deps.db, [], (tx) => this.record(tx, items), (stored) => this.publish(stored));
   }
 
   /**
@@ -50,12 +47,12 @@ export class Inbox {
 
   /** Call only after the transaction that recorded them has committed. */
   publish(stored: (Notification & { userId?: string })[]) {
-    for (const { userId, ...n } of stored) if (userId) this.bus.publish(userInbox(userId), { id: n.id, data: n });
+    for (const { userId, ...n } of stored) if (userId) this.deps.bus.publish(userInbox(userId), { id: n.id, data: n });
   }
 
   /** The lowest id still stored, or null when the inbox is empty: resuming below it may have lost events. */
   async retainedFrom(): Promise<number | null> {
-    const [row] = await this.db.select({ id: min(inboxEvents.id) }).from(inboxEvents);
+    const [row] = await this.deps.db.select({ id: min(inboxEvents.id) }).from(inboxEvents);
     return row?.id ?? null;
   }
 
@@ -65,23 +62,23 @@ export class Inbox {
    * always kept, or an emptied table could not tell a pruned resume id from a fresh one.
    */
   async prune(before: Date, batch = 10_000): Promise<number> {
-    const [old] = await this.db.select({ id: inboxEvents.id }).from(inboxEvents).where(lt(inboxEvents.createdAt, before)).orderBy(desc(inboxEvents.id)).limit(1);
-    const [top] = await this.db.select({ id: max(inboxEvents.id) }).from(inboxEvents);
+    const [old] = await this.deps.db.select({ id: inboxEvents.id }).from(inboxEvents).where(lt(inboxEvents.createdAt, before)).orderBy(desc(inboxEvents.id)).limit(1);
+    const [top] = await this.deps.db.select({ id: max(inboxEvents.id) }).from(inboxEvents);
     if (!old || top?.id == null) return 0;
     const upTo = Math.min(old.id, top.id - 1);
     let removed = 0;
     for (;;) {
-      const [low] = await this.db.select({ id: min(inboxEvents.id) }).from(inboxEvents);
+      const [low] = await this.deps.db.select({ id: min(inboxEvents.id) }).from(inboxEvents);
       if (low?.id == null || low.id > upTo) return removed;
       // In batches: one huge delete would hold its locks and bloat the WAL in one go.
-      const gone = await this.db.delete(inboxEvents).where(lte(inboxEvents.id, Math.min(upTo, low.id + batch))).returning({ id: inboxEvents.id });
+      const gone = await this.deps.db.delete(inboxEvents).where(lte(inboxEvents.id, Math.min(upTo, low.id + batch))).returning({ id: inboxEvents.id });
       removed += gone.length;
     }
   }
 
   /** Live only: reaches the user's connected views of `item.feature` now, or never. */
   publishLive(userId: string, item: LiveItem) {
-    this.bus.publish(userInbox(userId), { data: item });
+    this.deps.bus.publish(userInbox(userId), { data: item });
   }
 
   /**
@@ -102,7 +99,7 @@ export class Inbox {
     return resumable<Stored>({
       signal: opts.signal,
       lastEventId: opts.lastEventId,
-      subscribe: (push) => this.bus.subscribe(userInbox(userId), (e) => e.id !== undefined && wanted(e.data) && push(e as StoredEvent<Stored>)),
+      subscribe: (push) => this.deps.bus.subscribe(userInbox(userId), (e) => e.id !== undefined && wanted(e.data) && push(e as StoredEvent<Stored>)),
       retainedFrom: () => this.retainedFrom(),
       replay: this.replay<Stored>(userId, feature, types),
     });
@@ -120,7 +117,7 @@ export class Inbox {
     return resumable<Notification, LiveItem>({
       signal: opts.signal,
       lastEventId: opts.lastEventId,
-      subscribe: (push) => this.bus.subscribe(userInbox(userId), (e) => e.data.feature === feature && push(e)),
+      subscribe: (push) => this.deps.bus.subscribe(userInbox(userId), (e) => e.data.feature === feature && push(e)),
       retainedFrom: () => this.retainedFrom(),
       replay: this.replay(userId, feature),
       authorize: opts.authorize,
@@ -129,7 +126,7 @@ export class Inbox {
 
   private replay<D = Notification>(userId: string, feature: string | undefined, types?: readonly string[]) {
     return async (afterId: number, limit: number): Promise<StoredEvent<D>[]> => {
-      const rows = await this.db
+      const rows = await this.deps.db
         .select()
         .from(inboxEvents)
         .where(

@@ -5,7 +5,7 @@ import { FAKE_START } from '../helpers/market';
 
 const fake = await FakeBinance.start({ start: FAKE_START });
 afterAll(() => fake.close());
-const rest = new BinanceRest(fake.env.BINANCE_REST_URL);
+const rest = new BinanceRest({ baseUrl: fake.env.BINANCE_REST_URL });
 const latest = () => rest.closed('BTCUSDT', '1m', { from: null, to: null, latest: 5 });
 
 /** REST klines go through the shared upstream helper and keep Binance's rate-limit rules. */

@@ -33,11 +33,7 @@ export class BinanceFeed {
   private readonly refs = new Map<string, number>();
   private readonly graceTimers = new Map<string, NodeJS.Timeout>();
 
-  constructor(
-    private readonly config: Config,
-    private readonly log: Logger,
-    private readonly handler: KlineHandler,
-  ) {}
+  constructor(private readonly deps: { config: Config; log: Logger; handler: KlineHandler }) {}
 
   /** Ref-counted; call the returned function once when the viewer leaves. */
   watch(symbol: string, timeframe: Timeframe): () => void {
@@ -56,7 +52,7 @@ export class BinanceFeed {
       const n = (this.refs.get(key) ?? 1) - 1;
       if (n > 0) return void this.refs.set(key, n);
       this.refs.delete(key);
-      const timer = setTimeout(() => this.drop(timeframe, key), this.config.MARKET_SYMBOL_GRACE_MS);
+      const timer = setTimeout(() => this.drop(timeframe, key), this.deps.config.MARKET_SYMBOL_GRACE_MS);
       timer.unref();
       this.graceTimers.set(key, timer);
     };
@@ -103,7 +99,7 @@ export class BinanceFeed {
   private streamFor(timeframe: Timeframe): BinanceStream {
     let s = this.streams.get(timeframe);
     if (s) return s;
-    const c = this.config;
+    const c = this.deps.config;
     s = new BinanceStream({
       url: c.BINANCE_WS_URL,
       controlMsgsPerSec: c.MARKET_CONTROL_MSGS_PER_SEC,
@@ -111,13 +107,13 @@ export class BinanceFeed {
       reconnectMaxMs: c.MARKET_RECONNECT_MAX_MS,
       maxAgeMs: c.MARKET_WS_MAX_AGE_MS,
       idleMs: c.MARKET_WS_IDLE_MS,
-      log: this.log.child({ upstream: 'binance', timeframe }),
+      log: this.deps.log.child({ upstream: 'binance', timeframe }),
       onFrame: (_stream, data) => {
         const k = parseKline(data);
-        if (k) this.handler.onKline(k.symbol, k.timeframe, k.candle, k.closed);
+        if (k) this.deps.handler.onKline(k.symbol, k.timeframe, k.candle, k.closed);
       },
       onReconnected: () => {
-        for (const key of s!.streams()) this.handler.onReconnected(key.split('@')[0]!.toUpperCase(), timeframe);
+        for (const key of s!.streams()) this.deps.handler.onReconnected(key.split('@')[0]!.toUpperCase(), timeframe);
       },
     });
     this.streams.set(timeframe, s);

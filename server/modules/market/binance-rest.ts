@@ -19,10 +19,10 @@ const toCandle = (r: Row): Candle => ({ openTime: r[0], open: +r[1], high: +r[2]
 
 /** REST klines: history on first request and the candles missed while the stream was down. */
 export class BinanceRest {
-  constructor(private readonly baseUrl: string) {}
+  constructor(private readonly deps: { baseUrl: string }) {}
 
   private async page(symbol: string, tf: Timeframe, params: { startTime?: number; endTime?: number; limit: number }): Promise<Candle[]> {
-    const url = new URL('/api/v3/klines', this.baseUrl);
+    const url = new URL('/api/v3/klines', this.deps.baseUrl);
     url.searchParams.set('symbol', symbol);
     url.searchParams.set('interval', tf);
     url.searchParams.set('limit', String(params.limit));

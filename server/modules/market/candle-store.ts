@@ -23,7 +23,7 @@ export const candleStreamKey = (symbol: string, tf: Timeframe) => `market:candle
 const series = (symbol: string, tf: Timeframe) => and(eq(marketCandles.symbol, symbol), eq(marketCandles.timeframe, tf));
 
 export class CandleStore {
-  constructor(private readonly db: Db) {}
+  constructor(private readonly deps: { db: Db }) {}
 
   /**
    * Inserts closed candles and, after the commit, hands those that were new (a candle seen
@@ -32,7 +32,7 @@ export class CandleStore {
   insert(symbol: string, tf: Timeframe, items: { candle: Candle; indicators: Indicators }[], publish: (stored: StoredCandle[]) => void = () => {}): Promise<StoredCandle[]> {
     if (items.length === 0) return Promise.resolve([]);
     return recordThenPublish(
-      this.db,
+      this.deps.db,
       [candleStreamKey(symbol, tf)],
       async (tx) => {
         const rows = await tx
@@ -48,12 +48,12 @@ export class CandleStore {
 
   /** The newest `limit` closed candles, oldest first. */
   async latest(symbol: string, tf: Timeframe, limit: number): Promise<StoredCandle[]> {
-    const rows = await this.db.select().from(marketCandles).where(series(symbol, tf)).orderBy(desc(marketCandles.openTime)).limit(limit);
+    const rows = await this.deps.db.select().from(marketCandles).where(series(symbol, tf)).orderBy(desc(marketCandles.openTime)).limit(limit);
     return rows.map(toStored).reverse();
   }
 
   async byId(symbol: string, tf: Timeframe, id: number): Promise<StoredCandle | null> {
-    const [row] = await this.db.select().from(marketCandles).where(and(series(symbol, tf), eq(marketCandles.id, id)));
+    const [row] = await this.deps.db.select().from(marketCandles).where(and(series(symbol, tf), eq(marketCandles.id, id)));
     return row ? toStored(row) : null;
   }
 
@@ -63,14 +63,14 @@ export class CandleStore {
    * nothing, since every newer candle is kept too.
    */
   async prune(keep: number): Promise<number> {
-    const crowded = await this.db
+    const crowded = await this.deps.db
       .select({ symbol: marketCandles.symbol, timeframe: marketCandles.timeframe })
       .from(marketCandles)
       .groupBy(marketCandles.symbol, marketCandles.timeframe)
       .having(({ symbol }) => gt(count(symbol), keep));
     let removed = 0;
     for (const { symbol, timeframe } of crowded) {
-      const [oldestKept] = await this.db
+      const [oldestKept] = await this.deps.db
         .select({ openTime: marketCandles.openTime })
         .from(marketCandles)
         .where(series(symbol, timeframe))
@@ -78,7 +78,7 @@ export class CandleStore {
         .offset(keep - 1)
         .limit(1);
       if (!oldestKept) continue;
-      const gone = await this.db
+      const gone = await this.deps.db
         .delete(marketCandles)
         .where(and(series(symbol, timeframe), lt(marketCandles.openTime, oldestKept.openTime)))
         .returning({ id: marketCandles.id });
@@ -89,13 +89,13 @@ export class CandleStore {
 
   /** Whether any series has a candle with this id (a resume id from another series is bad input, not pruning). */
   async exists(id: number): Promise<boolean> {
-    const [row] = await this.db.select({ id: marketCandles.id }).from(marketCandles).where(eq(marketCandles.id, id));
+    const [row] = await this.deps.db.select({ id: marketCandles.id }).from(marketCandles).where(eq(marketCandles.id, id));
     return row !== undefined;
   }
 
   /** Closed candles that opened after `openTime`, in time order: what a resuming client missed. */
   async after(symbol: string, tf: Timeframe, openTime: number, limit: number): Promise<StoredCandle[]> {
-    const rows = await this.db
+    const rows = await this.deps.db
       .select()
       .from(marketCandles)
       .where(and(series(symbol, tf), gt(marketCandles.openTime, openTime)))

@@ -31,14 +31,7 @@ interface Series {
 export class SeriesHub {
   private readonly series = new Map<string, Series>();
 
-  constructor(
-    private readonly store: CandleStore,
-    private readonly rest: BinanceRest,
-    private readonly bus: EventBus,
-    private readonly log: Logger,
-    private readonly historyCandles: number,
-    private readonly onClosed: ClosedHandler,
-  ) {}
+  constructor(private readonly deps: { store: CandleStore; rest: BinanceRest; bus: EventBus; log: Logger; historyCandles: number; onClosed: ClosedHandler }) {}
 
   forming(symbol: string, tf: Timeframe): LiveOnlyEvent<FormingCandleEvent> | null {
     return this.series.get(`${symbol}|${tf}`)?.forming ?? null;
@@ -56,13 +49,13 @@ export class SeriesHub {
   /** After a reconnect: fetch whatever closed while the stream was down. */
   onReconnected(symbol: string, tf: Timeframe) {
     const s = this.get(symbol, tf);
-    void this.run(s, () => this.topUp(s, this.historyCandles));
+    void this.run(s, () => this.topUp(s, this.deps.historyCandles));
   }
 
   /** Brings stored history up to date from REST (used when no stream keeps it fresh). */
   ensureHistory(symbol: string, tf: Timeframe, atLeast: number): Promise<void> {
     const s = this.get(symbol, tf);
-    return this.run(s, () => this.topUp(s, Math.max(atLeast, this.historyCandles)), true);
+    return this.run(s, () => this.topUp(s, Math.max(atLeast, this.deps.historyCandles)), true);
   }
 
   /** Waits until everything queued on the series so far has been applied (tests, shutdown). */
@@ -85,13 +78,13 @@ export class SeriesHub {
       if (!s.warmed) await this.warm(s);
       await job();
     });
-    s.chain = next.catch((err) => this.log.error({ err, symbol: s.symbol, tf: s.tf }, 'market series update failed'));
+    s.chain = next.catch((err) => this.deps.log.error({ err, symbol: s.symbol, tf: s.tf }, 'market series update failed'));
     return rethrow ? next : s.chain;
   }
 
   /** Rebuilds the indicator state from stored history (after a restart, or on first use). */
   private async warm(s: Series) {
-    const history = await this.store.latest(s.symbol, s.tf, this.historyCandles);
+    const history = await this.deps.store.latest(s.symbol, s.tf, this.deps.historyCandles);
     for (const c of history) s.state.close(c.candle.openTime, c.candle.close);
     const last = history.at(-1);
     if (last) s.lastClosed = { openTime: last.candle.openTime, indicators: last.indicators };
@@ -106,23 +99,23 @@ export class SeriesHub {
     if ((last === null || candle.openTime > last + step) && Date.now() >= s.restRetryAt) {
       try {
         const from = last === null ? null : last + step;
-        const missed = await this.rest.closed(s.symbol, s.tf, { from, to: candle.openTime, latest: this.historyCandles });
+        const missed = await this.deps.rest.closed(s.symbol, s.tf, { from, to: candle.openTime, latest: this.deps.historyCandles });
         await this.ingest(s, missed, last !== null);
       } catch (err) {
         s.restRetryAt = Date.now() + 5_000;
-        this.log.warn({ err: (err as Error).message, symbol: s.symbol, tf: s.tf }, 'kline backfill failed; retrying later');
+        this.deps.log.warn({ err: (err as Error).message, symbol: s.symbol, tf: s.tf }, 'kline backfill failed; retrying later');
       }
     }
     if (closed) return this.ingest(s, [candle], true);
     const forming = { data: { symbol: s.symbol, timeframe: s.tf, candle, closed: false as const, indicators: s.state.forming(candle.openTime, candle.close) } };
     s.forming = forming;
-    this.bus.publish(seriesTopic(s.symbol, s.tf), forming);
+    this.deps.bus.publish(seriesTopic(s.symbol, s.tf), forming);
   }
 
   private async topUp(s: Series, latest: number) {
     const last = s.lastClosed?.openTime ?? null;
     const from = last === null ? null : last + TIMEFRAME_MS[s.tf];
-    const missed = await this.rest.closed(s.symbol, s.tf, { from, to: null, latest });
+    const missed = await this.deps.rest.closed(s.symbol, s.tf, { from, to: null, latest });
     await this.ingest(s, missed, last !== null);
   }
 
@@ -148,10 +141,10 @@ export class SeriesHub {
     s.lastClosed = { openTime: lastItem.candle.openTime, indicators: lastItem.indicators };
     if (s.forming && s.forming.data.candle.openTime <= lastItem.candle.openTime) s.forming = null;
     const publish = (stored: StoredCandle[]) => {
-      for (const c of stored) this.bus.publish(seriesTopic(s.symbol, s.tf), { id: c.id, data: { symbol: s.symbol, timeframe: s.tf, candle: c.candle, closed: true, indicators: c.indicators } });
+      for (const c of stored) this.deps.bus.publish(seriesTopic(s.symbol, s.tf), { id: c.id, data: { symbol: s.symbol, timeframe: s.tf, candle: c.candle, closed: true, indicators: c.indicators } });
     };
-    const stored = await this.store.insert(s.symbol, s.tf, items, live ? publish : undefined);
+    const stored = await this.deps.store.insert(s.symbol, s.tf, items, live ? publish : undefined);
     if (!live) return;
-    for (const c of stored) await this.onClosed(s.symbol, s.tf, c, previous.get(c.candle.openTime) ?? null);
+    for (const c of stored) await this.deps.onClosed(s.symbol, s.tf, c, previous.get(c.candle.openTime) ?? null);
   }
 }

@@ -31,15 +31,24 @@ export class MarketService {
     private readonly deps: { config: Config; db: Db; bus: EventBus; inbox: Inbox; log: Logger; stats: RealtimeStats },
   ) {
     const log = deps.log.child({ feature: 'market' });
-    this.store = new CandleStore(deps.db);
-    this.strategies = new StrategyService(deps.db);
-    this.engine = new TradingEngine(deps.db, deps.inbox, log);
-    this.hub = new SeriesHub(this.store, new BinanceRest(deps.config.BINANCE_REST_URL), deps.bus, log, deps.config.MARKET_HISTORY_CANDLES, (s, tf, c, prev) =>
-      this.engine.onClosed(s, tf, c, prev),
-    );
-    this.feed = new BinanceFeed(deps.config, log, {
-      onKline: (symbol, tf, candle, closed) => this.hub.onKline(symbol, tf, candle, closed),
-      onReconnected: (symbol, tf) => this.hub.onReconnected(symbol, tf),
+    this.store = new CandleStore({ db: deps.db });
+    this.strategies = new StrategyService({ db: deps.db });
+    this.engine = new TradingEngine({ db: deps.db, inbox: deps.inbox, log });
+    this.hub = new SeriesHub({
+      store: this.store,
+      rest: new BinanceRest({ baseUrl: deps.config.BINANCE_REST_URL }),
+      bus: deps.bus,
+      log,
+      historyCandles: deps.config.MARKET_HISTORY_CANDLES,
+      onClosed: (s, tf, c, prev) => this.engine.onClosed(s, tf, c, prev),
+    });
+    this.feed = new BinanceFeed({
+      config: deps.config,
+      log,
+      handler: {
+        onKline: (symbol, tf, candle, closed) => this.hub.onKline(symbol, tf, candle, closed),
+        onReconnected: (symbol, tf) => this.hub.onReconnected(symbol, tf),
+      },
     });
     deps.stats.registerUpstream('binance', () => this.feed.openConnections());
   }

@@ -48,11 +48,11 @@ export async function seedDefaultStrategies(tx: Db, userId: string) {
 
 /** Every query filters by the caller: another user's strategy id is NOT_FOUND, never FORBIDDEN. */
 export class StrategyService {
-  constructor(private readonly db: Db) {}
+  constructor(private readonly deps: { db: Db }) {}
 
   /** Oldest first, `limit` at a time; `nextCursor` is null on the last page. */
   async list(userId: string, cursor: number | null, limit: number): Promise<{ items: Strategy[]; nextCursor: number | null }> {
-    const rows = await this.db
+    const rows = await this.deps.db
       .select()
       .from(marketStrategies)
       .where(and(eq(marketStrategies.userId, userId), cursor === null ? undefined : gt(marketStrategies.id, cursor)))
@@ -63,7 +63,7 @@ export class StrategyService {
   }
 
   async create(userId: string, input: StrategyCreateInput): Promise<Strategy> {
-    const work = this.db.transaction(async (tx) => {
+    const work = this.deps.db.transaction(async (tx) => {
       // Calls of one HTTP batch run concurrently: the per-user lock makes count-then-insert atomic.
       await tx.execute(sql`select pg_advisory_xact_lock(hashtext(${`market_strategies:${userId}`}))`);
       const [{ n } = { n: 0 }] = await tx.select({ n: count() }).from(marketStrategies).where(eq(marketStrategies.userId, userId));
@@ -78,7 +78,7 @@ export class StrategyService {
 
   async update(userId: string, id: number, patch: Partial<StrategyCreateInput>): Promise<Strategy> {
     const [row] = await guardName(
-      this.db
+      this.deps.db
         .update(marketStrategies)
         .set({ ...patch, updatedAt: new Date() })
         .where(and(eq(marketStrategies.id, id), eq(marketStrategies.userId, userId)))
@@ -95,7 +95,7 @@ export class StrategyService {
 
   /** Its open position goes with it (cascade); completed trades stay. */
   async remove(userId: string, id: number): Promise<{ id: number }> {
-    const [row] = await this.db
+    const [row] = await this.deps.db
       .delete(marketStrategies)
       .where(and(eq(marketStrategies.id, id), eq(marketStrategies.userId, userId)))
       .returning({ id: marketStrategies.id });

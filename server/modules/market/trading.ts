@@ -47,19 +47,15 @@ export function signal(rule: StrategyRule, prev: Indicators | null, cur: Indicat
 
 /** Paper trading on closed candles: every enabled strategy of the series, every user. */
 export class TradingEngine {
-  constructor(
-    private readonly db: Db,
-    private readonly inbox: Inbox,
-    private readonly log: Logger,
-  ) {}
+  constructor(private readonly deps: { db: Db; inbox: Inbox; log: Logger }) {}
 
   async onClosed(symbol: string, tf: Timeframe, closed: StoredCandle, previous: Indicators | null) {
-    const strategies = await this.db
+    const strategies = await this.deps.db
       .select()
       .from(marketStrategies)
       .where(and(eq(marketStrategies.symbol, symbol), eq(marketStrategies.timeframe, tf), eq(marketStrategies.enabled, true)));
     if (strategies.length === 0) return;
-    const open = await this.db
+    const open = await this.deps.db
       .select()
       .from(marketPositions)
       .where(inArray(marketPositions.strategyId, strategies.map((s) => s.id)));
@@ -70,14 +66,14 @@ export class TradingEngine {
         if (position) await this.maybeClose(s, position, closed, previous);
         else if (signal(s.rule, previous, closed.indicators) === 'enter') await this.open(s, closed);
       } catch (err) {
-        this.log.warn({ err: (err as Error).message, strategyId: s.id }, 'strategy evaluation failed');
+        this.deps.log.warn({ err: (err as Error).message, strategyId: s.id }, 'strategy evaluation failed');
       }
     }
   }
 
   private async open(s: StrategyRow, closed: StoredCandle) {
     const entry = closed.candle.close;
-    await recordThenPublish(this.db, [], async (tx) => {
+    await recordThenPublish(this.deps.db, [], async (tx) => {
       const [row] = await tx
         .insert(marketPositions)
         .values({
@@ -97,8 +93,8 @@ export class TradingEngine {
       const { markPrice: _m, unrealisedPnl: _u, ...position } = toPosition(row, null);
       // `message` is what the notification centre shows on any page.
       const message = `${s.name}: opened a paper position on ${s.symbol} ${s.timeframe} at ${entry}`;
-      return this.inbox.record(tx, [{ userId: s.userId, feature: MARKET_FEATURE, type: 'position_opened', payload: { position, message } }]);
-    }, (stored) => this.inbox.publish(stored));
+      return this.deps.inbox.record(tx, [{ userId: s.userId, feature: MARKET_FEATURE, type: 'position_opened', payload: { position, message } }]);
+    }, (stored) => this.deps.inbox.publish(stored));
   }
 
   private async maybeClose(s: StrategyRow, p: PositionRow, closed: StoredCandle, previous: Indicators | null) {
@@ -114,7 +110,7 @@ export class TradingEngine {
             : [null, null];
     if (exit === null || reason === null) return;
     const pnl = (exit - p.entryPrice) * p.quantity;
-    await recordThenPublish(this.db, [], async (tx) => {
+    await recordThenPublish(this.deps.db, [], async (tx) => {
       const [gone] = await tx
         .delete(marketPositions)
         .where(and(eq(marketPositions.id, p.id), eq(marketPositions.userId, p.userId)))
@@ -139,8 +135,8 @@ export class TradingEngine {
         })
         .returning();
       const message = `${s.name}: closed ${p.symbol} ${p.timeframe} (${reason.replace('_', ' ')}), P&L ${pnl.toFixed(2)}`;
-      return this.inbox.record(tx, [{ userId: p.userId, feature: MARKET_FEATURE, type: 'position_closed', payload: { trade: toTrade(row!), message } }]);
-    }, (stored) => this.inbox.publish(stored));
+      return this.deps.inbox.record(tx, [{ userId: p.userId, feature: MARKET_FEATURE, type: 'position_closed', payload: { trade: toTrade(row!), message } }]);
+    }, (stored) => this.deps.inbox.publish(stored));
   }
 }
 
