@@ -3,7 +3,14 @@ import type { Config } from './config';
 import { openDatabase, type Database, type Db } from './db/client';
 import { createLogger, type Logger } from './log';
 import { createMetrics, type Metrics } from './metrics';
-import { createMemoryBus, type EventBus } from './realtime/bus';
+import type { EventBus } from './realtime/bus';
+import { createBus } from './cluster/create-bus';
+import { defaultInstanceId } from './cluster/instance';
+import { pruneBusPayloads } from './cluster/prune';
+import { createLimits, type Limits } from './cluster/limits';
+import { ClusterFeed } from './cluster/market-feed';
+import type { KlineHandler } from './modules/market/binance-feed';
+import { createLocalElector, startPostgresElector, type Elector } from './cluster/elector';
 import { Inbox } from './realtime/inbox';
 import { startRetention, type Retention } from './realtime/retention';
 import { RealtimeStats } from './realtime/stats';
@@ -24,6 +31,12 @@ export interface App {
   database: Database;
   db: Db;
   bus: EventBus;
+  /** This process in the cluster (INSTANCE_ID or host-pid-random). */
+  instanceId: string;
+  /** Leader election for the jobs that run once in the cluster (docs/deploy.md). */
+  cluster: Elector;
+  /** Rate-limit counters, shared by the cluster (Postgres or Redis) unless on PGlite. */
+  limits: Limits;
   stats: RealtimeStats;
   metrics: Metrics;
   log: Logger;
@@ -44,11 +57,21 @@ export interface App {
 
 /** `keyring` and `now` are for tests: an explicit vault key (no key file) and a shared fake clock. */
 export async function createApp(config: Config, opts: { database?: Database; log?: Logger; keyring?: Keyring; now?: () => number } = {}): Promise<App> {
-  const log = opts.log ?? createLogger(config.LOG_LEVEL);
+  const log = opts.log ?? createLogger(config.LOG_LEVEL, undefined, { format: config.LOG_FORMAT, production: config.NODE_ENV === 'production' });
   const database = opts.database ?? (await openDatabase({ url: config.DATABASE_URL, dataDir: config.DATA_DIR }));
   const db = database.db;
-  const bus = createMemoryBus((err) => log.error({ err }, 'bus handler failed'));
+  const instanceId = config.INSTANCE_ID ?? defaultInstanceId();
+  const bus = await createBus(config, database, instanceId, log);
   const stats = new RealtimeStats();
+  const limits = createLimits({ kind: database.kind, db, redisUrl: config.REDIS_URL, log });
+  const report = () => ({
+    upstreams: Object.values(stats.upstreamConnections()).reduce((a, b) => a + b, 0),
+    busLagMs: bus.stats().lagMs ?? null,
+  });
+  const cluster =
+    database.kind === 'postgres' && database.url
+      ? await startPostgresElector({ url: database.url, instanceId, intervalMs: config.CLUSTER_ELECTION_MS, log, report })
+      : createLocalElector(instanceId, log, report);
   const inbox = new Inbox({ db, bus });
   // Features that seed per-user rows at sign-up register here (inside the account's transaction).
   const onUserCreated = async (tx: Db, user: SessionUser) => {
@@ -56,15 +79,17 @@ export async function createApp(config: Config, opts: { database?: Database; log
   };
   const auth = new AuthService({ db, bus, adminEmails: config.ADMIN_EMAILS, passwordHashCost: config.PASSWORD_HASH_COST, onUserCreated });
   const origins = new Set(config.allowedOrigins);
-  const metrics = createMetrics({ stats, bus });
+  const metrics = createMetrics({ stats, bus, cluster });
   const keyring = opts.keyring ?? loadKeyring({ vaultKey: config.VAULT_KEY, previousKeys: config.VAULT_PREVIOUS_KEYS, dataDir: config.DATA_DIR, log });
-  const vault = new VaultService({ config, db, databaseKind: database.kind, bus, log, keyring, now: opts.now });
+  const vault = new VaultService({ config, db, databaseKind: database.kind, bus, log, keyring, now: opts.now, schedulerLeader: cluster.singleton('vault-scheduler') });
   const vinted = new VintedService({ config, vault });
-  const discovery = new DiscoveryService({ db, bus, log, config, goplusTokens: vault.goplusTokens() });
-  const market = new MarketService({ config, db, bus, inbox, log, stats });
+  const discovery = new DiscoveryService({ db, bus, log, config, goplusTokens: vault.goplusTokens(), autoScan: cluster.singleton('discovery-auto-scan') });
+  // With several instances one of them holds each Binance connection (docs/deploy.md).
+  const clusterFeed = database.kind === 'postgres' ? (handler: KlineHandler, marketLog: Logger) => new ClusterFeed({ config, log: marketLog, handler, bus, cluster }) : undefined;
+  const market = new MarketService({ config, db, bus, inbox, log, stats, feed: clusterFeed });
   const chat = new ChatService({ db, inbox });
   const collections = new CollectionsService({ db, inbox });
-  const collectionShares = new ShareCodeService({ db, inbox });
+  const collectionShares = new ShareCodeService({ db, inbox, limiter: (o) => limits.limiter(o) });
   const retention = startRetention({
     intervalMs: config.RETENTION_INTERVAL_MS,
     log,
@@ -72,6 +97,8 @@ export async function createApp(config: Config, opts: { database?: Database; log
       { name: 'inbox_events', run: () => inbox.prune(new Date(Date.now() - config.INBOX_RETENTION_DAYS * 86_400_000)) },
       { name: 'market_candles', run: () => market.store.prune(config.MARKET_CANDLES_KEEP) },
       { name: 'vault_events', run: () => vault.store.pruneEvents() },
+      { name: 'bus_payloads', run: () => pruneBusPayloads(db) },
+      { name: 'rate_limits', run: () => limits.prune() },
     ],
   });
 
@@ -80,6 +107,9 @@ export async function createApp(config: Config, opts: { database?: Database; log
     database,
     db,
     bus,
+    instanceId,
+    cluster,
+    limits,
     stats,
     metrics,
     log,
@@ -101,11 +131,16 @@ export async function createApp(config: Config, opts: { database?: Database; log
       await vault.close();
       market.close();
       auth.close();
+      await cluster.close();
+      await limits.close();
       await bus.close();
       await database.close();
     },
   };
+  // Know who leads before the schedules start: a follower must not sweep or scan at start.
+  await cluster.settle();
   await vault.start();
   await discovery.start();
+  void market.start();
   return app;
 }

@@ -38,7 +38,16 @@ export const ZEnv = z.object({
     .optional()
     .or(z.literal('').transform(() => undefined)),
   DATA_DIR: z.string().min(1).default('./.data'),
-  REDIS_URL: z.string().optional(),
+  // cluster: several instances on one Postgres (docs/deploy.md)
+  REDIS_URL: z
+    .string()
+    .regex(/^rediss?:\/\//, 'must start with redis:// or rediss://')
+    .optional()
+    .or(z.literal('').transform(() => undefined)),
+  BUS_CHANNEL: z.string().regex(/^[a-z_][a-z0-9_]{0,62}$/, 'must be lower-case letters, digits and _ (at most 63), starting with a letter or _').default('hubcast_bus'),
+  // How often non-leaders try to take a singleton over (and leaders check their connection).
+  CLUSTER_ELECTION_MS: z.coerce.number().int().min(50).max(60_000).default(2_000),
+  INSTANCE_ID: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/, 'must be 1-64 letters, digits, ".", "_" or "-"').optional(),
   UPSTREAMS: z.enum(['live', 'demo']).default('live'),
   BINANCE_WS_URL: baseUrl('wss://data-stream.binance.vision'),
   BINANCE_REST_URL: baseUrl('https://data-api.binance.vision'),
@@ -53,6 +62,8 @@ export const ZEnv = z.object({
   // log2 of scrypt's N; loadConfig lets only NODE_ENV=test go below the production cost.
   PASSWORD_HASH_COST: z.coerce.number().int().min(4).max(20).default(PRODUCTION_HASH_COST),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  // auto: readable lines on a terminal, JSON when piped or in production.
+  LOG_FORMAT: z.enum(['auto', 'pretty', 'json']).default('auto'),
   WS_MAX_BUFFERED_BYTES: z.coerce.number().int().positive().default(4 * 1024 * 1024),
   WS_CONFLATE_BYTES: z.coerce.number().int().positive().default(64 * 1024),
   WS_MAX_PAYLOAD_BYTES: z.coerce.number().int().positive().default(1024 * 1024),

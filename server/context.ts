@@ -4,6 +4,7 @@ import type { Session } from './auth/session';
 import { readSessionCookie } from './auth/cookies';
 import { clientAddress } from './transport/address';
 import type { SessionUser } from '../shared/auth';
+import { retryWhileDatabaseUnavailable } from './db/unavailable';
 
 export interface RequestInfo {
   transport: 'http' | 'ws' | 'internal';
@@ -77,7 +78,8 @@ export async function createHttpContext(app: App, req: IncomingMessage, setCooki
 
 export async function createWsContext(app: App, req: IncomingMessage, connectionParams: Record<string, string | undefined> | null): Promise<Context> {
   const token = connectionParams?.token;
-  const auth = token ? await resolve(app, token, 'bearer') : await resolve(app, readSessionCookie(req), 'cookie');
+  // A page reconnecting right after a database outage waits for the database, rather than failing its calls.
+  const auth = await retryWhileDatabaseUnavailable(() => (token ? resolve(app, token, 'bearer') : resolve(app, readSessionCookie(req), 'cookie')));
   // The upgrade itself was refused for foreign origins, so whatever reaches here is trusted.
   return createContextInner({ app, ...auth, request: { transport: 'ws', ip: clientAddress(req, app.config.TRUST_PROXY), originTrusted: true } });
 }

@@ -2,6 +2,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import { existsSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
+import type { AnyRouter } from '@trpc/server';
 import { createHTTPHandler } from '@trpc/server/adapters/standalone';
 import sirv from 'sirv';
 import type { App } from './app';
@@ -27,14 +28,16 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
-export async function startServer(app: App, opts: { port?: number; host?: string } = {}): Promise<RunningServer> {
+/** `router` is for tests only: appRouter merged with deliberately broken procedures (tests/integration/fuzz-detects.test.ts). */
+export async function startServer(app: App, opts: { port?: number; host?: string; router?: AnyRouter } = {}): Promise<RunningServer> {
+  const router = opts.router ?? appRouter;
   const { config, log } = app;
   const onError = ({ error, path }: { error: { code: string; stack?: string; message: string }; path?: string }) => {
     // The same id is in the client's answer (errorFormatter), so a report can be matched here.
     if (error.code === 'INTERNAL_SERVER_ERROR') log.error({ path, requestId: requestIdOf(error), err: error }, 'procedure failed');
   };
   const trpc = createHTTPHandler({
-    router: appRouter,
+    router,
     basePath: '/trpc/',
     // Bodies past the limit are cut off while streaming (413); batches past the cap are refused
     // before any procedure runs, so one request cannot fan out into hundreds of writes.
@@ -72,7 +75,7 @@ export async function startServer(app: App, opts: { port?: number; host?: string
     }
   });
 
-  const ws = createWsServer(app, onError);
+  const ws = createWsServer(app, onError, router);
   server.on('upgrade', (req, socket, head) => ws.handleUpgrade(req, socket, head));
 
   const host = opts.host ?? config.HOST;

@@ -4,11 +4,13 @@ import { wsCounters } from './transport/counters';
 import { encodeCounter } from './transport/frames';
 import type { EventBus } from './realtime/bus';
 import type { RealtimeStats } from './realtime/stats';
+import type { Elector } from './cluster/elector';
+import { registerClusterMetrics } from './cluster/metrics';
 
 export type Metrics = Registry;
 
 /** Prometheus view of the same live counters `system.stats` returns. */
-export function createMetrics({ stats, bus }: { stats: RealtimeStats; bus: EventBus }): Metrics {
+export function createMetrics({ stats, bus, cluster }: { stats: RealtimeStats; bus: EventBus; cluster: Elector }): Metrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'hubcast_' });
   new Gauge({
@@ -56,6 +58,7 @@ export function createMetrics({ stats, bus }: { stats: RealtimeStats; bus: Event
     },
   });
   registerDeliveryMetrics(registry);
+  registerClusterMetrics(registry, cluster, bus);
   return registry;
 }
 
@@ -73,6 +76,7 @@ function registerDeliveryMetrics(registry: Registry) {
   gauge('hubcast_ws_messages_sent', 'WebSocket messages sent since start', () => wsCounters.messagesSent);
   gauge('hubcast_ws_bytes_sent', 'WebSocket bytes sent since start', () => wsCounters.bytesSent);
   gauge('hubcast_ws_fanout_events', 'Events dispatched through a shared-topic fan-out since start', () => wsCounters.fanoutEvents);
+  gauge('hubcast_ws_fanout_writes', 'Socket writes by the fan-out since start (events queued together share one)', () => wsCounters.fanoutWrites);
   gauge('hubcast_ws_encodes', 'Event encodings (superjson + JSON) since start', () => encodeCounter.encodes);
   gauge('hubcast_ws_conflated_updates', 'Live-only updates skipped for a reader that was behind (it got a newer one)', () => wsCounters.conflated);
   gauge('hubcast_ws_limit_disconnects', 'Connections closed for exceeding a call or subscription limit', () => wsCounters.limitDisconnects);

@@ -1,5 +1,5 @@
 import { TRPCError, initTRPC } from '@trpc/server';
-import { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
+import { RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
 import superjson from 'superjson';
 import { ZodError, z } from 'zod';
 import type { Context } from './context';
@@ -7,6 +7,7 @@ import type { SessionWatch } from './auth/session-watch';
 import { GENERIC_ERROR_MESSAGE, requestIdOf, toTRPCError } from './errors';
 import { guardSubscription } from './realtime/guard';
 import { decodeInput } from './transport/decode';
+import { retryWhileDatabaseUnavailable } from './db/unavailable';
 
 const t = initTRPC.context<Context>().create({
   // Client input is checked before superjson sees it; what we send stays plain superjson.
@@ -51,13 +52,15 @@ const observed = t.procedure.use(async ({ next }) => {
   const result = await next();
   if (!result.ok) throw toTRPCError(result.error);
   return result;
-}).use(async ({ type, path, ctx, next }) => {
+}).use(async ({ type, path, ctx, signal, next }) => {
   // tRPC would serve subscriptions over HTTP too (server-sent events), outside the WebSocket's
   // per-connection caps and slow-reader guard. No client of ours uses that path.
   if (type === 'subscription' && ctx.request.transport === 'http') {
     throw new TRPCError({ code: 'METHOD_NOT_SUPPORTED', message: 'Subscriptions run over the WebSocket at /trpc, not over HTTP.' });
   }
-  const stale = ctx.request.transport === 'ws' && ctx.session !== null && !(await ctx.app.auth.isActive(ctx.session.id));
+  const session = ctx.request.transport === 'ws' ? ctx.session : null;
+  // A subscription resumed right after a database outage waits for the database rather than ending in an error.
+  const stale = session !== null && !(await (type === 'subscription' ? retryWhileDatabaseUnavailable(() => ctx.app.auth.isActive(session.id), signal) : ctx.app.auth.isActive(session.id)));
   const auth: Pick<Context, 'user' | 'session' | 'authVia'> = stale
     ? { user: null, session: null, authVia: null }
     : { user: ctx.user, session: ctx.session, authVia: ctx.authVia };
@@ -68,7 +71,11 @@ const observed = t.procedure.use(async ({ next }) => {
     subscription.watch?.stop();
     return result;
   }
-  const data = guardSubscription(result.data as AsyncIterable<unknown>, { onStart: () => ctx.app.stats.subscriptionStarted(path), watch: subscription.watch });
+  const data = guardSubscription(result.data as AsyncIterable<unknown>, {
+    onStart: () => ctx.app.stats.subscriptionStarted(path),
+    watch: subscription.watch,
+    requestSignal: signal,
+  });
   return { ...result, data };
 });
 
@@ -85,9 +92,9 @@ export const authedProcedure = observed.use(async ({ ctx, type, signal, next }) 
   // The WebSocket context is built once per connection, so a session that ends later must
   // end its subscriptions here. Resolvers pass ctx.signal (client stop, disconnect, or
   // session end) to their waits.
-  const watch = ctx.app.auth.watchSession(session);
+  const watch = ctx.app.auth.watchSession(session, signal);
   ctx.subscription.watch = watch;
-  return next({ ctx: { user, session, signal: signal ? AbortSignal.any([signal, watch.signal]) : watch.signal } });
+  return next({ ctx: { user, session, signal: watch.signal } });
 });
 
 export const adminProcedure = authedProcedure.use(({ ctx, next }) => {
@@ -97,18 +104,18 @@ export const adminProcedure = authedProcedure.use(({ ctx, next }) => {
 
 /**
  * Per-caller limit (signed-in user, else IP; or always the IP with `by: 'address'`) on top of
- * `base`. Counters live in memory, one set per app (so test apps do not share them); with
- * several instances the limit is per instance.
+ * `base`. Counters come from `app.limits`: in memory on PGlite, else in Postgres or Redis, so
+ * with several instances a limit counts requests wherever they land.
  */
 export function rateLimited<P extends typeof publicProcedure | typeof authedProcedure>(
   base: P,
   name: string,
   opts: { points: number; durationSeconds: number; by?: 'caller' | 'address' },
 ): P {
-  const limiters = new WeakMap<Context['app'], RateLimiterMemory>();
+  const limiters = new WeakMap<Context['app'], RateLimiterAbstract>();
   const limiterFor = (app: Context['app']) => {
     let limiter = limiters.get(app);
-    if (!limiter) limiters.set(app, (limiter = new RateLimiterMemory({ keyPrefix: name, points: opts.points, duration: opts.durationSeconds })));
+    if (!limiter) limiters.set(app, (limiter = app.limits.limiter({ keyPrefix: name, points: opts.points, duration: opts.durationSeconds })));
     return limiter;
   };
   return (base as typeof publicProcedure).use(async ({ ctx, next }) => {

@@ -50,6 +50,18 @@ export const ZStatusOutput = z.object({
   autoDiscoveryInterval: z.number(),
   autoDiscoveryMaxTokens: z.number(),
   lastScanAt: z.date().nullable(),
+  /** The newest finished scan: whether it worked and, if not, why (kept in the database). */
+  lastScan: z
+    .object({
+      scanId: z.number(),
+      outcome: z.enum(['completed', 'failed']),
+      finishedAt: z.date(),
+      /** Why it failed (null when it completed). */
+      error: z.string().nullable(),
+      candidates: z.number(),
+      newTokens: z.number(),
+    })
+    .nullable(),
   totalScans: z.number(),
   tokensInDatabase: z.number(),
   databaseCapacity: z.number(),
@@ -80,7 +92,19 @@ export const ZRecentInput = z
   })
   .default({ limit: 50 });
 
-export const ZToken = z.object({
+/**
+ * "unverified": the security check failed or left out a core field (honeypot, taxes, …);
+ * nothing is known, so it is never "safe". "risky": checked, with a critical finding or a
+ * score of 30 or more. "safe": checked, neither.
+ */
+export const ZVerdict = z.enum(['safe', 'risky', 'unverified']);
+export type Verdict = z.infer<typeof ZVerdict>;
+/** The risk score (0–100) at or above which a checked token is "risky". */
+export const SAFE_BELOW = 30;
+/** An unverified token scores at least this much: unknown is not low risk. */
+export const UNVERIFIED_FLOOR = 50;
+
+const ZTokenFields = z.object({
   id: z.number(),
   address: z.string(),
   chain: z.string(),
@@ -95,14 +119,30 @@ export const ZToken = z.object({
   iconUrl: z.string().nullable(),
   riskScore: z.number().int().min(0).max(100),
   isSafe: z.boolean(),
-  /** False when the security check could not be done: the risks then say why. */
+  /** False when the security check could not be done or left out core fields: the risks then say why. */
   verified: z.boolean(),
   risks: z.array(z.string()),
   discoveredAt: z.coerce.date(),
 });
+// Derived, not stored: events recorded before it existed read the same way.
+export const ZToken = ZTokenFields.transform((t) => ({ ...t, verdict: verdictOf(t) }));
 export type Token = z.infer<typeof ZToken>;
 
+export function verdictOf(t: { verified: boolean; isSafe: boolean }): Verdict {
+  return !t.verified ? 'unverified' : t.isSafe ? 'safe' : 'risky';
+}
+
 export const ZRecentOutput = z.object({ tokens: z.array(ZToken), count: z.number() });
+
+export const ZScanTokensInput = z.object({
+  scanId: z.number({ error: 'scanId must be a scan id, as `discovery.trigger` returned.' }).int().positive({ error: 'scanId must be a scan id.' }),
+});
+/** Every token a scan checked (new and already known), each once; tokens since pruned are gone. */
+export const ZScanTokensOutput = z.object({
+  scanId: z.number(),
+  status: z.enum(['running', 'completed', 'failed']),
+  tokens: z.array(z.object({ token: ZToken, isNew: z.boolean() })),
+});
 
 export const ZAutoStartInput = z.object({
   intervalSeconds: z

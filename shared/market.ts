@@ -147,6 +147,10 @@ export const ZPosition = z.object({
 });
 export type Position = z.infer<typeof ZPosition>;
 
+/** Why a paper position closed: its rule, a price level, or the user turning the strategy off or deleting it. */
+export const TRADE_REASONS = ['signal', 'take_profit', 'stop_loss', 'disabled', 'deleted'] as const;
+export type TradeReason = (typeof TRADE_REASONS)[number];
+
 export const ZTrade = z.object({
   id: z.number(),
   strategyId: z.number().nullable(),
@@ -159,7 +163,7 @@ export const ZTrade = z.object({
   quantity: z.number(),
   pnl: z.number(),
   pnlPct: z.number(),
-  reason: z.enum(['signal', 'take_profit', 'stop_loss']),
+  reason: z.enum(TRADE_REASONS),
   openedAt: z.date(),
   closedAt: z.date(),
 });

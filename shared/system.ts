@@ -31,6 +31,19 @@ export const ZStatsOutput = z.object({
     handlers: z.number(),
     published: z.number(),
     delivered: z.number(),
+    /** Cross-instance buses only: messages from other instances (and own transactional ones), lag of the last (ms). */
+    received: z.number().optional(),
+    lagMs: z.number().nullable().optional(),
+    maxLagMs: z.number().optional(),
+    reconnects: z.number().optional(),
+  }),
+  /** Several instances on one Postgres: who is alive, who leads each singleton, upstreams in total. */
+  cluster: z.object({
+    instanceId: z.string(),
+    kind: z.enum(['local', 'postgres']),
+    instances: z.array(z.object({ id: z.string(), startedAt: z.date(), seenAt: z.date(), leads: z.array(z.string()), upstreams: z.number(), busLagMs: z.number().nullable() })),
+    leaders: z.record(z.string(), z.string().nullable()),
+    upstreamConnectionsTotal: z.number(),
   }),
   memory: z.object({ rssBytes: z.number(), heapUsedBytes: z.number() }),
   uptimeSeconds: z.number(),

@@ -8,13 +8,19 @@ import { discoveryCommand } from './commands/discovery';
 import { vaultCommand } from './commands/vault';
 import { chatCommand } from './commands/chat';
 import { collectionsCommand } from './commands/collections';
-import { loadContext } from './session';
+import { render, View } from './render';
+import { DEFAULT_URL, loadContext, loginHint, unreachable, Unreachable } from './session';
 
 // Each feature adds its commands here.
 const commands: Command[] = [...accountCommands, watchCommand, marketCommand, discoveryCommand, chatCommand, collectionsCommand, vaultCommand];
 
 function usage() {
-  return ['Usage: npm run cli -- <command> [options]   (--url http://host:port, default HUBCAST_URL or http://127.0.0.1:3000)', '', ...commands.map((c) => `  ${c.usage}`)].join('\n');
+  return [
+    `Usage: npm run cli -- <command> [options]   (--url http://host:port, default HUBCAST_URL or ${DEFAULT_URL})`,
+    'Lists print as tables; add --json to any command for the raw JSON instead.',
+    '',
+    ...commands.map((c) => `  ${c.usage}`),
+  ].join('\n');
 }
 
 async function main() {
@@ -27,6 +33,7 @@ async function main() {
       name: { type: 'string' },
       password: { type: 'string' },
       message: { type: 'string' },
+      json: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -40,19 +47,23 @@ async function main() {
   }
   const abort = new AbortController();
   process.once('SIGINT', () => abort.abort());
-  const result = await command.run({
-    ctx: await loadContext(typeof values.url === 'string' ? values.url : undefined),
-    args: rest,
-    flags: values,
-    signal: abort.signal,
-    print: (v) => console.log(JSON.stringify(v)),
-  });
-  if (result !== undefined) console.log(JSON.stringify(result, null, 2));
+  const ctx = await loadContext(typeof values.url === 'string' ? values.url : undefined);
+  url = ctx.url;
+  const result = await command.run({ ctx, args: rest, flags: values, signal: abort.signal, print: (v) => console.log(JSON.stringify(v)) });
+  if (result !== undefined) {
+    const raw = result instanceof View ? result.json : result;
+    console.log(values.json ? JSON.stringify(raw, null, 2) : render(result));
+  }
   process.exit(process.exitCode ?? 0);
 }
 
+let url = DEFAULT_URL;
+
 main().catch((err: unknown) => {
-  if (err instanceof TRPCClientError) console.error(`${err.data?.code ?? 'ERROR'}: ${err.message}`);
+  const down = err instanceof Unreachable ? err : unreachable(err, url);
+  if (down) console.error(down.message);
+  else if (err instanceof TRPCClientError && err.data?.code === 'UNAUTHORIZED') console.error(`${err.message}\nSign in with: ${loginHint(url)}`);
+  else if (err instanceof TRPCClientError) console.error(`${err.data?.code ?? 'ERROR'}: ${err.message}`);
   else console.error(err instanceof Error ? err.message : err);
   process.exit(1);
 });

@@ -9,6 +9,42 @@ import type { AppRouter } from '../../server/router';
 /** Where `login` keeps the token: HUBCAST_CREDENTIALS, else ~/.hubcast/credentials.json (mode 600). */
 const credentialsFile = process.env.HUBCAST_CREDENTIALS ?? join(homedir(), '.hubcast', 'credentials.json');
 
+export const DEFAULT_URL = 'http://127.0.0.1:3000';
+
+/** The command that signs in to `url` (with --url when it is not the default). */
+export const loginHint = (url: string) => `npm run cli -- login --email you@example.com${url === DEFAULT_URL ? '' : ` --url ${url}`}`;
+
+/** The server did not answer at all (not running, wrong --url, network). */
+export class Unreachable extends Error {
+  constructor(url: string, why: string) {
+    super(`Cannot reach the Hubcast server at ${url} (${why}). Is it running (npm start)? Point the CLI elsewhere with --url or HUBCAST_URL.`);
+  }
+}
+
+const NETWORK_CODES: Record<string, string> = {
+  ECONNREFUSED: 'connection refused',
+  ENOTFOUND: 'host not found',
+  EAI_AGAIN: 'host not found',
+  ECONNRESET: 'connection reset',
+  ETIMEDOUT: 'timed out',
+  EHOSTUNREACH: 'host unreachable',
+  UND_ERR_CONNECT_TIMEOUT: 'timed out',
+  UND_ERR_SOCKET: 'connection closed',
+};
+
+/** An Unreachable for a failed HTTP call (fetch's "fetch failed" with a network cause), else null. */
+export function unreachable(err: unknown, url: string): Unreachable | null {
+  let fetchFailed = false;
+  let deepest = 'no answer';
+  for (let e = err, depth = 0; e instanceof Error && depth < 6; e = e.cause, depth++) {
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === 'string' && NETWORK_CODES[code]) return new Unreachable(url, NETWORK_CODES[code]);
+    if (fetchFailed) deepest = e.message;
+    fetchFailed ||= e instanceof TypeError && e.message === 'fetch failed';
+  }
+  return fetchFailed ? new Unreachable(url, deepest) : null;
+}
+
 export interface CliContext {
   url: string;
   token: string | null;
@@ -18,7 +54,7 @@ export async function loadContext(urlFlag?: string): Promise<CliContext> {
   const saved = await readFile(credentialsFile, 'utf8')
     .then((s) => JSON.parse(s) as { url?: string; token?: string })
     .catch(() => ({}) as { url?: string; token?: string });
-  const url = (urlFlag ?? process.env.HUBCAST_URL ?? saved.url ?? 'http://127.0.0.1:3000').replace(/\/+$/, '');
+  const url = (urlFlag ?? process.env.HUBCAST_URL ?? saved.url ?? DEFAULT_URL).replace(/\/+$/, '');
   const token = process.env.HUBCAST_TOKEN ?? (saved.url === undefined || saved.url === url ? saved.token : undefined) ?? null;
   return { url, token };
 }
@@ -44,10 +80,16 @@ export function httpApi(ctx: CliContext) {
   });
 }
 
-/** Subscriptions over one WebSocket, authenticated with connectionParams; reconnects and resumes by itself. */
-export function wsApi(ctx: CliContext) {
+/**
+ * Subscriptions over one WebSocket, authenticated with connectionParams; reconnects and resumes
+ * by itself once connected. `onUnreachable`: the very first connection failed.
+ */
+export function wsApi(ctx: CliContext, onUnreachable?: (err: Unreachable) => void) {
+  let opened = false;
   const ws = createWSClient({
     url: `${ctx.url.replace(/^http/, 'ws')}/trpc`,
+    onOpen: () => void (opened = true),
+    onClose: () => void (!opened && onUnreachable?.(new Unreachable(ctx.url, 'no WebSocket connection'))),
     // Node 20 has no global WebSocket.
     WebSocket: WebSocket as unknown as typeof globalThis.WebSocket,
     connectionParams: () => (ctx.token ? { token: ctx.token } : {}),
@@ -73,8 +115,10 @@ export function followSubscription<T = unknown>(
   subscribe: (api: ReturnType<typeof wsApi>['api'], handlers: StreamHandlers<T>) => { unsubscribe(): void },
   opts: { onData: (data: T) => boolean | void; onStarted?: () => void },
 ): Promise<void> {
-  const { api, close } = wsApi(ctx);
+  let fail: (err: unknown) => void = () => {};
+  const { api, close } = wsApi(ctx, (err) => fail(err));
   return new Promise<void>((resolve, reject) => {
+    fail = reject;
     const stop = () => {
       sub.unsubscribe();
       resolve();

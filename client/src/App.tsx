@@ -3,6 +3,7 @@ import { Suspense } from 'react';
 import { Redirect, Route, Switch } from 'wouter';
 import { AuthPage } from './components/AuthPage';
 import { Layout } from './components/Layout';
+import { NotFound } from './components/NotFound';
 import { NotificationToasts } from './components/NotificationToasts';
 import { ChatLive } from './features/chat/live';
 import { routes } from './routes';
@@ -32,8 +33,11 @@ export function App() {
           {visible.map((r) => (
             <Route key={r.path} path={r.path} component={r.component} />
           ))}
-          <Route>
+          <Route path="/">
             <Redirect to={visible[0]!.path} />
+          </Route>
+          <Route>
+            <NotFound home={visible[0]!} />
           </Route>
         </Switch>
       </Suspense>

@@ -1,5 +1,5 @@
 import { TRPCError } from '@trpc/server';
-import { RateLimiterMemory, type RateLimiterRes } from 'rate-limiter-flexible';
+import { RateLimiterMemory, type RateLimiterAbstract, type RateLimiterRes } from 'rate-limiter-flexible';
 
 // Per target account, whoever asks and from wherever: five wrong passwords in a row are free,
 // then each further one locks the account's password sign-in for twice as long as the last
@@ -11,9 +11,15 @@ const MAX_LOCK_SECONDS = 15 * 60;
 
 export class SignInLockout {
   // Counts failures; the count is forgotten an hour after the first of them.
-  private readonly failures = new RateLimiterMemory({ keyPrefix: 'signin-failures', points: 10_000, duration: 3600 });
+  private readonly failures: RateLimiterAbstract;
   // Only ever blocked, never consumed: a blocked key reports how long the lock lasts.
-  private readonly locks = new RateLimiterMemory({ keyPrefix: 'signin-lock', points: 1, duration: 1 });
+  private readonly locks: RateLimiterAbstract;
+
+  /** `limiter` makes the counters: shared by every instance in a cluster (server/cluster/limits.ts). */
+  constructor(limiter: (o: { keyPrefix: string; points: number; duration: number }) => RateLimiterAbstract = (o) => new RateLimiterMemory(o)) {
+    this.failures = limiter({ keyPrefix: 'signin-failures', points: 10_000, duration: 3600 });
+    this.locks = limiter({ keyPrefix: 'signin-lock', points: 1, duration: 1 });
+  }
 
   /** Throws TOO_MANY_REQUESTS while the account is locked. */
   async check(account: string): Promise<void> {

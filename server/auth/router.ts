@@ -13,7 +13,7 @@ const credentialProcedure = rateLimited(publicProcedure, 'auth', { points: 20, d
 const lockouts = new WeakMap<Context['app'], SignInLockout>();
 const lockoutFor = (app: Context['app']) => {
   let lockout = lockouts.get(app);
-  if (!lockout) lockouts.set(app, (lockout = new SignInLockout()));
+  if (!lockout) lockouts.set(app, (lockout = new SignInLockout((o) => app.limits.limiter(o))));
   return lockout;
 };
 

@@ -105,8 +105,8 @@ export class AuthService {
     return validateSessionToken(this.db, token);
   }
 
-  watchSession(session: Session) {
-    return this.watcher.watch(session);
+  watchSession(session: Session, requestSignal?: AbortSignal) {
+    return this.watcher.watch(session, requestSignal);
   }
 
   close() {

@@ -6,18 +6,24 @@ import type { Session } from './session';
 export const sessionsRevoked = topic<{ sessionIds: string[] }>('auth:sessions_revoked');
 
 export interface SessionWatch {
-  /** Aborts when the session is revoked or expires. */
+  /** Aborts when the session is revoked or expires, or when the request's own signal (if given) aborts. */
   signal: AbortSignal;
   isValid(): boolean;
   error(): TRPCError;
   stop(): void;
+  /**
+   * From now on a session end calls `target.endWith(error)` instead of aborting `signal`, and
+   * the watch lets its signal go: a subscription handed over to the fan-out keeps no
+   * AbortSignal for its session (transport/claims.ts).
+   */
+  handOff(target: { endWith(error: TRPCError): void }): void;
 }
 
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /** Tracks sessions that have open subscriptions so sign-out and expiry can end them. */
 export class SessionWatcher {
-  private readonly open = new Map<string, Set<AbortController>>();
+  private readonly open = new Map<string, Set<Watch>>();
   private readonly unsubscribe: () => void;
 
   constructor(
@@ -25,45 +31,113 @@ export class SessionWatcher {
     private readonly currentExpiry: (sessionId: string) => Promise<Date | null>,
   ) {
     this.unsubscribe = bus.subscribe(sessionsRevoked, ({ sessionIds }) => {
-      for (const id of sessionIds) for (const ac of this.open.get(id) ?? []) ac.abort();
+      for (const id of sessionIds) for (const w of this.open.get(id) ?? []) w.revoke();
     });
   }
 
-  watch(session: Session): SessionWatch {
-    const ac = new AbortController();
+  /**
+   * `also` (the request's own signal) aborts the watch too, so the watch's signal is the one a
+   * resolver waits on: no AbortSignal.any per subscription. `isValid` stays true for that abort.
+   */
+  watch(session: Session, also?: AbortSignal): SessionWatch {
     let set = this.open.get(session.id);
     if (!set) this.open.set(session.id, (set = new Set()));
-    set.add(ac);
-    let expiresAt = session.expiresAt.getTime();
-    let timer: NodeJS.Timeout | undefined;
-    const schedule = () => {
-      timer = setTimeout(async () => {
-        // Sliding expiry may have moved the end since this connection was opened.
-        const current = await this.currentExpiry(session.id).catch(() => null);
-        if (current && current.getTime() > Date.now()) {
-          expiresAt = current.getTime();
-          schedule();
-        } else ac.abort();
-      }, Math.min(Math.max(expiresAt - Date.now(), 0), MAX_TIMER_MS));
-      timer.unref();
-    };
-    schedule();
-    const stop = () => {
-      clearTimeout(timer);
-      set.delete(ac);
-      if (set.size === 0) this.open.delete(session.id);
-    };
-    return {
-      signal: ac.signal,
-      isValid: () => !ac.signal.aborted && Date.now() < expiresAt,
-      error: () => new TRPCError({ code: 'UNAUTHORIZED', message: 'Your session ended (signed out or expired): sign in again.' }),
-      stop,
-    };
+    const w = new Watch(this, session.id, session.expiresAt.getTime(), set, also);
+    set.add(w);
+    return w;
+  }
+
+  /** @internal Sliding expiry may have moved the end since the connection was opened. */
+  async expiryOf(sessionId: string): Promise<number | null> {
+    const current = await this.currentExpiry(sessionId).catch(() => null);
+    return current ? current.getTime() : null;
+  }
+
+  /** @internal */
+  forget(sessionId: string, set: Set<Watch>, w: Watch) {
+    set.delete(w);
+    if (set.size === 0 && this.open.get(sessionId) === set) this.open.delete(sessionId);
   }
 
   close() {
     this.unsubscribe();
-    for (const set of this.open.values()) for (const ac of set) ac.abort();
+    for (const set of this.open.values()) for (const w of set) w.revoke();
     this.open.clear();
+  }
+}
+
+/**
+ * One subscription's watch. A class, not an object of closures: every open subscription keeps
+ * one, and per-instance closures cost several times the fields they hold.
+ */
+class Watch implements SessionWatch {
+  private ac: AbortController | null = new AbortController();
+  private target: { endWith(error: TRPCError): void } | null = null;
+  private timer: NodeJS.Timeout | undefined;
+  private revoked = false;
+
+  constructor(
+    private readonly watcher: SessionWatcher,
+    private readonly sessionId: string,
+    private expiresAt: number,
+    private readonly set: Set<Watch>,
+    private readonly also: AbortSignal | undefined,
+  ) {
+    // The watch itself is the listener (handleEvent): no closure per subscription.
+    if (also?.aborted) this.ac!.abort();
+    else also?.addEventListener('abort', this, { once: true });
+    this.schedule();
+  }
+
+  get signal() {
+    if (!this.ac) throw new Error('the watch was handed off');
+    return this.ac.signal;
+  }
+
+  /** The request's own signal aborted: the stream ends, the session is still fine. */
+  handleEvent() {
+    this.ac?.abort();
+  }
+
+  handOff(target: { endWith(error: TRPCError): void }) {
+    this.also?.removeEventListener('abort', this);
+    const aborted = this.ac?.signal.aborted;
+    this.ac = null;
+    this.target = target;
+    if (aborted && !this.isValid()) target.endWith(this.error());
+  }
+
+  /** Signed out, revoked or expired. */
+  revoke() {
+    this.revoked = true;
+    if (this.target) this.target.endWith(this.error());
+    else this.ac?.abort();
+  }
+
+  private schedule() {
+    this.timer = setTimeout(() => void this.checkExpiry(), Math.min(Math.max(this.expiresAt - Date.now(), 0), MAX_TIMER_MS));
+    this.timer.unref();
+  }
+
+  private async checkExpiry() {
+    const current = await this.watcher.expiryOf(this.sessionId);
+    if (current && current > Date.now()) {
+      this.expiresAt = current;
+      this.schedule();
+    } else this.revoke();
+  }
+
+  isValid() {
+    return !this.revoked && Date.now() < this.expiresAt;
+  }
+
+  error() {
+    return new TRPCError({ code: 'UNAUTHORIZED', message: 'Your session ended (signed out or expired): sign in again.' });
+  }
+
+  stop() {
+    clearTimeout(this.timer);
+    this.also?.removeEventListener('abort', this);
+    this.watcher.forget(this.sessionId, this.set, this);
   }
 }

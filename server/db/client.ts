@@ -28,7 +28,15 @@ export async function openDatabase(opts: { url?: string; dataDir?: string | null
   if (opts.url) {
     const sql = postgres(opts.url, { max: 10, onnotice: () => {} });
     const db = drizzlePostgres(sql, { schema, casing: 'snake_case' });
-    await migratePostgres(db, { migrationsFolder });
+    // Instances of a cluster may start together: one migrates, the others wait for it.
+    const lock = await sql.reserve();
+    try {
+      await lock`select pg_advisory_lock(hashtextextended('hubcast:migrate', 0))`;
+      await migratePostgres(db, { migrationsFolder });
+    } finally {
+      await lock`select pg_advisory_unlock(hashtextextended('hubcast:migrate', 0))`.catch(() => {});
+      lock.release();
+    }
     return { db, kind: 'postgres', url: opts.url, close: () => sql.end({ timeout: 5 }) };
   }
   if (opts.dataDir) mkdirSync(opts.dataDir, { recursive: true });

@@ -99,6 +99,11 @@ export class FakeBinance {
     return this.prices.candle(symbol, interval, openTime);
   }
 
+  /** The forming candle as it stands now (its close is the current price). */
+  forming(symbol: string, interval: string): FakeKline {
+    return this.prices.forming(symbol, interval, this.now);
+  }
+
   /**
    * Moves the exchange clock: every candle that closes on the way is pushed with x:true,
    * then the forming candle's current state. During an outage nothing is pushed.

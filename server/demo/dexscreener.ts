@@ -72,11 +72,14 @@ export async function startFakeDexScreener(opts: { seed?: number; initial?: numb
   };
   mint(opts.initial ?? 0);
 
+  // Icons come from this fake too (never the real CDN): demo and tests run offline.
+  let base = '';
+  const iconUrl = (t: FakeToken) => `${base}/icons/${t.chain}/${t.address}.svg`;
   const profile = (t: FakeToken) => ({
     url: `https://dexscreener.com/${t.chain}/${t.address}`,
     chainId: t.chain,
     tokenAddress: t.address,
-    icon: `https://dd.dexscreener.com/ds-data/tokens/${t.chain}/${t.address}.png`,
+    icon: iconUrl(t),
     header: null,
     description: `${t.name}: community token.`,
     links: [{ type: 'twitter', url: `https://x.com/${t.symbol.toLowerCase()}` }],
@@ -103,12 +106,16 @@ export async function startFakeDexScreener(opts: { seed?: number; initial?: numb
             fdv: t.young ? undefined : Math.round(t.priceUsd * 1e9),
             marketCap: t.young ? undefined : Math.round(t.priceUsd * 8e8),
             pairCreatedAt: t.young ? undefined : t.createdAt,
-            info: { imageUrl: `https://dd.dexscreener.com/ds-data/tokens/${t.chain}/${t.address}.png`, websites: [], socials: [] },
+            info: { imageUrl: iconUrl(t), websites: [], socials: [] },
           },
         ];
 
   const server = await serveLoopback(async (_req, res, url) => {
     const path = url.pathname;
+    // Images are not API calls: they stay out of `requests`, failures and latency.
+    const icon = /^\/icons\/([^/]+)\/([^/]+)\.svg$/.exec(path);
+    const known = icon && byKey.get(`${icon[1]}:${decodeURIComponent(icon[2]!).toLowerCase()}`);
+    if (known) return void res.writeHead(200, { 'Content-Type': 'image/svg+xml', 'Cache-Control': 'max-age=86400' }).end(iconSvg(known));
     requests.push(path);
     if (latencyMs > 0) await new Promise((r) => setTimeout(r, latencyMs));
     const fail = failures.take(path);
@@ -135,6 +142,7 @@ export async function startFakeDexScreener(opts: { seed?: number; initial?: numb
     sendJson(res, 404, { error: `Not found: ${path}` });
   });
 
+  base = server.url;
   return {
     url: server.url,
     env: { DEXSCREENER_URL: server.url },
@@ -150,4 +158,11 @@ export async function startFakeDexScreener(opts: { seed?: number; initial?: numb
     },
     tokens,
   };
+}
+
+/** A 64 px circle in a colour from the address, with the symbol's first letter. */
+function iconSvg(t: FakeToken): string {
+  const hue = hashOf(t.address) % 360;
+  const letter = (t.symbol[0] ?? '?').replace(/[^A-Z0-9]/gi, '?');
+  return `<svg xmlns="http://www.w3.org/2000/svg" width="64" height="64" viewBox="0 0 64 64"><circle cx="32" cy="32" r="32" fill="hsl(${hue},55%,45%)"/><text x="32" y="42" font-family="sans-serif" font-size="28" font-weight="bold" fill="#fff" text-anchor="middle">${letter}</text></svg>`;
 }

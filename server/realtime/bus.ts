@@ -14,57 +14,151 @@ export interface BusStats {
   handlers: number;
   published: number;
   delivered: number;
+  /** Cross-instance buses: messages received from the broker, and how long the last one took to arrive (ms). */
+  received?: number;
+  lagMs?: number | null;
+  maxLagMs?: number;
+  /** Times the listening connection was re-established: live events sent meanwhile were not received. */
+  reconnects?: number;
+}
+
+/** A publish made inside `recordThenPublish`'s callback, held until its transaction is about to commit. */
+export interface HeldPublish {
+  bus: EventBus;
+  topic: Topic<unknown>;
+  payload: unknown;
+}
+
+/** The transaction a held publish may write to (drizzle's `execute`); kept minimal so bus.ts needs no db types. */
+export interface BusTx {
+  execute(query: import('drizzle-orm').SQL): Promise<unknown>;
 }
 
 /**
- * How events reach subscribers. Today one process (PGlite or a single instance); the
- * cross-instance implementation (LISTEN/NOTIFY or Redis) keeps this interface, which is why
- * payloads must stay small and serialisable and why subscribers must tolerate duplicates
- * (the resumable stream drops anything at or below the last id it sent).
+ * How events reach subscribers: in one process (memory, PGlite) or across instances
+ * (server/cluster: Postgres LISTEN/NOTIFY or Redis pub/sub). Payloads must be serialisable
+ * (superjson) and subscribers must tolerate duplicates (the resumable stream drops anything
+ * at or below the last id it sent).
  */
 export interface EventBus {
+  /** Delivers now; inside `capturePublishes` it is held instead (see record.ts). */
   publish<T>(topic: Topic<T>, payload: T): void;
+  /**
+   * Held publishes of one transaction, just before it commits (under its stream locks): a
+   * cross-instance bus sends them here, so every instance receives a stream's events in commit order.
+   */
+  beforeCommit(tx: BusTx, held: HeldPublish[]): Promise<void>;
+  /** The same publishes after the commit, in the stream's publish order: the memory bus delivers them now. */
+  afterCommit(held: HeldPublish[]): void;
   subscribe<T>(topic: Topic<T>, handler: (payload: T) => void): () => void;
+  /**
+   * Called when live events may have been missed: a cross-instance bus's listening connection
+   * came back after a drop. Stored events are not lost (they are rows), so subscribers must
+   * resume from their last id; the in-process bus never misses anything.
+   */
+  onMissed(listener: () => void): () => void;
   stats(): BusStats;
   close(): Promise<void>;
 }
 
+let holding: HeldPublish[] | null = null;
+
+/**
+ * Runs `fn` (synchronously) and returns the publishes it made instead of delivering them.
+ * `recordThenPublish` uses it so publishing can be ordered with the commit without changing
+ * the callers, which keep calling `bus.publish`.
+ */
+export function capturePublishes(fn: () => void): HeldPublish[] {
+  const outer = holding;
+  const mine: HeldPublish[] = [];
+  holding = mine;
+  try {
+    fn();
+  } finally {
+    holding = outer;
+  }
+  return mine;
+}
+
+/** For bus implementations: true when this publish was held (inside `capturePublishes`). */
+export function holdPublish(bus: EventBus, t: Topic<unknown>, payload: unknown): boolean {
+  if (!holding) return false;
+  holding.push({ bus, topic: t, payload });
+  return true;
+}
+
+/**
+ * The local half every bus shares: handlers per topic name, called synchronously. A handler
+ * that throws is reported and does not stop the others.
+ */
+export class LocalHandlers {
+  private readonly handlers = new Map<string, Set<(payload: unknown) => void>>();
+  delivered = 0;
+  constructor(private readonly onHandlerError: (err: unknown) => void) {}
+
+  deliver(name: string, payload: unknown) {
+    const set = this.handlers.get(name);
+    if (!set) return;
+    // Copy: a handler may unsubscribe (or subscribe) while we iterate.
+    for (const h of [...set]) {
+      try {
+        h(payload);
+        this.delivered++;
+      } catch (err) {
+        this.onHandlerError(err);
+      }
+    }
+  }
+
+  add(name: string, handler: (payload: unknown) => void): () => void {
+    let set = this.handlers.get(name);
+    if (!set) this.handlers.set(name, (set = new Set()));
+    set.add(handler);
+    return () => {
+      set.delete(handler);
+      if (set.size === 0) this.handlers.delete(name);
+    };
+  }
+
+  counts() {
+    let handlers = 0;
+    for (const s of this.handlers.values()) handlers += s.size;
+    return { channels: this.handlers.size, handlers, delivered: this.delivered };
+  }
+
+  clear() {
+    this.handlers.clear();
+  }
+}
+
 export function createMemoryBus(onHandlerError: (err: unknown) => void): EventBus {
-  const handlers = new Map<string, Set<(payload: unknown) => void>>();
+  const local = new LocalHandlers(onHandlerError);
   let published = 0;
-  let delivered = 0;
-  return {
+  const bus: EventBus = {
     publish(t, payload) {
+      if (holdPublish(bus, t, payload)) return;
       published++;
-      const set = handlers.get(t.name);
-      if (!set) return;
-      // Copy: a handler may unsubscribe (or subscribe) while we iterate.
-      for (const h of [...set]) {
-        try {
-          h(payload);
-          delivered++;
-        } catch (err) {
-          onHandlerError(err);
-        }
+      local.deliver(t.name, payload);
+    },
+    async beforeCommit() {},
+    afterCommit(held) {
+      for (const h of held) {
+        published++;
+        local.deliver(h.topic.name, h.payload);
       }
     },
     subscribe(t, handler) {
-      let set = handlers.get(t.name);
-      if (!set) handlers.set(t.name, (set = new Set()));
-      const h = handler as (payload: unknown) => void;
-      set.add(h);
-      return () => {
-        set.delete(h);
-        if (set.size === 0) handlers.delete(t.name);
-      };
+      return local.add(t.name, handler as (payload: unknown) => void);
+    },
+    onMissed() {
+      return () => {};
     },
     stats() {
-      let count = 0;
-      for (const s of handlers.values()) count += s.size;
-      return { kind: 'memory', channels: handlers.size, handlers: count, published, delivered };
+      return { kind: 'memory', ...local.counts(), published };
     },
     async close() {
-      handlers.clear();
+      local.clear();
     },
   };
+  return bus;
 }

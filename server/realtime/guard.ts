@@ -1,4 +1,5 @@
 import type { SessionWatch } from '../auth/session-watch';
+import { afterStream, endStreamWith } from '../transport/claims';
 
 const REVOKED = Symbol('revoked');
 
@@ -31,7 +32,7 @@ function untilAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T | 
  */
 export async function* guardSubscription<T>(
   source: AsyncIterable<T>,
-  opts: { onStart?: () => () => void; watch?: SessionWatch },
+  opts: { onStart?: () => () => void; watch?: SessionWatch; requestSignal?: AbortSignal },
 ): AsyncGenerator<T> {
   // Counted from the first read: a subscription the adapter never iterates never ran.
   const onEnd = opts.onStart?.();
@@ -40,13 +41,19 @@ export async function* guardSubscription<T>(
   try {
     for (;;) {
       const next = watch ? await untilAborted(it.next(), watch.signal) : await it.next();
-      if (watch && (next === REVOKED || !watch.isValid())) throw watch.error();
+      // The watch's signal also aborts with the request (client stop): only a session end is an error.
+      if (watch && !watch.isValid()) throw watch.error();
       if (next === REVOKED || next.done) return;
       yield next.value;
     }
   } finally {
-    watch?.stop();
-    onEnd?.();
+    // A subscription handed over to the fan-out outlives this generator: the session cut and
+    // the cleanup move onto it (transport/claims.ts), so nothing stays parked here.
+    if (watch) endStreamWith(opts.requestSignal, watch);
+    afterStream(opts.requestSignal, () => {
+      watch?.stop();
+      onEnd?.();
+    });
     // Not awaited: a resolver still blocked in a wait that ignores ctx.signal would hold us here.
     it.return?.(undefined).catch(() => {});
   }

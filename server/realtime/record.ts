@@ -1,5 +1,6 @@
 import { sql } from 'drizzle-orm';
 import type { Db } from '../db/client';
+import { capturePublishes, type EventBus, type HeldPublish } from './bus';
 
 /** A transaction handle, as `db.transaction` passes it: stream locks only mean something inside one. */
 export type Tx = Parameters<Parameters<Db['transaction']>[0]>[0];
@@ -43,6 +44,8 @@ export async function lockStreams(tx: Tx, keys: Iterable<string>): Promise<void>
  * Records events inside one transaction under their streams' locks, then publishes them
  * only after the commit and after every earlier writer of the same streams has published:
  * a live subscriber never sees an event a replaying one could not find, nor one out of order.
+ * `publish` runs inside the transaction (it must only call `bus.publish`); the bus holds what
+ * it publishes and delivers it as above (a cross-instance bus: in commit order, see bus.ts).
  * `streamKeys` may be empty when `record` locks its streams itself (the inbox does).
  */
 export async function recordThenPublish<R>(
@@ -52,14 +55,20 @@ export async function recordThenPublish<R>(
   publish: (recorded: R) => void,
 ): Promise<R> {
   let held: NonNullable<ReturnType<typeof turns.get>> = [];
+  let publishes: HeldPublish[] = [];
   try {
     const recorded = await db.transaction(async (tx) => {
       turns.set(tx, (held = []));
       await lockStreams(tx, streamKeys);
-      return record(tx);
+      const r = await record(tx);
+      // The callback's bus.publish calls are held, not delivered: a cross-instance bus sends them
+      // now, still under the stream locks, so every instance gets them in commit order.
+      publishes = capturePublishes(() => publish(r));
+      for (const [bus, items] of byBus(publishes)) await bus.beforeCommit(tx, items);
+      return r;
     });
     await Promise.all(held.map((t) => t.previous));
-    publish(recorded);
+    for (const [bus, items] of byBus(publishes)) bus.afterCommit(items);
     return recorded;
   } finally {
     for (const t of held) {
@@ -67,4 +76,14 @@ export async function recordThenPublish<R>(
       if (publishTail.get(t.key) === t.tail) publishTail.delete(t.key);
     }
   }
+}
+
+function byBus(held: HeldPublish[]): Map<EventBus, HeldPublish[]> {
+  const out = new Map<EventBus, HeldPublish[]>();
+  for (const h of held) {
+    const list = out.get(h.bus);
+    if (list) list.push(h);
+    else out.set(h.bus, [h]);
+  }
+  return out;
 }

@@ -1,5 +1,7 @@
 import { TRPCError, tracked, type TrackedEnvelope } from '@trpc/server';
 import { RESUME_EXPIRED_CODE } from '../../shared/system';
+import { HANDED_OVER } from '../transport/claims';
+import { retryWhileDatabaseUnavailable } from '../db/unavailable';
 import { BoundedQueue, QueueOverflowError } from './queue';
 
 /** An event as stored: its database id orders it and is what clients resume from. */
@@ -52,10 +54,11 @@ export interface ResumableOptions<T, L = never> {
   authorize?: (event: BusEvent<T, L>) => boolean | Promise<boolean>;
   /**
    * Shared topics only (no `authorize`): once caught up, hand the live part to the transport's
-   * one fan-out loop for the topic, with the live events that arrived during the replay; returns
-   * the detach function. The generator then only waits for the subscription to end.
+   * one fan-out loop for the topic, with the live events that arrived during the replay. The
+   * stream then yields `HANDED_OVER` (transport/claims.ts) and returns: the fan-out owns the
+   * subscription from there, the generator chain is let go.
    */
-  handover?: (caughtUp: BusEvent<T, L>[]) => () => void;
+  handover?: (caughtUp: BusEvent<T, L>[]) => void;
   /** Live events allowed to wait for a slow reader before the stream ends. */
   maxBuffered?: number;
   replayPageSize?: number;
@@ -95,7 +98,6 @@ export async function* resumable<T, L = never>(opts: ResumableOptions<T, L>): As
   if (opts.handover && opts.authorize) throw new Error('a handed-over stream cannot authorise per event');
   const queue = new BoundedQueue<BusEvent<T, L>>(opts.maxBuffered ?? 1000);
   let unsubscribe = opts.subscribe((e) => queue.push(e));
-  let detach: (() => void) | undefined;
   const pageSize = opts.replayPageSize ?? 500;
   const position = opts.position ?? ((e: StoredEvent<T>) => e.id);
   const allowed = (e: BusEvent<T, L>) => !opts.authorize || opts.authorize(e);
@@ -104,13 +106,16 @@ export async function* resumable<T, L = never>(opts: ResumableOptions<T, L>): As
   const stale = (e: LiveOnlyEvent<L>, highWater: number | null) => highWater !== null && opts.livePosition !== undefined && opts.livePosition(e.data) <= highWater;
   try {
     const resumeId = parseEventId(opts.lastEventId);
-    let highWater = resumeId === null ? null : opts.resumeFrom ? await opts.resumeFrom(resumeId) : resumeId;
+    const { resumeFrom } = opts;
+    let highWater = resumeId === null ? null : resumeFrom ? await retryWhileDatabaseUnavailable(() => resumeFrom(resumeId), opts.signal) : resumeId;
     if (resumeId !== null && highWater !== null) {
       for (let first = true; ; first = false) {
-        const page = await opts.replay(highWater, pageSize);
+        const after = highWater;
+        const page = await retryWhileDatabaseUnavailable(() => opts.replay(after, pageSize), opts.signal);
         // Checked after the first query: retention that ran before it is seen here, any later only removed what the page already holds.
         if (first && opts.retainedFrom) {
-          const oldest = await opts.retainedFrom();
+          const { retainedFrom } = opts;
+          const oldest = await retryWhileDatabaseUnavailable(() => retainedFrom(), opts.signal);
           if (oldest !== null && resumeId < oldest - 1) throw resumeExpired(`Events after #${resumeId} are`);
         }
         for (const e of page) {
@@ -129,8 +134,9 @@ export async function* resumable<T, L = never>(opts: ResumableOptions<T, L>): As
       const caughtUp = queue.drain().filter((e) => (e.id === undefined ? !stale(e, highWater) : highWater === null || position(e) > highWater));
       unsubscribe();
       unsubscribe = () => {};
-      detach = opts.handover(caughtUp);
-      await untilAborted(opts.signal);
+      opts.handover(caughtUp);
+      // The one place the marker leaves; the adapter stops reading here and never passes it on.
+      yield HANDED_OVER as unknown as ResumableYield<T, L>;
       return;
     }
     for (;;) {
@@ -148,12 +154,6 @@ export async function* resumable<T, L = never>(opts: ResumableOptions<T, L>): As
   } catch (err) {
     throw asStreamError(err);
   } finally {
-    detach?.();
     unsubscribe();
   }
-}
-
-function untilAborted(signal: AbortSignal | undefined): Promise<void> {
-  if (!signal || signal.aborted) return Promise.resolve();
-  return new Promise((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
 }

@@ -7,6 +7,8 @@ export const wsCounters = {
   bytesSent: 0,
   /** Events dispatched through a topic fan-out (each encoded once, see frames.ts). */
   fanoutEvents: 0,
+  /** Socket writes by the fan-out: fewer than the messages it sent when queued events share a write. */
+  fanoutWrites: 0,
   /** Forming updates skipped for a reader that was behind (it gets the newest one later). */
   conflated: 0,
   slowDisconnects: 0,

@@ -51,7 +51,10 @@ class TopicFanout<P extends object> {
   ) {
     this.unsubscribe = bus.subscribe(topic, (p) => {
       this.queued.push(p);
-      if (!this.running) void this.run();
+      if (this.running) return;
+      // Started after the current task: events published together (a burst, a backlog) share writes.
+      this.running = true;
+      queueMicrotask(() => void this.run());
     });
   }
 
@@ -71,18 +74,19 @@ class TopicFanout<P extends object> {
   }
 
   private async run() {
-    this.running = true;
     try {
       while (this.queued.length > 0) {
-        const payload = this.queued.shift()!;
-        const enc = encodeEvent(payload, this.toWire as (p: never) => WireEvent);
-        wsCounters.fanoutEvents++;
-        // Sinks attached after this point got this event from their own catch-up queue.
+        // Events that piled up while the previous ones were being written go out together:
+        // one write per socket for all of them, which is what keeps a burst cheap.
+        const payloads = this.queued.splice(0, MAX_COALESCED);
+        const encs = payloads.map((p) => encodeEvent(p, this.toWire as (p: never) => WireEvent));
+        wsCounters.fanoutEvents += encs.length;
+        // Sinks attached after this point got these events from their own catch-up queue.
         const sinks = (this.snapshot ??= [...this.sinks]);
-        const frames = new Map<string, [Frame, string]>();
+        const frames = new Frames(encs);
         for (let i = 0; i < sinks.length; i++) {
           if (i > 0 && i % this.limits.batch === 0) await yieldToLoop();
-          deliver(sinks[i]!, enc, frames, this.limits);
+          deliverAll(sinks[i]!, encs, frames, this.limits);
         }
       }
     } finally {
@@ -91,24 +95,79 @@ class TopicFanout<P extends object> {
   }
 }
 
-function deliver(sink: Sink, enc: EncodedEvent, frames: Map<string, [Frame, string]> | null, limits: FanoutLimits) {
+/** At most this many queued events share one write per socket. */
+const MAX_COALESCED = 32;
+
+/** What one socket is written for a run of events: one buffer of frames, and the messages for the fallback path. */
+interface Built {
+  frame: Frame;
+  messages: string[];
+}
+
+function build(head: string, encs: EncodedEvent[]): Built {
+  const messages = encs.map((e) => dataMessage(head, e));
+  return { frame: encs.length === 1 ? buildFrame(messages[0]!) : [Buffer.concat(messages.map((m) => buildFrame(m)[0]))], messages };
+}
+
+/**
+ * The frames of a run of events, one per distinct envelope head. Clients number their requests
+ * the same way, so nearly every socket takes the first: a string compare, not a lookup.
+ */
+class Frames {
+  private firstHead: string | null = null;
+  private first: Built | null = null;
+  private others: Map<string, Built> | null = null;
+
+  constructor(private readonly encs: EncodedEvent[]) {}
+
+  for(head: string): Built {
+    if (head === this.firstHead) return this.first!;
+    let b = this.others?.get(head);
+    if (!b) {
+      b = build(head, this.encs);
+      if (this.firstHead === null) [this.firstHead, this.first] = [head, b];
+      else (this.others ??= new Map()).set(head, b);
+    }
+    return b;
+  }
+}
+
+function write(sink: Sink, b: Built) {
+  // Whatever it was holding back is superseded (a closed candle replaces its forming one).
+  sink.held = null;
+  writeFrame(sink.conn.ws, b.frame, b.messages);
+  wsCounters.fanoutWrites++;
+  wsCounters.messagesSent += b.messages.length;
+  wsCounters.bytesSent += b.frame[0].length;
+}
+
+/** A run of events to one socket: one write when it keeps up, event by event when it is behind. */
+function deliverAll(sink: Sink, encs: EncodedEvent[], frames: Frames, limits: FanoutLimits) {
+  if (encs.length === 1) return deliver(sink, encs[0]!, frames, limits);
+  const { conn } = sink;
+  if (sink.detached || conn.cut || conn.ws.readyState !== 1) return;
+  // Behind: each event on its own, so forming updates conflate and the cut comes when due.
+  if (conn.ws.bufferedAmount > limits.conflateBytes) {
+    for (const enc of encs) deliver(sink, enc, null, limits);
+    return;
+  }
+  write(sink, frames.for(sink.head));
+}
+
+function deliver(sink: Sink, enc: EncodedEvent, frames: Frames | null, limits: FanoutLimits) {
   const { conn } = sink;
   if (sink.detached || conn.cut || conn.ws.readyState !== 1) return;
   const buffered = conn.ws.bufferedAmount;
   if (buffered > limits.maxBufferedBytes) return conn.cutSlow();
   if (enc.trackedId === null && buffered > limits.conflateBytes) return hold(sink, enc, limits);
-  // A stored event supersedes any held live update (a closed candle replaces its forming one).
-  sink.held = null;
-  let f = frames?.get(sink.head);
-  if (!f) {
-    const message = dataMessage(sink.head, enc);
-    f = [buildFrame(message), message];
-    frames?.set(sink.head, f);
-  }
-  writeFrame(conn.ws, f[0], f[1]);
-  wsCounters.messagesSent++;
-  wsCounters.bytesSent += f[0][0].length;
+  write(sink, frames ? frames.for(sink.head) : build(sink.head, [enc]));
 }
+
+/**
+ * Sinks holding a conflated update, per raw socket: one 'drain' listener per socket however many
+ * subscriptions it carries (one each would pass EventEmitter's listener limit on a busy socket).
+ */
+const awaitingDrain = new WeakMap<NodeJS.EventEmitter, Set<Sink>>();
 
 /** Conflation: keep only the newest live-only update; send it once the socket has drained. */
 function hold(sink: Sink, enc: EncodedEvent, limits: FanoutLimits) {
@@ -118,13 +177,25 @@ function hold(sink: Sink, enc: EncodedEvent, limits: FanoutLimits) {
   const raw = (sink.conn.ws as unknown as { _socket?: NodeJS.EventEmitter })._socket;
   if (!raw) return;
   sink.flushArmed = true;
-  raw.once('drain', () => {
-    sink.flushArmed = false;
-    const held = sink.held;
-    sink.held = null;
-    if (held) deliver(sink, held, null, limits);
-  });
+  let waiting = awaitingDrain.get(raw);
+  if (!waiting) {
+    const sinks = (waiting = new Set());
+    awaitingDrain.set(raw, sinks);
+    raw.once('drain', () => {
+      awaitingDrain.delete(raw);
+      for (const s of sinks) {
+        s.flushArmed = false;
+        const held = s.held;
+        s.held = null;
+        if (held) deliver(s, held, null, limits);
+      }
+    });
+  }
+  waiting.add(sink);
 }
+
+// Outside attach(): a closure made there would keep its whole scope (the caught-up events) per subscription.
+const detacher = (t: TopicFanout<object>, sink: Sink) => () => t.remove(sink);
 
 /** Every shared topic's fan-out for one server; topics appear with their first sink. */
 export class FanoutHub {
@@ -152,8 +223,7 @@ export class FanoutHub {
       if (!pendingInTopic.has(p)) deliver(sink, encodeEvent(p, opts.toWire as (p: never) => WireEvent), null, this.limits);
     }
     t.add(sink);
-    const topic = t;
-    return () => topic.remove(sink);
+    return detacher(t as unknown as TopicFanout<object>, sink);
   }
 
   stats() {

@@ -44,12 +44,21 @@ export function envelopeHead(reqId: string | number, jsonrpc: '2.0' | undefined)
   return `{"id":${JSON.stringify(reqId)},${jsonrpc ? '"jsonrpc":"2.0",' : ''}"result":{"type":"data",`;
 }
 
-/** `{"id":<req>,"result":{"type":"data","id":"<tracked>","data":<encoded>}}`, spliced rather than re-encoded. */
+const DATA_TYPE = '"type":"data",';
+
+/**
+ * `{"id":<req>,"result":{"type":"data","id":"<tracked>","data":<encoded>}}`, spliced rather than
+ * re-encoded. A live-only event goes without `"type":"data"`: tRPC's WebSocket client takes the
+ * id of every "data" result as its resume point, so an untracked one (a forming candle) would
+ * erase it and the next reconnect would resubscribe without lastEventId, missing what was stored
+ * meanwhile. The client delivers a result without a type as data all the same.
+ */
 export function dataMessage(head: string, enc: EncodedEvent): string {
-  return `${head}${enc.idPart}"data":${enc.json}}}`;
+  const h = enc.trackedId === null && head.endsWith(DATA_TYPE) ? head.slice(0, -DATA_TYPE.length) : head;
+  return `${h}${enc.idPart}"data":${enc.json}}}`;
 }
 
-/** A whole WebSocket text frame (header and payload in one buffer), built once and written to many sockets. */
+/** Whole WebSocket text frames (headers and payloads in one buffer: one frame, or several in a row), built once and written to many sockets. */
 export type Frame = [Buffer];
 
 // ws exports its Sender at runtime; its type declarations leave it out.
@@ -69,9 +78,9 @@ interface SenderInternals {
  * Writes a prebuilt frame as Socket.IO's engine does, skipping ws's per-socket framing. Falls
  * back to `send` when the sender is busy (compressing, queueing) so frames never reorder.
  */
-export function writeFrame(ws: WebSocket, frame: Frame, message: string) {
+export function writeFrame(ws: WebSocket, frame: Frame, messages: string[]) {
   const w = ws as unknown as SenderInternals;
   const sender = w._sender;
   if (sender && sender._state === 0 && sender._queue.length === 0 && !w._extensions['permessage-deflate']) sender.sendFrame(frame);
-  else ws.send(message);
+  else for (const m of messages) ws.send(m);
 }

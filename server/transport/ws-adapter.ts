@@ -14,10 +14,11 @@ import {
 import type { WebSocket, WebSocketServer } from 'ws';
 import { CLOSE_TOO_MANY_CALLS, CLOSE_TOO_MANY_SUBSCRIPTIONS, CLOSE_TOO_SLOW } from './close-codes';
 import { wsCounters } from './counters';
-import type { FanoutConnection, FanoutHub } from './fanout';
+import type { FanoutHub } from './fanout';
 import { dataMessage, encodeWire, envelopeHead } from './frames';
 import { malformed, parseClientMessage, type ClientMessage, type RequestId } from './messages';
-import { registerClaim } from './claims';
+import { HANDED_OVER, registerClaim } from './claims';
+import { SubscriptionClaim, type ClaimOwner } from './subscription-claim';
 
 type ConnectionParams = Record<string, string> | null;
 type ErrorInfo = { error: TRPCError; path?: string; type: string };
@@ -71,7 +72,7 @@ export function attachWsAdapter<TCtx>(opts: WsAdapterOptions<TCtx>) {
   };
 }
 
-class Connection<TCtx> implements FanoutConnection {
+class Connection<TCtx> implements ClaimOwner {
   cut = false;
   private readonly subs = new Map<RequestId, AbortController>();
   private ctxPromise: Promise<{ ok: true } | { ok: false; error: TRPCError }> | null;
@@ -237,7 +238,8 @@ class Connection<TCtx> implements FanoutConnection {
     try {
       const ready = await this.ctxPromise!;
       if (!ready.ok) throw ready.error;
-      if (type === 'subscription') registerClaim(ac.signal, { hub: this.o.hub, conn: this, head: envelopeHead(id, jsonrpc) });
+      const claim = type === 'subscription' ? new SubscriptionClaim(this.o.hub, this, envelopeHead(id, jsonrpc), id, jsonrpc, path, ac) : null;
+      if (claim) registerClaim(ac.signal, claim);
       const result: unknown = await callProcedure({ router: this.o.router, path, getRawInput: async () => input, ctx: this.ctx, type, signal: ac.signal, batchIndex: c.batchIndex });
       if (type !== 'subscription') {
         if (isAsyncIterable(result)) throw new TRPCError({ code: 'UNSUPPORTED_MEDIA_TYPE', message: `Cannot return an async iterable from a ${type} procedure with WebSockets` });
@@ -249,7 +251,7 @@ class Connection<TCtx> implements FanoutConnection {
         return;
       }
       this.respond({ id, jsonrpc, result: { type: 'started' } });
-      await this.iterate(c, result);
+      await this.iterate(c, claim!, result);
     } catch (cause) {
       if (type === 'subscription') this.subs.delete(id);
       this.respondError(id, jsonrpc, getTRPCErrorFromUnknown(cause), type, path, input);
@@ -257,23 +259,25 @@ class Connection<TCtx> implements FanoutConnection {
   }
 
   /**
-   * The generator path: replays, per-user streams. Shared topics leave it once caught up
-   * (see transport/claims.ts and the `handover` option of realtime/resumable.ts) and keep one read pending here until the subscription ends.
+   * The generator path: replays, per-user streams. Shared topics leave it once caught up: the
+   * stream yields HANDED_OVER (transport/claims.ts), we stop reading and let the whole generator
+   * chain return; the claim then stands for the subscription until it ends.
    */
-  private async iterate(c: { id: RequestId; jsonrpc: '2.0' | undefined; path: string; input: unknown; ac: AbortController }, iterable: AsyncIterable<unknown>) {
+  private async iterate(c: { id: RequestId; jsonrpc: '2.0' | undefined; path: string; input: unknown; ac: AbortController }, claim: SubscriptionClaim, iterable: AsyncIterable<unknown>) {
     const { id, jsonrpc, ac } = c;
-    const head = envelopeHead(id, jsonrpc);
+    const head = claim.head;
     const it = iterable[Symbol.asyncIterator]();
     let wake: (() => void) | null = null;
     const onAbort = () => wake?.();
     ac.signal.addEventListener('abort', onAbort, { once: true });
+    let error: TRPCError | null = null;
     try {
       for (;;) {
         // A fresh stop promise per wait: nothing accumulates on a long-lived one.
         const stop = new Promise<null>((resolve) => (wake = () => resolve(null)));
         const next = ac.signal.aborted ? null : await Promise.race([it.next(), stop]);
         wake = null;
-        if (next === null) {
+        if (next === null || (!next.done && next.value === HANDED_OVER)) {
           // Not awaited: a resolver blocked in a wait that ignores its signal would hold us here.
           it.return?.(undefined).catch(() => {});
           break;
@@ -284,12 +288,25 @@ class Connection<TCtx> implements FanoutConnection {
         this.send(dataMessage(head, enc));
       }
     } catch (cause) {
-      this.respondError(id, jsonrpc, getTRPCErrorFromUnknown(cause), 'subscription', c.path, c.input);
+      error = getTRPCErrorFromUnknown(cause);
     } finally {
       ac.signal.removeEventListener('abort', onAbort);
-      if (this.subs.get(id) === ac) this.subs.delete(id);
     }
+    // Handed over: the claim answers when the subscription really ends (an error now ends it).
+    if (claim.handedOver) {
+      if (error) claim.end(error);
+      return;
+    }
+    if (this.subs.get(id) === ac) this.subs.delete(id);
+    if (error) this.respondError(id, jsonrpc, error, 'subscription', c.path, c.input);
     this.respond({ id, jsonrpc, result: { type: 'stopped' } });
+  }
+
+  handedOverEnded(claim: SubscriptionClaim, error: TRPCError | null, cleanupFailure: unknown) {
+    if (this.subs.get(claim.id) === claim.ac) this.subs.delete(claim.id);
+    if (cleanupFailure) this.o.onError({ error: getTRPCErrorFromUnknown(cleanupFailure), path: claim.path, type: 'subscription' });
+    if (error) this.respondError(claim.id, claim.jsonrpc, error, 'subscription', claim.path);
+    this.respond({ id: claim.id, jsonrpc: claim.jsonrpc, result: { type: 'stopped' } });
   }
 }
 

@@ -1,22 +1,23 @@
 import type { IncomingMessage } from 'node:http';
+import type { AnyRouter } from '@trpc/server';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer } from 'ws';
 import type { App } from '../app';
 import { createWsContext } from '../context';
 import { appRouter } from '../router';
 import { clientAddress } from './address';
-import { CLOSE_SERVICE_RESTART } from './close-codes';
+import { CLOSE_RESUME, CLOSE_SERVICE_RESTART } from './close-codes';
 import { FanoutHub } from './fanout';
 import { attachWsAdapter } from './ws-adapter';
 
 /** The WebSocket side of the server: upgrade checks, our tRPC adapter, the shared-topic fan-out. */
-export function createWsServer(app: App, onError: (info: { error: { code: string; message: string }; path?: string }) => void) {
+export function createWsServer(app: App, onError: (info: { error: { code: string; message: string }; path?: string }) => void, router: AnyRouter = appRouter) {
   const { config, log, stats } = app;
   const wss = new WebSocketServer({ noServer: true, maxPayload: config.WS_MAX_PAYLOAD_BYTES });
   const hub = new FanoutHub(app.bus, { maxBufferedBytes: config.WS_MAX_BUFFERED_BYTES, conflateBytes: config.WS_CONFLATE_BYTES, batch: 512 });
   const adapter = attachWsAdapter({
     wss,
-    router: appRouter,
+    router,
     hub,
     createContext: (req, params) => createWsContext(app, req, params),
     onError,
@@ -27,6 +28,11 @@ export function createWsServer(app: App, onError: (info: { error: { code: string
     // Pings find dead peers (laptops closed, NAT timeouts) that never send a close frame.
     keepAlive: { pingMs: 20_000, pongWaitMs: 10_000 },
     limits: { maxBufferedBytes: config.WS_MAX_BUFFERED_BYTES, callsPerSecond: config.WS_MAX_CALLS_PER_SECOND, maxSubscriptions: config.WS_MAX_SUBSCRIPTIONS },
+  });
+
+  // Stored events are rows: a client that resumes from its last id gets whatever the bus dropped.
+  const stopOnMissed = app.bus.onMissed(() => {
+    for (const ws of wss.clients) ws.close(CLOSE_RESUME, 'events may have been missed: resume');
   });
 
   return {
@@ -59,6 +65,7 @@ export function createWsServer(app: App, onError: (info: { error: { code: string
       for (const ws of wss.clients) ws.terminate();
     },
     close() {
+      stopOnMissed();
       adapter.close();
       wss.close();
     },

@@ -7,12 +7,21 @@ import WebSocket from 'ws';
 import { nowMs, sentAtOf } from './event';
 import type { Target } from './server';
 
-export type ClientCommand = { cmd: 'connect'; target: Target; url: string; token?: string; count: number } | { cmd: 'reset' } | { cmd: 'count' } | { cmd: 'report' } | { cmd: 'stop' };
+export type ClientCommand =
+  | { cmd: 'connect'; target: Target; url: string; token?: string; count: number }
+  | { cmd: 'stall'; target: Target; url: string; token?: string }
+  | { cmd: 'stalled' }
+  | { cmd: 'reset' }
+  | { cmd: 'count' }
+  | { cmd: 'report' }
+  | { cmd: 'stop' };
 
 let latencies: number[] = [];
 let lastAt = 0;
 let closes = 0;
 const sockets: WebSocket[] = [];
+/** The one subscriber that stops reading (slow-client scenario): not counted with the others. */
+let stalled: { ws: WebSocket; closeCode: number | null } | null = null;
 
 function onFrame(ws: WebSocket, text: string) {
   const sent = sentAtOf(text);
@@ -26,14 +35,14 @@ function onFrame(ws: WebSocket, text: string) {
   else if (text === '2') ws.send('3'); // engine.io ping
 }
 
-function open(target: Target, url: string, token: string | undefined): Promise<void> {
+function open(target: Target, url: string, token: string | undefined, counted = true): Promise<WebSocket> {
   return new Promise((resolve, reject) => {
     const ws = new WebSocket(url, { perMessageDeflate: false });
-    sockets.push(ws);
+    if (counted) sockets.push(ws);
     let ready = false;
     const subscribed = () => {
       ready = true;
-      resolve();
+      resolve(ws);
     };
     ws.on('open', () => {
       if (target === 'hubcast') {
@@ -49,9 +58,9 @@ function open(target: Target, url: string, token: string | undefined): Promise<v
         else if (target === 'socketio' && text.startsWith('40')) subscribed();
         else if (text.includes('"error"')) reject(new Error(`subscription refused: ${text.slice(0, 200)}`));
       }
-      onFrame(ws, text);
+      if (counted) onFrame(ws, text);
     });
-    ws.on('close', () => void closes++);
+    if (counted) ws.on('close', () => void closes++);
     ws.on('error', (err) => (ready ? undefined : reject(err)));
   });
 }
@@ -65,6 +74,16 @@ process.on('message', async (m: ClientCommand) => {
       }
       return process.send!({ connected: sockets.length });
     }
+    case 'stall': {
+      // Subscribed like the others, then it stops reading from its socket altogether.
+      const ws = await open(m.target, m.url, m.token, false);
+      const s = (stalled = { ws, closeCode: null as number | null });
+      ws.on('close', (code) => void (s.closeCode = code));
+      (ws as unknown as { _socket: { pause(): void } })._socket.pause();
+      return process.send!({ ok: true });
+    }
+    case 'stalled':
+      return process.send!({ closeCode: stalled?.closeCode ?? null });
     case 'reset':
       latencies = [];
       lastAt = 0;
@@ -75,6 +94,7 @@ process.on('message', async (m: ClientCommand) => {
       return process.send!({ latencies, lastAt, closes });
     case 'stop':
       for (const s of sockets) s.terminate();
+      stalled?.ws.terminate();
       process.exit(0);
   }
 });

@@ -4,6 +4,13 @@ import type { ClosedCandleEvent } from '../../shared/market';
 /** Added to the send time so clients can tell bench events from demo ones and read the time back. */
 export const MARK = 1e12;
 
+/**
+ * market.live subscriptions the bench's slow client holds on its one socket: enough that one
+ * saturation burst sends it more than loopback's socket buffers (~4 MB) plus the server's
+ * default WS_MAX_BUFFERED_BYTES (4 MB) hold, so the burst ends in a cut (run.ts, stalledBurst).
+ */
+export const STALL_SUBSCRIPTIONS = Number(process.env.BENCH_STALL_SUBS ?? 200);
+
 /** Wall-clock ms with sub-ms precision, comparable across processes on one machine. */
 export const nowMs = () => performance.timeOrigin + performance.now();
 

@@ -3,14 +3,19 @@
  * `ws` broadcast of the same message, in one run. Each server runs in its own process; the
  * subscribers are raw ws clients in two more. Figures are printed and written to RESULTS.md,
  * never asserted. Quick: `BENCH_N=200 BENCH_BURST_EVENTS=20 BENCH_LIGHT_EVENTS=3 npm run bench`.
+ * Also: BENCH_TARGETS (e.g. `hubcast,socketio`), BENCH_REPS (medians), BENCH_STALL=0 (skip the
+ * slow-client burst), BENCH_STALL_SUBS (its subscriptions on Hubcast, default 200: with fewer
+ * burst events it needs more to be cut), BENCH_WRITE=0 (leave RESULTS.md alone), BENCH_SERVER_NODE_ARGS (e.g.
+ * `--cpu-prof --cpu-prof-dir=/tmp/prof`), BENCH_HEAP_SNAPSHOT=<file> (heap snapshot of the idle server).
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { ClientCommand } from './clients';
-import { nowMs } from './event';
+import { nowMs, STALL_SUBSCRIPTIONS } from './event';
 import type { Command, Target } from './server';
+import type { Recovery, StalledCommand } from './stalled';
 
 const env = process.env;
 const NS = (env.BENCH_N ?? '1000,5000').split(',').map(Number);
@@ -19,6 +24,10 @@ const LIGHT = Number(env.BENCH_LIGHT_EVENTS ?? 10);
 const BURST = Number(env.BENCH_BURST_EVENTS ?? 100);
 const BURST_RATE = Number(env.BENCH_BURST_RATE ?? 100);
 const REPS = Number(env.BENCH_REPS ?? 1);
+/** The slow-client scenario: the saturation burst again with one subscriber that stopped reading. */
+const STALL = env.BENCH_STALL !== '0';
+/** The longest the slow client waits, once cut, before it reads again (the server terminates a cut socket after 5 s). */
+const READ_AFTER_CUT_MS = 3000;
 const here = (f: string) => fileURLToPath(new URL(f, import.meta.url));
 
 /** A child process answering one IPC message per command, in order. */
@@ -35,14 +44,14 @@ class Proc {
       if (code) for (const w of this.waiting.splice(0)) w({ error: `exited with ${code}` } as never);
     });
   }
-  static start(file: string, args: string[]) {
-    return new Proc(fork(here(file), args, { execArgv: ['--import', 'tsx', '--expose-gc'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] }));
+  static start(file: string, args: string[], extraArgv: string[] = []) {
+    return new Proc(fork(here(file), args, { execArgv: ['--import', 'tsx', '--expose-gc', ...extraArgv], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] }));
   }
   next<T>(): Promise<T> {
     if (this.early.length) return Promise.resolve(this.early.shift() as T);
     return new Promise<T>((r) => this.waiting.push(r as never));
   }
-  ask<T>(cmd: Command | ClientCommand): Promise<T> {
+  ask<T>(cmd: Command | ClientCommand | StalledCommand): Promise<T> {
     const p = this.next<T>();
     this.child.send(cmd);
     return p;
@@ -71,6 +80,20 @@ interface Result {
   written: number;
   expected: number;
   maxLoopBlockMs: number;
+  /** The saturation burst again with one subscriber that stopped reading: the others' p99, and how the stalled one ended. */
+  stall?: Stall;
+}
+
+interface Stall {
+  p99: number;
+  received: number;
+  maxLoopBlockMs: number;
+  /** null: still open when the others had everything. */
+  closeCode: number | null;
+  /** Unsent bytes the server held for it then (Socket.IO, bare ws; null where not known). */
+  backlogBytes: number | null;
+  /** Hubcast, once cut: what it got back resuming each subscription from its last id. */
+  recovery: Recovery | null;
 }
 
 async function waitFor(clients: Proc[], total: number, quietMs: number, deadlineMs: number) {
@@ -94,7 +117,8 @@ async function latencies(clients: Proc[]) {
 }
 
 async function measure(target: Target, n: number): Promise<Result> {
-  const server = Proc.start('server.ts', [target]);
+  // BENCH_SERVER_NODE_ARGS, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof", profiles the servers.
+  const server = Proc.start('server.ts', [target], (env.BENCH_SERVER_NODE_ARGS ?? '').split(' ').filter(Boolean));
   const { url, token } = await server.next<{ url: string; token?: string }>();
   const base = await server.ask<{ rss: number; heapUsed: number }>({ cmd: 'mem' });
   const clients = [Proc.start('clients.ts', []), Proc.start('clients.ts', [])];
@@ -120,6 +144,7 @@ async function measure(target: Target, n: number): Promise<Result> {
     const cpu1 = await server.ask<{ user: number; system: number; sent: number | null; cuts: number; maxLoopBlockMs: number }>({ cmd: 'cpu' });
     const burst = await latencies(clients);
     const after = await server.ask<{ rss: number; heapUsed: number }>({ cmd: 'mem' });
+    const stall = STALL ? await stalledBurst(server, clients, target, url, token, n) : undefined;
     const delivered = burst.all.length;
     // Hubcast's demo upstreams publish on the same topic during the burst: divide by what was written.
     const written = cpu1.sent !== null && cpu0.sent !== null ? cpu1.sent - cpu0.sent : delivered;
@@ -136,11 +161,65 @@ async function measure(target: Target, n: number): Promise<Result> {
       received: delivered,
       expected: n * BURST,
       maxLoopBlockMs: cpu1.maxLoopBlockMs,
+      stall,
     };
   } finally {
     for (const c of clients) c.stop();
     server.stop();
     await sleep(1500);
+  }
+}
+
+/**
+ * The same burst with one more subscriber that stops reading: what it costs everyone else, and
+ * how it ends. Loopback's socket buffers take ~4 MB of a paused reader's traffic before the
+ * server holds any; one subscription's share of a burst (~56 KB) never gets there. So on
+ * Hubcast the slow client holds STALL_SUBSCRIPTIONS market.live subscriptions on its one socket
+ * (a dashboard of many charts, squeezed into one burst): ~11 MB, past the kernel's ~4 MB plus
+ * the default WS_MAX_BUFFERED_BYTES (4 MB). Socket.IO and bare ws have no such bound and no
+ * subscriptions to multiply: their slow client is one more room member or socket.
+ */
+async function stalledBurst(server: Proc, clients: Proc[], target: Target, url: string, token: string | undefined, n: number): Promise<Stall> {
+  const slow = Proc.start('stalled.ts', []);
+  await slow.next();
+  try {
+    const subscriptions = target === 'hubcast' ? STALL_SUBSCRIPTIONS : 1;
+    await slow.ask({ cmd: 'open', target, url, token, subscriptions });
+    const deadline = Date.now() + 30_000;
+    while ((await server.ask<{ n: number }>({ cmd: 'subscribers' })).n < n + subscriptions && Date.now() < deadline) await sleep(100);
+    await Promise.all(clients.map((c) => c.ask({ cmd: 'reset' })));
+    const { cuts: cutsBefore } = await server.ask<{ cuts: number }>({ cmd: 'slowest' });
+    await server.ask({ cmd: 'cpu' }); // resets the longest-block monitor
+    // Stored first (Hubcast), as closed candles are: the slow client resumes from their ids.
+    const { ids } = await server.ask<{ ids: number[] | null }>({ cmd: 'publish', count: BURST, perSecond: BURST_RATE, stored: true });
+    // A cut socket has 5 s to take its close frame before it is terminated: the slow client reads
+    // again within that, as a client that was only slow would; once the others have everything
+    // (or READ_AFTER_CUT_MS after the cut), so that its own catching up, done by a process on
+    // this same machine, is not counted against the others' latency.
+    let othersDone = false;
+    const watch = (async () => {
+      for (;;) {
+        const s = await server.ask<{ cuts: number; backlogBytes: number | null }>({ cmd: 'slowest' });
+        if (s.cuts > cutsBefore) {
+          const cutAt = Date.now();
+          while (!othersDone && Date.now() - cutAt < READ_AFTER_CUT_MS) await sleep(20);
+          await slow.ask({ cmd: 'read' });
+          return { cut: true, backlogBytes: null };
+        }
+        if (othersDone) return { cut: false, backlogBytes: s.backlogBytes };
+        await sleep(50);
+      }
+    })();
+    await waitFor(clients, n * BURST, 5000, 180_000);
+    othersDone = true;
+    const { cut, backlogBytes } = await watch;
+    const { maxLoopBlockMs } = await server.ask<{ maxLoopBlockMs: number }>({ cmd: 'cpu' });
+    const others = await latencies(clients);
+    const { closeCode } = await slow.ask<{ closeCode: number | null }>({ cmd: 'closed', waitMs: cut ? 15_000 : 0 });
+    const recovery = cut && ids ? await slow.ask<Recovery>({ cmd: 'resume', url, token, burst: ids, waitMs: 60_000 }) : null;
+    return { p99: pct(others.all, 99), received: others.all.length, maxLoopBlockMs, closeCode, backlogBytes, recovery };
+  } finally {
+    slow.stop();
   }
 }
 
@@ -161,6 +240,13 @@ function medianResult(rs: Result[]): Result {
     written: m((r) => r.written),
     expected: rs[0]!.expected,
     maxLoopBlockMs: Math.max(...rs.map((r) => r.maxLoopBlockMs)),
+    // How the slow client ended: the last run's outcome.
+    stall: rs[0]!.stall && {
+      ...rs.at(-1)!.stall!,
+      p99: m((r) => r.stall!.p99),
+      received: m((r) => r.stall!.received),
+      maxLoopBlockMs: Math.max(...rs.map((r) => r.stall!.maxLoopBlockMs)),
+    },
   };
 }
 
@@ -187,6 +273,16 @@ function table(n: number, r: Partial<Record<Target, Result>>) {
     row('longest event-loop block during the burst (ms)', (x) => f0(x.maxLoopBlockMs)),
     row('connections cut', (x) => String(x.cuts)),
   ];
+  if (cols.every((t) => r[t]!.stall)) {
+    lines.push(
+      row('with one subscriber that stopped reading: the others\' p99 at saturation (ms)', (x) => f0(x.stall!.p99)),
+      row('… that p99 over the one without it (must stay ≤ 2×)', (x) => ratio(x.stall!.p99, x.burst.p99)),
+      row('… delivered to the others / expected', (x) => `${x.stall!.received} / ${x.expected}`),
+      row('… longest event-loop block during that burst (ms)', (x) => f0(x.stall!.maxLoopBlockMs)),
+      row('… the slow client: close code, or still open with the bytes the server held for it', (x) => stallEnd(x.stall!)),
+      row('… burst events it missed / got back resuming from its last ids', (x) => stallRecovery(x.stall!)),
+    );
+  }
   const h = r.hubcast;
   if (h) {
     for (const other of ['socketio', 'ws'] as const) {
@@ -201,6 +297,33 @@ function table(n: number, r: Partial<Record<Target, Result>>) {
   }
   return lines.join('\n');
 }
+
+function stallEnd(s: Stall) {
+  if (s.closeCode !== null) return s.closeCode === 4008 ? '4008 (resume from your last id)' : String(s.closeCode);
+  if (s.backlogBytes === null) return 'still open';
+  return `still open, ${(s.backlogBytes / 1024).toFixed(0)} KB unsent in the server${s.backlogBytes === 0 ? ' (the kernel took its share of the burst)' : ''}`;
+}
+
+function stallRecovery(s: Stall) {
+  const r = s.recovery;
+  if (!r) return '–';
+  const [lo, hi] = r.missedRange;
+  const each = lo === hi ? String(lo) : `${lo}–${hi}`;
+  return (
+    `${each} of ${BURST} on each of ${r.subscriptions} subscriptions: ${r.recovered}/${r.missed} recovered, ` +
+    `${r.inOrder ? 'in order, no gap' : 'OUT OF ORDER OR WITH A GAP'}${r.repeated ? `, ${r.repeated} already had sent again` : ''}`
+  );
+}
+
+/** How the slow client is made, for the reader of the figures. */
+const STALL_NOTE =
+  `The slow client: one more WebSocket that stops reading (its socket paused) before the saturation burst is sent again. ` +
+  `Loopback's socket buffers absorb ~4 MB of a paused reader's traffic before a server holds any, and one subscription's share of the burst is ~56 KB, ` +
+  `so on Hubcast it holds ${STALL_SUBSCRIPTIONS} market.live subscriptions on that one socket (the bench server allows ${Math.max(100, STALL_SUBSCRIPTIONS)} per socket; ` +
+  `WS_MAX_BUFFERED_BYTES stays at its 4 MB default): ~${((STALL_SUBSCRIPTIONS * BURST * 575) / 2 ** 20).toFixed(0)} MB, past the kernel's share plus that bound. ` +
+  `The burst's candles are stored first, as closed candles are, so that once cut it reads again (when the others have the whole burst, at most ${READ_AFTER_CUT_MS / 1000} s after the cut: its own catching up runs on this machine too), ` +
+  `sees the close code, reconnects and resumes every subscription from the last tracked id it got (tRPC lastEventId); ` +
+  `the row after shows what it got back. On Socket.IO and bare ws it is one more room member / socket (no bound, no subscriptions to multiply).`;
 
 const started = new Date();
 const sections: string[] = [];
@@ -227,8 +350,10 @@ const doc = [
   `Servers and clients in separate processes; subscribers are raw \`ws\` clients in two processes; ${REPS === 1 ? 'one run' : `medians of ${REPS} runs`} per figure.`,
   'Figures on a machine shared with other work are noisy; compare columns of one run, not runs.',
   '',
+  ...(STALL ? [STALL_NOTE, ''] : []),
   ...sections.flatMap((s) => [s, '']),
 ].join('\n');
 if (env.BENCH_WRITE !== '0') writeFileSync(here('RESULTS.md'), doc);
+if (STALL) console.log(`${STALL_NOTE}\n`);
 console.log(`written to tests/bench/RESULTS.md (${machine})`);
 process.exit(0);

@@ -1,3 +1,4 @@
+import type { AnyRouter } from '@trpc/server';
 import { randomBytes } from 'node:crypto';
 import { afterAll } from 'vitest';
 import { createApp, type App } from '../../server/app';
@@ -26,8 +27,8 @@ export async function createTestApp(env: Record<string, string | undefined> = {}
   return app;
 }
 
-export async function startTestServer(app: App): Promise<RunningServer> {
-  const server = await startServer(app, { port: 0, host: '127.0.0.1' });
+export async function startTestServer(app: App, opts: { router?: AnyRouter } = {}): Promise<RunningServer> {
+  const server = await startServer(app, { port: 0, host: '127.0.0.1', router: opts.router });
   afterAll(() => server.close());
   return server;
 }

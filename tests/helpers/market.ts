@@ -4,11 +4,28 @@ import type { App } from '../../server/app';
 import { createSession, generateSessionToken } from '../../server/auth/session';
 import { users } from '../../server/db/schema';
 import { FakeBinance, type FakeBinanceOptions } from '../../server/demo/binance';
+import type { ZStrategyCreateInput } from '../../shared/market';
+import type { z } from 'zod';
 import { callerForToken, createTestApp } from './app';
 import { waitFor } from './wait';
 
 /** A fixed, day-aligned exchange clock so every timeframe's candles line up in every run. */
 export const FAKE_START = Date.UTC(2025, 0, 6, 0, 0, 30);
+
+/**
+ * A strategy that enters on almost any closed candle (RSI below 98) and exits on the next one
+ * (0.01 % take-profit or stop-loss): trades, positions and activity events every few candles.
+ */
+export const eagerStrategy = (name: string): z.input<typeof ZStrategyCreateInput> => ({
+  name,
+  symbol: 'BTCUSDT',
+  timeframe: '1m',
+  rule: { type: 'rsi', oversold: 98, overbought: 99 },
+  positionSize: 1000,
+  takeProfitPct: 0.01,
+  stopLossPct: 0.01,
+  enabled: true,
+});
 
 /** The fake exchange and an app whose adapters point at it, with short feed timings. */
 export async function marketTestApp(env: Record<string, string> = {}, fakeOpts: FakeBinanceOptions = {}) {
@@ -43,4 +60,21 @@ export async function quickUsers(app: App, n: number) {
 /** The older name of waitFor, kept for the market tests that use it. */
 export function until<T>(check: () => T | Promise<T>, what: string, timeoutMs?: number): Promise<NonNullable<T>> {
   return waitFor(check, { what, timeoutMs });
+}
+
+/**
+ * Resolves once every viewer has received a forming-candle update, so each one's stream is
+ * attached to the series live: a closed candle pushed after this reaches all of them. Seeing the
+ * series subscribed upstream is not enough, since a strategy or another viewer may have caused it.
+ * `advance(0)` re-sends the forming candle without moving the exchange clock.
+ */
+export function untilViewersLive(fake: FakeBinance, viewersLive: (() => boolean)[]) {
+  return waitFor(
+    () => {
+      if (viewersLive.every((live) => live())) return true;
+      fake.advance(0);
+      return false;
+    },
+    { what: 'every viewer to receive a forming candle', intervalMs: 100 },
+  );
 }

@@ -3,7 +3,7 @@ import superjson from 'superjson';
 import { afterAll } from 'vitest';
 
 /** What a server frame parses to (tRPC v11 response, or PING/reconnect). */
-export type ServerMessage = { id: string | number | null; jsonrpc?: string; method?: string; result?: { type: string; id?: string; data?: unknown }; error?: unknown } | 'PING';
+export type ServerMessage = { id: string | number | null; jsonrpc?: string; method?: string; result?: { type?: string; id?: string; data?: unknown }; error?: unknown } | 'PING';
 
 /**
  * A WebSocket speaking tRPC's wire protocol by hand: for what the typed client hides
@@ -47,7 +47,7 @@ export class RawTrpcSocket {
 
   /** Data results of request `id`, decoded, with their tracked ids. */
   data(id: number): { id?: string; data: unknown }[] {
-    return this.messages.flatMap((m) => (m !== 'PING' && m.id === id && m.result?.type === 'data' ? [{ id: m.result.id, data: superjson.deserialize(m.result.data as never) }] : []));
+    return this.messages.flatMap((m) => (m !== 'PING' && m.id === id && m.result !== undefined && (m.result.type === 'data' || m.result.type === undefined) ? [{ id: m.result.id, data: superjson.deserialize(m.result.data as never) }] : []));
   }
 
   pause() {

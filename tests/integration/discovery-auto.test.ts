@@ -74,6 +74,13 @@ describe('auto-discovery', () => {
     const again = await callerForToken(app, admin.token);
     expect(await again.discovery.status()).toMatchObject({ autoDiscoveryActive: true, autoDiscoveryInterval: 60 });
     const before = (await autoScans(app))[0]!.id;
+    // The last scan's outcome comes from the database, so a restart keeps it (a scan cut short
+    // by the restart reads as failed, with that reason).
+    const last = (await again.discovery.status()).lastScan!;
+    const rows = (await autoScans(app)).filter((s) => s.finishedAt);
+    const row = rows.find((s) => s.id === last.scanId)!;
+    expect(last).toEqual({ scanId: row.id, outcome: row.status, finishedAt: row.finishedAt, error: row.error, candidates: row.candidates, newTokens: row.newTokens });
+    expect(rows.every((s) => s.finishedAt! <= last.finishedAt)).toBe(true);
     await waitFor(async () => (await autoScans(app)).some((s) => s.id > before && s.status === 'completed'), { what: 'an auto scan after the restart' });
 
     expect(await again.discovery.autoStop()).toMatchObject({ autoDiscoveryActive: false });

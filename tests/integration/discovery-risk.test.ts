@@ -43,10 +43,17 @@ describe('risk verdict on recorded GoPlus answers', () => {
     expect(v).toMatchObject({ riskScore: 65, isSafe: false });
   });
 
-  it('an unverified contract with a dominant creator and an unlocked pool is risky', () => {
+  it('a closed-source contract with a dominant creator and an unlocked pool: risky findings, honeypot and taxes unknown', () => {
+    // GoPlus cannot simulate trades on closed source: no honeypot or tax fields at all.
     const v = assessRisk(recorded('evm-not-open-source'), liquid);
-    expect(v.risks).toEqual(['Contract source code is not verified', 'One holder owns 90% of the supply', 'Only 12 holders', 'Only 0% of liquidity is locked']);
-    expect(v.riskScore).toBe(80);
+    expect(v.risks).toEqual([
+      'Security data incomplete: GoPlus did not report honeypot, sell restriction, buy tax, sell tax',
+      'Contract source code is not verified',
+      'One holder owns 90% of the supply',
+      'Only 12 holders',
+      'Only 0% of liquidity is locked',
+    ]);
+    expect(v).toMatchObject({ riskScore: 80, isSafe: false, verified: false });
   });
 
   it('owner powers (mint, balance changes, hidden owner, pause, proxy) cap at 100', () => {
@@ -55,9 +62,32 @@ describe('risk verdict on recorded GoPlus answers', () => {
     expect(v.risks).toEqual(expect.arrayContaining(['Owner can mint new tokens', 'Owner can change balances', 'Hidden owner', 'Transfers can be paused', 'Upgradeable proxy contract']));
   });
 
-  it('missing fields on a young token are unknown, not findings', () => {
+  it('a young token with no honeypot or tax data is unverified, never safe, and says what is missing', () => {
     const v = assessRisk(recorded('evm-young-missing-fields'), { ...liquid, liquidityUsd: null, fdvUsd: null, pairCreatedAt: null });
-    expect(v).toEqual({ riskScore: 20, isSafe: true, verified: true, risks: ['Only 3 holders', 'Liquidity not reported yet'] });
+    expect(v).toEqual({
+      riskScore: 50,
+      isSafe: false,
+      verified: false,
+      risks: ['Security data incomplete: GoPlus did not report honeypot, sell restriction, buy tax, sell tax', 'Only 3 holders', 'Liquidity not reported yet'],
+    });
+  });
+
+  it('each core field on its own: without it a clean token is unverified', () => {
+    const clean = recorded('evm-clean');
+    if (!clean.ok) throw new Error('fixture');
+    for (const field of ['is_honeypot', 'cannot_sell_all', 'buy_tax', 'sell_tax', 'is_open_source']) {
+      const { [field]: _gone, ...rest } = clean.report.data;
+      const v = assessRisk({ ok: true, report: { kind: 'evm', data: rest } }, liquid);
+      expect(v, field).toMatchObject({ isSafe: false, verified: false, riskScore: 50 });
+    }
+    const solana = recorded('solana-clean');
+    if (!solana.ok) throw new Error('fixture');
+    const { freezable: _f, ...noFreeze } = solana.report.data;
+    expect(assessRisk({ ok: true, report: { kind: 'solana', data: noFreeze } }, liquid)).toMatchObject({
+      isSafe: false,
+      verified: false,
+      risks: ['Security data incomplete: GoPlus did not report freeze authority'],
+    });
   });
 
   it("GoPlus' trust list caps the score but keeps the findings visible", () => {

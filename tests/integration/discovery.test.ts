@@ -2,10 +2,13 @@ import { TRPCError } from '@trpc/server';
 import { describe, expect, it } from 'vitest';
 import { anonymousCaller, createTestApp, signUp, startTestServer } from '../helpers/app';
 import { scanFinished, startFakes, watchDiscovery } from '../helpers/discovery';
+import { capturedLog } from '../helpers/log';
+import { waitFor } from '../helpers/wait';
 
 const fakes = await startFakes({ dex: { newPerCall: 6 } });
 const { dex, goplus } = fakes;
-const app = await createTestApp(fakes.env);
+const logged = capturedLog();
+const app = await createTestApp(fakes.env, { log: logged.log });
 const server = await startTestServer(app);
 const admin = await signUp(app); // the first account is admin
 
@@ -68,15 +71,18 @@ describe('discovery: shared scan', () => {
     goplus.failAddress(broken.address, null);
 
     const completed = watcher.of('scan_completed', scanId)[0]!;
-    expect(completed.counts).toMatchObject({ candidates: 4, newTokens: 4, unverified: 1 });
-    expect(completed.counts.safe + completed.counts.risky).toBe(3);
-    const token = (await user.caller.discovery.recent({ chain: 'ethereum', limit: 200 })).tokens.find((t) => t.address === broken.address)!;
-    expect(token).toMatchObject({ verified: false, isSafe: false });
+    expect(completed.counts).toMatchObject({ candidates: 4, newTokens: 4 });
+    expect(completed.counts.safe + completed.counts.risky + completed.counts.unverified).toBe(4);
+    const stored = (await user.caller.discovery.recent({ chain: 'ethereum', limit: 200 })).tokens.filter((t) => minted.some((m) => m.address === t.address));
+    // The broken one, plus any the fake GoPlus reports without honeypot/tax data.
+    expect(stored.filter((t) => t.verdict === 'unverified')).toHaveLength(completed.counts.unverified);
+    const token = stored.find((t) => t.address === broken.address)!;
+    expect(token).toMatchObject({ verified: false, isSafe: false, verdict: 'unverified' });
     expect(token.risks[0]).toBe('Security check unavailable (GoPlus error 500)');
     expect(token.riskScore).toBeGreaterThanOrEqual(50);
     // 1 attempt + 2 retries for the broken address, then the scan went on.
     expect(goplus.lookups().filter((l) => l.addresses.includes(broken.address))).toHaveLength(3);
-    expect((await app.discovery.store.scan(scanId))!.unverified).toBe(1);
+    expect((await app.discovery.store.scan(scanId))!.unverified).toBe(completed.counts.unverified);
     watcher.close();
   });
 
@@ -86,12 +92,30 @@ describe('discovery: shared scan', () => {
     dex.failNext(503, 6, { path: '/token-' });
     const { scanId } = await user.caller.discovery.trigger({});
     await watcher.until('scan_error', scanId);
-    expect(watcher.of('scan_error', scanId)[0]!.message).toMatch(/DexScreener error 503/);
+    // By the time the final event arrives the scan is let go: a page refreshing on it sees no scan running.
+    expect((await user.caller.discovery.status()).scanning).toBe(false);
+    const message = watcher.of('scan_error', scanId)[0]!.message;
+    expect(message).toMatch(/DexScreener error 503/);
     expect((await scanFinished(app, scanId)).status).toBe('failed');
+    // The outcome outlives the event: status keeps it (from the database) and the server logged it.
+    expect((await user.caller.discovery.status()).lastScan).toEqual({
+      scanId,
+      outcome: 'failed',
+      finishedAt: expect.any(Date),
+      error: message,
+      candidates: 0,
+      newTokens: 0,
+    });
+    const failed = logged.lines.map((l) => JSON.parse(l)).filter((l) => l.msg === 'discovery scan failed' && l.scanId === scanId);
+    expect(failed).toEqual([expect.objectContaining({ level: 40, reason: expect.stringMatching(/DexScreener error 503/) })]);
+    expect(failed[0]).not.toHaveProperty('err');
 
     const again = await user.caller.discovery.trigger({ maxTokens: 2 });
     expect(again).toEqual({ scanId: again.scanId, joined: false });
     await watcher.until('scan_completed', again.scanId);
+    await waitFor(async () => (await user.caller.discovery.status()).lastScan?.scanId === again.scanId, { what: 'status to show the new scan' });
+    expect((await user.caller.discovery.status()).lastScan).toMatchObject({ outcome: 'completed', error: null, newTokens: expect.any(Number) });
+    expect(logged.lines.some((l) => l.includes('"msg":"discovery scan completed"') && l.includes(`"scanId":${again.scanId}`))).toBe(true);
     watcher.close();
   });
 
@@ -125,6 +149,26 @@ describe('discovery: access and input', () => {
   it('needs a session', async () => {
     expect((await rejection(anonymousCaller(app).discovery.status())).code).toBe('UNAUTHORIZED');
     expect((await rejection(anonymousCaller(app).discovery.trigger({}))).code).toBe('UNAUTHORIZED');
+    expect((await rejection(anonymousCaller(app).discovery.scanTokens({ scanId: 1 }))).code).toBe('UNAUTHORIZED');
+  });
+
+  it("scanTokens: a scan's checked tokens, new and known, for any signed-in user; NOT_FOUND for no such scan", async () => {
+    const { caller } = await signUp(app);
+    dex.configure({ newPerCall: 0 });
+    const [known] = dex.mint(1, 'base');
+    await scanFinished(app, (await caller.discovery.trigger({ profileUrl: `https://dexscreener.com/base/${known!.address}` })).scanId);
+    // The scan's row is final a moment before the service lets go of it: a trigger then would join it.
+    await waitFor(async () => !(await caller.discovery.status()).scanning, { what: 'the first scan to be let go' });
+    const [fresh] = dex.mint(1, 'base');
+    const { scanId, joined } = await caller.discovery.trigger({ maxTokens: 2, chain: 'base' });
+    expect(joined).toBe(false);
+    await scanFinished(app, scanId);
+    const other = await signUp(app);
+    const got = await other.caller.discovery.scanTokens({ scanId });
+    expect(got).toMatchObject({ scanId, status: 'completed' });
+    expect(got.tokens.map((t) => [t.token.address, t.isNew]).sort()).toEqual([[fresh!.address, true], [known!.address, false]].sort());
+    expect((await rejection(caller.discovery.scanTokens({ scanId: 999_999 }))).code).toBe('NOT_FOUND');
+    expect((await rejection(caller.discovery.scanTokens({ scanId: 0 }))).code).toBe('BAD_REQUEST');
   });
 
   it('answers bad input with BAD_REQUEST and a readable message', async () => {
@@ -138,8 +182,9 @@ describe('discovery: access and input', () => {
       admin.caller.discovery.autoStart({ intervalSeconds: 10, maxTokens: 5 }),
       admin.caller.discovery.autoStart({ intervalSeconds: 60, maxTokens: 0 }),
     ];
-    for (const p of cases) {
-      const err = await rejection(p);
+    // Each gets its handler now: awaited one by one, a later one would reject unhandled meanwhile.
+    for (const pending of cases.map((p) => rejection(p))) {
+      const err = await pending;
       expect(err.code).toBe('BAD_REQUEST');
       expect(err.message).toMatch(/maxTokens|chain|profileUrl|limit|intervalSeconds/);
     }

@@ -1,10 +1,9 @@
-import type { AnyProcedure } from '@trpc/server';
 import { afterAll, describe, expect, it } from 'vitest';
-import { z } from 'zod';
 import { appRouter } from '../../server/router';
 import { createTestApp, startTestServer } from '../helpers/app';
 import { httpClient } from '../helpers/clients';
 import { capturedLog } from '../helpers/log';
+import { LEAKS, getAt, sample, setAt, typeOf, walkRouter, type WalkedProcedure } from '../helpers/router-walk';
 
 // Every procedure of the router, attacked over HTTP the way issue 7 did by hand: NUL bytes in
 // every string field, a malformed session cookie, malformed superjson, a 10 MB body. No answer
@@ -16,74 +15,24 @@ const server = await startTestServer(app);
 const admin = await httpClient(server.url).auth.signUp.mutate({ email: 'walker@example.com', password: 'walk the router', name: 'Walker' });
 const second = await httpClient(server.url).auth.signUp.mutate({ email: 'walker2@example.com', password: 'walk the router', name: 'Walker Two' });
 const TOKENS = [admin.token, second.token];
-const LEAKS = [/select /i, /insert into/i, /update "/i, /delete from/i, /scrypt\$/, /Failed query:/, /params:/, /\n\s+at /];
 
-type JsonSchema = z.core.JSONSchema._JSONSchema;
-
-const SAMPLES: Record<string, string> = {
-  email: 'walker-sample@example.com',
-  password: 'long enough password',
-  symbol: 'BTCUSDT',
-  chain: 'solana',
-  profileUrl: `https://dexscreener.com/solana/${'A'.repeat(32)}`,
-  lastEventId: '1',
-};
+const procedures = walkRouter(appRouter)
+  // Signing out would end the walker's session halfway: it goes last.
+  .sort((a, b) => Number(a.path === 'auth.signOut') - Number(b.path === 'auth.signOut'));
 
 /**
- * A valid-looking value of the schema's shape, except the string at `nulAt`, which gets a NUL
- * byte; every string's path is collected in `paths`. One NUL at a time, so that field's own
- * check (not a neighbour's) is what must refuse it.
+ * One valid-looking input per string field, with a NUL byte in that field only, so that
+ * field's own check (not a neighbour's) is what must refuse it.
  */
-function build(schema: JsonSchema, path: string, nulAt: string | null, paths: string[]): unknown {
-  if (typeof schema === 'boolean') return null;
-  const options = schema.anyOf ?? schema.oneOf;
-  if (options) return build(options.find((o) => typeof o !== 'boolean' && o.type !== 'null') ?? options[0]!, path, nulAt, paths);
-  if (schema.const !== undefined) return schema.const;
-  const type = Array.isArray(schema.type) ? schema.type.find((t) => t !== 'null') : schema.type;
-  const key = path.split('.').at(-1) ?? '';
-  switch (type) {
-    case 'string': {
-      paths.push(path);
-      const sample = String(schema.enum?.[0] ?? SAMPLES[key] ?? 'Sample');
-      return path === nulAt ? `${sample.slice(0, 1)}\u0000${sample.slice(1)}` : sample;
-    }
-    case 'number':
-    case 'integer':
-      return schema.default ?? schema.minimum ?? 1;
-    case 'boolean':
-      return true;
-    case 'array':
-      return [build(Array.isArray(schema.items) ? (schema.items[0] ?? {}) : (schema.items ?? {}), `${path}.0`, nulAt, paths)];
-    case 'object':
-      return Object.fromEntries(Object.entries(schema.properties ?? {}).map(([k, v]) => [k, build(v, path ? `${path}.${k}` : k, nulAt, paths)]));
-    default:
-      return schema.enum?.[0] ?? null;
-  }
-}
-
-const isProcedure = (v: unknown): v is AnyProcedure => typeof v === 'function' && '_def' in v && typeof v._def === 'object' && v._def !== null && 'procedure' in v._def;
-
-/** [path, procedure] for every procedure, nested routers included. */
-function listProcedures(record: object, prefix = ''): [string, AnyProcedure][] {
-  return Object.entries(record).flatMap(([key, value]: [string, unknown]) => {
-    const path = prefix + key;
-    if (isProcedure(value)) return [[path, value] as [string, AnyProcedure]];
-    return typeof value === 'object' && value !== null ? listProcedures(value, `${path}.`) : [];
-  });
-}
-
-const procedures = listProcedures(appRouter._def.record)
-  // Signing out would end the walker's session halfway: it goes last.
-  .sort(([a], [b]) => Number(a === 'auth.signOut') - Number(b === 'auth.signOut'));
-
-/** One input per string field, each with a NUL byte in that field only. */
-function nulInputs(procedure: AnyProcedure): { field: string; input: unknown }[] {
-  const parser: unknown = procedure._def.inputs[0];
-  if (!(parser instanceof z.ZodType)) return [];
-  const schema: JsonSchema = z.toJSONSchema(parser, { io: 'input', unrepresentable: 'any' });
-  const paths: string[] = [];
-  build(schema, '', null, paths);
-  return paths.map((field) => ({ field, input: build(schema, '', field, []) }));
+function nulInputs({ schema }: WalkedProcedure): { field: string; input: unknown }[] {
+  if (!schema) return [];
+  const { value, slots } = sample(schema);
+  return slots
+    .filter((slot) => typeOf(slot.schema) === 'string' && slot.schema.const === undefined)
+    .map(({ path }) => {
+      const text = String(getAt(value, path));
+      return { field: path.join('.'), input: setAt(value, path, `${text.slice(0, 1)}\u0000${text.slice(1)}`) };
+    });
 }
 
 interface Answer {
@@ -151,8 +100,8 @@ describe('every procedure over HTTP with bad input', () => {
     expect(procedures.length).toBeGreaterThan(20);
   });
 
-  for (const [path, procedure] of procedures) {
-    const type = procedure._def.type;
+  for (const procedure of procedures) {
+    const { path, type } = procedure;
     const send = (input: unknown, headers: Record<string, string>) =>
       type === 'mutation' ? call(path, type, { body: JSON.stringify({ json: input }), headers }) : call(path, type, { query: JSON.stringify({ json: input }), headers });
 

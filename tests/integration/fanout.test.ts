@@ -2,7 +2,10 @@ import { setImmediate as tick } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
 import type { ClosedCandleEvent, FormingCandleEvent, LiveEvent, Timeframe } from '../../shared/market';
 import { seriesTopic } from '../../server/modules/market/series';
+import { topic } from '../../server/realtime/bus';
+import { DISCOVERY_STREAM } from '../../server/modules/discovery/store';
 import { encodeCounter } from '../../server/transport/frames';
+import { wsCounters } from '../../server/transport/counters';
 import { CLOSE_TOO_SLOW } from '../../server/http';
 import { startTestServer } from '../helpers/app';
 import { marketTestApp, quickUsers, until } from '../helpers/market';
@@ -48,18 +51,21 @@ describe('shared-topic fan-out', () => {
     const sockets = await subscribers('1h', 20);
     const stored = await storeCandles('1h', 4);
     const before = encodeCounter.encodes;
+    const writesBefore = wsCounters.fanoutWrites;
     const published = stored.map((c) => ({ id: c.id, data: { symbol: SYMBOL, timeframe: '1h' as const, candle: c.candle, closed: true as const, indicators } }));
     const forming = { data: { symbol: SYMBOL, timeframe: '1h' as const, candle: candleAt(stored.at(-1)!.candle.openTime + HOUR, 2), closed: false as const, indicators } };
     for (const e of [...published, forming]) app.bus.publish(seriesTopic(SYMBOL, '1h'), e);
     await until(() => sockets.every((s) => s.data(1).length >= 5), 'every subscriber to receive the five events');
     expect(encodeCounter.encodes - before).toBe(5);
+    // Published in one task: the five go to each socket in one write.
+    expect(wsCounters.fanoutWrites - writesBefore).toBe(20);
     for (const s of sockets) {
       expect(s.data(1)).toEqual([...published.map((e) => ({ id: String(e.id), data: { id: String(e.id), data: e.data } })), { id: undefined, data: forming }]);
     }
     for (const s of sockets) s.ws.terminate();
     await until(() => server.fanout().sinks === 0, 'the fan-out to empty');
     const metrics = await (await fetch(`${server.url}/metrics`)).text();
-    for (const name of ['hubcast_ws_messages_sent', 'hubcast_ws_bytes_sent', 'hubcast_ws_fanout_events', 'hubcast_ws_encodes', 'hubcast_ws_slow_client_disconnects', 'hubcast_event_loop_max_block_seconds']) {
+    for (const name of ['hubcast_ws_messages_sent', 'hubcast_ws_bytes_sent', 'hubcast_ws_fanout_events', 'hubcast_ws_encodes', 'hubcast_ws_fanout_writes', 'hubcast_ws_slow_client_disconnects', 'hubcast_event_loop_max_block_seconds']) {
       expect(metrics).toMatch(new RegExp(`^${name} \\d`, 'm'));
     }
   });
@@ -108,6 +114,37 @@ describe('shared-topic fan-out', () => {
     expect(reader!.closeCode).toBeNull();
   }, 60_000);
 
+  it('conflates for many subscriptions on one socket with one drain wait: each gets the newest, no listener-limit warning', async () => {
+    const warnings: Error[] = [];
+    const onWarning = (w: Error) => warnings.push(w);
+    process.on('warning', onWarning);
+    try {
+      const base = server.fanout().sinks;
+      const [account] = await quickUsers(app, 1);
+      const s = await RawTrpcSocket.open(server.url, account!.token);
+      const ids = Array.from({ length: 20 }, (_, i) => i + 1);
+      for (const id of ids) s.subscribe(id, 'market.live', { symbol: SYMBOL, timeframe: '4h' });
+      await until(() => server.fanout().sinks === base + ids.length, 'every subscription to join the fan-out');
+      s.pause();
+      const pad = 'z'.repeat(4096);
+      const openTime = Date.UTC(2032, 0, 1);
+      const N = 300;
+      for (let i = 1; i <= N; i++) {
+        app.bus.publish(seriesTopic(SYMBOL, '4h'), { data: { symbol: SYMBOL, timeframe: '4h', candle: candleAt(openTime, i), closed: false, indicators, pad } as FormingCandleEvent });
+        if (i % 20 === 0) await tick();
+      }
+      s.resume();
+      const newest = (id: number) => (s.data(id).at(-1)?.data as { data: LiveEvent } | undefined)?.data.candle.close;
+      await until(() => ids.every((id) => newest(id) === N), 'every subscription to get the newest forming update', 20_000);
+      expect(s.closeCode).toBeNull();
+      expect(warnings.filter((w) => w.name === 'MaxListenersExceededWarning')).toEqual([]);
+      s.ws.terminate();
+      await until(() => server.fanout().sinks === base, 'the fan-out to empty');
+    } finally {
+      process.off('warning', onWarning);
+    }
+  }, 60_000);
+
   it('ends a subscription that joined the fan-out when its session is signed out', async () => {
     const [account] = await quickUsers(app, 1);
     const base = server.fanout().sinks;
@@ -117,5 +154,41 @@ describe('shared-topic fan-out', () => {
     const err = s!.messages.find((m) => m !== 'PING' && m.id === 1 && m.error) as { error: { json: { data: { code: string } } } };
     expect(err.error.json.data.code).toBe('UNAUTHORIZED');
     await until(() => server.fanout().sinks === base, 'the fan-out to let it go');
+  });
+
+  it('lets a handed-over subscription go on subscription.stop: stopped is sent, sink and counts released', async () => {
+    const base = server.fanout().sinks;
+    const [s] = await subscribers('5m', 1);
+    await until(() => (app.stats.subscriptionsByPath()['market.live'] ?? 0) >= 1, 'the subscription to be counted');
+    const counted = app.stats.subscriptionsByPath()['market.live']!;
+    s!.send({ id: 1, method: 'subscription.stop' });
+    await until(() => s!.messages.some((m) => m !== 'PING' && m.id === 1 && m.result?.type === 'stopped'), 'the stopped answer');
+    await until(() => server.fanout().sinks === base, 'the fan-out to let it go');
+    await until(() => (app.stats.subscriptionsByPath()['market.live'] ?? 0) === counted - 1, 'the subscription count to drop');
+    // Still usable: a new subscription on the same socket joins again.
+    s!.subscribe(2, 'market.live', { symbol: SYMBOL, timeframe: '5m' });
+    await until(() => server.fanout().sinks === base + 1, 'the new subscription to join');
+    s!.ws.terminate();
+    await until(() => server.fanout().sinks === base, 'the fan-out to empty');
+  });
+
+  it('serves discovery events through the fan-out too: one encoding per event, each subscriber its tracked id', async () => {
+    const base = server.fanout().sinks;
+    const sockets = await Promise.all(
+      (await quickUsers(app, 5)).map(async ({ token }) => {
+        const s = await RawTrpcSocket.open(server.url, token);
+        s.subscribe(7, 'discovery.events', undefined);
+        return s;
+      }),
+    );
+    await until(() => server.fanout().sinks === base + 5, 'every discovery subscriber to join the fan-out');
+    const before = encodeCounter.encodes;
+    const events = [901, 902].map((id) => ({ id, data: { id, type: 'scan_started', scanId: `scan-${id}`, createdAt: new Date(Date.UTC(2030, 0, 1)) } }));
+    for (const e of events) app.bus.publish(topic<typeof e>(DISCOVERY_STREAM), e);
+    await until(() => sockets.every((s) => s.data(7).length === 2), 'every subscriber to receive both events');
+    expect(encodeCounter.encodes - before).toBe(2);
+    for (const s of sockets) expect(s.data(7)).toEqual(events.map((e) => ({ id: String(e.id), data: { id: String(e.id), data: e.data } })));
+    for (const s of sockets) s.ws.terminate();
+    await until(() => server.fanout().sinks === base, 'the fan-out to empty');
   });
 });

@@ -91,6 +91,30 @@ describe('market history', () => {
     expect(candles.every((c) => sameCandle(c.candle, 'ETHUSDT', '5m'))).toBe(true);
   });
 
+  it('drives every timeframe from one price path: 5m candles are their five 1m candles, and every forming candle shows one price', async () => {
+    const { caller } = await signUp(app);
+    // A symbol no other test here uses: fetching its history must not change what they expect.
+    const [one, five] = await Promise.all([
+      caller.market.candles({ symbol: 'ADAUSDT', timeframe: '1m', limit: 60 }),
+      caller.market.candles({ symbol: 'ADAUSDT', timeframe: '5m', limit: 12 }),
+    ]);
+    const byOpen = new Map(one.candles.map((c) => [c.candle.openTime, c.candle]));
+    let compared = 0;
+    for (const { candle: k } of five.candles) {
+      const parts = [0, 1, 2, 3, 4].map((i) => byOpen.get(k.openTime + i * MIN));
+      if (parts.some((p) => !p)) continue;
+      const ps = parts as Candle[];
+      expect(k.open).toBe(ps[0]!.open);
+      expect(k.close).toBe(ps[4]!.close);
+      expect(k.high).toBe(Math.max(...ps.map((p) => p.high)));
+      expect(k.low).toBe(Math.min(...ps.map((p) => p.low)));
+      compared++;
+    }
+    expect(compared).toBeGreaterThanOrEqual(10);
+    const price = fake.forming('ADAUSDT', '1m').close;
+    for (const tf of ['5m', '15m', '1h', '4h', '1d']) expect(fake.forming('ADAUSDT', tf).close).toBe(price);
+  });
+
   it('computes indicators equal to an independent computation, through forming updates and closes', async () => {
     const { caller, token } = await signUp(app);
     const viewer = watchLive(token, { symbol: 'SOLUSDT', timeframe: '1m' });
@@ -160,6 +184,60 @@ describe('market history', () => {
     expect(back.closed().at(-1)!.event.candle.openTime).toBe(from + 5 * MIN);
     back.sub.unsubscribe();
     steady.sub.unsubscribe();
+  });
+
+  it('when the gap backfill fails twice after an outage, it retries with back-off: history has no hole and indicators stay exact', async () => {
+    const { caller, token } = await signUp(app);
+    const viewer = watchLive(token, { symbol: 'ETHUSDT', timeframe: '1m' });
+    await until(() => fake.subscriptions().includes('ethusdt@kline_1m'), 'the upstream subscription');
+    fake.advance(MIN);
+    await until(() => viewer.closed().length >= 1, 'a closed candle');
+    const from = viewer.closed().at(-1)!.event.candle.openTime;
+
+    fake.outage();
+    await until(() => !app.market.feed.isLive('ETHUSDT', '1m'), 'the feed to notice the outage');
+    fake.advance(MIN);
+    fake.advance(MIN);
+    fake.advance(MIN);
+    // Two whole backfills fail: each REST call already tries 4 times (3 retries) before it gives up.
+    const requests = fake.counters.restRequests;
+    fake.failRestNext(503, 8);
+    fake.restore();
+    await until(() => app.market.feed.isLive('ETHUSDT', '1m') && fake.subscriptions().includes('ethusdt@kline_1m'), 'the reconnect');
+    fake.advance(MIN);
+    const newest = Math.floor(fake.now / MIN) * MIN - MIN;
+    await until(() => viewer.closed().some((g) => g.event.candle.openTime === newest), 'the first candle after the outage', 30_000);
+    expect(fake.counters.restRequests - requests).toBeGreaterThan(8);
+
+    const { candles } = await caller.market.candles({ symbol: 'ETHUSDT', timeframe: '1m', limit: 1000 });
+    const times = candles.map((c) => c.candle.openTime);
+    expect(times.slice(-5)).toEqual([0, 1, 2, 3, 4].map((i) => from + i * MIN));
+    expect(times.every((t, i) => i === 0 || t - times[i - 1]! === MIN)).toBe(true);
+    expect(candles.slice(-5).every((c) => sameCandle(c.candle, 'ETHUSDT', '1m'))).toBe(true);
+    // No forming price was kept as if it had closed: every stored value matches a clean run.
+    const expected = reference(candles.map((c) => c.candle.close));
+    candles.forEach((c, i) => expectClose(c.indicators, expected[i], `candle ${i}`));
+    // The viewer got each candle of the gap once, in order, and nothing past the hole before it was filled.
+    const seen = viewer.closed().map((g) => g.event.candle.openTime);
+    expect(seen.slice(seen.indexOf(from))).toEqual([0, 1, 2, 3, 4].map((i) => from + i * MIN));
+    viewer.sub.unsubscribe();
+  });
+
+  it('coalesces a burst of forming updates: only the newest is applied, not a queue of stale ticks', async () => {
+    const { token } = await signUp(app);
+    const viewer = watchLive(token, { symbol: 'XRPUSDT', timeframe: '1m' });
+    await until(() => fake.subscriptions().includes('xrpusdt@kline_1m'), 'the upstream subscription');
+    await app.market.settled('XRPUSDT', '1m');
+    const forming = fake.forming('XRPUSDT', '1m');
+    // 1,000 updates in one go, as a burst of exchange messages behind a slow database would be.
+    for (let i = 1; i <= 1000; i++) app.market.hub.onKline('XRPUSDT', '1m', { ...forming, close: forming.open + i / 1e6 }, false);
+    const newest = forming.open + 1000 / 1e6;
+    await until(() => viewer.got.some((g) => g.event.candle.close === newest), 'the newest price');
+    await app.market.settled('XRPUSDT', '1m');
+    const burst = viewer.got.filter((g) => !g.event.closed && g.event.candle.openTime === forming.openTime && g.event.candle.close > forming.open);
+    expect(burst.length).toBeLessThanOrEqual(2);
+    expect(burst.at(-1)!.event.candle.close).toBe(newest);
+    viewer.sub.unsubscribe();
   });
 
   it('refuses bad input with BAD_REQUEST', async () => {

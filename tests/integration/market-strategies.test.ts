@@ -1,24 +1,31 @@
 import { TRPCError, type inferProcedureInput } from '@trpc/server';
 import { describe, expect, it } from 'vitest';
+import type { Trade } from '../../shared/market';
 import type { Notification } from '../../shared/system';
 import type { AppRouter } from '../../server/router';
 import { signUp } from '../helpers/app';
-import { marketTestApp, until } from '../helpers/market';
+import { rejection } from '../helpers/errors';
+import { marketTestApp, until, eagerStrategy } from '../helpers/market';
 
 const { app, fake } = await marketTestApp();
+const MIN = 60_000;
+
+/** The trade an eager strategy must have made, recomputed from the fake exchange's series alone. */
+function expectTradeFromExchange(t: Trade) {
+  const entryCandle = fake.candle(t.symbol, t.timeframe, t.openedAt.getTime() - MIN)!;
+  const exitCandle = fake.candle(t.symbol, t.timeframe, t.closedAt.getTime() - MIN)!;
+  const entry = entryCandle.close;
+  const stop = entry * (1 - 0.01 / 100);
+  const target = entry * (1 + 0.01 / 100);
+  const [reason, exit] = exitCandle.low <= stop ? ['stop_loss', stop] : exitCandle.high >= target ? ['take_profit', target] : ['signal', exitCandle.close];
+  expect(t.entryPrice).toBe(entry);
+  expect(t.reason).toBe(reason);
+  expect(t.exitPrice).toBeCloseTo(exit, 6);
+  expect(t.pnl).toBeCloseTo((exit - entry) * (1000 / entry), 6);
+}
 type CreateInput = inferProcedureInput<AppRouter['market']['strategies']['create']>;
 
-// Enters on almost any candle (RSI below 98) and exits on the next one (0.01 % take-profit or stop-loss).
-const eager = (name: string): CreateInput => ({
-  name,
-  symbol: 'BTCUSDT',
-  timeframe: '1m',
-  rule: { type: 'rsi', oversold: 98, overbought: 99 },
-  positionSize: 1000,
-  takeProfitPct: 0.01,
-  stopLossPct: 0.01,
-  enabled: true,
-});
+const eager = eagerStrategy;
 
 async function collect(iterable: AsyncIterable<unknown>, into: Notification[], signal: AbortSignal) {
   try {
@@ -56,6 +63,13 @@ describe('market strategies', () => {
     await caller.market.strategies.remove({ id: s.id });
     expect((await caller.market.strategies.list()).items.some((x) => x.id === s.id)).toBe(false);
 
+    // A clash caused by the timeframe alone names the strategy that clashes.
+    const five = await caller.market.strategies.create({ ...eager('Swing'), timeframe: '5m', enabled: false });
+    await caller.market.strategies.create({ ...eager('Swing'), timeframe: '15m', enabled: false });
+    const clash = await rejection(caller.market.strategies.update({ id: five.id, timeframe: '15m' }));
+    expect(clash.code).toBe('CONFLICT');
+    expect(clash.message).toContain('"Swing"');
+
     const bad: unknown[] = [
       { ...eager('x'), symbol: 'b$d' },
       { ...eager('x'), timeframe: '2m' },
@@ -84,12 +98,13 @@ describe('market strategies', () => {
     const aliceInbox: Notification[] = [];
     void collect(await alice.caller.system.notifications(), aliceInbox, stop.signal);
 
-    const release = app.market.feed.watch('BTCUSDT', '1m');
-    await until(() => fake.subscriptions().includes('btcusdt@kline_1m'), 'the upstream subscription');
+    // Nobody watches the chart: the enabled strategies alone keep the series watched upstream.
+    await until(() => fake.subscriptions().includes('btcusdt@kline_1m'), 'the upstream subscription for the strategies');
+    expect(app.market.stats().totalSubscriptions).toBe(0);
     for (let i = 0; i < 4; i++) {
-      fake.advance(60_000);
-      await until(async () => (await app.market.store.latest('BTCUSDT', '1m', 1))[0]?.candle.openTime === Math.floor(fake.now / 60_000) * 60_000 - 60_000, 'the candle');
-      await app.market.hub.settled('BTCUSDT', '1m');
+      fake.advance(MIN);
+      await until(async () => (await app.market.store.latest('BTCUSDT', '1m', 1))[0]?.candle.openTime === Math.floor(fake.now / MIN) * MIN - MIN, 'the candle');
+      await app.market.settled('BTCUSDT', '1m');
     }
     await until(() => aliceEvents.some((e) => e.type === 'position_closed') && bobEvents.some((e) => e.type === 'position_closed'), 'closed positions');
 
@@ -97,10 +112,9 @@ describe('market strategies', () => {
     expect(aTrades.items.length).toBeGreaterThan(0);
     expect(aTrades.items.every((t) => t.strategyId === sa.id && t.strategyName === 'Scalper')).toBe(true);
     expect(bTrades.items.every((t) => t.strategyId === sb.id)).toBe(true);
-    const t = aTrades.items[0]!;
-    expect(t.pnl).toBeCloseTo((t.exitPrice - t.entryPrice) * t.quantity, 8);
-    expect(['take_profit', 'stop_loss', 'signal']).toContain(t.reason);
-
+    // Each trade against the exchange's own candles: entry at the close of the candle it opened
+    // on, exit at the level the next candles touched (stop-loss first when both were).
+    for (const t of [...aTrades.items, ...bTrades.items]) expectTradeFromExchange(t);
     const [aPos, bPos] = [await alice.caller.market.positions(), await bob.caller.market.positions()];
     expect(aPos.every((p) => p.strategyId === sa.id)).toBe(true);
     expect(bPos.every((p) => p.strategyId === sb.id)).toBe(true);
@@ -137,6 +151,5 @@ describe('market strategies', () => {
       expect(second.items[0]!.id).toBeLessThan(first.items[0]!.id);
     }
     stop.abort();
-    release();
   });
 });

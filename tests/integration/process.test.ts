@@ -1,53 +1,13 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { hashPassword, PRODUCTION_HASH_COST, verifyPassword } from '../../server/auth/password';
 import { loadConfig, ConfigError } from '../../server/config';
 import { createTestDatabase } from '../helpers/db';
 import { httpClient } from '../helpers/clients';
-import { testVaultKey } from '../helpers/app';
-
-const root = new URL('../..', import.meta.url).pathname;
-
-// Every server this file starts (its demo upstreams run inside it) is killed when its test
-// ends, whatever the outcome, and again if the worker itself exits: a timed-out test must not
-// leave a process listening for hours.
-const children = new Set<ChildProcess>();
-const killAll = () => {
-  for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-  children.clear();
-};
-afterEach(killAll);
-afterAll(killAll);
-process.once('exit', killAll);
-
-function spawnMain(env: Record<string, string | undefined>): ChildProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'server/main.ts'], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
-  children.add(child);
-  return child;
-}
-
-/** Runs the real entry point (`tsx server/main.ts`) and resolves once it has printed its URL. */
-function startMain(env: Record<string, string>): Promise<{ child: ChildProcess; url: string; output: () => string }> {
-  // An explicit vault key: on Postgres there is no data directory to generate one into.
-  const child = spawnMain({ PATH: process.env.PATH, HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'info', UPSTREAMS: 'demo', VAULT_KEY: testVaultKey, ...env });
-  let out = '';
-  return new Promise((resolve, reject) => {
-    const onData = (chunk: Buffer) => {
-      out += chunk.toString();
-      const m = /Hubcast on (http:\/\/[\d.]+:\d+)/.exec(out);
-      if (m) resolve({ child, url: m[1]!, output: () => out });
-    };
-    child.stdout!.on('data', onData);
-    child.stderr!.on('data', onData);
-    child.once('exit', (code) => reject(new Error(`server exited with ${code} before listening:\n${out}`)));
-  });
-}
-
-const exited = (child: ChildProcess) => new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+import { exited, spawnMain, startMain } from '../helpers/main-process';
 
 describe('the server process', () => {
   const dataDir = mkdtempSync(join(tmpdir(), 'hubcast-data-'));

@@ -39,7 +39,7 @@ describe('vault rekey and diagnose from the CLI', () => {
     expect(lost.code).toBe(1);
     expect(lost.stdout).toMatch(/PROBLEM session 1 vinted\/default: sealed under key \w+, which is not configured\n\s+fix: put the old key in VAULT_PREVIOUS_KEYS/);
 
-    const rekeyed = await cli(['rekey'], { DATA_DIR: dir, VAULT_KEY: newKey, VAULT_PREVIOUS_KEYS: oldKey });
+    const rekeyed = await cli(['rekey', '--json'], { DATA_DIR: dir, VAULT_KEY: newKey, VAULT_PREVIOUS_KEYS: oldKey });
     expect(JSON.parse(rekeyed.stdout)).toEqual({ total: 1, rekeyed: 1, alreadyCurrent: 0, unreadable: [] });
 
     const fine = await cli(['diagnose'], { DATA_DIR: dir, VAULT_KEY: newKey });

@@ -1,6 +1,10 @@
 import { createInterface } from 'node:readline/promises';
 import type { Command } from '../command';
-import { httpApi, saveToken } from '../session';
+import { view } from '../render';
+import { httpApi, loginHint, saveToken } from '../session';
+
+const signedIn = (user: { name: string; email: string | null; role: string }) =>
+  view(user, `Signed in as ${user.name}${user.email ? ` <${user.email}>` : ''}${user.role === 'admin' ? ' (admin)' : ''}.`);
 
 async function ask(question: string, hidden = false): Promise<string> {
   const rl = createInterface({ input: process.stdin, output: process.stderr, terminal: true });
@@ -25,7 +29,7 @@ export const accountCommands: Command[] = [
       const name = typeof flags.name === 'string' ? flags.name : await ask('Name: ');
       const { user, token } = await httpApi(ctx).auth.signUp.mutate({ email, password, name });
       await saveToken(ctx.url, token);
-      return user;
+      return signedIn(user);
     },
   },
   {
@@ -34,7 +38,7 @@ export const accountCommands: Command[] = [
     async run({ ctx, flags }) {
       const { user, token } = await httpApi(ctx).auth.signIn.mutate(await credentials(flags));
       await saveToken(ctx.url, token);
-      return user;
+      return signedIn(user);
     },
   },
   {
@@ -43,12 +47,15 @@ export const accountCommands: Command[] = [
     async run({ ctx }) {
       if (ctx.token) await httpApi(ctx).auth.signOut.mutate();
       await saveToken(ctx.url, null);
-      return { ok: true };
+      return view({ ok: true }, 'Signed out.');
     },
   },
   {
     name: 'whoami',
     usage: 'whoami',
-    run: ({ ctx }) => httpApi(ctx).auth.me.query(),
+    async run({ ctx }) {
+      const me = await httpApi(ctx).auth.me.query();
+      return me ? signedIn(me) : view(null, `Not signed in. Sign in with: ${loginHint(ctx.url)}`);
+    },
   },
 ];

@@ -1,5 +1,5 @@
 import { useEffect, useState } from 'react';
-import { wsClient } from '../trpc';
+import { realtimeState } from '../trpc';
 
 export type ConnectionStatus = 'connected' | 'reconnecting' | 'offline';
 
@@ -19,10 +19,9 @@ function useOnline() {
 
 export function useConnectionStatus(): ConnectionStatus {
   const online = useOnline();
-  const [state, setState] = useState(wsClient.connectionState.get().state);
+  const [state, setState] = useState(realtimeState.get());
   useEffect(() => {
-    const sub = wsClient.connectionState.subscribe({ next: (s) => setState(s.state) });
-    return () => sub.unsubscribe();
+    return realtimeState.subscribe(setState);
   }, []);
   if (!online) return 'offline';
   // tRPC calls an open socket "pending" (ready for requests).

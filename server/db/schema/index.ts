@@ -5,3 +5,4 @@ export * from './market';
 export * from './vault';
 export * from './chat';
 export * from './collections';
+export * from './cluster';

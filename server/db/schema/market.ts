@@ -1,5 +1,5 @@
 import { bigint, bigserial, boolean, doublePrecision, index, integer, jsonb, pgTable, text, timestamp, uniqueIndex } from 'drizzle-orm/pg-core';
-import type { Indicators, StrategyRule, Timeframe } from '../../../shared/market';
+import type { Indicators, StrategyRule, Timeframe, TradeReason } from '../../../shared/market';
 import { users } from './auth';
 
 /** Closed candles shared by every viewer; the bigserial is the live stream's resume id. */
@@ -88,7 +88,7 @@ export const marketTrades = pgTable(
     quantity: doublePrecision().notNull(),
     pnl: doublePrecision().notNull(),
     pnlPct: doublePrecision().notNull(),
-    reason: text().$type<'signal' | 'take_profit' | 'stop_loss'>().notNull(),
+    reason: text().$type<TradeReason>().notNull(),
     openedAt: timestamp({ withTimezone: true }).notNull(),
     closedAt: timestamp({ withTimezone: true }).notNull(),
   },

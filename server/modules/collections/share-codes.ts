@@ -1,6 +1,6 @@
 import { randomInt } from 'node:crypto';
 import { and, count, desc, eq, isNull } from 'drizzle-orm';
-import { RateLimiterMemory } from 'rate-limiter-flexible';
+import { RateLimiterMemory, type RateLimiterAbstract } from 'rate-limiter-flexible';
 import type { Db } from '../../db/client';
 import { AppError } from '../../errors';
 import { collections, collectionShareCodes } from '../../db/schema';
@@ -21,6 +21,8 @@ export interface ShareCodesDeps {
   inbox: Inbox;
   /** Wrong codes (unknown, expired, revoked, used up) one user may send per minute before imports are refused. */
   wrongCodesPerMinute?: number;
+  /** Makes the counter: shared by every instance in a cluster (server/cluster/limits.ts); in memory when absent. */
+  limiter?: (o: { keyPrefix: string; points: number; duration: number }) => RateLimiterAbstract;
 }
 
 /** Uniform over the alphabet (randomInt rejects biased draws), from the OS's CSPRNG. */
@@ -34,12 +36,11 @@ const shown = (code: string) => formatShareCode(code);
 
 /** Share codes of one's own collections, and importing someone else's by its code. */
 export class ShareCodeService {
-  private readonly wrongCodes: RateLimiterMemory;
+  private readonly wrongCodes: RateLimiterAbstract;
 
   constructor(private readonly deps: ShareCodesDeps) {
-    // In memory, per instance: with several instances the budget is per instance, still far
-    // below what guessing one of 31^10 codes would need.
-    this.wrongCodes = new RateLimiterMemory({ keyPrefix: 'collections.wrong-code', points: deps.wrongCodesPerMinute ?? 30, duration: 60 });
+    const make = deps.limiter ?? ((o) => new RateLimiterMemory(o));
+    this.wrongCodes = make({ keyPrefix: 'collections.wrong-code', points: deps.wrongCodesPerMinute ?? 30, duration: 60 });
   }
 
   async create(user: SessionUser, input: { collectionId: number; expiresInHours?: number | null; maxUses?: number | null }): Promise<ShareCodeInfo> {

@@ -1,5 +1,6 @@
+import { SAFE_BELOW, UNVERIFIED_FLOOR } from '../../../shared/discovery';
 import type { MarketFacts } from './dexscreener';
-import type { SecurityResult } from './goplus';
+import type { SecurityReport, SecurityResult } from './goplus';
 
 /**
  * The risk verdict, in one place. Points add up, capped at 100; `isSafe` means verified,
@@ -31,13 +32,21 @@ import type { SecurityResult } from './goplus';
  * | liquidity not reported yet (young pair)              |     10 |          |
  * | no trading pair yet (DexScreener)                    |     10 |          |
  * | security check unavailable (any GoPlus failure)      |  floor 50, never safe |
+ * | a core field missing (honeypot, taxes, …)            |  floor 50, never safe |
  *
- * Fields GoPlus leaves out mean "unknown" and add nothing: the absence of
- * evidence is not a finding (when the source is not verified that is the finding).
- * A token on GoPlus' trust list is capped at 10.
+ * Optional fields GoPlus leaves out add nothing. The core fields ({@link CORE_FIELDS}: honeypot,
+ * taxes, sell restrictions, source; on Solana the authorities) are what "safe" rests on: when
+ * any is missing or blank the token is unverified like a failed check (floor 50, never safe),
+ * and the risks say which facts are missing. A token on GoPlus' trust list is capped at 10.
  */
-export const SAFE_BELOW = 30;
-export const UNVERIFIED_FLOOR = 50;
+
+export { UNVERIFIED_FLOOR };
+
+/** GoPlus field → what it tells, for the "not reported" reason. */
+export const CORE_FIELDS = {
+  evm: { is_honeypot: 'honeypot', cannot_sell_all: 'sell restriction', buy_tax: 'buy tax', sell_tax: 'sell tax', is_open_source: 'source code' },
+  solana: { mintable: 'mint authority', freezable: 'freeze authority', balance_mutable_authority: 'balance authority', non_transferable: 'transferability' },
+} as const;
 
 export interface RiskVerdict {
   riskScore: number;
@@ -70,14 +79,25 @@ export function assessRisk(security: SecurityResult, market: MarketFacts | null)
 
   let score = Math.min(100, found.reduce((s, f) => s + f.points, 0));
   const risks = found.map((f) => f.text);
-  if (!security.ok) {
-    risks.unshift(security.reason);
-    score = Math.max(score, UNVERIFIED_FLOOR);
-  } else if (yes(security.report.data.trust_list) || yes(security.report.data.trusted_token)) {
-    score = Math.min(score, 10);
-  }
+  const missing = security.ok ? missingCore(security.report) : [];
+  const verified = security.ok && missing.length === 0;
+  if (!security.ok) risks.unshift(security.reason);
+  else if (missing.length) risks.unshift(`Security data incomplete: GoPlus did not report ${missing.join(', ')}`);
+  if (!verified) score = Math.max(score, UNVERIFIED_FLOOR);
+  else if (yes(security.report.data.trust_list) || yes(security.report.data.trusted_token)) score = Math.min(score, 10);
   const critical = found.some((f) => f.critical);
-  return { riskScore: score, verified: security.ok, risks, isSafe: security.ok && !critical && score < SAFE_BELOW };
+  return { riskScore: score, verified, risks, isSafe: verified && !critical && score < SAFE_BELOW };
+}
+
+/** Core facts absent or blank (GoPlus sends "" for a tax it could not simulate). */
+function missingCore(report: SecurityReport): string[] {
+  const fields: Record<string, string> = CORE_FIELDS[report.kind];
+  return Object.entries(fields)
+    .filter(([field]) => {
+      const v = report.data[field];
+      return v === undefined || v === null || (typeof v === 'string' && v.trim() === '');
+    })
+    .map(([, what]) => what);
 }
 
 type Add = (points: number, text: string, critical?: boolean) => void;

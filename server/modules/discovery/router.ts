@@ -3,6 +3,8 @@ import {
   ZAutoStartInput,
   ZRecentInput,
   ZRecentOutput,
+  ZScanTokensInput,
+  ZScanTokensOutput,
   ZStatsOutput,
   ZStatusOutput,
   ZTriggerInput,
@@ -28,6 +30,11 @@ export const discoveryRouter = router({
     .output(ZRecentOutput)
     .query(({ ctx, input }) => ctx.app.discovery.recent(input.limit, input.chain)),
 
+  scanTokens: authedProcedure
+    .input(ZScanTokensInput)
+    .output(ZScanTokensOutput)
+    .query(({ ctx, input }) => ctx.app.discovery.scanTokens(input.scanId)),
+
   autoStart: adminProcedure
     .input(ZAutoStartInput)
     .output(ZStatusOutput)
@@ -37,5 +44,5 @@ export const discoveryRouter = router({
 
   events: authedProcedure
     .input(ZResumeInput)
-    .subscription(({ ctx, input }) => ctx.app.discovery.events({ lastEventId: input?.lastEventId, signal: ctx.signal })),
+    .subscription(({ ctx, input, signal }) => ctx.app.discovery.events({ lastEventId: input?.lastEventId, signal: ctx.signal, requestSignal: signal })),
 });

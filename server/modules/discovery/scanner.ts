@@ -64,7 +64,7 @@ export async function runScan(deps: ScannerDeps, scanId: number, req: ScanReques
       } catch (err) {
         // Prices are nice to have; the security verdict is the point, so carry on without them.
         marketError = err instanceof Error ? err.message : String(err);
-        deps.log.warn({ err, chain }, 'DexScreener pair look-up failed');
+        deps.log.warn({ chain, reason: marketError }, 'DexScreener pair look-up failed');
       }
       const security = await deps.goplus.check(chain, addresses);
       const drafts: TokenDraft[] = chunk.map((p) => {

@@ -1,3 +1,4 @@
+import { TRPCError } from '@trpc/server';
 import type { Config } from '../../config';
 import type { Db } from '../../db/client';
 import type { Logger } from '../../log';
@@ -11,6 +12,8 @@ import { runScan, type ScanRequest } from './scanner';
 import { DISCOVERY_STREAM, DiscoveryStore, type Settings, type StreamEvent } from './store';
 import { UpstreamError } from '../../upstream/error';
 import { defaultRetryPolicy, testRetryPolicy } from '../../upstream/policy';
+import { fanoutHandover } from '../../transport/claims';
+import type { Singleton } from '../../cluster/elector';
 
 const discoveryTopic = topic<StoredEvent<StreamEvent>>(DISCOVERY_STREAM);
 
@@ -28,6 +31,8 @@ export class DiscoveryService {
   readonly dex: DexScreenerClient;
   readonly goplus: GoPlusClient;
   private current: RunningScan | null = null;
+  /** The newest scan's whole run (final event and pruning included): close() waits for it. */
+  private lastDone: Promise<void> = Promise.resolve();
   private currentId: number | null = null;
   private settings: Settings;
   private timer: NodeJS.Timeout | null = null;
@@ -36,11 +41,17 @@ export class DiscoveryService {
   private readonly bus: EventBus;
   private readonly log: Logger;
   private readonly config: Config;
+  /** With several instances only the leader of this singleton starts auto scans. */
+  private readonly autoScan: Singleton | undefined;
+  private readonly unsubscribeStatus: () => void;
+  private settingsChanges = 0;
 
   /** `goplusTokens`: the vault's GoPlus session; without it look-ups go unkeyed. */
-  constructor(deps: { db: Db; bus: EventBus; log: Logger; config: Config; goplusTokens?: GoPlusTokens }) {
+  constructor(deps: { db: Db; bus: EventBus; log: Logger; config: Config; goplusTokens?: GoPlusTokens; autoScan?: Singleton }) {
     const { db, config } = deps;
-    ({ bus: this.bus, log: this.log, config: this.config } = deps);
+    ({ bus: this.bus, log: this.log, config: this.config, autoScan: this.autoScan } = deps);
+    // An admin's start/stop on another instance reaches this one's schedule through the bus.
+    this.unsubscribeStatus = this.bus.subscribe(discoveryTopic, ({ data: e }) => void (e.type === 'discovery_status' && this.reloadSettings()));
     this.store = new DiscoveryStore({ db });
     const policy = config.NODE_ENV === 'test' ? testRetryPolicy : defaultRetryPolicy;
     this.dex = new DexScreenerClient({ baseUrl: config.DEXSCREENER_URL, policy });
@@ -67,17 +78,27 @@ export class DiscoveryService {
   /** Must stay synchronous up to setting `current`, or concurrent triggers would each start one. */
   private begin(triggeredBy: string, req: ScanRequest): RunningScan {
     const id = this.store.createScan(triggeredBy, req.maxTokens, req.chain ?? null);
-    const done = id
-      .then((scanId) => this.run(scanId, triggeredBy, req))
+    const running: RunningScan = { id, done: Promise.resolve() };
+    running.done = id
+      .then((scanId) => this.run(scanId, triggeredBy, req, () => this.release(running)))
       .catch((err) => this.log.error({ err }, 'discovery scan could not start'))
-      .finally(() => {
-        this.current = null;
-        this.currentId = null;
-      });
-    return { id, done };
+      .finally(() => this.release(running));
+    this.lastDone = Promise.all([this.lastDone, running.done]).then(() => undefined);
+    return running;
   }
 
-  private async run(scanId: number, triggeredBy: string, req: ScanRequest) {
+  /**
+   * The scan's outcome is stored: from now on status says "not scanning" and a trigger starts a
+   * new scan, before the final event goes out (a page refreshing status on it must not still
+   * see this scan running). Only clears `current` if it is still this scan.
+   */
+  private release(running: RunningScan) {
+    if (this.current !== running) return;
+    this.current = null;
+    this.currentId = null;
+  }
+
+  private async run(scanId: number, triggeredBy: string, req: ScanRequest, release: () => void) {
     this.currentId = scanId;
     const started = Date.now();
     // Everyone sees this event: say who started it only as "auto" or "user", never which user.
@@ -89,12 +110,18 @@ export class DiscoveryService {
         req,
       );
       await this.store.finishScan(scanId, counts, null);
-      await this.emit([{ type: 'scan_completed', scanId, durationMs: Date.now() - started, counts }]);
+      release();
+      const durationMs = Date.now() - started;
+      this.log.info({ scanId, triggeredBy: triggeredBy === 'auto' ? 'auto' : 'user', durationMs, ...counts }, 'discovery scan completed');
+      await this.emit([{ type: 'scan_completed', scanId, durationMs, counts }]);
     } catch (err) {
       const message = err instanceof UpstreamError ? `Scan failed: ${err.message}. Try again in a minute.` : 'Scan failed: internal error.';
-      if (!(err instanceof UpstreamError)) this.log.error({ err, scanId }, 'discovery scan failed');
+      // An upstream outage is expected (one line, its reason); anything else is our bug (with its stack).
+      if (err instanceof UpstreamError) this.log.warn({ scanId, reason: err.message }, 'discovery scan failed');
+      else this.log.error({ err, scanId }, 'discovery scan failed');
       const zero = { candidates: 0, newTokens: 0, updatedTokens: 0, safe: 0, risky: 0, unverified: 0 };
       await this.store.finishScan(scanId, zero, message);
+      release();
       await this.emit([{ type: 'scan_error', scanId, message }]);
     }
     await this.store.pruneEvents();
@@ -115,8 +142,9 @@ export class DiscoveryService {
   }
 
   async status(): Promise<DiscoveryStatus> {
-    const f = await this.store.figures();
+    const [f, lastScan] = await Promise.all([this.store.figures(), this.store.lastFinishedScan()]);
     return {
+      lastScan,
       scanning: this.current !== null,
       currentScanId: this.currentId,
       autoDiscoveryActive: this.settings.autoActive,
@@ -149,6 +177,13 @@ export class DiscoveryService {
     return { tokens, count: tokens.length };
   }
 
+  /** NOT_FOUND for an unknown scan: scans are shared, so any signed-in user may read any. */
+  async scanTokens(scanId: number) {
+    const scan = await this.store.scan(scanId);
+    if (!scan) throw new TRPCError({ code: 'NOT_FOUND', message: `There is no scan ${scanId}.` });
+    return { scanId, status: scan.status, tokens: await this.store.scanTokens(scanId) };
+  }
+
   async autoStart(userId: string, opts: { intervalSeconds: number; maxTokens: number }) {
     await this.setAuto({ autoActive: true, ...opts }, userId);
     // Start now rather than one interval from now; joins a scan already running.
@@ -161,8 +196,25 @@ export class DiscoveryService {
     return this.status();
   }
 
+  /**
+   * Re-reads the stored choice (the latest, whoever made it) rather than trusting the event: an
+   * event of this instance's may come back after a newer change. A change made here meanwhile wins.
+   */
+  private async reloadSettings() {
+    const seen = this.settingsChanges;
+    const stored = await this.store.settings().catch(() => null);
+    if (!stored || seen !== this.settingsChanges || this.closed) return;
+    const s = this.settings;
+    if (s.autoActive === stored.autoActive && s.intervalSeconds === stored.intervalSeconds && s.maxTokens === stored.maxTokens) return;
+    this.settings = stored;
+    this.schedule();
+  }
+
   private async setAuto(settings: Settings, userId: string) {
+    // Counted before and after the save: a reload overlapping it in any way is dropped.
+    this.settingsChanges++;
     await this.store.saveSettings(settings, userId);
+    this.settingsChanges++;
     this.settings = settings;
     this.schedule();
     await this.emit([
@@ -174,8 +226,9 @@ export class DiscoveryService {
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
     if (!this.settings.autoActive || this.closed) return;
-    // One timer per instance; with several instances, run it only on the advisory-lock holder.
+    // One timer per instance, so a follower is ready to take over; only the leader scans.
     this.timer = setTimeout(() => {
+      if (this.autoScan && !this.autoScan.isLeader()) return this.schedule();
       this.trigger('auto', { maxTokens: this.settings.maxTokens })
         .catch((err) => this.log.error({ err }, 'auto-discovery trigger failed'))
         .finally(() => this.schedule());
@@ -188,21 +241,23 @@ export class DiscoveryService {
     return this.timer !== null;
   }
 
-  events(opts: { lastEventId: string | null | undefined; signal: AbortSignal | undefined }) {
+  /** `requestSignal` is the transport's own: over our WebSocket adapter the caught-up stream joins the topic's fan-out. */
+  events(opts: { lastEventId: string | null | undefined; signal: AbortSignal | undefined; requestSignal?: AbortSignal }) {
     return resumable<StreamEvent>({
       signal: opts.signal,
       lastEventId: opts.lastEventId,
       subscribe: (push) => this.bus.subscribe(discoveryTopic, push),
       replay: (afterId, limit) => this.store.replay(afterId, limit),
       retainedFrom: () => this.store.eventsRetainedFrom(),
+      handover: fanoutHandover(opts.requestSignal, discoveryTopic),
     });
   }
 
   /** Waits (briefly) for a running scan so it does not write into a closed database. */
   async close() {
     this.closed = true;
+    this.unsubscribeStatus();
     if (this.timer) clearTimeout(this.timer);
-    const running = this.current?.done;
-    if (running) await Promise.race([running, new Promise((r) => setTimeout(r, 5_000).unref())]);
+    await Promise.race([this.lastDone, new Promise((r) => setTimeout(r, 5_000).unref())]);
   }
 }

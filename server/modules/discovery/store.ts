@@ -1,7 +1,7 @@
-import { asc, count, desc, eq, getTableColumns, gt, lte, max, min, notInArray, sql, sum } from 'drizzle-orm';
+import { asc, count, desc, eq, getTableColumns, gt, isNotNull, lte, max, min, notInArray, sql, sum } from 'drizzle-orm';
 import type { Db } from '../../db/client';
 import { discoveryEvents, discoveryScans, discoverySettings, tokens } from '../../db/schema';
-import { DISCOVERY_CAPACITY, ZDiscoveryEvent, type DiscoveryEvent, type ScanCounts, type Token } from '../../../shared/discovery';
+import { DISCOVERY_CAPACITY, verdictOf, ZDiscoveryEvent, type DiscoveryEvent, type DiscoveryStatus, type ScanCounts, type Token } from '../../../shared/discovery';
 import { lockStreams, recordThenPublish, type Tx } from '../../realtime/record';
 import type { StoredEvent } from '../../realtime/resumable';
 
@@ -9,7 +9,7 @@ import type { StoredEvent } from '../../realtime/resumable';
 export const DISCOVERY_STREAM = 'discovery:events';
 
 export type StreamEvent = DiscoveryEvent & { id: number; createdAt: Date };
-export type TokenDraft = Omit<Token, 'id' | 'discoveredAt'>;
+export type TokenDraft = Omit<Token, 'id' | 'discoveredAt' | 'verdict'>;
 export interface Settings {
   autoActive: boolean;
   intervalSeconds: number;
@@ -38,6 +38,7 @@ const toToken = (r: TokenRow): Token => ({
   verified: r.verified,
   risks: r.risks,
   discoveredAt: r.discoveredAt,
+  verdict: verdictOf(r),
 });
 
 export class DiscoveryStore {
@@ -173,6 +174,20 @@ export class DiscoveryStore {
       riskyTokens: t!.risky,
       unverifiedTokens: t!.unverified,
     };
+  }
+
+  /** The newest finished scan (completed or failed), for the status panel. */
+  async lastFinishedScan(): Promise<DiscoveryStatus['lastScan']> {
+    const [row] = await this.db.select().from(discoveryScans).where(isNotNull(discoveryScans.finishedAt)).orderBy(desc(discoveryScans.finishedAt), desc(discoveryScans.id)).limit(1);
+    if (!row || row.status === 'running') return null;
+    return { scanId: row.id, outcome: row.status, finishedAt: row.finishedAt!, error: row.error, candidates: row.candidates, newTokens: row.newTokens };
+  }
+
+  /** Tokens whose latest check was scan `id`; new = first discovered by it. */
+  async scanTokens(id: number) {
+    const rows = await this.db.select().from(tokens).where(eq(tokens.lastScanId, id)).orderBy(asc(tokens.id));
+    const scan = await this.scan(id);
+    return rows.map((r) => ({ token: toToken(r), isNew: scan !== null && r.discoveredAt >= scan.startedAt }));
   }
 
   async scan(id: number) {

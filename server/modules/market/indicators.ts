@@ -16,16 +16,20 @@ export class IndicatorState {
   /** Open time of the forming candle currently held as the last input, if any. */
   formingOpenTime: number | null = null;
 
-  /** A closed candle. Replaces the forming input when it is that same candle. */
+  /**
+   * A closed candle. Replaces the forming input if one is held, whichever candle it was: a
+   * forming price is never left standing as if it had closed (after a gap, the candle that
+   * closes may be an earlier one than the forming update seen last).
+   */
   close(openTime: number, price: number): Indicators {
-    const replace = this.formingOpenTime === openTime;
+    const replace = this.formingOpenTime !== null;
     this.formingOpenTime = null;
     return this.update(price, replace);
   }
 
-  /** A forming-candle update: the first one adds an input, later ones replace it. */
+  /** A forming-candle update: adds an input when none is held, else replaces the held one (even of another candle). */
   forming(openTime: number, price: number): Indicators {
-    const replace = this.formingOpenTime === openTime;
+    const replace = this.formingOpenTime !== null;
     this.formingOpenTime = openTime;
     return this.update(price, replace);
   }

@@ -2,7 +2,8 @@ import { topic, type EventBus } from '../../realtime/bus';
 import type { Logger } from '../../log';
 import type { BusEvent, LiveOnlyEvent } from '../../realtime/resumable';
 import { TIMEFRAME_MS, type Candle, type ClosedCandleEvent, type FormingCandleEvent, type Indicators, type Timeframe } from '../../../shared/market';
-import type { BinanceRest } from './binance-rest';
+import pRetry from 'p-retry';
+import { UnknownSymbolError, type BinanceRest } from './binance-rest';
 import { candleStreamKey, type CandleStore, type StoredCandle } from './candle-store';
 import { IndicatorState } from './indicators';
 
@@ -10,7 +11,13 @@ import { IndicatorState } from './indicators';
 export type SeriesEvent = BusEvent<ClosedCandleEvent, FormingCandleEvent>;
 export const seriesTopic = (symbol: string, tf: Timeframe) => topic<SeriesEvent>(candleStreamKey(symbol, tf));
 
-export type ClosedHandler = (symbol: string, tf: Timeframe, closed: StoredCandle, previous: Indicators | null) => Promise<void>;
+export type ClosedHandler = (symbol: string, tf: Timeframe, closed: StoredCandle, previous: Indicators | null) => void;
+
+/** Closed klines waiting beyond this are dropped oldest first: the gap backfill fetches them again. */
+const MAX_QUEUED_CLOSED = 500;
+/** Back-off between failed gap backfills, on top of each REST call's own retries. */
+const GAP_RETRY_MIN_MS = 500;
+const GAP_RETRY_MAX_MS = 30_000;
 
 interface Series {
   symbol: string;
@@ -20,16 +27,26 @@ interface Series {
   forming: LiveOnlyEvent<FormingCandleEvent> | null;
   warmed: boolean;
   chain: Promise<void>;
-  restRetryAt: number;
+  /** Closed klines not applied yet, in arrival order. */
+  closedQueue: Candle[];
+  /** Only the newest forming update waits: a slow database never builds a queue of stale ticks. */
+  pendingForming: Candle | null;
+  drainQueued: boolean;
+  gapFailures: number;
+  gapRetryAt: number;
+  gapTimer: NodeJS.Timeout | null;
 }
 
 /**
  * Per (symbol, timeframe): the indicator state, computed once per upstream message whatever
  * the number of viewers, and the ordering that keeps history gap-free. Every change to a
- * series runs on its own promise chain, so a REST backfill and stream messages never interleave.
+ * series runs on its own promise chain, so a REST backfill and stream messages never
+ * interleave. Stream messages do not each add a link: they wait in a bounded queue (closed
+ * candles) and a single slot (the forming one), drained by at most one queued link.
  */
 export class SeriesHub {
   private readonly series = new Map<string, Series>();
+  private closed = false;
 
   constructor(private readonly deps: { store: CandleStore; rest: BinanceRest; bus: EventBus; log: Logger; historyCandles: number; onClosed: ClosedHandler }) {}
 
@@ -43,7 +60,11 @@ export class SeriesHub {
 
   onKline(symbol: string, tf: Timeframe, candle: Candle, closed: boolean) {
     const s = this.get(symbol, tf);
-    void this.run(s, () => this.applyKline(s, candle, closed));
+    if (closed) {
+      s.closedQueue.push(candle);
+      if (s.closedQueue.length > MAX_QUEUED_CLOSED) s.closedQueue.shift();
+    } else s.pendingForming = candle;
+    this.scheduleDrain(s);
   }
 
   /** After a reconnect: fetch whatever closed while the stream was down. */
@@ -59,15 +80,39 @@ export class SeriesHub {
   }
 
   /** Waits until everything queued on the series so far has been applied (tests, shutdown). */
-  settled(symbol: string, tf: Timeframe): Promise<void> {
-    return this.get(symbol, tf).chain;
+  async settled(symbol: string, tf: Timeframe): Promise<void> {
+    const s = this.get(symbol, tf);
+    let seen: Promise<void> | null = null;
+    while (seen !== s.chain) {
+      seen = s.chain;
+      await seen;
+    }
+  }
+
+  close() {
+    this.closed = true;
+    for (const s of this.series.values()) if (s.gapTimer) clearTimeout(s.gapTimer);
   }
 
   private get(symbol: string, tf: Timeframe): Series {
     const key = `${symbol}|${tf}`;
     let s = this.series.get(key);
     if (!s) {
-      s = { symbol, tf, state: new IndicatorState(), lastClosed: null, forming: null, warmed: false, chain: Promise.resolve(), restRetryAt: 0 };
+      s = {
+        symbol,
+        tf,
+        state: new IndicatorState(),
+        lastClosed: null,
+        forming: null,
+        warmed: false,
+        chain: Promise.resolve(),
+        closedQueue: [],
+        pendingForming: null,
+        drainQueued: false,
+        gapFailures: 0,
+        gapRetryAt: 0,
+        gapTimer: null,
+      };
       this.series.set(key, s);
     }
     return s;
@@ -82,6 +127,16 @@ export class SeriesHub {
     return rethrow ? next : s.chain;
   }
 
+  /** At most one drain waits on the chain; messages arriving meanwhile join the queue it will read. */
+  private scheduleDrain(s: Series) {
+    if (s.drainQueued || this.closed) return;
+    s.drainQueued = true;
+    void this.run(s, () => {
+      s.drainQueued = false;
+      return this.drain(s);
+    });
+  }
+
   /** Rebuilds the indicator state from stored history (after a restart, or on first use). */
   private async warm(s: Series) {
     const history = await this.deps.store.latest(s.symbol, s.tf, this.deps.historyCandles);
@@ -91,25 +146,64 @@ export class SeriesHub {
     s.warmed = true;
   }
 
-  private async applyKline(s: Series, candle: Candle, closed: boolean) {
+  private async drain(s: Series) {
+    const closed = s.closedQueue.splice(0);
+    const forming = s.pendingForming;
+    s.pendingForming = null;
+    const first = closed[0] ?? forming;
+    if (!first) return;
+    // A candle we never saw close (missed x:true, or a reconnect gap): it must be fetched
+    // before anything after it is applied, or history keeps a hole for good.
+    if (!(await this.fillGap(s, first.openTime))) {
+      const room = Math.max(0, MAX_QUEUED_CLOSED - s.closedQueue.length);
+      s.closedQueue.unshift(...closed.slice(closed.length - room));
+      s.pendingForming ??= forming;
+      return;
+    }
+    if (closed.length) await this.ingest(s, closed, true);
+    const last = s.lastClosed?.openTime ?? null;
+    if (!forming || (last !== null && forming.openTime <= last)) return;
+    const event = { data: { symbol: s.symbol, timeframe: s.tf, candle: forming, closed: false as const, indicators: s.state.forming(forming.openTime, forming.close) } };
+    s.forming = event;
+    this.deps.bus.publish(seriesTopic(s.symbol, s.tf), event);
+  }
+
+  /**
+   * Makes stored history reach the candle before `upTo`. False when the exchange could not
+   * fill the gap now: a retry is then scheduled with back-off, and nothing later is applied.
+   */
+  private async fillGap(s: Series, upTo: number): Promise<boolean> {
     const step = TIMEFRAME_MS[s.tf];
     const last = s.lastClosed?.openTime ?? null;
-    if (last !== null && candle.openTime <= last) return;
-    // A candle we never saw close (missed x:true, or a reconnect gap): fetch it before going on.
-    if ((last === null || candle.openTime > last + step) && Date.now() >= s.restRetryAt) {
-      try {
-        const from = last === null ? null : last + step;
-        const missed = await this.deps.rest.closed(s.symbol, s.tf, { from, to: candle.openTime, latest: this.deps.historyCandles });
-        await this.ingest(s, missed, last !== null);
-      } catch (err) {
-        s.restRetryAt = Date.now() + 5_000;
-        this.deps.log.warn({ err: (err as Error).message, symbol: s.symbol, tf: s.tf }, 'kline backfill failed; retrying later');
+    if (last !== null && upTo <= last + step) return true;
+    if (Date.now() < s.gapRetryAt) return false;
+    try {
+      const missed = await pRetry(() => this.deps.rest.closed(s.symbol, s.tf, { from: last === null ? null : last + step, to: upTo, latest: this.deps.historyCandles }), {
+        retries: 2,
+        minTimeout: GAP_RETRY_MIN_MS,
+        maxTimeout: GAP_RETRY_MAX_MS,
+        randomize: true,
+        shouldRetry: ({ error }) => !(error instanceof UnknownSymbolError) && !this.closed,
+        onFailedAttempt: ({ error, attemptNumber }) =>
+          this.deps.log.warn({ err: error.message, symbol: s.symbol, tf: s.tf, attempt: attemptNumber }, 'kline gap backfill failed; retrying'),
+      });
+      await this.ingest(s, missed, last !== null);
+      s.gapFailures = 0;
+      s.gapRetryAt = 0;
+      return true;
+    } catch (err) {
+      const delay = Math.min(GAP_RETRY_MAX_MS, GAP_RETRY_MIN_MS * 2 ** ++s.gapFailures);
+      s.gapRetryAt = Date.now() + delay;
+      this.deps.log.warn({ err: (err as Error).message, symbol: s.symbol, tf: s.tf, retryInMs: delay }, 'kline gap backfill failed; holding newer candles until it is filled');
+      if (!s.gapTimer && !this.closed) {
+        s.gapTimer = setTimeout(() => {
+          s.gapTimer = null;
+          this.scheduleDrain(s);
+        }, delay);
+        s.gapTimer.unref();
       }
+      return false;
     }
-    if (closed) return this.ingest(s, [candle], true);
-    const forming = { data: { symbol: s.symbol, timeframe: s.tf, candle, closed: false as const, indicators: s.state.forming(candle.openTime, candle.close) } };
-    s.forming = forming;
-    this.deps.bus.publish(seriesTopic(s.symbol, s.tf), forming);
   }
 
   private async topUp(s: Series, latest: number) {
@@ -145,6 +239,7 @@ export class SeriesHub {
     };
     const stored = await this.deps.store.insert(s.symbol, s.tf, items, live ? publish : undefined);
     if (!live) return;
-    for (const c of stored) await this.deps.onClosed(s.symbol, s.tf, c, previous.get(c.candle.openTime) ?? null);
+    // Handed over, not awaited: users' trade transactions stay off this path.
+    for (const c of stored) this.deps.onClosed(s.symbol, s.tf, c, previous.get(c.candle.openTime) ?? null);
   }
 }

@@ -2,38 +2,48 @@ import { TRPCError } from '@trpc/server';
 import type { Config } from '../../config';
 import type { Db } from '../../db/client';
 import type { Logger } from '../../log';
-import type { EventBus } from '../../realtime/bus';
+import { topic, type EventBus } from '../../realtime/bus';
 import type { Inbox } from '../../realtime/inbox';
 import type { RealtimeStats } from '../../realtime/stats';
 import type { ClosedCandleEvent, FormingCandleEvent, MarketStats, Timeframe } from '../../../shared/market';
-import { BinanceFeed } from './binance-feed';
+import { BinanceFeed, type KlineHandler } from './binance-feed';
 import { BinanceRest, UnknownSymbolError } from './binance-rest';
 import { CandleStore, type StoredCandle } from './candle-store';
 import { resumable, resumeExpired } from '../../realtime/resumable';
-import { fanoutHandover } from '../../transport/claims';
+import { afterStream, fanoutHandover } from '../../transport/claims';
 import { seriesTopic, SeriesHub } from './series';
 import { StrategyService } from './strategies';
 import { listPositions, listTrades, TradingEngine } from './trading';
+import { TradingWatch } from './trading-watch';
+
+/**
+ * "Strategies or positions changed": every instance of a cluster re-reads which series it keeps
+ * watched for trading, so a strategy turned on through one instance still trades if that one dies.
+ */
+const tradedSeriesChanged = topic<Record<string, never>>('market_traded_series');
 
 /** The market feature: one shared feed, per-series state, per-user paper trading. */
 export class MarketService {
   readonly store: CandleStore;
   readonly hub: SeriesHub;
-  readonly feed: BinanceFeed;
+  readonly feed: Pick<BinanceFeed, 'watch' | 'isLive' | 'openConnections' | 'carried' | 'close'>;
   readonly strategies: StrategyService;
+  readonly tradingWatch: TradingWatch;
   private readonly engine: TradingEngine;
   /** viewer (session) → timeframe → open live subscriptions. */
   private readonly viewers = new Map<string, Map<Timeframe, number>>();
   private subscriptions = 0;
   private readonly known = new Map<string, Promise<void>>();
+  private readonly stopFollowingTradedSeries: () => void;
 
   constructor(
-    private readonly deps: { config: Config; db: Db; bus: EventBus; inbox: Inbox; log: Logger; stats: RealtimeStats },
+    // `feed`: with several instances, the cluster's one-connection-per-timeframe feed (server/cluster/market-feed.ts).
+    private readonly deps: { config: Config; db: Db; bus: EventBus; inbox: Inbox; log: Logger; stats: RealtimeStats; feed?: (handler: KlineHandler, log: Logger) => MarketService['feed'] },
   ) {
     const log = deps.log.child({ feature: 'market' });
     this.store = new CandleStore({ db: deps.db });
-    this.strategies = new StrategyService({ db: deps.db });
-    this.engine = new TradingEngine({ db: deps.db, inbox: deps.inbox, log });
+    this.engine = new TradingEngine({ db: deps.db, inbox: deps.inbox, log, onPositionsChanged: () => deps.bus.publish(tradedSeriesChanged, {}) });
+    this.strategies = new StrategyService({ db: deps.db, inbox: deps.inbox, lastPrice: (s, tf) => this.lastPrice(s, tf), onChange: () => deps.bus.publish(tradedSeriesChanged, {}) });
     this.hub = new SeriesHub({
       store: this.store,
       rest: new BinanceRest({ baseUrl: deps.config.BINANCE_REST_URL }),
@@ -42,15 +52,43 @@ export class MarketService {
       historyCandles: deps.config.MARKET_HISTORY_CANDLES,
       onClosed: (s, tf, c, prev) => this.engine.onClosed(s, tf, c, prev),
     });
-    this.feed = new BinanceFeed({
-      config: deps.config,
-      log,
-      handler: {
-        onKline: (symbol, tf, candle, closed) => this.hub.onKline(symbol, tf, candle, closed),
-        onReconnected: (symbol, tf) => this.hub.onReconnected(symbol, tf),
-      },
-    });
+    const handler: KlineHandler = {
+      onKline: (symbol, tf, candle, closed) => this.hub.onKline(symbol, tf, candle, closed),
+      onReconnected: (symbol, tf) => this.hub.onReconnected(symbol, tf),
+    };
+    this.feed = deps.feed?.(handler, log) ?? new BinanceFeed({ config: deps.config, log, handler });
+    this.tradingWatch = new TradingWatch({ db: deps.db, log, watch: (symbol, tf) => this.watchForTrading(symbol, tf) });
+    // Delivered here at once and to the other instances, if any.
+    this.stopFollowingTradedSeries = deps.bus.subscribe(tradedSeriesChanged, () => void this.tradingWatch.sync());
     deps.stats.registerUpstream('binance', () => this.feed.openConnections());
+  }
+
+  /** Starts keeping every traded series watched (see TradingWatch); not awaited by boot. */
+  start(): Promise<void> {
+    return this.tradingWatch.start();
+  }
+
+  /** A traded series is watched like a viewer's, once the exchange has shown it exists. */
+  private async watchForTrading(symbol: string, tf: Timeframe): Promise<() => void> {
+    try {
+      await this.ensureKnown(symbol, tf);
+    } catch (err) {
+      // A symbol the exchange does not know is never watched; retrying would not help.
+      if (err instanceof TRPCError && err.code === 'BAD_REQUEST') return () => {};
+      throw err;
+    }
+    return this.feed.watch(symbol, tf);
+  }
+
+  /** The series' latest price: the forming candle's, else the last stored close. */
+  private async lastPrice(symbol: string, tf: Timeframe): Promise<number | null> {
+    return this.hub.lastPrice(symbol, tf) ?? (await this.store.latest(symbol, tf, 1))[0]?.candle.close ?? null;
+  }
+
+  /** Waits until the series' queued candles are applied and the strategies have seen them (tests). */
+  async settled(symbol: string, tf: Timeframe): Promise<void> {
+    await this.hub.settled(symbol, tf);
+    await this.engine.settled(symbol, tf);
   }
 
   async candles(symbol: string, tf: Timeframe, limit: number) {
@@ -94,8 +132,11 @@ export class MarketService {
     try {
       yield* this.series(input.symbol, input.timeframe, input.lastEventId, signal, requestSignal);
     } finally {
-      leave();
-      release();
+      // Handed over to the fan-out, the stream has not ended yet: the release waits for its end.
+      afterStream(requestSignal, () => {
+        leave();
+        release();
+      });
     }
   }
 
@@ -155,6 +196,9 @@ export class MarketService {
   }
 
   close() {
+    this.stopFollowingTradedSeries();
+    this.tradingWatch.close();
+    this.hub.close();
     this.feed.close();
   }
 

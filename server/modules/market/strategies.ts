@@ -1,9 +1,12 @@
 import { TRPCError } from '@trpc/server';
 import { and, asc, count, eq, gt, sql } from 'drizzle-orm';
 import type { Db } from '../../db/client';
-import { marketStrategies } from '../../db/schema';
+import { marketPositions, marketStrategies } from '../../db/schema';
+import type { Inbox } from '../../realtime/inbox';
+import { recordThenPublish } from '../../realtime/record';
 import { AppError } from '../../errors';
-import { MAX_STRATEGIES_PER_USER, TIMEFRAMES, type Strategy, type StrategyCreateInput } from '../../../shared/market';
+import { closePosition } from './trading';
+import { MAX_STRATEGIES_PER_USER, TIMEFRAMES, type Strategy, type StrategyCreateInput, type Timeframe } from '../../../shared/market';
 
 type Row = typeof marketStrategies.$inferSelect;
 const toStrategy = (r: Row): Strategy => ({
@@ -25,11 +28,12 @@ const isUniqueViolation = (err: unknown): boolean =>
 
 const notFound = () => new TRPCError({ code: 'NOT_FOUND', message: 'No such strategy among yours: it may have been deleted.' });
 
-async function guardName<T>(work: Promise<T>, name: string | undefined): Promise<T> {
+/** `name` is read after the failure: an update that changes only the timeframe keeps the strategy's own name. */
+async function guardName<T>(work: Promise<T>, name: () => string): Promise<T> {
   try {
     return await work;
   } catch (err) {
-    if (isUniqueViolation(err)) throw new TRPCError({ code: 'CONFLICT', message: `You already have a strategy named "${name}" on this timeframe: pick another name.` });
+    if (isUniqueViolation(err)) throw new TRPCError({ code: 'CONFLICT', message: `You already have a strategy named "${name()}" on this timeframe: pick another name.` });
     throw err;
   }
 }
@@ -46,9 +50,25 @@ export async function seedDefaultStrategies(tx: Db, userId: string) {
   await tx.insert(marketStrategies).values(TIMEFRAMES.flatMap((timeframe) => DEFAULT_STRATEGIES.map((s) => ({ ...s, timeframe, userId }))));
 }
 
-/** Every query filters by the caller: another user's strategy id is NOT_FOUND, never FORBIDDEN. */
+const seriesOf = (r: { symbol: string; timeframe: string }) => `${r.symbol} ${r.timeframe}`;
+
+/**
+ * Every query filters by the caller: another user's strategy id is NOT_FOUND, never FORBIDDEN.
+ * A strategy's open position closes honestly: turning the strategy off or deleting it closes
+ * the position at the series' last price and records the trade; moving a strategy with an
+ * open position to another series is refused.
+ */
 export class StrategyService {
-  constructor(private readonly deps: { db: Db }) {}
+  constructor(
+    private readonly deps: {
+      db: Db;
+      inbox: Inbox;
+      /** The series' latest price (forming candle, else last close); null when nothing is known. */
+      lastPrice: (symbol: string, tf: Timeframe) => Promise<number | null>;
+      /** Which strategies are enabled (and which positions are open) changed. */
+      onChange: () => void;
+    },
+  ) {}
 
   /** Oldest first, `limit` at a time; `nextCursor` is null on the last page. */
   async list(userId: string, cursor: number | null, limit: number): Promise<{ items: Strategy[]; nextCursor: number | null }> {
@@ -72,34 +92,90 @@ export class StrategyService {
       }
       return tx.insert(marketStrategies).values({ ...input, userId }).returning();
     });
-    const [row] = await guardName(work, input.name);
+    const [row] = await guardName(work, () => input.name);
+    if (row!.enabled) this.deps.onChange();
     return toStrategy(row!);
   }
 
   async update(userId: string, id: number, patch: Partial<StrategyCreateInput>): Promise<Strategy> {
-    const [row] = await guardName(
-      this.deps.db
-        .update(marketStrategies)
-        .set({ ...patch, updatedAt: new Date() })
-        .where(and(eq(marketStrategies.id, id), eq(marketStrategies.userId, userId)))
-        .returning(),
-      patch.name,
+    const current = await this.owned(userId, id);
+    // Read before the transaction: the price comes from memory or one indexed row.
+    const price = patch.enabled === false ? await this.exitPrice(current) : null;
+    let name = patch.name ?? current.name;
+    let updated: Row | undefined;
+    await guardName(
+      recordThenPublish(
+        this.deps.db,
+        [],
+        async (tx) => {
+          // The row lock orders this against the trading engine opening a position for it.
+          const [locked] = await tx.select().from(marketStrategies).where(this.mine(userId, id)).for('update');
+          if (!locked) throw notFound();
+          name = patch.name ?? locked.name;
+          const [position] = await tx.select().from(marketPositions).where(eq(marketPositions.strategyId, id));
+          const symbol = patch.symbol ?? locked.symbol;
+          const timeframe = patch.timeframe ?? locked.timeframe;
+          // Turning it off in the same update closes the position first, so the move is then fine.
+          if (position && patch.enabled !== false && (symbol !== position.symbol || timeframe !== position.timeframe)) {
+            throw new AppError(
+              'CONFLICT',
+              `"${locked.name}" has an open position on ${seriesOf(position)}: turn the strategy off first (that closes the position at the last price), then move it to ${symbol} ${timeframe}.`,
+            );
+          }
+          [updated] = await tx.update(marketStrategies).set({ ...patch, updatedAt: new Date() }).where(this.mine(userId, id)).returning();
+          if (!position || patch.enabled !== false) return [];
+          return closePosition(tx, this.deps.inbox, position, updated!.name, { price: price ?? position.entryPrice, reason: 'disabled', at: new Date() });
+        },
+        (stored) => this.deps.inbox.publish(stored),
+      ),
+      () => name,
     );
-    if (!row) throw notFound();
-    return toStrategy(row);
+    if (!updated) throw notFound();
+    this.deps.onChange();
+    return toStrategy(updated);
   }
 
   setEnabled(userId: string, id: number, enabled: boolean): Promise<Strategy> {
     return this.update(userId, id, { enabled });
   }
 
-  /** Its open position goes with it (cascade); completed trades stay. */
+  /** Its open position is closed at the last price first (reason "deleted"); completed trades stay. */
   async remove(userId: string, id: number): Promise<{ id: number }> {
-    const [row] = await this.deps.db
-      .delete(marketStrategies)
-      .where(and(eq(marketStrategies.id, id), eq(marketStrategies.userId, userId)))
-      .returning({ id: marketStrategies.id });
+    const current = await this.owned(userId, id);
+    const price = await this.exitPrice(current);
+    let removed: { id: number } | undefined;
+    await recordThenPublish(
+      this.deps.db,
+      [],
+      async (tx) => {
+        const [locked] = await tx.select().from(marketStrategies).where(this.mine(userId, id)).for('update');
+        if (!locked) throw notFound();
+        const [position] = await tx.select().from(marketPositions).where(eq(marketPositions.strategyId, id));
+        // The trade is recorded before the strategy goes (its strategyId is then set to null).
+        const events = position ? await closePosition(tx, this.deps.inbox, position, locked.name, { price: price ?? position.entryPrice, reason: 'deleted', at: new Date() }) : [];
+        [removed] = await tx.delete(marketStrategies).where(this.mine(userId, id)).returning({ id: marketStrategies.id });
+        return events;
+      },
+      (stored) => this.deps.inbox.publish(stored),
+    );
+    if (!removed) throw notFound();
+    this.deps.onChange();
+    return removed;
+  }
+
+  private mine(userId: string, id: number) {
+    return and(eq(marketStrategies.id, id), eq(marketStrategies.userId, userId));
+  }
+
+  private async owned(userId: string, id: number): Promise<Row> {
+    const [row] = await this.deps.db.select().from(marketStrategies).where(this.mine(userId, id));
     if (!row) throw notFound();
     return row;
+  }
+
+  /** The price an open position of this strategy would close at now, read from its position's series. */
+  private async exitPrice(s: Row): Promise<number | null> {
+    const [position] = await this.deps.db.select().from(marketPositions).where(eq(marketPositions.strategyId, s.id));
+    return position ? this.deps.lastPrice(position.symbol, position.timeframe) : null;
   }
 }

@@ -1,15 +1,16 @@
-import { and, desc, eq, inArray, lt } from 'drizzle-orm';
+import { and, desc, eq, lt } from 'drizzle-orm';
 import type { Db } from '../../db/client';
 import { marketPositions, marketStrategies, marketTrades } from '../../db/schema';
 import type { Logger } from '../../log';
 import type { Inbox } from '../../realtime/inbox';
-import { recordThenPublish } from '../../realtime/record';
-import { MARKET_FEATURE, type Indicators, type Position, type StrategyRule, type Timeframe, type Trade } from '../../../shared/market';
+import { recordThenPublish, type Tx } from '../../realtime/record';
+import { MARKET_FEATURE, type Indicators, type Position, type StrategyRule, type Timeframe, type Trade, type TradeReason } from '../../../shared/market';
 import type { StoredCandle } from './candle-store';
 
 type PositionRow = typeof marketPositions.$inferSelect;
 type StrategyRow = typeof marketStrategies.$inferSelect;
 type TradeRow = typeof marketTrades.$inferSelect;
+export type { PositionRow };
 
 export const toPosition = (r: PositionRow, markPrice: number | null): Position => ({
   id: r.id,
@@ -45,35 +46,116 @@ export function signal(rule: StrategyRule, prev: Indicators | null, cur: Indicat
   }
 }
 
-/** Paper trading on closed candles: every enabled strategy of the series, every user. */
-export class TradingEngine {
-  constructor(private readonly deps: { db: Db; inbox: Inbox; log: Logger }) {}
+/**
+ * Closes an open position inside the caller's transaction: deletes it, records the trade and
+ * the user's notification. Returns the notifications to publish after the commit (none when
+ * someone else closed it first).
+ */
+export async function closePosition(
+  tx: Tx,
+  inbox: Inbox,
+  p: PositionRow,
+  strategyName: string,
+  exit: { price: number; reason: TradeReason; at: Date },
+) {
+  const [gone] = await tx
+    .delete(marketPositions)
+    .where(and(eq(marketPositions.id, p.id), eq(marketPositions.userId, p.userId)))
+    .returning({ id: marketPositions.id });
+  if (!gone) return [];
+  const pnl = (exit.price - p.entryPrice) * p.quantity;
+  const [row] = await tx
+    .insert(marketTrades)
+    .values({
+      userId: p.userId,
+      strategyId: p.strategyId,
+      strategyName,
+      symbol: p.symbol,
+      timeframe: p.timeframe,
+      entryPrice: p.entryPrice,
+      exitPrice: exit.price,
+      quantity: p.quantity,
+      pnl,
+      pnlPct: ((exit.price - p.entryPrice) / p.entryPrice) * 100,
+      reason: exit.reason,
+      openedAt: p.openedAt,
+      closedAt: exit.at,
+    })
+    .returning();
+  const message = `${strategyName}: closed ${p.symbol} ${p.timeframe} (${exit.reason.replace('_', ' ')}) at ${exit.price}, P&L ${pnl.toFixed(2)}`;
+  return inbox.record(tx, [{ userId: p.userId, feature: MARKET_FEATURE, type: 'position_closed', payload: { trade: toTrade(row!), message } }]);
+}
 
-  async onClosed(symbol: string, tf: Timeframe, closed: StoredCandle, previous: Indicators | null) {
-    const strategies = await this.deps.db
+/**
+ * Paper trading on closed candles, every user's strategies. Evaluation runs on a queue of its
+ * own per series, so users' trade transactions never hold up candle ingestion.
+ */
+export class TradingEngine {
+  private readonly queues = new Map<string, Promise<void>>();
+
+  constructor(private readonly deps: { db: Db; inbox: Inbox; log: Logger; onPositionsChanged: () => void }) {}
+
+  /** Queues the evaluation of one closed candle (in candle order per series) and returns at once. */
+  onClosed(symbol: string, tf: Timeframe, closed: StoredCandle, previous: Indicators | null) {
+    const key = `${symbol}|${tf}`;
+    const next = (this.queues.get(key) ?? Promise.resolve())
+      .then(() => this.evaluate(symbol, tf, closed, previous))
+      .catch((err) => this.deps.log.error({ err, symbol, tf }, 'strategy evaluation failed'));
+    this.queues.set(key, next);
+    void next.then(() => {
+      if (this.queues.get(key) === next) this.queues.delete(key);
+    });
+  }
+
+  /** Waits for the evaluations queued so far on a series (tests, shutdown). */
+  settled(symbol: string, tf: Timeframe): Promise<void> {
+    return this.queues.get(`${symbol}|${tf}`) ?? Promise.resolve();
+  }
+
+  private async evaluate(symbol: string, tf: Timeframe, closed: StoredCandle, previous: Indicators | null) {
+    // Every open position on the series is watched for its stop-loss and take-profit, whatever
+    // its strategy's state; entries only for enabled strategies on this series.
+    const open = await this.deps.db
+      .select({ position: marketPositions, strategy: marketStrategies })
+      .from(marketPositions)
+      .leftJoin(marketStrategies, eq(marketStrategies.id, marketPositions.strategyId))
+      .where(and(eq(marketPositions.symbol, symbol), eq(marketPositions.timeframe, tf)));
+    const enabled = await this.deps.db
       .select()
       .from(marketStrategies)
       .where(and(eq(marketStrategies.symbol, symbol), eq(marketStrategies.timeframe, tf), eq(marketStrategies.enabled, true)));
-    if (strategies.length === 0) return;
-    const open = await this.deps.db
-      .select()
-      .from(marketPositions)
-      .where(inArray(marketPositions.strategyId, strategies.map((s) => s.id)));
-    const byStrategy = new Map(open.map((p) => [p.strategyId, p]));
-    for (const s of strategies) {
-      try {
-        const position = byStrategy.get(s.id);
-        if (position) await this.maybeClose(s, position, closed, previous);
-        else if (signal(s.rule, previous, closed.indicators) === 'enter') await this.open(s, closed);
-      } catch (err) {
-        this.deps.log.warn({ err: (err as Error).message, strategyId: s.id }, 'strategy evaluation failed');
-      }
+    const holding = new Set(open.map((o) => o.position.strategyId));
+    let changed = false;
+    for (const { position, strategy } of open) {
+      changed = (await this.attempt(position.strategyId, () => this.maybeClose(strategy, position, closed, previous))) || changed;
+    }
+    for (const s of enabled) {
+      if (holding.has(s.id) || signal(s.rule, previous, closed.indicators) !== 'enter') continue;
+      changed = (await this.attempt(s.id, () => this.open(s, closed))) || changed;
+    }
+    if (changed) this.deps.onPositionsChanged();
+  }
+
+  private async attempt(strategyId: number, work: () => Promise<boolean>): Promise<boolean> {
+    try {
+      return await work();
+    } catch (err) {
+      this.deps.log.warn({ err: (err as Error).message, strategyId }, 'strategy evaluation failed');
+      return false;
     }
   }
 
-  private async open(s: StrategyRow, closed: StoredCandle) {
+  private async open(s: StrategyRow, closed: StoredCandle): Promise<boolean> {
     const entry = closed.candle.close;
-    await recordThenPublish(this.deps.db, [], async (tx) => {
+    const events = await recordThenPublish(this.deps.db, [], async (tx) => {
+      // The strategy may have been disabled, moved or deleted since it was read: the row lock
+      // orders this against StrategyService's update and removal.
+      const [current] = await tx
+        .select({ id: marketStrategies.id })
+        .from(marketStrategies)
+        .where(and(eq(marketStrategies.id, s.id), eq(marketStrategies.enabled, true), eq(marketStrategies.symbol, s.symbol), eq(marketStrategies.timeframe, s.timeframe)))
+        .for('update');
+      if (!current) return [];
       const [row] = await tx
         .insert(marketPositions)
         .values({
@@ -95,48 +177,30 @@ export class TradingEngine {
       const message = `${s.name}: opened a paper position on ${s.symbol} ${s.timeframe} at ${entry}`;
       return this.deps.inbox.record(tx, [{ userId: s.userId, feature: MARKET_FEATURE, type: 'position_opened', payload: { position, message } }]);
     }, (stored) => this.deps.inbox.publish(stored));
+    return events.length > 0;
   }
 
-  private async maybeClose(s: StrategyRow, p: PositionRow, closed: StoredCandle, previous: Indicators | null) {
+  private async maybeClose(s: StrategyRow | null, p: PositionRow, closed: StoredCandle, previous: Indicators | null): Promise<boolean> {
     const c = closed.candle;
+    // The rule's exit applies only while the strategy still trades this position's series.
+    const ruleApplies = s !== null && s.enabled && s.symbol === p.symbol && s.timeframe === p.timeframe;
     // Within one candle we cannot know which came first; assume the worse (stop-loss).
-    const [exit, reason] =
+    const [price, reason] =
       c.low <= p.stopLossPrice
         ? [p.stopLossPrice, 'stop_loss' as const]
         : c.high >= p.takeProfitPrice
           ? [p.takeProfitPrice, 'take_profit' as const]
-          : signal(s.rule, previous, closed.indicators) === 'exit'
+          : ruleApplies && signal(s.rule, previous, closed.indicators) === 'exit'
             ? [c.close, 'signal' as const]
             : [null, null];
-    if (exit === null || reason === null) return;
-    const pnl = (exit - p.entryPrice) * p.quantity;
-    await recordThenPublish(this.deps.db, [], async (tx) => {
-      const [gone] = await tx
-        .delete(marketPositions)
-        .where(and(eq(marketPositions.id, p.id), eq(marketPositions.userId, p.userId)))
-        .returning({ id: marketPositions.id });
-      if (!gone) return [];
-      const [row] = await tx
-        .insert(marketTrades)
-        .values({
-          userId: p.userId,
-          strategyId: s.id,
-          strategyName: s.name,
-          symbol: p.symbol,
-          timeframe: p.timeframe,
-          entryPrice: p.entryPrice,
-          exitPrice: exit,
-          quantity: p.quantity,
-          pnl,
-          pnlPct: ((exit - p.entryPrice) / p.entryPrice) * 100,
-          reason,
-          openedAt: p.openedAt,
-          closedAt: new Date(c.closeTime + 1),
-        })
-        .returning();
-      const message = `${s.name}: closed ${p.symbol} ${p.timeframe} (${reason.replace('_', ' ')}), P&L ${pnl.toFixed(2)}`;
-      return this.deps.inbox.record(tx, [{ userId: p.userId, feature: MARKET_FEATURE, type: 'position_closed', payload: { trade: toTrade(row!), message } }]);
-    }, (stored) => this.deps.inbox.publish(stored));
+    if (price === null || reason === null) return false;
+    const events = await recordThenPublish(
+      this.deps.db,
+      [],
+      (tx) => closePosition(tx, this.deps.inbox, p, s?.name ?? 'Deleted strategy', { price, reason, at: new Date(c.closeTime + 1) }),
+      (stored) => this.deps.inbox.publish(stored),
+    );
+    return events.length > 0;
   }
 }
 

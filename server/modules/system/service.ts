@@ -16,9 +16,11 @@ export async function checkHealth(app: App) {
   };
 }
 
-export function collectStats(app: App) {
+export async function collectStats(app: App) {
   const mem = process.memoryUsage();
+  const cluster = await app.cluster.view();
   return {
+    cluster: { ...cluster, upstreamConnectionsTotal: cluster.instances.reduce((n, i) => n + i.upstreams, 0) },
     connections: app.stats.connections,
     connectionsTotal: app.stats.connectionsTotal,
     slowClientDisconnects: app.stats.slowClientDisconnects,

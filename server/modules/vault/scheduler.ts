@@ -21,6 +21,8 @@ export interface SchedulerDeps {
   defaults: { active: boolean; intervalMinutes: number };
   /** Announces a changed state (start, stop, restart) to admins. */
   changed: (state: VaultScheduler) => Promise<void>;
+  /** With several instances only this singleton's leader sweeps on schedule (absent: always). */
+  leader?: { isLeader(): boolean };
 }
 
 // Refresh what expires before the next run plus this much, so a late run is still in time.
@@ -37,6 +39,8 @@ export class Scheduler {
   private nextRunAt: number | null = null;
   private running: Promise<void> | null = null;
   private closed = false;
+  /** Local changes so far: a reload that started before one is stale. */
+  private changes = 0;
 
   constructor(private readonly deps: SchedulerDeps) {
     this.settings = { ...deps.defaults, lastRunAt: null };
@@ -46,7 +50,7 @@ export class Scheduler {
   async start() {
     this.settings = (await this.deps.store.settings()) ?? this.settings;
     this.schedule();
-    if (this.timer) this.runOnce().catch((err) => this.deps.log.error({ errName: err instanceof Error ? err.name : typeof err }, 'vault scheduler run failed'));
+    if (this.timer && this.leads()) this.runOnce().catch((err) => this.deps.log.error({ errName: err instanceof Error ? err.name : typeof err }, 'vault scheduler run failed'));
   }
 
   state(): VaultScheduler {
@@ -60,12 +64,30 @@ export class Scheduler {
   }
 
   async control(action: 'start' | 'stop' | 'restart', intervalMinutes: number | undefined, userId: string | null) {
-    this.settings = { ...this.settings, active: action !== 'stop', intervalMinutes: intervalMinutes ?? this.settings.intervalMinutes };
-    await this.deps.store.saveSettings(this.settings, userId);
+    // Counted before and after the save: a reload overlapping it in any way is dropped.
+    this.changes++;
+    const next = { ...this.settings, active: action !== 'stop', intervalMinutes: intervalMinutes ?? this.settings.intervalMinutes };
+    await this.deps.store.saveSettings(next, userId);
+    this.changes++;
+    this.settings = { ...next, lastRunAt: this.settings.lastRunAt };
     this.schedule();
     const state = this.state();
     await this.deps.changed(state);
     return state;
+  }
+
+  /**
+   * After a scheduler event on the bus (maybe another instance's): re-reads the stored settings,
+   * the latest whoever saved them; an older event coming back late cannot undo a newer change,
+   * and a change made here meanwhile wins. Reschedules only when they differ.
+   */
+  async reload() {
+    const seen = this.changes;
+    const stored = await this.deps.store.settings().catch(() => null);
+    if (!stored || seen !== this.changes || this.closed) return;
+    if (stored.active === this.settings.active && stored.intervalMinutes === this.settings.intervalMinutes) return;
+    this.settings = { ...this.settings, active: stored.active, intervalMinutes: stored.intervalMinutes };
+    this.schedule();
   }
 
   /** One sweep now (the timer calls this; so may tests and the CLI). Overlapping calls join. */
@@ -82,11 +104,17 @@ export class Scheduler {
     const { intervalMinutes } = this.settings;
     this.nextRunAt = this.deps.now() + intervalMinutes * 60_000;
     this.timer = setTimeout(() => {
+      // Followers keep their timer, so the one that takes over sweeps on time.
+      if (!this.leads()) return this.schedule();
       this.runOnce()
         .catch((err) => this.deps.log.error({ errName: err instanceof Error ? err.name : typeof err }, 'vault scheduler run failed'))
         .finally(() => this.schedule());
     }, intervalMinutes * this.deps.minuteMs);
     this.timer.unref();
+  }
+
+  private leads() {
+    return this.deps.leader?.isLeader() ?? true;
   }
 
   private async sweep() {

@@ -32,6 +32,8 @@ export interface VaultDeps {
   now?: () => number;
   /** Replaces the built-in providers (tests). */
   providers?: Provider[];
+  /** The cluster singleton whose leader runs the scheduled sweeps (absent: this process always does). */
+  schedulerLeader?: { isLeader(): boolean };
 }
 
 export interface Credential {
@@ -80,8 +82,15 @@ export class VaultService {
       minuteMs: config.VAULT_MINUTE_MS,
       defaults: { active: config.VAULT_AUTO_REFRESH_ENABLED, intervalMinutes: config.VAULT_REFRESH_INTERVAL_MINUTES },
       changed: (scheduler) => this.emit({ type: 'scheduler', scheduler }, null),
+      leader: deps.schedulerLeader,
+    });
+    // An admin's start/stop on another instance reaches this one's schedule through the bus.
+    this.unsubscribeScheduler = deps.bus.subscribe(vaultTopic, ({ data: e }) => {
+      if (e.type === 'scheduler') void this.scheduler.reload();
     });
   }
+
+  private readonly unsubscribeScheduler: () => void;
 
   async start() {
     await this.seedGoPlus();
@@ -234,6 +243,7 @@ export class VaultService {
   }
 
   async close() {
+    this.unsubscribeScheduler();
     await this.scheduler.close();
     await this.refresher.idle();
   }

@@ -2,7 +2,7 @@ import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useSubscription } from '@trpc/tanstack-react-query';
 import { useMemo, useState } from 'react';
 import { toast } from 'sonner';
-import { DISCOVERY_CAPACITY, type DiscoveryEvent, type Token } from '../../../../shared/discovery';
+import { DISCOVERY_CAPACITY, SAFE_BELOW, UNVERIFIED_FLOOR, type DiscoveryEvent, type Token } from '../../../../shared/discovery';
 import { useTRPC } from '../../trpc';
 import { StatusPanel } from './StatusPanel';
 import { TokenGrid } from './TokenGrid';
@@ -105,6 +105,26 @@ export default function DiscoveryPage() {
           </span>
         </div>
       )}
+      <details className="risk-help" data-testid="risk-help">
+        <summary>How the risk score works</summary>
+        <p>
+          Each token gets a score from 0 (nothing found) to 100 (avoid), from its GoPlus security report and DexScreener market data. Findings add points: a
+          honeypot or a sell block 100, a sell tax over 50% 50, unverified source code 35, an owner who can change balances 30, few holders or thin liquidity
+          10–15. Press a token's badge to see its findings.
+        </p>
+        <ul>
+          <li>
+            <span className="badge good">Safe</span> checked, no critical finding and a score under {SAFE_BELOW}.
+          </li>
+          <li>
+            <span className="badge bad">Risky</span> a critical finding (honeypot, cannot sell, sell tax over 50%) or a score of {SAFE_BELOW} or more.
+          </li>
+          <li>
+            <span className="badge warn">Unverified</span> the security check failed or did not report a core fact (honeypot, taxes, sell limits, source;
+            on Solana the authorities). Unknown is not safe: these score at least {UNVERIFIED_FLOOR}.
+          </li>
+        </ul>
+      </details>
       {stream.status === 'error' && <p className="error">Live updates stopped: {stream.error?.message}. Reload to retry.</p>}
       <div className="discovery-body">
         <div>

@@ -17,7 +17,24 @@ export function StatusPanel({ status, isAdmin }: { status: DiscoveryStatus | und
         ) : (
           <dl className="stats">
             <dt>Last scan</dt>
-            <dd>{status.lastScanAt ? status.lastScanAt.toLocaleTimeString() : 'never'}</dd>
+            <dd data-testid="last-scan" data-outcome={status.lastScan?.outcome ?? 'none'}>
+              {!status.lastScan ? (
+                status.lastScanAt ? 'running…' : 'never'
+              ) : status.lastScan.outcome === 'completed' ? (
+                <>
+                  <span className="pnl-up">completed</span> {status.lastScan.finishedAt.toLocaleTimeString()} · {status.lastScan.newTokens} new
+                </>
+              ) : (
+                <>
+                  <span className="pnl-down">failed</span> {status.lastScan.finishedAt.toLocaleTimeString()}
+                </>
+              )}
+            </dd>
+            {status.lastScan?.outcome === 'failed' && status.lastScan.error && (
+              <dd className="last-scan-failed small" data-testid="last-scan-error">
+                {status.lastScan.error}
+              </dd>
+            )}
             <dt>Scans</dt>
             <dd>{status.totalScans}</dd>
             <dt>Tokens stored</dt>

@@ -9,32 +9,87 @@ function ago(d: Date) {
   return s < 60 ? `${s}s ago` : s < 3600 ? `${Math.floor(s / 60)}m ago` : `${Math.floor(s / 3600)}h ago`;
 }
 
-/** Verdict at a glance; the reasons on hover (title) and on click (for touch screens). */
-export function RiskBadge({ token }: { token: Token }) {
-  const [open, setOpen] = useState(false);
-  const label = !token.verified ? 'Unverified' : token.isSafe ? 'Safe' : 'Risky';
-  const tone = !token.verified ? 'warn' : token.isSafe ? 'good' : 'bad';
-  const reasons = token.risks.length ? token.risks : ['No risk found'];
+const LABEL = { safe: 'Safe', risky: 'Risky', unverified: 'Unverified' } as const;
+const TONE = { safe: 'good', risky: 'bad', unverified: 'warn' } as const;
+const MEANING = {
+  safe: 'Checked: no critical finding and a score under 30.',
+  risky: 'Checked: a critical finding (honeypot, sell block, sell tax over 50%) or a score of 30 or more.',
+  unverified: 'Not enough security data to judge: unknown, not safe.',
+} as const;
+
+/** Verdict and score at a glance; pressing it opens the reasons below the header (never over the name). */
+export function RiskBadge({ token, open, onToggle }: { token: Token; open: boolean; onToggle: () => void }) {
   return (
-    <span className="risk">
-      <button
-        type="button"
-        className={`badge ${tone}`}
-        title={reasons.join('\n')}
-        aria-expanded={open}
-        onClick={() => setOpen((o) => !o)}
-        data-testid="risk-badge"
-      >
-        {label} · {token.riskScore}
-      </button>
-      {open && (
-        <ul className="risk-reasons" role="list">
-          {reasons.map((r) => (
-            <li key={r}>{r}</li>
-          ))}
-        </ul>
-      )}
-    </span>
+    <button
+      type="button"
+      className={`badge ${TONE[token.verdict]}`}
+      title={`${MEANING[token.verdict]} Risk score ${token.riskScore} of 100 (higher is riskier).`}
+      aria-expanded={open}
+      aria-controls={`risk-${token.id}`}
+      onClick={onToggle}
+      data-testid="risk-badge"
+      data-verdict={token.verdict}
+    >
+      {LABEL[token.verdict]} · {token.riskScore}
+    </button>
+  );
+}
+
+function RiskReasons({ token }: { token: Token }) {
+  return (
+    <div className="risk-reasons" id={`risk-${token.id}`} data-testid="risk-reasons">
+      <p>
+        <strong>Risk {token.riskScore}/100</strong> (0 = nothing found, 100 = avoid). {MEANING[token.verdict]}
+      </p>
+      <ul>
+        {(token.risks.length ? token.risks : ['No risk found']).map((r) => (
+          <li key={r}>{r}</li>
+        ))}
+      </ul>
+    </div>
+  );
+}
+
+/** The token's icon, or its initial when there is none or it fails to load: never an empty gap. */
+function TokenIcon({ token }: { token: Token }) {
+  const [failed, setFailed] = useState(false);
+  if (!token.iconUrl || failed) {
+    return (
+      <span className="token-icon" aria-hidden="true" data-testid="token-icon-fallback">
+        {(token.symbol[0] ?? '?').toUpperCase()}
+      </span>
+    );
+  }
+  return <img className="token-icon" src={token.iconUrl} alt="" width={28} height={28} loading="lazy" onError={() => setFailed(true)} data-testid="token-icon" />;
+}
+
+function TokenCard({ token: t }: { token: Token }) {
+  const [open, setOpen] = useState(false);
+  return (
+    <article className="token-card card" data-testid="token-card" data-address={t.address}>
+      <header>
+        <TokenIcon token={t} />
+        <div>
+          <strong>{t.symbol}</strong> <span className="muted">{t.name}</span>
+          <div className="muted small">
+            {t.chain} · {ago(t.discoveredAt)}
+          </div>
+        </div>
+        <RiskBadge token={t} open={open} onToggle={() => setOpen((o) => !o)} />
+      </header>
+      {open && <RiskReasons token={t} />}
+      <dl>
+        <dt>Price</dt>
+        <dd>{money(t.priceUsd)}</dd>
+        <dt>Liquidity</dt>
+        <dd>{money(t.liquidityUsd)}</dd>
+        <dt>24h volume</dt>
+        <dd>{money(t.volume24hUsd)}</dd>
+      </dl>
+      <a href={t.url ?? `https://dexscreener.com/${t.chain}/${t.address}`} target="_blank" rel="noreferrer noopener">
+        View on DexScreener ↗
+      </a>
+    </article>
   );
 }
 
@@ -42,29 +97,7 @@ export function TokenGrid({ tokens }: { tokens: Token[] }) {
   return (
     <div className="token-grid" data-testid="discovery-grid">
       {tokens.map((t) => (
-        <article key={t.id} className="token-card card" data-testid="token-card" data-address={t.address}>
-          <header>
-            {t.iconUrl ? <img src={t.iconUrl} alt="" width={28} height={28} loading="lazy" onError={(e) => (e.currentTarget.style.visibility = 'hidden')} /> : <span className="token-icon" />}
-            <div>
-              <strong>{t.symbol}</strong> <span className="muted">{t.name}</span>
-              <div className="muted small">
-                {t.chain} · {ago(t.discoveredAt)}
-              </div>
-            </div>
-            <RiskBadge token={t} />
-          </header>
-          <dl>
-            <dt>Price</dt>
-            <dd>{money(t.priceUsd)}</dd>
-            <dt>Liquidity</dt>
-            <dd>{money(t.liquidityUsd)}</dd>
-            <dt>24h volume</dt>
-            <dd>{money(t.volume24hUsd)}</dd>
-          </dl>
-          <a href={t.url ?? `https://dexscreener.com/${t.chain}/${t.address}`} target="_blank" rel="noreferrer noopener">
-            View on DexScreener ↗
-          </a>
-        </article>
+        <TokenCard key={t.id} token={t} />
       ))}
     </div>
   );

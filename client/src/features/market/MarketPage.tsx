@@ -23,9 +23,12 @@ export default function MarketPage() {
   const history = useMemo(() => candles.data?.candles ?? [], [candles.data]);
   useEffect(() => setLive(null), [symbol, timeframe]);
 
+  // The stream resumes after the newest candle the history holds: one that closes between the
+  // history answer and the subscription start is replayed, not lost.
+  const lastStored = history.at(-1)?.id;
   const stream = useSubscription(
     trpc.market.live.subscriptionOptions(
-      { symbol, timeframe },
+      { symbol, timeframe, lastEventId: lastStored === undefined ? null : String(lastStored) },
       {
         enabled: candles.isSuccess,
         onData: ({ data: e }) => {
@@ -58,10 +61,16 @@ export default function MarketPage() {
     setSymbol(parsed.data);
   };
 
+  // "live" only while candles really flow: a failed history load or stream is an error, not green.
+  const streamState = candles.isError || stream.status === 'error' ? 'error' : stream.status === 'pending' ? 'live' : 'connecting';
   const last = live?.candle ?? history.at(-1)?.candle;
   const ind = live?.indicators ?? history.at(-1)?.indicators;
   return (
     <section className="market">
+      <div className="market-title">
+        <h1>Market</h1>
+        <p className="muted">Live candles and indicators, and strategies that trade on paper around the clock, whether or not this page is open.</p>
+      </div>
       <header className="market-head">
         <form onSubmit={pick} className="market-pickers">
           <input aria-label="Symbol" value={draft} onChange={(e) => setDraft(e.target.value.toUpperCase())} />
@@ -77,8 +86,8 @@ export default function MarketPage() {
         <div className="market-quote">
           <strong>{symbol}</strong> {last ? last.close : '—'}
           <span className="muted"> RSI {ind?.rsi14?.toFixed(1) ?? '—'} · MACD {ind?.macd?.histogram.toFixed(2) ?? '—'}</span>
-          <span className={`badge ${stream.status === 'pending' ? 'good' : ''}`} data-testid="market-stream" data-status={stream.status}>
-            {stream.status === 'pending' ? 'live' : stream.status}
+          <span className={`badge ${streamState === 'live' ? 'good' : streamState === 'error' ? 'bad' : ''}`} data-testid="market-stream" data-status={streamState}>
+            {streamState}
           </span>
         </div>
       </header>
@@ -91,10 +100,12 @@ export default function MarketPage() {
       ) : history.length === 0 ? (
         <p className="empty-state">No candles for {symbol} yet.</p>
       ) : (
-        <CandleChart history={history} live={live} />
+        <div className="market-chart-box">
+          <CandleChart history={history} live={live} />
+        </div>
       )}
       <div className="market-grid">
-        <Strategies />
+        <Strategies symbol={symbol} timeframe={timeframe} />
         <Positions prices={prices} />
         <Trades />
       </div>

@@ -14,25 +14,27 @@ export function Positions({ prices }: { prices: Record<string, number> }) {
       <h2>Open positions</h2>
       <QueryState query={q} isEmpty={(d) => d.length === 0} empty="No open positions. Enable a strategy to start paper trading.">
         {(positions) => (
-          <table>
-            <thead>
-              <tr><th>Series</th><th>Entry</th><th>Mark</th><th>Unrealised P&amp;L</th></tr>
-            </thead>
-            <tbody>
-              {positions.map((p) => {
-                const mark = prices[`${p.symbol}|${p.timeframe}`] ?? p.markPrice;
-                const pnl = mark == null ? null : (mark - p.entryPrice) * p.quantity;
-                return (
-                  <tr key={p.id}>
-                    <td>{p.symbol} {p.timeframe}</td>
-                    <td>{p.entryPrice}</td>
-                    <td>{mark ?? '—'}</td>
-                    <td className={pnlClass(pnl)}>{money(pnl)}</td>
-                  </tr>
-                );
-              })}
-            </tbody>
-          </table>
+          <div className="table-scroll">
+            <table>
+              <thead>
+                <tr><th>Series</th><th>Entry</th><th>Mark</th><th>Unrealised P&amp;L</th></tr>
+              </thead>
+              <tbody>
+                {positions.map((p) => {
+                  const mark = prices[`${p.symbol}|${p.timeframe}`] ?? p.markPrice;
+                  const pnl = mark == null ? null : (mark - p.entryPrice) * p.quantity;
+                  return (
+                    <tr key={p.id}>
+                      <td>{p.symbol} {p.timeframe}</td>
+                      <td>{p.entryPrice}</td>
+                      <td>{mark ?? '—'}</td>
+                      <td className={pnlClass(pnl)}>{money(pnl)}</td>
+                    </tr>
+                  );
+                })}
+              </tbody>
+            </table>
+          </div>
         )}
       </QueryState>
     </div>
@@ -48,22 +50,24 @@ export function Trades() {
       <QueryState query={q} isEmpty={(d) => d.pages.every((p) => p.items.length === 0)} empty="No trades yet.">
         {(data) => (
           <>
-            <table>
-              <thead>
-                <tr><th>Strategy</th><th>Series</th><th>Entry → exit</th><th>Why</th><th>P&amp;L</th></tr>
-              </thead>
-              <tbody>
-                {data.pages.flatMap((p) => p.items).map((t) => (
-                  <tr key={t.id}>
-                    <td>{t.strategyName}</td>
-                    <td>{t.symbol} {t.timeframe}</td>
-                    <td>{t.entryPrice} → {t.exitPrice}</td>
-                    <td>{t.reason.replace('_', ' ')}</td>
-                    <td className={pnlClass(t.pnl)}>{money(t.pnl)} ({t.pnlPct.toFixed(2)} %)</td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
+            <div className="table-scroll">
+              <table>
+                <thead>
+                  <tr><th>Strategy</th><th>Series</th><th>Entry → exit</th><th>Why</th><th>P&amp;L</th></tr>
+                </thead>
+                <tbody>
+                  {data.pages.flatMap((p) => p.items).map((t) => (
+                    <tr key={t.id}>
+                      <td>{t.strategyName}</td>
+                      <td>{t.symbol} {t.timeframe}</td>
+                      <td>{t.entryPrice} → {t.exitPrice}</td>
+                      <td>{t.reason.replace('_', '-')}</td>
+                      <td className={pnlClass(t.pnl)}>{money(t.pnl)} ({t.pnlPct.toFixed(2)} %)</td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            </div>
             {q.hasNextPage && (
               <button disabled={q.isFetchingNextPage} onClick={() => void q.fetchNextPage()}>
                 Load more

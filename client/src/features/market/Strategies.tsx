@@ -31,7 +31,8 @@ const fromStrategy = (s: Strategy): Draft => ({
   stopLossPct: String(s.stopLossPct),
 });
 
-export function Strategies() {
+/** Strategies of the series on the chart come first, then the others grouped by series. */
+export function Strategies({ symbol, timeframe }: { symbol: string; timeframe: Timeframe }) {
   const trpc = useTRPC();
   const qc = useQueryClient();
   // One page holds them all: the server keeps at most MAX_STRATEGIES_PER_USER per account.
@@ -63,7 +64,7 @@ export function Strategies() {
   return (
     <div className="card" data-testid="market-strategies">
       <h2>
-        My strategies <button onClick={() => setDraft(blank)}>New</button>
+        My strategies <button onClick={() => setDraft({ ...blank, symbol, timeframe })}>New</button>
       </h2>
       {draft && (
         <form onSubmit={save} className="strategy-form">
@@ -88,35 +89,64 @@ export function Strategies() {
           {field('positionSize', 'Size (USDT)')}
           {field('takeProfitPct', 'Take profit %')}
           {field('stopLossPct', 'Stop loss %')}
+          {draft.id && <p className="muted form-note">With an open position, a strategy stays on its series: turn it off first (that closes the position at the last price).</p>}
           <button className="primary" type="submit">{draft.id ? 'Save' : 'Create'}</button>
           <button type="button" onClick={() => setDraft(null)}>Cancel</button>
         </form>
       )}
       <QueryState query={list} isEmpty={(d) => d.items.length === 0} empty="No strategies. Create one to trade on paper.">
-        {({ items: strategies }) => (
-          <table>
-            <tbody>
-              {strategies.map((s) => (
-                <tr key={s.id}>
-                  <td>{s.name}</td>
-                  <td>{s.symbol} {s.timeframe}</td>
-                  <td className="muted">{describeRule(s.rule)} · TP {s.takeProfitPct}% · SL {s.stopLossPct}%</td>
-                  <td>
-                    <label>
-                      <input type="checkbox" checked={s.enabled} onChange={(e) => toggle.mutate({ id: s.id, enabled: e.target.checked })} /> on
-                    </label>
-                  </td>
-                  <td>
-                    <button className="link" onClick={() => setDraft(fromStrategy(s))}>Edit</button>{' '}
-                    <button className="link" onClick={() => confirm(`Delete the strategy "${s.name}" (${s.symbol} ${s.timeframe})?`) && remove.mutate({ id: s.id })}>
-                      Delete
-                    </button>
-                  </td>
+        {({ items: strategies }) => {
+          const here = strategies.filter((s) => s.symbol === symbol && s.timeframe === timeframe);
+          const others = strategies.filter((s) => !(s.symbol === symbol && s.timeframe === timeframe));
+          // By symbol, then timeframe from short to long.
+          const order = (x: Strategy) => `${x.symbol} ${String(TIMEFRAMES.indexOf(x.timeframe)).padStart(2, '0')}`;
+          const groups = [...new Map([...others].sort((a, b) => order(a).localeCompare(order(b))).map((x) => [`${x.symbol} ${x.timeframe}`, true])).keys()];
+          const rows = (list: Strategy[]) =>
+            list.map((s) => (
+              <tr key={s.id} data-strategy-id={s.id}>
+                <td>{s.name}</td>
+                <td className="muted">{describeRule(s.rule)} · TP {s.takeProfitPct}% · SL {s.stopLossPct}%</td>
+                <td>
+                  <span className={`badge ${s.enabled ? 'good' : ''}`} data-testid="strategy-state">{s.enabled ? 'Trading' : 'Off'}</span>
+                </td>
+                <td className="strategy-actions">
+                  <button className="link" onClick={() => toggle.mutate({ id: s.id, enabled: !s.enabled })} aria-label={`${s.enabled ? 'Turn off' : 'Turn on'} ${s.name} (${s.symbol} ${s.timeframe})`}>
+                    {s.enabled ? 'Turn off' : 'Turn on'}
+                  </button>{' '}
+                  <button className="link" onClick={() => setDraft(fromStrategy(s))}>Edit</button>{' '}
+                  <button
+                    className="link"
+                    onClick={() => confirm(`Delete the strategy "${s.name}" (${s.symbol} ${s.timeframe})? An open position is closed at the last price.`) && remove.mutate({ id: s.id })}
+                  >
+                    Delete
+                  </button>
+                </td>
+              </tr>
+            ));
+          const group = (title: string, list: Strategy[], current = false) => (
+            <tbody key={title} className={current ? 'strategy-group current' : 'strategy-group'}>
+              <tr>
+                <th colSpan={4} scope="rowgroup">
+                  {title}
+                  {current && <span className="muted"> · on the chart</span>}
+                </th>
+              </tr>
+              {list.length ? rows(list) : (
+                <tr>
+                  <td colSpan={4} className="muted">No strategy on this series yet.</td>
                 </tr>
-              ))}
+              )}
             </tbody>
-          </table>
-        )}
+          );
+          return (
+            <div className="table-scroll">
+              <table className="strategy-table">
+                {group(`${symbol} ${timeframe}`, here, true)}
+                {groups.map((g) => group(g, others.filter((s) => `${s.symbol} ${s.timeframe}` === g)))}
+              </table>
+            </div>
+          );
+        }}
       </QueryState>
     </div>
   );
