@@ -80,7 +80,9 @@ interface Result {
   written: number;
   expected: number;
   maxLoopBlockMs: number;
-  /** The saturation burst again with one subscriber that stopped reading: the others' p99, and how the stalled one ended. */
+  /** The saturation burst again with one more client, the slow one's twin, that keeps reading: the load it adds by itself. */
+  reading?: Stall;
+  /** The saturation burst again with that client stopped reading: the others' p99, and how the stalled one ended. */
   stall?: Stall;
 }
 
@@ -144,7 +146,8 @@ async function measure(target: Target, n: number): Promise<Result> {
     const cpu1 = await server.ask<{ user: number; system: number; sent: number | null; cuts: number; maxLoopBlockMs: number }>({ cmd: 'cpu' });
     const burst = await latencies(clients);
     const after = await server.ask<{ rss: number; heapUsed: number }>({ cmd: 'mem' });
-    const stall = STALL ? await stalledBurst(server, clients, target, url, token, n) : undefined;
+    const reading = STALL ? await extraClientBurst(server, clients, target, url, token, n, 'reads') : undefined;
+    const stall = STALL ? await extraClientBurst(server, clients, target, url, token, n, 'stops') : undefined;
     const delivered = burst.all.length;
     // Hubcast's demo upstreams publish on the same topic during the burst: divide by what was written.
     const written = cpu1.sent !== null && cpu0.sent !== null ? cpu1.sent - cpu0.sent : delivered;
@@ -161,6 +164,7 @@ async function measure(target: Target, n: number): Promise<Result> {
       received: delivered,
       expected: n * BURST,
       maxLoopBlockMs: cpu1.maxLoopBlockMs,
+      reading,
       stall,
     };
   } finally {
@@ -171,26 +175,28 @@ async function measure(target: Target, n: number): Promise<Result> {
 }
 
 /**
- * The same burst with one more subscriber that stops reading: what it costs everyone else, and
- * how it ends. Loopback's socket buffers take ~4 MB of a paused reader's traffic before the
+ * The same burst with one more subscriber that stops reading (`stops`): what it costs everyone
+ * else, and how it ends; or with its twin that keeps reading (`reads`), the same load without
+ * the stall, to tell the two apart. Loopback's socket buffers take ~4 MB of a paused reader's traffic before the
  * server holds any; one subscription's share of a burst (~56 KB) never gets there. So on
  * Hubcast the slow client holds STALL_SUBSCRIPTIONS market.live subscriptions on its one socket
  * (a dashboard of many charts, squeezed into one burst): ~11 MB, past the kernel's ~4 MB plus
  * the default WS_MAX_BUFFERED_BYTES (4 MB). Socket.IO and bare ws have no such bound and no
  * subscriptions to multiply: their slow client is one more room member or socket.
  */
-async function stalledBurst(server: Proc, clients: Proc[], target: Target, url: string, token: string | undefined, n: number): Promise<Stall> {
+async function extraClientBurst(server: Proc, clients: Proc[], target: Target, url: string, token: string | undefined, n: number, mode: 'reads' | 'stops'): Promise<Stall> {
   const slow = Proc.start('stalled.ts', []);
   await slow.next();
   try {
     const subscriptions = target === 'hubcast' ? STALL_SUBSCRIPTIONS : 1;
-    await slow.ask({ cmd: 'open', target, url, token, subscriptions });
+    await slow.ask({ cmd: 'open', target, url, token, subscriptions, reads: mode === 'reads' });
     const deadline = Date.now() + 30_000;
     while ((await server.ask<{ n: number }>({ cmd: 'subscribers' })).n < n + subscriptions && Date.now() < deadline) await sleep(100);
     await Promise.all(clients.map((c) => c.ask({ cmd: 'reset' })));
     const { cuts: cutsBefore } = await server.ask<{ cuts: number }>({ cmd: 'slowest' });
     await server.ask({ cmd: 'cpu' }); // resets the longest-block monitor
     // Stored first (Hubcast), as closed candles are: the slow client resumes from their ids.
+    // Its twin that keeps reading gets the same stored events, so the two runs differ only in the stall.
     const { ids } = await server.ask<{ ids: number[] | null }>({ cmd: 'publish', count: BURST, perSecond: BURST_RATE, stored: true });
     // A cut socket has 5 s to take its close frame before it is terminated: the slow client reads
     // again within that, as a client that was only slow would; once the others have everything
@@ -240,6 +246,12 @@ function medianResult(rs: Result[]): Result {
     written: m((r) => r.written),
     expected: rs[0]!.expected,
     maxLoopBlockMs: Math.max(...rs.map((r) => r.maxLoopBlockMs)),
+    reading: rs[0]!.reading && {
+      ...rs.at(-1)!.reading!,
+      p99: m((r) => r.reading!.p99),
+      received: m((r) => r.reading!.received),
+      maxLoopBlockMs: Math.max(...rs.map((r) => r.reading!.maxLoopBlockMs)),
+    },
     // How the slow client ended: the last run's outcome.
     stall: rs[0]!.stall && {
       ...rs.at(-1)!.stall!,
@@ -273,10 +285,12 @@ function table(n: number, r: Partial<Record<Target, Result>>) {
     row('longest event-loop block during the burst (ms)', (x) => f0(x.maxLoopBlockMs)),
     row('connections cut', (x) => String(x.cuts)),
   ];
-  if (cols.every((t) => r[t]!.stall)) {
+  if (cols.every((t) => r[t]!.stall && r[t]!.reading)) {
     lines.push(
+      row('with one more client that keeps reading (the slow one\'s twin): the others\' p99 at saturation (ms)', (x) => f0(x.reading!.p99)),
       row('with one subscriber that stopped reading: the others\' p99 at saturation (ms)', (x) => f0(x.stall!.p99)),
       row('… that p99 over the one without it (must stay ≤ 2×)', (x) => ratio(x.stall!.p99, x.burst.p99)),
+      row('… that p99 over the one with its twin reading (what the stall itself costs)', (x) => ratio(x.stall!.p99, x.reading!.p99)),
       row('… delivered to the others / expected', (x) => `${x.stall!.received} / ${x.expected}`),
       row('… longest event-loop block during that burst (ms)', (x) => f0(x.stall!.maxLoopBlockMs)),
       row('… the slow client: close code, or still open with the bytes the server held for it', (x) => stallEnd(x.stall!)),
@@ -323,7 +337,9 @@ const STALL_NOTE =
   `WS_MAX_BUFFERED_BYTES stays at its 4 MB default): ~${((STALL_SUBSCRIPTIONS * BURST * 575) / 2 ** 20).toFixed(0)} MB, past the kernel's share plus that bound. ` +
   `The burst's candles are stored first, as closed candles are, so that once cut it reads again (when the others have the whole burst, at most ${READ_AFTER_CUT_MS / 1000} s after the cut: its own catching up runs on this machine too), ` +
   `sees the close code, reconnects and resumes every subscription from the last tracked id it got (tRPC lastEventId); ` +
-  `the row after shows what it got back. On Socket.IO and bare ws it is one more room member / socket (no bound, no subscriptions to multiply).`;
+  `the row after shows what it got back. On Socket.IO and bare ws it is one more room member / socket (no bound, no subscriptions to multiply). ` +
+  `Its twin is the same client (same subscriptions, same stored burst) reading normally: on Hubcast at N = 1,000 its ${STALL_SUBSCRIPTIONS} subscriptions are ` +
+  `${Math.round((STALL_SUBSCRIPTIONS / 1000) * 100)} % more deliveries on a saturated 2-core machine, so comparing the stall with its twin separates what stalling costs from that load.`;
 
 const started = new Date();
 const sections: string[] = [];

@@ -2,16 +2,17 @@
  * The bench's slow client, in its own process so its reading (once it reads again) is not done
  * on the other subscribers' event loop: one WebSocket that stops reading in the middle of the
  * saturation burst. On Hubcast it holds STALL_SUBSCRIPTIONS `market.live` subscriptions, so
- * the burst sends it more than loopback's socket buffers absorb (see run.ts, stalledBurst);
+ * the burst sends it more than loopback's socket buffers absorb (see run.ts, extraClientBurst);
  * once cut it reads again, sees the close code, reconnects and resumes every subscription from
  * the last tracked id it got (tRPC's `lastEventId`), and checks that it got back what it missed.
+ * With `reads` it is the slow client's twin: the same socket and subscriptions, reading normally.
  * Driven over IPC by run.ts.
  */
 import WebSocket from 'ws';
 import type { Target } from './server';
 
 export type StalledCommand =
-  | { cmd: 'open'; target: Target; url: string; token?: string; subscriptions: number }
+  | { cmd: 'open'; target: Target; url: string; token?: string; subscriptions: number; reads: boolean }
   | { cmd: 'read' }
   | { cmd: 'closed'; waitMs: number }
   | { cmd: 'resume'; url: string; token?: string; burst: number[]; waitMs: number }
@@ -115,7 +116,8 @@ process.on('message', async (m: StalledCommand) => {
       ws = m.target === 'hubcast' ? await openHubcast(m.url, m.token, m.subscriptions, before) : await openOther(m.target, m.url);
       ws.on('close', (code) => void (closeCode = code));
       // It stops reading from its socket altogether: what it was sent piles up in the kernel, then in the server.
-      rawSocket(ws).pause();
+      // (Its twin, `reads`, keeps reading: the same load on the server without the stall.)
+      if (!m.reads) rawSocket(ws).pause();
       return reply({ ok: true });
     }
     case 'read':
