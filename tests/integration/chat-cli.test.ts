@@ -42,4 +42,13 @@ describe('npm run cli -- chat', () => {
     const json = JSON.parse(await cli(bob.token, 'chat', 'conversations', '--json')) as { id: number; unreadCount: number }[];
     expect(json).toMatchObject([{ id: conversationId, unreadCount: 1 }]);
   }, 120_000);
+
+  it('without a session: says to sign in, with the login command for this server', async () => {
+    const failed = await cli('', 'chat', 'conversations').then(
+      () => null,
+      (err: { code: number; stderr: string }) => err,
+    );
+    expect(failed?.code).toBe(1);
+    expect(failed?.stderr).toContain(`Sign in first: npm run cli -- login --email you@example.com --url ${server.url}`);
+  });
 });

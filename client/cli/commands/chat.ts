@@ -1,15 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import type { ChatEvent, ChatStreamMessage, Conversation, Message } from '../../../shared/chat';
 import type { Command } from '../command';
-import { followSubscription, httpApi, type CliContext } from '../session';
+import { followSubscription, httpApi, loginHint, type CliContext } from '../session';
 
 type Http = ReturnType<typeof httpApi>;
 const clock = (d: Date) => d.toISOString().slice(11, 16);
 
 /** Names of everyone the caller talks with, for readable lines. */
-async function directory(http: Http) {
+async function directory(http: Http, url: string) {
   const me = await http.auth.me.query();
-  if (!me) throw new Error('Sign in first: npm run cli -- login --email you@example.com');
+  if (!me) throw new Error(`Sign in first: ${loginHint(url)}`);
   const names = new Map<string, string>([[me.id, 'you']]);
   const conversations: Conversation[] = [];
   let cursor: string | null = null;
@@ -95,7 +95,7 @@ export const chatCommand: Command = {
       const { message } = await http.chat.send.mutate({ conversationId: Number(id), content: words.join(' '), clientId });
       return json ? message : void console.log(`sent message ${message.id} to #${message.conversationId}`);
     }
-    const { names, conversations } = await directory(http);
+    const { names, conversations } = await directory(http, ctx.url);
     if (sub === 'conversations') {
       if (json) return conversations;
       for (const c of conversations) {
