@@ -33,7 +33,7 @@ interface Target_ {
   cuts(): number;
   /** Unsent bytes the server holds for its most backed-up socket, where it can tell. */
   backlog?(): number;
-  /** Messages the server wrote, where it counts them: demo traffic shares Hubcast's topic. */
+  /** Messages the server wrote, where it counts them (Hubcast: bench events and the few other messages, such as keep-alives). */
   sent?(): number;
 }
 
@@ -49,10 +49,16 @@ async function hubcast(): Promise<Target_> {
   const { createSession, generateSessionToken } = await import('../../server/auth/session');
   const { wsCounters } = await import('../../server/transport/counters');
   const demo = await startDemoUpstreams();
+  // The demo exchange ticks every second, and each tick is a forming update to every subscriber
+  // of the bench's series: one more message a second to each Hubcast client, which the other
+  // servers' clients do not get. The bench's exchange is the same fake, standing still.
+  const { FakeBinance } = await import('../../server/demo/binance');
+  const stillExchange = await FakeBinance.start();
   // The slow client holds STALL_SUBSCRIPTIONS subscriptions on its one socket (run.ts, stalledBurst); the buffer bound stays at its default.
   const config = loadConfig({
     ...process.env,
     ...demo.env,
+    ...stillExchange.env,
     LOG_LEVEL: 'warn',
     PORT: '0',
     UPSTREAMS: 'demo',
