@@ -54,7 +54,7 @@ async function hubcast(): Promise<Target_> {
   // servers' clients do not get. The bench's exchange is the same fake, standing still.
   const { FakeBinance } = await import('../../server/demo/binance');
   const stillExchange = await FakeBinance.start();
-  // The slow client holds STALL_SUBSCRIPTIONS subscriptions on its one socket (run.ts, stalledBurst); the buffer bound stays at its default.
+  // The slow client holds STALL_SUBSCRIPTIONS subscriptions on its one socket (run.ts, extraClientBurst); the buffer bound stays at its default.
   const config = loadConfig({
     ...process.env,
     ...demo.env,
