@@ -7,7 +7,7 @@ export const MARK = 1e12;
 /**
  * market.live subscriptions the bench's slow client holds on its one socket: enough that one
  * saturation burst sends it more than loopback's socket buffers (~4 MB) plus the server's
- * default WS_MAX_BUFFERED_BYTES (4 MB) hold, so the burst ends in a cut (run.ts, stalledBurst).
+ * default WS_MAX_BUFFERED_BYTES (4 MB) hold, so the burst ends in a cut (run.ts, extraClientBurst).
  */
 export const STALL_SUBSCRIPTIONS = Number(process.env.BENCH_STALL_SUBS ?? 200);
 
