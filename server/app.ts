@@ -63,7 +63,7 @@ export async function createApp(config: Config, opts: { database?: Database; log
   const instanceId = config.INSTANCE_ID ?? defaultInstanceId();
   const bus = await createBus(config, database, instanceId, log);
   const stats = new RealtimeStats();
-  const limits = createLimits({ kind: database.kind, db, redisUrl: config.REDIS_URL, log });
+  const limits = createLimits({ kind: database.kind, db, redisUrl: config.REDIS_URL, channel: config.BUS_CHANNEL, log });
   const report = () => ({
     upstreams: Object.values(stats.upstreamConnections()).reduce((a, b) => a + b, 0),
     busLagMs: bus.stats().lagMs ?? null,

@@ -2,6 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { PostgresBus } from '../../server/cluster/pg-bus';
 import { pruneBusPayloads } from '../../server/cluster/prune';
 import { RedisBus } from '../../server/cluster/redis-bus';
+import { createLimits } from '../../server/cluster/limits';
 import { busPayloads } from '../../server/db/schema';
 import type { Database } from '../../server/db/client';
 import { topic, type EventBus } from '../../server/realtime/bus';
@@ -84,5 +85,28 @@ describe.skipIf(!postgres)('cross-instance bus (skipped on PGlite: it keeps the 
         expect(await pruneBusPayloads(database.db, Date.now() + 11 * 60_000)).toBe(8);
       }
     });
+  });
+});
+
+describe.skipIf(!postgres)('rate-limit counters in Redis (skipped on PGlite: it counts in memory)', () => {
+  it("are the cluster's own: instances with one BUS_CHANNEL share them, another channel on the same Redis does not", async () => {
+    const database = await createTestDatabase();
+    open.push(database);
+    const make = async (channel: string) => {
+      const limits = createLimits({ kind: 'postgres', db: database.db, redisUrl: REDIS_URL, channel, log: createLogger('silent') });
+      open.push(limits);
+      // Until Redis answers, each counts in its own memory (the insurance limiter).
+      await limits.ready();
+      return limits.limiter({ keyPrefix: 'signin-failures', points: 2, duration: 60 });
+    };
+    const ours = uniqueChannel();
+    const [a, b, other] = await Promise.all([make(ours), make(ours), make(uniqueChannel())]);
+    const key = 'someone@example.com';
+    await a.consume(key);
+    await b.consume(key);
+    // The third attempt anywhere in the cluster is refused: the two instances share the count.
+    await expect(a.consume(key)).rejects.toMatchObject({ remainingPoints: 0 });
+    // Another cluster on the same Redis starts from zero.
+    expect((await other.consume(key)).consumedPoints).toBe(1);
   });
 });
