@@ -102,6 +102,20 @@ describe('scheduler control', () => {
     expect(err.code).toBe('BAD_REQUEST');
     expect(err.message).toContain('intervalMinutes must be at least 1.');
   });
+
+  it("a sweep records its run without putting back an interval another instance changed meanwhile", async () => {
+    const before = (await app.vault.store.settings())!;
+    // Another instance's admin change, straight to the database: this instance's copy is now stale.
+    await app.vault.store.saveSettings({ ...before, intervalMinutes: 42 }, admin.user.id);
+    await app.vault.scheduler.runOnce();
+    const after = (await app.vault.store.settings())!;
+    expect(after.intervalMinutes).toBe(42);
+    expect(after.lastRunAt!.getTime()).toBeGreaterThan(before.lastRunAt?.getTime() ?? 0);
+    // And an admin change here does not put back an older last run.
+    await app.vault.store.markRun(new Date(after.lastRunAt!.getTime() + 60_000), after);
+    await admin.caller.vault.controlScheduler({ action: 'stop' });
+    expect((await app.vault.store.settings())!.lastRunAt!.getTime()).toBe(after.lastRunAt!.getTime() + 60_000);
+  });
 });
 
 describe('admins only', () => {

@@ -131,7 +131,7 @@ export class Scheduler {
       await this.refreshDue();
     }
     this.settings = { ...this.settings, lastRunAt: new Date(this.deps.now()) };
-    await this.deps.store.saveSettings(this.settings, null);
+    await this.deps.store.markRun(this.settings.lastRunAt!, this.settings);
   }
 
   private async refreshDue() {

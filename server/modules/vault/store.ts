@@ -116,9 +116,22 @@ export class VaultStore {
     return row ? { active: row.active, intervalMinutes: row.intervalMinutes, lastRunAt: row.lastRunAt } : null;
   }
 
+  /**
+   * An admin's change: on/off and the interval only. The last run is the sweeps' to record
+   * (markRun), so neither write can put back an older value of what the other one owns, even
+   * when they come from two instances whose copies of the settings differ.
+   */
   async saveSettings(s: Settings, updatedBy: string | null) {
-    const values = { id: 1, active: s.active, intervalMinutes: s.intervalMinutes, lastRunAt: s.lastRunAt, updatedBy, updatedAt: new Date() };
-    await this.db.insert(vaultSettings).values(values).onConflictDoUpdate({ target: vaultSettings.id, set: values });
+    const set = { active: s.active, intervalMinutes: s.intervalMinutes, updatedBy, updatedAt: new Date() };
+    await this.db.insert(vaultSettings).values({ id: 1, ...set, lastRunAt: s.lastRunAt }).onConflictDoUpdate({ target: vaultSettings.id, set });
+  }
+
+  /** A sweep ran at `at`; `current` is only used when no settings are stored yet. */
+  async markRun(at: Date, current: Settings) {
+    await this.db
+      .insert(vaultSettings)
+      .values({ id: 1, active: current.active, intervalMinutes: current.intervalMinutes, lastRunAt: at, updatedBy: null, updatedAt: new Date() })
+      .onConflictDoUpdate({ target: vaultSettings.id, set: { lastRunAt: at } });
   }
 }
 
