@@ -107,6 +107,7 @@ export class BinanceFeed {
       reconnectMaxMs: c.MARKET_RECONNECT_MAX_MS,
       maxAgeMs: c.MARKET_WS_MAX_AGE_MS,
       idleMs: c.MARKET_WS_IDLE_MS,
+      handshakeTimeoutMs: c.UPSTREAM_TIMEOUT_MS ?? 10_000,
       log: this.deps.log.child({ upstream: 'binance', timeframe }),
       onFrame: (_stream, data) => {
         const k = parseKline(data);

@@ -19,7 +19,12 @@ const toCandle = (r: Row): Candle => ({ openTime: r[0], open: +r[1], high: +r[2]
 
 /** REST klines: history on first request and the candles missed while the stream was down. */
 export class BinanceRest {
-  constructor(private readonly deps: { baseUrl: string }) {}
+  private readonly policy: RetryPolicy;
+
+  /** `timeoutMs`: per attempt (UPSTREAM_TIMEOUT_MS); 10 s when absent. */
+  constructor(private readonly deps: { baseUrl: string; timeoutMs?: number | undefined }) {
+    this.policy = deps.timeoutMs === undefined ? POLICY : { ...POLICY, timeoutMs: deps.timeoutMs };
+  }
 
   private async page(symbol: string, tf: Timeframe, params: { startTime?: number; endTime?: number; limit: number }): Promise<Candle[]> {
     const url = new URL('/api/v3/klines', this.deps.baseUrl);
@@ -32,7 +37,7 @@ export class BinanceRest {
       service: SERVICE,
       url,
       budget: unlimited,
-      policy: POLICY,
+      policy: this.policy,
       rateLimitStatuses: [429, 418],
       errorBody: (status, body) => {
         const { code, msg } = (body ?? {}) as { code?: number; msg?: string };
