@@ -243,6 +243,8 @@ export class FakeBinance {
 
   /** Binance drops a connection that leaves its pings unanswered (here: three in a row). */
   private ping() {
+    // A stalled exchange sends nothing at all, pings included.
+    if (this.streamDelayMs) return;
     for (const c of this.conns) {
       if (c.ws.readyState !== WebSocket.OPEN) continue;
       if (c.unansweredPings >= 3) {

@@ -38,8 +38,10 @@ export function strictLog() {
   const captured = capturedLog('warn');
   return {
     log: captured.log,
+    /** Checks the lines logged since the last check (so one test's failure stays its own). */
     expectNoErrors() {
-      const errors = captured.lines.filter((l) => (JSON.parse(l) as { level: number }).level >= 50);
+      const lines = captured.lines.splice(0);
+      const errors = lines.filter((l) => (JSON.parse(l) as { level: number }).level >= 50);
       expect(errors).toEqual([]);
     },
   };

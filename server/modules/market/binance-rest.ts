@@ -15,6 +15,13 @@ export class UnknownSymbolError extends Error {}
 
 type Row = [number, string, string, string, string, string, number, string, number, ...unknown[]];
 
+const validRow = (r: unknown): r is Row => {
+  if (!Array.isArray(r) || r.length < 9) return false;
+  const [open, close, trades] = [r[0], r[6], r[8]];
+  const prices = [r[1], r[2], r[3], r[4], r[5]].map((v) => (typeof v === 'string' && v.trim() !== '' ? Number(v) : NaN));
+  return Number.isSafeInteger(open) && Number.isSafeInteger(close) && close > open && Number.isSafeInteger(trades) && prices.every((v) => Number.isFinite(v) && v >= 0);
+};
+
 const toCandle = (r: Row): Candle => ({ openTime: r[0], open: +r[1], high: +r[2], low: +r[3], close: +r[4], volume: +r[5], closeTime: r[6], trades: r[8] });
 
 /** REST klines: history on first request and the candles missed while the stream was down. */
@@ -46,6 +53,8 @@ export class BinanceRest {
         return undefined;
       },
     });
+    // Checked, not cast: a row of another shape must fail the call, never become a NaN candle.
+    if (!Array.isArray(rows) || !rows.every(validRow)) throw new UpstreamError(SERVICE, 502, 'Binance sent klines in an unexpected format');
     return rows.map(toCandle);
   }
 

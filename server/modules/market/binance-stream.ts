@@ -137,6 +137,8 @@ export class BinanceStream {
     } catch {
       return;
     }
+    // Valid JSON is not yet a message: `null` or a bare number must not throw in the socket's handler.
+    if (!msg || typeof msg !== 'object') return;
     if (typeof msg.id === 'number' && this.pendingReplies.has(msg.id)) {
       const req = this.pendingReplies.get(msg.id)!;
       this.pendingReplies.delete(msg.id);
