@@ -135,7 +135,7 @@ export class FakeBinance {
     this.restFailures.add(status, count, opts);
   }
 
-  /** REST requests misbehave this way until `restFault(null)` (see Fault). */
+  /** REST requests misbehave this way until `faultRest(null)` (see Fault). */
   faultRest(f: Fault | null) {
     this.restFault = f;
   }
