@@ -49,6 +49,9 @@ export const ZEnv = z.object({
   CLUSTER_ELECTION_MS: z.coerce.number().int().min(50).max(60_000).default(2_000),
   INSTANCE_ID: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/, 'must be 1-64 letters, digits, ".", "_" or "-"').optional(),
   UPSTREAMS: z.enum(['live', 'demo']).default('live'),
+  // How long one upstream attempt (an HTTP call, a WebSocket handshake) may take before it counts
+  // as failed and is retried; unset, each adapter's own default (10 s; 5 s under NODE_ENV=test).
+  UPSTREAM_TIMEOUT_MS: z.coerce.number().int().min(50).max(120_000).optional(),
   BINANCE_WS_URL: baseUrl('wss://data-stream.binance.vision'),
   BINANCE_REST_URL: baseUrl('https://data-api.binance.vision'),
   DEXSCREENER_URL: baseUrl('https://api.dexscreener.com'),

@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { WebSocket, WebSocketServer } from 'ws';
 import { INTERVAL_MS, PriceBook, type FakeKline } from './binance-prices';
 import type { FakeUpstream } from './index';
-import { FailureQueue } from './serve';
+import { applyFault, FailureQueue, type Fault } from './serve';
 
 export interface FakeBinanceOptions {
   /** Exchange clock at start (ms). Defaults to now. */
@@ -44,6 +44,9 @@ export class FakeBinance {
   private readonly conns = new Set<Conn>();
   private readonly prices: PriceBook;
   private down = false;
+  private restFault: Fault | null = null;
+  /** Slow: upgrades are answered only after this long, and open streams fall silent. */
+  private streamDelayMs = 0;
   private readonly restFailures = new FailureQueue();
   private timers: NodeJS.Timeout[] = [];
   private wsUrlValue = '';
@@ -62,8 +65,10 @@ export class FakeBinance {
     const http = createServer();
     const wss = new WebSocketServer({ noServer: true });
     const fake = new FakeBinance(http, wss, opts);
-    http.on('request', (req, res) => fake.rest(req, res));
-    http.on('upgrade', (req, socket, head) => {
+    http.on('request', (req, res) => void fake.rest(req, res));
+    http.on('upgrade', async (req, socket, head) => {
+      if (fake.streamDelayMs) await new Promise((r) => setTimeout(r, fake.streamDelayMs).unref());
+      if (socket.destroyed) return;
       if (fake.down || !req.url?.startsWith('/stream')) {
         fake.counters.refused++;
         socket.end('HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\n\r\n');
@@ -130,6 +135,24 @@ export class FakeBinance {
     this.restFailures.add(status, count, opts);
   }
 
+  /** REST requests misbehave this way until `faultRest(null)` (see Fault). */
+  faultRest(f: Fault | null) {
+    this.restFault = f;
+  }
+
+  /**
+   * A stalled exchange: open streams go silent (advance() pushes nothing) and new connections
+   * get their upgrade answered only after `delayMs`; 0 ends it.
+   */
+  slowStreams(delayMs: number) {
+    this.streamDelayMs = delayMs;
+  }
+
+  /** Sends `text` as one frame on every open connection, as is (tests send malformed frames). */
+  sendRaw(text: string) {
+    for (const c of this.conns) if (c.ws.readyState === WebSocket.OPEN) c.ws.send(text);
+  }
+
   /** Drops every connection and refuses new ones until restore(). */
   outage() {
     this.down = true;
@@ -152,7 +175,7 @@ export class FakeBinance {
   }
 
   private push(c: Conn, stream: string, k: FakeKline, symbol: string, interval: string, closed: boolean) {
-    if (c.ws.readyState !== WebSocket.OPEN) return;
+    if (c.ws.readyState !== WebSocket.OPEN || this.streamDelayMs) return;
     c.ws.send(JSON.stringify({ stream, data: { e: 'kline', E: this.now, s: symbol, k: klineFields(k, symbol, interval, closed) } }));
   }
 
@@ -220,6 +243,8 @@ export class FakeBinance {
 
   /** Binance drops a connection that leaves its pings unanswered (here: three in a row). */
   private ping() {
+    // A stalled exchange sends nothing at all, pings included.
+    if (this.streamDelayMs) return;
     for (const c of this.conns) {
       if (c.ws.readyState !== WebSocket.OPEN) continue;
       if (c.unansweredPings >= 3) {
@@ -233,8 +258,9 @@ export class FakeBinance {
     }
   }
 
-  private rest(req: IncomingMessage, res: ServerResponse) {
+  private async rest(req: IncomingMessage, res: ServerResponse) {
     this.counters.restRequests++;
+    if (await applyFault(this.restFault, res)) return;
     const url = new URL(req.url ?? '/', 'http://x');
     const send = (status: number, body: unknown) => {
       res.writeHead(status, { 'content-type': 'application/json', 'x-mbx-used-weight-1m': String(this.counters.restRequests * 2) });

@@ -1,5 +1,5 @@
 import type { FakeUpstream } from './index';
-import { FailureQueue, hashOf, seededRandom, sendJson, serveLoopback } from './serve';
+import { applyFault, FailureQueue, hashOf, seededRandom, sendJson, serveLoopback, type Fault } from './serve';
 
 /** A token the fake DexScreener knows; the fake GoPlus derives its security traits from the address. */
 export interface FakeToken {
@@ -29,6 +29,8 @@ export interface FakeDexScreener extends FakeUpstream {
   configure(opts: { newPerCall?: number; pageSize?: number; latencyMs?: number }): void;
   /** Every token minted so far, oldest first. */
   tokens: FakeToken[];
+  /** Every API request (or only those under `path`) misbehaves this way until `fault(null)`. */
+  fault(f: Fault | null, path?: string): void;
 }
 
 const CHAINS = ['solana', 'solana', 'ethereum', 'bsc', 'base'];
@@ -44,6 +46,7 @@ export async function startFakeDexScreener(opts: { seed?: number; initial?: numb
   let newPerCall = opts.newPerCall ?? 3;
   let pageSize = opts.pageSize ?? 30;
   let latencyMs = 0;
+  let fault: { f: Fault; path: string } | null = null;
 
   const pick = <T>(list: T[]) => list[Math.floor(rand() * list.length)]!;
   const mint = (n: number, chain?: string) => {
@@ -118,6 +121,7 @@ export async function startFakeDexScreener(opts: { seed?: number; initial?: numb
     if (known) return void res.writeHead(200, { 'Content-Type': 'image/svg+xml', 'Cache-Control': 'max-age=86400' }).end(iconSvg(known));
     requests.push(path);
     if (latencyMs > 0) await new Promise((r) => setTimeout(r, latencyMs));
+    if (fault && path.startsWith(fault.path) && (await applyFault(fault.f, res))) return;
     const fail = failures.take(path);
     if (fail) {
       const headers: Record<string, string> = fail.retryAfterSeconds !== undefined ? { 'Retry-After': String(fail.retryAfterSeconds) } : {};
@@ -157,6 +161,7 @@ export async function startFakeDexScreener(opts: { seed?: number; initial?: numb
       latencyMs = o.latencyMs ?? latencyMs;
     },
     tokens,
+    fault: (f, path = '/') => void (fault = f && { f, path }),
   };
 }
 

@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { FakeUpstream } from './index';
-import { FailureQueue, hashOf, readBody, sendJson, serveLoopback } from './serve';
+import { applyFault, FailureQueue, hashOf, readBody, sendJson, serveLoopback, type Fault } from './serve';
 
 export interface FakeGoPlusRequest {
   path: string;
@@ -18,6 +18,8 @@ export interface FakeGoPlus extends FakeUpstream {
   /** Every look-up that includes `address` answers HTTP `status` until cleared (status null). */
   failAddress(address: string, status: number | null): void;
   tokensIssued(): number;
+  /** Every request (token and look-ups) misbehaves this way until `fault(null)`. */
+  fault(f: Fault | null): void;
 }
 
 const EVM_CHAINS = new Set(['1', '56', '137', '42161', '8453', '43114', '10', '250', '25', '59144', '81457', '324', '534352', '5000']);
@@ -62,15 +64,19 @@ export function solanaSecurity(address: string): Record<string, unknown> {
   return clean;
 }
 
-export async function startFakeGoPlus(opts: { appKey?: string; appSecret?: string; tokenLifetimeSeconds?: number } = {}): Promise<FakeGoPlus> {
+/** `now`: the fake's clock in ms (tests share a faster one with the app, as with the fake Vinted). */
+export async function startFakeGoPlus(opts: { appKey?: string; appSecret?: string; tokenLifetimeSeconds?: number; now?: () => number } = {}): Promise<FakeGoPlus> {
+  const now = opts.now ?? Date.now;
   const requests: FakeGoPlusRequest[] = [];
   const failures = new FailureQueue();
   const failing = new Map<string, number>();
   const issued = new Map<string, number>();
   const lifetime = opts.tokenLifetimeSeconds ?? 7200;
+  let fault: Fault | null = null;
 
   const server = await serveLoopback(async (req, res, url) => {
     const path = url.pathname;
+    if (await applyFault(fault, res)) return;
     if (req.method === 'POST' && path === '/api/v1/token') {
       requests.push({ path, addresses: [], authorized: false });
       let body: { app_key?: string; time?: number; sign?: string } = {};
@@ -81,9 +87,9 @@ export async function startFakeGoPlus(opts: { appKey?: string; appSecret?: strin
       }
       const expected = createHash('sha1').update(`${opts.appKey}${body.time}${opts.appSecret}`).digest('hex');
       if (!opts.appKey || body.app_key !== opts.appKey || body.sign !== expected) return sendJson(res, 200, { code: 4012, message: 'signature verification failure', result: null });
-      if (Math.abs(Number(body.time) - Date.now() / 1000) > 1000) return sendJson(res, 200, { code: 4011, message: 'time is out of range', result: null });
+      if (Math.abs(Number(body.time) - now() / 1000) > 1000) return sendJson(res, 200, { code: 4011, message: 'time is out of range', result: null });
       const token = `Bearer ${randomBytes(16).toString('hex')}`;
-      issued.set(token, Date.now() + lifetime * 1000);
+      issued.set(token, now() + lifetime * 1000);
       return sendJson(res, 200, { code: 1, message: 'OK', result: { access_token: token, expires_in: lifetime } });
     }
     const evm = /^\/api\/v1\/token_security\/([^/]+)$/.exec(path);
@@ -93,8 +99,8 @@ export async function startFakeGoPlus(opts: { appKey?: string; appSecret?: strin
     const auth = req.headers.authorization;
     const expiry = auth ? issued.get(auth) : undefined;
     const addresses = (url.searchParams.get('contract_addresses') ?? '').split(',').filter(Boolean);
-    requests.push({ path, addresses, authorized: expiry !== undefined && expiry > Date.now() });
-    if (auth && (expiry === undefined || expiry <= Date.now())) return sendJson(res, 200, { code: 4022, message: 'invalid token', result: null });
+    requests.push({ path, addresses, authorized: expiry !== undefined && expiry > now() });
+    if (auth && (expiry === undefined || expiry <= now())) return sendJson(res, 200, { code: 4022, message: 'invalid token', result: null });
     const fail = failures.take(path);
     if (fail?.bodyCode) return sendJson(res, 200, { code: fail.bodyCode, message: 'too many requests', result: null });
     if (fail) {
@@ -119,5 +125,6 @@ export async function startFakeGoPlus(opts: { appKey?: string; appSecret?: strin
     failNext: (status, count, o) => failures.add(status, count, o),
     failAddress: (address, status) => (status === null ? failing.delete(address.toLowerCase()) : failing.set(address.toLowerCase(), status)),
     tokensIssued: () => issued.size,
+    fault: (f) => void (fault = f),
   };
 }

@@ -67,3 +67,29 @@ export class FailureQueue {
     return rule;
   }
 }
+
+/**
+ * How a fake upstream misbehaves until told otherwise, the way real ones do: `down` answers
+ * 503 (a load balancer with no healthy backend), `slow` answers only after `delayMs` (longer
+ * than the adapter's timeout), `garbage` answers HTTP 200 with `body` (a bot-protection page,
+ * or JSON whose shape changed).
+ */
+export type Fault = { kind: 'down' } | { kind: 'slow'; delayMs: number } | { kind: 'garbage'; body: string; contentType?: string };
+
+/**
+ * Applies `fault` to one request. True when the request was answered (down, garbage); a slow
+ * request is held first and then answered normally by the caller (false).
+ */
+export async function applyFault(fault: Fault | null, res: ServerResponse): Promise<boolean> {
+  if (!fault) return false;
+  if (fault.kind === 'down') {
+    res.writeHead(503, { 'Content-Type': 'text/html' }).end('<html><body><h1>503 Service Temporarily Unavailable</h1></body></html>');
+    return true;
+  }
+  if (fault.kind === 'garbage') {
+    res.writeHead(200, { 'Content-Type': fault.contentType ?? 'application/json' }).end(fault.body);
+    return true;
+  }
+  await new Promise((r) => setTimeout(r, fault.delayMs).unref());
+  return false;
+}

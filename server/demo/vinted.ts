@@ -1,7 +1,7 @@
 import { createHmac, randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { FakeUpstream } from './index';
-import { FailureQueue, hashOf, seededRandom, sendJson, serveLoopback } from './serve';
+import { applyFault, FailureQueue, hashOf, seededRandom, sendJson, serveLoopback, type Fault } from './serve';
 
 export interface FakeVintedOptions {
   /** Access tokens live this long (the real site: about two hours). */
@@ -27,6 +27,8 @@ export interface FakeVinted extends FakeUpstream {
   /** Every request fails with 503 until restore(). */
   outage(): void;
   restore(): void;
+  /** Every request to `host` (both when absent) misbehaves this way until `fault(null)`. */
+  fault(f: Fault | null, host?: 'web' | 'api'): void;
   counters: { homePages: number; refreshes: number; refreshRejected: number; catalogue: number; catalogueUnauthorized: number };
 }
 
@@ -56,6 +58,7 @@ export async function startFakeVinted(opts: FakeVintedOptions = {}): Promise<Fak
   const failures = new FailureQueue();
   const counters = { homePages: 0, refreshes: 0, refreshRejected: 0, catalogue: 0, catalogueUnauthorized: 0 };
   let down = false;
+  const faults: Record<'web' | 'api', Fault | null> = { web: null, api: null };
   let webUrl = '';
 
   const jwt = (purpose: 'access' | 'refresh', lifetime: number) => {
@@ -89,7 +92,7 @@ export async function startFakeVinted(opts: FakeVintedOptions = {}): Promise<Fak
   };
 
   const web = await serveLoopback(async (req, res, url) => {
-    if (gate(res, url.pathname)) return;
+    if (gate(res, url.pathname) || (await applyFault(faults.web, res))) return;
     const cookies = cookiesOf(req);
     if (req.method === 'GET' && url.pathname === '/') {
       counters.homePages++;
@@ -122,7 +125,7 @@ export async function startFakeVinted(opts: FakeVintedOptions = {}): Promise<Fak
   });
 
   const api = await serveLoopback(async (req, res, url) => {
-    if (gate(res, url.pathname)) return;
+    if (gate(res, url.pathname) || (await applyFault(faults.api, res))) return;
     if (url.pathname === '/api/v2/catalog/items') return sendJson(res, 404, { code: 104, message: 'Not found', message_code: 'not_found' });
     if (req.method !== 'GET' || url.pathname !== '/svc-catalogue/items') return sendJson(res, 404, { code: 104, message: 'Not found', message_code: 'not_found' });
     counters.catalogue++;
@@ -159,6 +162,10 @@ export async function startFakeVinted(opts: FakeVintedOptions = {}): Promise<Fak
     failNext: (status, count, o) => failures.add(status, count, o),
     outage: () => void (down = true),
     restore: () => void (down = false),
+    fault(f, host) {
+      if (host !== 'api') faults.web = f;
+      if (host !== 'web') faults.api = f;
+    },
     async close() {
       await Promise.all([web.close(), api.close()]);
     },

@@ -20,6 +20,12 @@ export const defaultRetryPolicy: RetryPolicy = { retries: 3, minTimeoutMs: 500, 
 /** Tests keep the same retry logic with near-zero backoff so failure cases stay fast. */
 export const testRetryPolicy: RetryPolicy = { retries: 2, minTimeoutMs: 10, timeoutMs: 5_000, maxRetryAfterMs: 200 };
 
+/** The policy for NODE_ENV, with UPSTREAM_TIMEOUT_MS (when set) as every attempt's timeout. */
+export function upstreamPolicy(config: { NODE_ENV: string; UPSTREAM_TIMEOUT_MS?: number | undefined }, base?: RetryPolicy): RetryPolicy {
+  const policy = base ?? (config.NODE_ENV === 'test' ? testRetryPolicy : defaultRetryPolicy);
+  return config.UPSTREAM_TIMEOUT_MS === undefined ? policy : { ...policy, timeoutMs: config.UPSTREAM_TIMEOUT_MS };
+}
+
 /** A call budget (requests per minute) shared by every request that names it. */
 export type Budget = <R>(fn: () => Promise<R>) => Promise<R>;
 

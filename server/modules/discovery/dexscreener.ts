@@ -1,3 +1,4 @@
+import { UpstreamError } from '../../upstream/error';
 import { limiter, type Budget, type RetryPolicy } from '../../upstream/policy';
 import { requestJson } from '../../upstream/request';
 
@@ -77,7 +78,8 @@ export class DexScreenerClient {
       const batch = addresses.slice(i, i + ADDRESSES_PER_CALL);
       const path = `/tokens/v1/${encodeURIComponent(chain)}/${batch.map(encodeURIComponent).join(',')}`;
       const pairs = await this.get<unknown>(path, this.pairBudget);
-      if (!Array.isArray(pairs)) continue;
+      // Not "no pairs": an answer we cannot read must not be stored as "no trading pair".
+      if (!Array.isArray(pairs)) throw unexpectedShape('pairs');
       for (const address of batch) {
         const mine = (pairs as DexPair[]).filter((p) => p?.baseToken?.address && sameAddress(p.baseToken.address, address));
         if (mine.length) out.set(address, bestPairFacts(mine));
@@ -87,8 +89,12 @@ export class DexScreenerClient {
   }
 }
 
+/** A 200 whose body is not the documented list: the API changed or something else answered. */
+const unexpectedShape = (what: string) => new UpstreamError(SERVICE, 502, `${SERVICE} sent ${what} in an unexpected format`);
+
 function validProfiles(body: unknown): DexProfile[] {
-  if (!Array.isArray(body)) return [];
+  // An empty list is a quiet minute; anything but a list is a failure the scan must report.
+  if (!Array.isArray(body)) throw unexpectedShape('token profiles');
   return body.filter((p): p is DexProfile => typeof p?.chainId === 'string' && typeof p?.tokenAddress === 'string' && p.tokenAddress.length > 0);
 }
 

@@ -111,6 +111,7 @@ export class GoPlusClient {
 
 /** GoPlus reports many errors inside an HTTP 200 body. */
 function checkBody(body: { code: number; message?: string }) {
+  if (typeof body?.code !== 'number') throw new UpstreamError(SERVICE, 502, 'GoPlus sent an answer in an unexpected format');
   const { code, message } = body;
   // 1 = ok, 2 = partly still syncing (the missing addresses become "no data yet").
   if (code === 1 || code === 2) return;

@@ -11,7 +11,7 @@ import { GoPlusClient, type GoPlusTokens } from './goplus';
 import { runScan, type ScanRequest } from './scanner';
 import { DISCOVERY_STREAM, DiscoveryStore, type Settings, type StreamEvent } from './store';
 import { UpstreamError } from '../../upstream/error';
-import { defaultRetryPolicy, testRetryPolicy } from '../../upstream/policy';
+import { upstreamPolicy } from '../../upstream/policy';
 import { fanoutHandover } from '../../transport/claims';
 import type { Singleton } from '../../cluster/elector';
 
@@ -53,7 +53,7 @@ export class DiscoveryService {
     // An admin's start/stop on another instance reaches this one's schedule through the bus.
     this.unsubscribeStatus = this.bus.subscribe(discoveryTopic, ({ data: e }) => void (e.type === 'discovery_status' && this.reloadSettings()));
     this.store = new DiscoveryStore({ db });
-    const policy = config.NODE_ENV === 'test' ? testRetryPolicy : defaultRetryPolicy;
+    const policy = upstreamPolicy(config);
     this.dex = new DexScreenerClient({ baseUrl: config.DEXSCREENER_URL, policy });
     this.goplus = new GoPlusClient({ baseUrl: config.GOPLUS_URL, policy, tokens: deps.goplusTokens ?? null });
     this.settings = { autoActive: config.AUTO_START_DISCOVERY, intervalSeconds: config.DISCOVERY_INTERVAL, maxTokens: config.DISCOVERY_MAX_TOKENS };

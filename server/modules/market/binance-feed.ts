@@ -15,11 +15,21 @@ interface KlinePayload {
 
 const streamName = (symbol: string, tf: Timeframe) => `${symbol.toLowerCase()}@kline_${tf}`;
 
+const price = (v: unknown): number => (typeof v === 'string' && v.trim() !== '' ? Number(v) : NaN);
+
+/**
+ * A kline message, or null for anything else. Every field is checked, not cast: a frame with a
+ * field missing or of another type (an API change, a proxy's page) must never become a candle,
+ * and a NaN price stored once would poison the series' indicators for good.
+ */
 export function parseKline(data: unknown): { symbol: string; timeframe: Timeframe; candle: Candle; closed: boolean } | null {
-  const p = data as Partial<KlinePayload>;
-  if (p?.e !== 'kline' || !p.k || !(TIMEFRAMES as readonly string[]).includes(p.k.i)) return null;
+  const p = data as Partial<KlinePayload> | null;
+  if (p?.e !== 'kline' || !p.k || typeof p.k !== 'object' || !(TIMEFRAMES as readonly string[]).includes(p.k.i)) return null;
   const k = p.k;
-  const candle: Candle = { openTime: k.t, closeTime: k.T, open: +k.o, high: +k.h, low: +k.l, close: +k.c, volume: +k.v, trades: k.n };
+  if (typeof k.s !== 'string' || !/^[A-Za-z0-9]{2,20}$/.test(k.s) || typeof k.x !== 'boolean') return null;
+  if (!Number.isSafeInteger(k.t) || !Number.isSafeInteger(k.T) || k.T <= k.t || !Number.isSafeInteger(k.n) || k.n < 0) return null;
+  const candle: Candle = { openTime: k.t, closeTime: k.T, open: price(k.o), high: price(k.h), low: price(k.l), close: price(k.c), volume: price(k.v), trades: k.n };
+  if (![candle.open, candle.high, candle.low, candle.close, candle.volume].every((v) => Number.isFinite(v) && v >= 0)) return null;
   return { symbol: k.s.toUpperCase(), timeframe: k.i as Timeframe, candle, closed: k.x };
 }
 
@@ -107,6 +117,7 @@ export class BinanceFeed {
       reconnectMaxMs: c.MARKET_RECONNECT_MAX_MS,
       maxAgeMs: c.MARKET_WS_MAX_AGE_MS,
       idleMs: c.MARKET_WS_IDLE_MS,
+      handshakeTimeoutMs: c.UPSTREAM_TIMEOUT_MS ?? 10_000,
       log: this.deps.log.child({ upstream: 'binance', timeframe }),
       onFrame: (_stream, data) => {
         const k = parseKline(data);

@@ -15,11 +15,23 @@ export class UnknownSymbolError extends Error {}
 
 type Row = [number, string, string, string, string, string, number, string, number, ...unknown[]];
 
+const validRow = (r: unknown): r is Row => {
+  if (!Array.isArray(r) || r.length < 9) return false;
+  const [open, close, trades] = [r[0], r[6], r[8]];
+  const prices = [r[1], r[2], r[3], r[4], r[5]].map((v) => (typeof v === 'string' && v.trim() !== '' ? Number(v) : NaN));
+  return Number.isSafeInteger(open) && Number.isSafeInteger(close) && close > open && Number.isSafeInteger(trades) && prices.every((v) => Number.isFinite(v) && v >= 0);
+};
+
 const toCandle = (r: Row): Candle => ({ openTime: r[0], open: +r[1], high: +r[2], low: +r[3], close: +r[4], volume: +r[5], closeTime: r[6], trades: r[8] });
 
 /** REST klines: history on first request and the candles missed while the stream was down. */
 export class BinanceRest {
-  constructor(private readonly deps: { baseUrl: string }) {}
+  private readonly policy: RetryPolicy;
+
+  /** `timeoutMs`: per attempt (UPSTREAM_TIMEOUT_MS); 10 s when absent. */
+  constructor(private readonly deps: { baseUrl: string; timeoutMs?: number | undefined }) {
+    this.policy = deps.timeoutMs === undefined ? POLICY : { ...POLICY, timeoutMs: deps.timeoutMs };
+  }
 
   private async page(symbol: string, tf: Timeframe, params: { startTime?: number; endTime?: number; limit: number }): Promise<Candle[]> {
     const url = new URL('/api/v3/klines', this.deps.baseUrl);
@@ -32,7 +44,7 @@ export class BinanceRest {
       service: SERVICE,
       url,
       budget: unlimited,
-      policy: POLICY,
+      policy: this.policy,
       rateLimitStatuses: [429, 418],
       errorBody: (status, body) => {
         const { code, msg } = (body ?? {}) as { code?: number; msg?: string };
@@ -41,6 +53,8 @@ export class BinanceRest {
         return undefined;
       },
     });
+    // Checked, not cast: a row of another shape must fail the call, never become a NaN candle.
+    if (!Array.isArray(rows) || !rows.every(validRow)) throw new UpstreamError(SERVICE, 502, 'Binance sent klines in an unexpected format');
     return rows.map(toCandle);
   }
 

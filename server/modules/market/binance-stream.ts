@@ -8,6 +8,8 @@ export interface StreamOptions {
   reconnectMaxMs: number;
   maxAgeMs: number;
   idleMs: number;
+  /** How long the opening handshake may take before the attempt counts as failed. */
+  handshakeTimeoutMs: number;
   log: Logger;
   onFrame: (stream: string, data: unknown) => void;
   /** After every successful (re)connect but the first: the caller backfills the gap. */
@@ -77,7 +79,7 @@ export class BinanceStream {
     this.reconnectTimer = null;
     if (this.closed) return;
     // autoPong (the ws default, set explicitly): Binance pings every 20 s and cuts us after a minute without a pong.
-    const ws = new WebSocket(`${this.opts.url}/stream`, { autoPong: true, handshakeTimeout: 10_000 });
+    const ws = new WebSocket(`${this.opts.url}/stream`, { autoPong: true, handshakeTimeout: this.opts.handshakeTimeoutMs });
     this.ws = ws;
     ws.on('open', () => {
       this.attempts = 0;
@@ -135,6 +137,8 @@ export class BinanceStream {
     } catch {
       return;
     }
+    // Valid JSON is not yet a message: `null` or a bare number must not throw in the socket's handler.
+    if (!msg || typeof msg !== 'object') return;
     if (typeof msg.id === 'number' && this.pendingReplies.has(msg.id)) {
       const req = this.pendingReplies.get(msg.id)!;
       this.pendingReplies.delete(msg.id);

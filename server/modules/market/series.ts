@@ -3,6 +3,7 @@ import type { Logger } from '../../log';
 import type { BusEvent, LiveOnlyEvent } from '../../realtime/resumable';
 import { TIMEFRAME_MS, type Candle, type ClosedCandleEvent, type FormingCandleEvent, type Indicators, type Timeframe } from '../../../shared/market';
 import pRetry from 'p-retry';
+import { UpstreamError } from '../../upstream/error';
 import { UnknownSymbolError, type BinanceRest } from './binance-rest';
 import { candleStreamKey, type CandleStore, type StoredCandle } from './candle-store';
 import { IndicatorState } from './indicators';
@@ -123,7 +124,11 @@ export class SeriesHub {
       if (!s.warmed) await this.warm(s);
       await job();
     });
-    s.chain = next.catch((err) => this.deps.log.error({ err, symbol: s.symbol, tf: s.tf }, 'market series update failed'));
+    s.chain = next.catch((err) => {
+      // The exchange failing is expected (one line, its reason); anything else is our bug (with its stack).
+      if (err instanceof UpstreamError || err instanceof UnknownSymbolError) this.deps.log.warn({ reason: err.message, symbol: s.symbol, tf: s.tf }, 'market series update failed');
+      else this.deps.log.error({ err, symbol: s.symbol, tf: s.tf }, 'market series update failed');
+    });
     return rethrow ? next : s.chain;
   }
 

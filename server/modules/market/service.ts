@@ -46,7 +46,7 @@ export class MarketService {
     this.strategies = new StrategyService({ db: deps.db, inbox: deps.inbox, lastPrice: (s, tf) => this.lastPrice(s, tf), onChange: () => deps.bus.publish(tradedSeriesChanged, {}) });
     this.hub = new SeriesHub({
       store: this.store,
-      rest: new BinanceRest({ baseUrl: deps.config.BINANCE_REST_URL }),
+      rest: new BinanceRest({ baseUrl: deps.config.BINANCE_REST_URL, timeoutMs: deps.config.UPSTREAM_TIMEOUT_MS }),
       bus: deps.bus,
       log,
       historyCandles: deps.config.MARKET_HISTORY_CANDLES,

@@ -142,7 +142,9 @@ export class Scheduler {
       if (row.status === 'requires_configuration' || (row.retryAfter && row.retryAfter.getTime() > now())) continue;
       const provider = providers.get(row.provider);
       if (!provider || !box.canOpen(row.secretKeyId)) continue;
-      const due = row.expiresAt === null || row.expiresAt.getTime() <= horizon;
+      // A failed session is retried once its back-off is over, not only near its expiry: its
+      // status (what admins see) must recover by itself when the upstream does.
+      const due = row.status === 'error' || row.expiresAt === null || row.expiresAt.getTime() <= horizon;
       if (due) await refresher.refresh(row.id, 'scheduler', row.version);
     }
   }

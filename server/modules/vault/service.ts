@@ -15,7 +15,7 @@ import { Scheduler } from './scheduler';
 import { SecretBox } from './secret-box';
 import { publicSession, VAULT_STREAM, VaultStore, type SessionRow } from './store';
 import { UpstreamError } from '../../upstream/error';
-import { defaultRetryPolicy, testRetryPolicy } from '../../upstream/policy';
+import { upstreamPolicy } from '../../upstream/policy';
 
 const vaultTopic = topic<StoredEvent<VaultEvent>>(VAULT_STREAM);
 // A credential this close to its expiry is refreshed before it is handed out.
@@ -65,7 +65,7 @@ export class VaultService {
     this.now = deps.now ?? (() => Date.now());
     this.store = new VaultStore(db);
     this.box = new SecretBox(deps.keyring);
-    const policy = config.NODE_ENV === 'test' ? testRetryPolicy : defaultRetryPolicy;
+    const policy = upstreamPolicy(config);
     const builtIn = [vintedProvider({ webUrl: config.VINTED_URL, timeoutMs: policy.timeoutMs }), goplusProvider({ baseUrl: config.GOPLUS_URL, policy, now: this.now })];
     this.providers = new Map((deps.providers ?? builtIn).map((p) => [p.name, p]));
     const publish = (e: StoredEvent<VaultEvent>) => deps.bus.publish(vaultTopic, e);

@@ -1,7 +1,7 @@
 import type { Config } from '../../config';
 import { AppError } from '../../errors';
 import { UpstreamError } from '../../upstream/error';
-import { defaultRetryPolicy, limiter, testRetryPolicy, unlimited, type Budget, type RetryPolicy } from '../../upstream/policy';
+import { limiter, unlimited, upstreamPolicy, type Budget, type RetryPolicy } from '../../upstream/policy';
 import type { AnalyzeOutput } from '../../../shared/vault';
 import { CredentialUnavailableError, type VaultService } from '../vault/service';
 import { fetchCataloguePage, type CatalogueItem } from './catalogue';
@@ -24,7 +24,7 @@ export class VintedService {
   constructor(private readonly deps: VintedDeps) {
     const test = deps.config.NODE_ENV === 'test';
     this.budget = test ? unlimited : limiter(30);
-    this.policy = test ? testRetryPolicy : defaultRetryPolicy;
+    this.policy = upstreamPolicy(deps.config);
   }
 
   async analyze(query: string): Promise<AnalyzeOutput> {

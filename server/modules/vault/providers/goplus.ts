@@ -42,6 +42,7 @@ export function goplusProvider(opts: { baseUrl: string; policy: RetryPolicy; now
         const why = err instanceof UpstreamError ? err.message : 'GoPlus failed';
         throw new RefreshError('transient', `${why}: the scheduler retries later (check GOPLUS_URL if it persists).`);
       }
+      if (typeof body?.code !== 'number') throw new RefreshError('transient', 'GoPlus answered the token request in an unexpected format: the scheduler retries later.');
       if (body.code === 4011) throw new RefreshError('configuration', 'GoPlus says the request time is out of range: set this server\'s clock right (NTP).');
       if (body.code === 4012) throw new RefreshError('configuration', 'GoPlus rejected the signature: the app key or secret is wrong; save the right pair on the Vault page or fix GOPLUS_APP_KEY / GOPLUS_APP_SECRET.');
       const token = body.result?.access_token;
