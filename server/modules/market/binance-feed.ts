@@ -1,6 +1,7 @@
 import type { Config } from '../../config';
 import type { Logger } from '../../log';
 import { TIMEFRAMES, type Candle, type Timeframe } from '../../../shared/market';
+import { decimal } from './binance-rest';
 import { BinanceStream } from './binance-stream';
 
 export interface KlineHandler {
@@ -15,8 +16,6 @@ interface KlinePayload {
 
 const streamName = (symbol: string, tf: Timeframe) => `${symbol.toLowerCase()}@kline_${tf}`;
 
-const price = (v: unknown): number => (typeof v === 'string' && v.trim() !== '' ? Number(v) : NaN);
-
 /**
  * A kline message, or null for anything else. Every field is checked, not cast: a frame with a
  * field missing or of another type (an API change, a proxy's page) must never become a candle,
@@ -28,7 +27,7 @@ export function parseKline(data: unknown): { symbol: string; timeframe: Timefram
   const k = p.k;
   if (typeof k.s !== 'string' || !/^[A-Za-z0-9]{2,20}$/.test(k.s) || typeof k.x !== 'boolean') return null;
   if (!Number.isSafeInteger(k.t) || !Number.isSafeInteger(k.T) || k.T <= k.t || !Number.isSafeInteger(k.n) || k.n < 0) return null;
-  const candle: Candle = { openTime: k.t, closeTime: k.T, open: price(k.o), high: price(k.h), low: price(k.l), close: price(k.c), volume: price(k.v), trades: k.n };
+  const candle: Candle = { openTime: k.t, closeTime: k.T, open: decimal(k.o), high: decimal(k.h), low: decimal(k.l), close: decimal(k.c), volume: decimal(k.v), trades: k.n };
   if (![candle.open, candle.high, candle.low, candle.close, candle.volume].every((v) => Number.isFinite(v) && v >= 0)) return null;
   return { symbol: k.s.toUpperCase(), timeframe: k.i as Timeframe, candle, closed: k.x };
 }

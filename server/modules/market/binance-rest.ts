@@ -15,10 +15,13 @@ export class UnknownSymbolError extends Error {}
 
 type Row = [number, string, string, string, string, string, number, string, number, ...unknown[]];
 
+/** Binance sends prices and volumes as decimal strings; anything else is NaN (and refused). */
+export const decimal = (v: unknown): number => (typeof v === 'string' && v.trim() !== '' ? Number(v) : NaN);
+
 const validRow = (r: unknown): r is Row => {
   if (!Array.isArray(r) || r.length < 9) return false;
   const [open, close, trades] = [r[0], r[6], r[8]];
-  const prices = [r[1], r[2], r[3], r[4], r[5]].map((v) => (typeof v === 'string' && v.trim() !== '' ? Number(v) : NaN));
+  const prices = [r[1], r[2], r[3], r[4], r[5]].map(decimal);
   return Number.isSafeInteger(open) && Number.isSafeInteger(close) && close > open && Number.isSafeInteger(trades) && prices.every((v) => Number.isFinite(v) && v >= 0);
 };
 
