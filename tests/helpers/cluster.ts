@@ -13,6 +13,15 @@ export interface Instance {
 }
 
 /** A channel name no other run uses, so parallel runs on one broker never mix. */
+/** The Redis the cluster tests use as their second bus (`.ci/run` starts one on this address). */
+export const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+
+/** Each cluster case runs over both buses: LISTEN/NOTIFY (no REDIS_URL) and Redis pub/sub. */
+export const BUSES: { bus: string; env: Record<string, string> }[] = [
+  { bus: 'LISTEN/NOTIFY', env: {} },
+  { bus: 'Redis pub/sub', env: { REDIS_URL } },
+];
+
 export const uniqueChannel = () => `hubcast_test_${randomBytes(5).toString('hex')}`;
 
 /** Runs the real entry point (killed when its test ends) as one named instance of a cluster. */

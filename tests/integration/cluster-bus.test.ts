@@ -7,13 +7,12 @@ import { busPayloads } from '../../server/db/schema';
 import type { Database } from '../../server/db/client';
 import { topic, type EventBus } from '../../server/realtime/bus';
 import { recordThenPublish } from '../../server/realtime/record';
-import { uniqueChannel } from '../helpers/cluster';
+import { REDIS_URL, uniqueChannel } from '../helpers/cluster';
 import { createTestDatabase } from '../helpers/db';
 import { createLogger } from '../../server/log';
 import { waitFor } from '../helpers/wait';
 
 const postgres = !!process.env.DATABASE_URL;
-const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 
 const open: { close(): Promise<void> }[] = [];
 afterEach(async () => {

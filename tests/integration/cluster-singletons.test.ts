@@ -2,7 +2,7 @@ import { asc, eq } from 'drizzle-orm';
 import { afterAll, describe, expect, it } from 'vitest';
 import { discoveryScans } from '../../server/db/schema';
 import { httpClient } from '../helpers/clients';
-import { startInstance, uniqueChannel, type Instance } from '../helpers/cluster';
+import { BUSES, startInstance, uniqueChannel, type Instance } from '../helpers/cluster';
 import { createTestDatabase } from '../helpers/db';
 import { startFakes } from '../helpers/discovery';
 import { startVinted } from '../helpers/vault';
@@ -17,7 +17,6 @@ import { waitFor } from '../helpers/wait';
  * the leader is killed the other instance takes over within seconds.
  */
 const postgres = !!process.env.DATABASE_URL;
-const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 
 // One "second" of the discovery schedule is 100 ms here: a scan every 800 ms.
 const TICK_MS = 100;
@@ -25,10 +24,7 @@ const INTERVAL_S = 8;
 const INTERVAL_MS = TICK_MS * INTERVAL_S;
 
 describe.skipIf(!postgres)('singletons across two instances (skipped on PGlite: one embedded database is one process)', () => {
-  describe.each([
-    { bus: 'LISTEN/NOTIFY', env: {} as Record<string, string> },
-    { bus: 'Redis pub/sub', env: { REDIS_URL } },
-  ])('over $bus', ({ env }) => {
+  describe.each(BUSES)('over $bus', ({ env }) => {
     it('runs one auto-discovery scan per interval between them, and the survivor takes over within 10 s of the leader dying', async () => {
       const database = await createTestDatabase();
       afterAll(() => database.close());
@@ -89,10 +85,7 @@ describe.skipIf(!postgres)('singletons across two instances (skipped on PGlite: 
     }, 180_000);
   });
 
-  it.each([
-    { bus: 'LISTEN/NOTIFY', env: {} as Record<string, string> },
-    { bus: 'Redis pub/sub', env: { REDIS_URL } },
-  ])('sweeps the vault on one scheduler over $bus: each session refreshed once per interval, not once per instance', async ({ env }) => {
+  it.each(BUSES)('sweeps the vault on one scheduler over $bus: each session refreshed once per interval, not once per instance', async ({ env }) => {
     const database = await createTestDatabase();
     afterAll(() => database.close());
     // Tokens live an hour and each run looks an hour and a minute ahead: every run refreshes every session.
@@ -128,10 +121,7 @@ describe.skipIf(!postgres)('singletons across two instances (skipped on PGlite: 
     expect(vinted.counters.refreshRejected).toBe(0);
   }, 180_000);
 
-  it.each([
-    { bus: 'LISTEN/NOTIFY', env: {} as Record<string, string> },
-    { bus: 'Redis pub/sub', env: { REDIS_URL } },
-  ])('keeps one Binance connection per timeframe in the cluster over $bus; killing its holder moves it to the other within 10 s, with no candle missing and no trade made twice', async ({ env }) => {
+  it.each(BUSES)('keeps one Binance connection per timeframe in the cluster over $bus; killing its holder moves it to the other within 10 s, with no candle missing and no trade made twice', async ({ env }) => {
     const database = await createTestDatabase();
     afterAll(() => database.close());
     const binance = await FakeBinance.start({ start: FAKE_START });

@@ -2,7 +2,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { FakeBinance } from '../../server/demo/binance';
 import { httpClient, wsClient } from '../helpers/clients';
 import { startFakes } from '../helpers/discovery';
-import { createEmptyDatabase, startInstance, uniqueChannel, type Instance } from '../helpers/cluster';
+import { BUSES, createEmptyDatabase, startInstance, uniqueChannel, type Instance } from '../helpers/cluster';
 import { FAKE_START, untilViewersLive } from '../helpers/market';
 import { waitFor } from '../helpers/wait';
 
@@ -12,7 +12,6 @@ import { waitFor } from '../helpers/wait';
  * nothing. Once with LISTEN/NOTIFY, once with Redis pub/sub (REDIS_URL, started by .ci/run).
  */
 const postgres = !!process.env.DATABASE_URL;
-const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 
 interface Got {
   id?: string;
@@ -40,10 +39,7 @@ async function signUp(url: string, who: string) {
 }
 
 describe.skipIf(!postgres)('two instances on one Postgres (skipped on PGlite: one embedded database is one process)', () => {
-  describe.each([
-    { bus: 'LISTEN/NOTIFY', env: {} as Record<string, string> },
-    { bus: 'Redis pub/sub', env: { REDIS_URL } },
-  ])('over $bus', ({ env }) => {
+  describe.each(BUSES)('over $bus', ({ env }) => {
     it('delivers inbox, chat, discovery and candle events published on B to a client of A, in order and once; a client moving from A to B misses nothing', async () => {
       // Empty: both instances migrate it as they start, together.
       const database = await createEmptyDatabase();

@@ -35,6 +35,19 @@ async function restoreDatabase(name: string) {
   await withAdminConnection(url!, (sql) => sql.unsafe(`ALTER DATABASE "${name}" WITH ALLOW_CONNECTIONS true`));
 }
 
+/**
+ * Both scenarios' world on a running app: its database's name (to cut), Alice (the first
+ * account, so the admin) and Carol talking in one conversation, and a collection of Alice's.
+ */
+async function aliceAndCarol(app: Awaited<ReturnType<typeof createTestApp>>) {
+  const name = new URL(app.database.url!).pathname.slice(1);
+  const alice = await signUp(app, { name: 'Alice' });
+  const carol = await signUp(app, { name: 'Carol' });
+  const conversationId = await converse(alice, carol);
+  const collection = await alice.caller.collections.create({ title: 'before' });
+  return { name, alice, carol, conversationId, collection };
+}
+
 /** Records the ids of a subscription's stored (tracked) events; live-only ones carry no id. */
 function tracker(errors: unknown[]) {
   const ids: string[] = [];
@@ -45,11 +58,7 @@ describe.skipIf(!url)('the database going away and coming back under connected c
   it('fails requests cleanly, recovers by itself, and every resumable stream ends up with every event once', { timeout: 120_000 }, async () => {
     const app = await createTestApp();
     const server = await startTestServer(app);
-    const name = new URL(app.database.url!).pathname.slice(1);
-    const alice = await signUp(app, { name: 'Alice' });
-    const carol = await signUp(app, { name: 'Carol' });
-    const conversationId = await converse(alice, carol);
-    const collection = await alice.caller.collections.create({ title: 'before' });
+    const { name, alice, carol, conversationId, collection } = await aliceAndCarol(app);
     const carolHttp = httpClient(server.url, carol.token);
     const aliceHttp = httpClient(server.url, alice.token);
 
@@ -136,12 +145,8 @@ describe.skipIf(!url)('the database going away and coming back under connected c
     const fakes = await startFakes({ dex: { newPerCall: 4 } });
     const { app, fake } = await marketTestApp(fakes.env);
     const server = await startTestServer(app);
-    const name = new URL(app.database.url!).pathname.slice(1);
-    // The first account signed up is the admin: vault.events is hers to watch.
-    const alice = await signUp(app, { name: 'Alice' });
-    const carol = await signUp(app, { name: 'Carol' });
-    const conversationId = await converse(alice, carol);
-    const collection = await alice.caller.collections.create({ title: 'before' });
+    // Alice, the first account signed up, is the admin: vault.events is hers to watch.
+    const { name, alice, carol, conversationId, collection } = await aliceAndCarol(app);
     await alice.caller.market.strategies.create(eagerStrategy('Eager'));
 
     type Client = ReturnType<typeof wsClient>['client'];
