@@ -15,5 +15,7 @@ export default defineConfig({
     // expect.poll waits on a condition; a busy machine needs more than its 1 s default.
     expect: { poll: { timeout: 45_000 } },
     env: { NODE_ENV: 'test', LOG_LEVEL: 'silent' },
+    // tRPC's inline snapshots (tests/conformance, ported as they are) print `Object {`, `Array [`.
+    snapshotFormat: { printBasicPrototype: true },
   },
 });

@@ -1,6 +1,7 @@
 import { AuthService } from './auth/service';
 import type { Config } from './config';
 import { openDatabase, type Database, type Db } from './db/client';
+import { openPostgresWithRetry } from './db/connect';
 import { createLogger, type Logger } from './log';
 import { createMetrics, type Metrics } from './metrics';
 import type { EventBus } from './realtime/bus';
@@ -8,10 +9,11 @@ import { createBus } from './cluster/create-bus';
 import { defaultInstanceId } from './cluster/instance';
 import { pruneBusPayloads } from './cluster/prune';
 import { createLimits, type Limits } from './cluster/limits';
-import { ClusterFeed } from './cluster/market-feed';
 import type { KlineHandler } from './modules/market/binance-feed';
+import { ClusterFeed } from './modules/market/cluster-feed';
 import { createLocalElector, startPostgresElector, type Elector } from './cluster/elector';
 import { Inbox } from './realtime/inbox';
+import { StreamLog } from './realtime/record';
 import { startRetention, type Retention } from './realtime/retention';
 import { RealtimeStats } from './realtime/stats';
 import { DiscoveryService } from './modules/discovery/service';
@@ -31,6 +33,8 @@ export interface App {
   database: Database;
   db: Db;
   bus: EventBus;
+  /** Writes stream events and publishes them in commit order (realtime/record.ts). */
+  streams: StreamLog;
   /** This process in the cluster (INSTANCE_ID or host-pid-random). */
   instanceId: string;
   /** Leader election for the jobs that run once in the cluster (docs/deploy.md). */
@@ -56,40 +60,119 @@ export interface App {
 }
 
 /** `keyring` and `now` are for tests: an explicit vault key (no key file) and a shared fake clock. */
-export async function createApp(config: Config, opts: { database?: Database; log?: Logger; keyring?: Keyring; now?: () => number } = {}): Promise<App> {
-  const log = opts.log ?? createLogger(config.LOG_LEVEL, undefined, { format: config.LOG_FORMAT, production: config.NODE_ENV === 'production' });
-  const database = opts.database ?? (await openDatabase({ url: config.DATABASE_URL, dataDir: config.DATA_DIR }));
+export async function createApp(
+  config: Config,
+  opts: { database?: Database; log?: Logger; keyring?: Keyring; now?: () => number } = {},
+): Promise<App> {
+  const log =
+    opts.log ??
+    createLogger(config.LOG_LEVEL, undefined, {
+      format: config.LOG_FORMAT,
+      production: config.NODE_ENV === 'production',
+    });
+  const database =
+    opts.database ??
+    (config.DATABASE_URL
+      ? await openPostgresWithRetry(
+          config.DATABASE_URL,
+          {
+            retries: config.DATABASE_CONNECT_RETRIES,
+            minMs: config.DATABASE_CONNECT_RETRY_MS,
+            maxMs: config.DATABASE_CONNECT_RETRY_MAX_MS,
+          },
+          log,
+        )
+      : await openDatabase({ dataDir: config.DATA_DIR }));
   const db = database.db;
   const instanceId = config.INSTANCE_ID ?? defaultInstanceId();
   const bus = await createBus(config, database, instanceId, log);
   const stats = new RealtimeStats();
-  const limits = createLimits({ kind: database.kind, db, redisUrl: config.REDIS_URL, channel: config.BUS_CHANNEL, log });
+  const limits = createLimits({
+    kind: database.kind,
+    db,
+    redisUrl: config.REDIS_URL,
+    channel: config.BUS_CHANNEL,
+    log,
+  });
   const report = () => ({
     upstreams: Object.values(stats.upstreamConnections()).reduce((a, b) => a + b, 0),
     busLagMs: bus.stats().lagMs ?? null,
   });
   const cluster =
     database.kind === 'postgres' && database.url
-      ? await startPostgresElector({ url: database.url, instanceId, intervalMs: config.CLUSTER_ELECTION_MS, log, report })
+      ? await startPostgresElector({
+          url: database.url,
+          instanceId,
+          intervalMs: config.CLUSTER_ELECTION_MS,
+          log,
+          report,
+        })
       : createLocalElector(instanceId, log, report);
-  const inbox = new Inbox({ db, bus });
+  // Per App, not per module: another App in this process (tests, bench) orders its own writes.
+  const streams = new StreamLog({ db, bus });
+  const inbox = new Inbox({ db, bus, streams });
   // Features that seed per-user rows at sign-up register here (inside the account's transaction).
   const onUserCreated = async (tx: Db, user: SessionUser) => {
     await seedDefaultStrategies(tx, user.id);
   };
-  const auth = new AuthService({ db, bus, adminEmails: config.ADMIN_EMAILS, passwordHashCost: config.PASSWORD_HASH_COST, onUserCreated });
+  const auth = new AuthService({
+    db,
+    bus,
+    adminEmails: config.ADMIN_EMAILS,
+    passwordHashCost: config.PASSWORD_HASH_COST,
+    onUserCreated,
+    log,
+  });
   const origins = new Set(config.allowedOrigins);
   const metrics = createMetrics({ stats, bus, cluster });
-  const keyring = opts.keyring ?? loadKeyring({ vaultKey: config.VAULT_KEY, previousKeys: config.VAULT_PREVIOUS_KEYS, dataDir: config.DATA_DIR, log });
-  const vault = new VaultService({ config, db, databaseKind: database.kind, bus, log, keyring, now: opts.now, schedulerLeader: cluster.singleton('vault-scheduler') });
+  const keyring =
+    opts.keyring ??
+    loadKeyring({
+      vaultKey: config.VAULT_KEY,
+      previousKeys: config.VAULT_PREVIOUS_KEYS,
+      dataDir: config.DATA_DIR,
+      log,
+    });
+  const vault = new VaultService({
+    config,
+    db,
+    streams,
+    databaseKind: database.kind,
+    bus,
+    log,
+    keyring,
+    now: opts.now,
+    schedulerLeader: cluster.singleton('vault-scheduler'),
+  });
   const vinted = new VintedService({ config, vault });
-  const discovery = new DiscoveryService({ db, bus, log, config, goplusTokens: vault.goplusTokens(), autoScan: cluster.singleton('discovery-auto-scan') });
+  const discovery = new DiscoveryService({
+    db,
+    bus,
+    streams,
+    log,
+    config,
+    goplusTokens: vault.goplusTokens(),
+    autoScan: cluster.singleton('discovery-auto-scan'),
+  });
   // With several instances one of them holds each Binance connection (docs/deploy.md).
-  const clusterFeed = database.kind === 'postgres' ? (handler: KlineHandler, marketLog: Logger) => new ClusterFeed({ config, log: marketLog, handler, bus, cluster }) : undefined;
-  const market = new MarketService({ config, db, bus, inbox, log, stats, feed: clusterFeed });
-  const chat = new ChatService({ db, inbox });
-  const collections = new CollectionsService({ db, inbox });
-  const collectionShares = new ShareCodeService({ db, inbox, limiter: (o) => limits.limiter(o) });
+  const clusterFeed =
+    database.kind === 'postgres'
+      ? (handler: KlineHandler, marketLog: Logger) => new ClusterFeed({ config, log: marketLog, handler, bus, cluster })
+      : undefined;
+  const market = new MarketService({
+    config,
+    db,
+    bus,
+    streams,
+    inbox,
+    log,
+    stats,
+    feed: clusterFeed,
+    limiter: (o) => limits.limiter(o),
+  });
+  const chat = new ChatService({ db, inbox, streams });
+  const collections = new CollectionsService({ db, inbox, streams });
+  const collectionShares = new ShareCodeService({ db, inbox, streams, limiter: (o) => limits.limiter(o) });
   const retention = startRetention({
     intervalMs: config.RETENTION_INTERVAL_MS,
     log,
@@ -107,6 +190,7 @@ export async function createApp(config: Config, opts: { database?: Database; log
     database,
     db,
     bus,
+    streams,
     instanceId,
     cluster,
     limits,

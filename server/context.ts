@@ -3,6 +3,7 @@ import type { App } from './app';
 import type { Session } from './auth/session';
 import { readSessionCookie } from './auth/cookies';
 import { clientAddress } from './transport/address';
+import { AnswerBudget } from './transport/answer-budget';
 import type { SessionUser } from '../shared/auth';
 import { retryWhileDatabaseUnavailable } from './db/unavailable';
 
@@ -13,6 +14,8 @@ export interface RequestInfo {
   originTrusted: boolean;
   /** Present on HTTP requests, where a response can still carry Set-Cookie. */
   setCookie?: (cookie: string) => void;
+  /** Present on HTTP requests: the bytes its answer (a whole batch) may still take. */
+  answerBudget?: AnswerBudget;
 }
 
 export interface Context {
@@ -61,7 +64,11 @@ async function resolve(app: App, token: string | null, via: 'cookie' | 'bearer')
   return { user, session, authVia: user ? via : null };
 }
 
-export async function createHttpContext(app: App, req: IncomingMessage, setCookie: (c: string) => void): Promise<Context> {
+export async function createHttpContext(
+  app: App,
+  req: IncomingMessage,
+  setCookie: (c: string) => void,
+): Promise<Context> {
   const bearer = bearerToken(req);
   const auth = bearer ? await resolve(app, bearer, 'bearer') : await resolve(app, readSessionCookie(req), 'cookie');
   return createContextInner({
@@ -72,14 +79,25 @@ export async function createHttpContext(app: App, req: IncomingMessage, setCooki
       ip: clientAddress(req, app.config.TRUST_PROXY),
       originTrusted: isTrustedOrigin(req, app.http.isAllowedOrigin),
       setCookie,
+      answerBudget: new AnswerBudget(app.config.HTTP_MAX_RESPONSE_BYTES),
     },
   });
 }
 
-export async function createWsContext(app: App, req: IncomingMessage, connectionParams: Record<string, string | undefined> | null): Promise<Context> {
+export async function createWsContext(
+  app: App,
+  req: IncomingMessage,
+  connectionParams: Record<string, string | undefined> | null,
+): Promise<Context> {
   const token = connectionParams?.token;
   // A page reconnecting right after a database outage waits for the database, rather than failing its calls.
-  const auth = await retryWhileDatabaseUnavailable(() => (token ? resolve(app, token, 'bearer') : resolve(app, readSessionCookie(req), 'cookie')));
+  const auth = await retryWhileDatabaseUnavailable(() =>
+    token ? resolve(app, token, 'bearer') : resolve(app, readSessionCookie(req), 'cookie'),
+  );
   // The upgrade itself was refused for foreign origins, so whatever reaches here is trusted.
-  return createContextInner({ app, ...auth, request: { transport: 'ws', ip: clientAddress(req, app.config.TRUST_PROXY), originTrusted: true } });
+  return createContextInner({
+    app,
+    ...auth,
+    request: { transport: 'ws', ip: clientAddress(req, app.config.TRUST_PROXY), originTrusted: true },
+  });
 }

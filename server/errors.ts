@@ -11,11 +11,12 @@ export type AppErrorCode =
   | 'PRECONDITION_FAILED'
   | 'TOO_MANY_REQUESTS'
   | 'PAYLOAD_TOO_LARGE'
-  | 'BAD_GATEWAY';
+  | 'BAD_GATEWAY'
+  | 'SERVICE_UNAVAILABLE';
 
 /**
  * A domain error a service throws: the message is shown to the person as is, so it says what
- * happened and what to do. Services stay free of tRPC; `toTRPCError` maps it in one place.
+ * happened and what to do. Services stay free of tRPC; `toTRPCError` maps it.
  */
 export class AppError extends Error {
   override readonly name = 'AppError';
@@ -28,9 +29,16 @@ export class AppError extends Error {
   }
 }
 
-export const GENERIC_ERROR_MESSAGE = 'Something went wrong on our side. If it keeps happening, report it with this request id.';
+export const GENERIC_ERROR_MESSAGE =
+  'Something went wrong on our side. If it keeps happening, report it with this request id.';
 
-/** The AppError behind a procedure's failure becomes the TRPCError the client sees. */
+/**
+ * The AppError behind a failure becomes the TRPCError the client sees, with the AppError as its
+ * `cause` (its own cause, an upstream failure say, stays on the chain for the log). Called where
+ * tRPC hands us the failure: the first middleware (trpc.ts) for a procedure, and the WebSocket
+ * adapter for what a stream throws while it runs, past that middleware. tRPC then derives the
+ * HTTP status and JSON-RPC code from the mapped code.
+ */
 export function toTRPCError(error: TRPCError): TRPCError {
   const cause = error.cause;
   if (cause instanceof AppError) return new TRPCError({ code: cause.code, message: cause.message, cause });

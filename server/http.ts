@@ -13,6 +13,9 @@ import { metricsAllowed } from './transport/metrics-access';
 import { checkHealth } from './modules/system/service';
 import { appRouter } from './router';
 import { createWsServer } from './transport/ws-server';
+import { limitWriteTime } from './transport/write-timeout';
+import { requestUrl } from './transport/request-url';
+import { failureReporter, guarded } from './guarded';
 
 export { CLOSE_SERVICE_RESTART, CLOSE_TOO_SLOW } from './transport/close-codes';
 
@@ -29,12 +32,16 @@ export interface RunningServer {
 }
 
 /** `router` is for tests only: appRouter merged with deliberately broken procedures (tests/integration/fuzz-detects.test.ts). */
-export async function startServer(app: App, opts: { port?: number; host?: string; router?: AnyRouter } = {}): Promise<RunningServer> {
+export async function startServer(
+  app: App,
+  opts: { port?: number; host?: string; router?: AnyRouter } = {},
+): Promise<RunningServer> {
   const router = opts.router ?? appRouter;
   const { config, log } = app;
   const onError = ({ error, path }: { error: { code: string; stack?: string; message: string }; path?: string }) => {
     // The same id is in the client's answer (errorFormatter), so a report can be matched here.
-    if (error.code === 'INTERNAL_SERVER_ERROR') log.error({ path, requestId: requestIdOf(error), err: error }, 'procedure failed');
+    if (error.code === 'INTERNAL_SERVER_ERROR')
+      log.error({ path, requestId: requestIdOf(error), err: error }, 'procedure failed');
   };
   const trpc = createHTTPHandler({
     router,
@@ -49,34 +56,58 @@ export async function startServer(app: App, opts: { port?: number; host?: string
   const statics = existsSync(clientDist) ? sirv(clientDist, { single: true, etag: true }) : null;
   let google: ReturnType<typeof createGoogleRoutes> = null;
 
-  const server = createServer(async (req: IncomingMessage, res: ServerResponse) => {
-    const url = new URL(req.url ?? '/', 'http://local');
-    try {
-      if (url.pathname.startsWith('/trpc/')) return trpc(req, res);
-      if (url.pathname === '/healthz') {
-        const health = await checkHealth(app);
-        res.writeHead(health.ok ? 200 : 503, { 'Content-Type': 'application/json' }).end(JSON.stringify(health));
-        return;
-      }
-      if (url.pathname === '/metrics') {
-        if (!metricsAllowed(req, config)) {
-          res.writeHead(403, { 'Content-Type': 'text/plain' }).end('Metrics are served to loopback, or with Authorization: Bearer <METRICS_TOKEN>.');
+  // The listener's promise is dropped by node:http: everything in it, URL parsing included, stays
+  // inside the try, and guarded() is the last resort, so no request can end the process.
+  const server = createServer(
+    guarded(log, 'HTTP request', async (req: IncomingMessage, res: ServerResponse) => {
+      limitWriteTime(res, config.HTTP_WRITE_TIMEOUT_MS, () =>
+        log.warn(
+          { path: req.url?.split('?')[0]?.slice(0, 200) },
+          'HTTP client stopped reading its answer: disconnected',
+        ),
+      );
+      try {
+        const url = requestUrl(req);
+        if (!url) {
+          res.writeHead(400, { 'Content-Type': 'text/plain' }).end('The request path could not be read.');
           return;
         }
-        res.writeHead(200, { 'Content-Type': app.metrics.contentType }).end(await app.metrics.metrics());
-        return;
+        if (url.pathname.startsWith('/trpc/')) return trpc(req, res);
+        if (url.pathname === '/healthz') {
+          const health = await checkHealth(app);
+          res.writeHead(health.ok ? 200 : 503, { 'Content-Type': 'application/json' }).end(JSON.stringify(health));
+          return;
+        }
+        if (url.pathname === '/metrics') {
+          if (!metricsAllowed(req, config)) {
+            res
+              .writeHead(403, { 'Content-Type': 'text/plain' })
+              .end('Metrics are served to loopback, or with Authorization: Bearer <METRICS_TOKEN>.');
+            return;
+          }
+          res.writeHead(200, { 'Content-Type': app.metrics.contentType }).end(await app.metrics.metrics());
+          return;
+        }
+        if (google && (await google(req, res, url))) return;
+        if (statics) return statics(req, res, () => void res.writeHead(404).end('Not found'));
+        res.writeHead(404, { 'Content-Type': 'text/plain' }).end('The web client is not built: run `npm run build`.');
+      } catch (err) {
+        log.error({ err }, 'request failed');
+        if (!res.headersSent) res.writeHead(500).end('Internal error');
       }
-      if (google && (await google(req, res, url))) return;
-      if (statics) return statics(req, res, () => void res.writeHead(404).end('Not found'));
-      res.writeHead(404, { 'Content-Type': 'text/plain' }).end('The web client is not built: run `npm run build`.');
-    } catch (err) {
-      log.error({ err }, 'request failed');
-      if (!res.headersSent) res.writeHead(500).end('Internal error');
-    }
-  });
+    }),
+  );
 
   const ws = createWsServer(app, onError, router);
-  server.on('upgrade', (req, socket, head) => ws.handleUpgrade(req, socket, head));
+  const upgradeFailed = failureReporter(log, 'WebSocket upgrade');
+  server.on('upgrade', (req, socket, head) => {
+    try {
+      ws.handleUpgrade(req, socket, head);
+    } catch (err) {
+      upgradeFailed(err);
+      socket.destroy();
+    }
+  });
 
   const host = opts.host ?? config.HOST;
   await new Promise<void>((resolve, reject) => {

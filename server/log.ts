@@ -15,7 +15,10 @@ function scrub(message: string): string {
 
 /** An upstream being down is expected, not a bug in our code: its stack says nothing new. */
 function isUpstreamFailure(err: unknown, depth = 0): boolean {
-  return err instanceof UpstreamError || (err instanceof Error && err.cause !== undefined && depth < MAX_CAUSES && isUpstreamFailure(err.cause, depth + 1));
+  return (
+    err instanceof UpstreamError ||
+    (err instanceof Error && err.cause !== undefined && depth < MAX_CAUSES && isUpstreamFailure(err.cause, depth + 1))
+  );
 }
 
 /**
@@ -75,21 +78,49 @@ function withError(msg: string, value: unknown): string {
   if (!value || typeof value !== 'object') return value === undefined ? msg : `${msg} — ${String(value)}`;
   const parts: string[] = [];
   let stack: string | undefined;
-  for (let e = value as Serialized | undefined; e && typeof e === 'object' && parts.length <= MAX_CAUSES; e = e.cause as Serialized | undefined) {
+  for (
+    let e = value as Serialized | undefined;
+    e && typeof e === 'object' && parts.length <= MAX_CAUSES;
+    e = e.cause as Serialized | undefined
+  ) {
     parts.push(`${e.type ?? 'Error'}: ${e.message ?? ''}`);
     stack ??= e.stack;
   }
   return `${msg} — ${parts.join(' ← ')}${stack ? `\n${stack.split('\n').slice(1).join('\n')}` : ''}`;
 }
 
-export function createLogger(level: string, destination?: pino.DestinationStream, opts: { format?: LogFormat; production?: boolean } = {}): Logger {
+export function createLogger(
+  level: string,
+  destination?: pino.DestinationStream,
+  opts: { format?: LogFormat; production?: boolean } = {},
+): Logger {
   const stacks = level === 'debug' || level === 'trace';
   const serialize = (err: unknown) => serializeError(err, 0, stacks);
   return pino(
     {
       level,
       // Never let a secret reach the logs, whatever object is logged.
-      redact: ['password', 'token', 'secret', 'cookie', 'accessToken', 'appSecret', '*.password', '*.passwordHash', '*.token', '*.secret', '*.secrets', 'secrets', '*.cookie', '*.accessToken', '*.appSecret', 'req.headers.cookie', 'req.headers.authorization', 'headers.cookie', 'headers.authorization'],
+      redact: [
+        'password',
+        'token',
+        'secret',
+        'cookie',
+        'accessToken',
+        'appSecret',
+        '*.password',
+        '*.passwordHash',
+        '*.token',
+        '*.secret',
+        '*.secrets',
+        'secrets',
+        '*.cookie',
+        '*.accessToken',
+        '*.appSecret',
+        'req.headers.cookie',
+        'req.headers.authorization',
+        'headers.cookie',
+        'headers.authorization',
+      ],
       serializers: { err: serialize, error: serialize },
     },
     destination ?? defaultDestination(opts.format ?? 'auto', opts.production ?? false),

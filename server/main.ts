@@ -2,6 +2,7 @@ import { ConfigError, loadConfig, type Config } from './config';
 import { createApp } from './app';
 import { startDemoUpstreams, type FakeUpstream } from './demo';
 import { startServer } from './http';
+import { StartupError } from './db/connect';
 
 function configOrExit(env: Record<string, string | undefined>): Config {
   try {
@@ -20,7 +21,11 @@ if (config.UPSTREAMS === 'demo') {
   config = configOrExit({ ...process.env, ...demo.env });
 }
 
-const app = await createApp(config);
+// A database that never came up has been reported line by line (db/connect.ts): exit 1, no stack.
+const app = await createApp(config).catch((err: unknown) => {
+  if (!(err instanceof StartupError)) throw err;
+  process.exit(1);
+});
 await demo?.seed?.(app);
 const server = await startServer(app);
 app.log.info(`Hubcast on ${server.url} (database: ${app.database.kind}, upstreams: ${config.UPSTREAMS})`);

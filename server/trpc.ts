@@ -1,5 +1,5 @@
 import { TRPCError, initTRPC } from '@trpc/server';
-import { RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
+import type { RateLimiterAbstract } from 'rate-limiter-flexible';
 import superjson from 'superjson';
 import { ZodError, z } from 'zod';
 import type { Context } from './context';
@@ -8,6 +8,7 @@ import { GENERIC_ERROR_MESSAGE, requestIdOf, toTRPCError } from './errors';
 import { guardSubscription } from './realtime/guard';
 import { decodeInput } from './transport/decode';
 import { retryWhileDatabaseUnavailable } from './db/unavailable';
+import { take } from './cluster/take';
 
 const t = initTRPC.context<Context>().create({
   // Client input is checked before superjson sees it; what we send stays plain superjson.
@@ -19,7 +20,12 @@ const t = initTRPC.context<Context>().create({
       ...shape,
       message: clientMessage(error, zodError, shape.message),
       // Stacks stay in the server log (INTERNAL_SERVER_ERROR only), never in responses.
-      data: { ...shape.data, stack: undefined, zodError: zodError ? z.flattenError(zodError) : null, requestId: internal ? requestIdOf(error) : null },
+      data: {
+        ...shape.data,
+        stack: undefined,
+        zodError: zodError ? z.flattenError(zodError) : null,
+        requestId: internal ? requestIdOf(error) : null,
+      },
     };
   },
 });
@@ -30,8 +36,9 @@ function clientMessage(error: TRPCError, zodError: ZodError | null, fallback: st
   // An unexpected error's text may quote SQL and its parameters: the client gets a generic
   // sentence and an id to quote; the details go to the log under the same id (http.ts).
   if (error.code === 'INTERNAL_SERVER_ERROR') return GENERIC_ERROR_MESSAGE;
-  // tRPC's own text for this one is just the code.
-  if (error.code === 'PAYLOAD_TOO_LARGE') return 'Request too large: send less at once.';
+  // tRPC's own text for a body past HTTP_MAX_BODY_BYTES is just the code.
+  if (error.code === 'PAYLOAD_TOO_LARGE' && error.message === error.code)
+    return 'Request too large: send less at once.';
   return fallback;
 }
 
@@ -47,37 +54,57 @@ export const createCallerFactory = t.createCallerFactory;
  * it checks the session is still there (signed out elsewhere → treated as signed out). Then
  * every subscription is wrapped once: counted per path and, when authed, ended with its session.
  */
-const observed = t.procedure.use(async ({ next }) => {
-  // The one place a service's AppError becomes the TRPCError the client sees.
-  const result = await next();
-  if (!result.ok) throw toTRPCError(result.error);
-  return result;
-}).use(async ({ type, path, ctx, signal, next }) => {
-  // tRPC would serve subscriptions over HTTP too (server-sent events), outside the WebSocket's
-  // per-connection caps and slow-reader guard. No client of ours uses that path.
-  if (type === 'subscription' && ctx.request.transport === 'http') {
-    throw new TRPCError({ code: 'METHOD_NOT_SUPPORTED', message: 'Subscriptions run over the WebSocket at /trpc, not over HTTP.' });
-  }
-  const session = ctx.request.transport === 'ws' ? ctx.session : null;
-  // A subscription resumed right after a database outage waits for the database rather than ending in an error.
-  const stale = session !== null && !(await (type === 'subscription' ? retryWhileDatabaseUnavailable(() => ctx.app.auth.isActive(session.id), signal) : ctx.app.auth.isActive(session.id)));
-  const auth: Pick<Context, 'user' | 'session' | 'authVia'> = stale
-    ? { user: null, session: null, authVia: null }
-    : { user: ctx.user, session: ctx.session, authVia: ctx.authVia };
-  // Filled by authedProcedure, so one wrapper does both counting and the session check.
-  const subscription: { watch?: SessionWatch } = {};
-  const result = await next({ ctx: { ...auth, subscription } });
-  if (type !== 'subscription' || !result.ok) {
-    subscription.watch?.stop();
+const observed = t.procedure
+  .use(async ({ next }) => {
+    // The one place a service's AppError becomes the TRPCError the client sees.
+    const result = await next();
+    if (!result.ok) throw toTRPCError(result.error);
     return result;
-  }
-  const data = guardSubscription(result.data as AsyncIterable<unknown>, {
-    onStart: () => ctx.app.stats.subscriptionStarted(path),
-    watch: subscription.watch,
-    requestSignal: signal,
+  })
+  .use(async ({ type, ctx, next }) => {
+    // An HTTP answer is bounded as a whole (transport/answer-budget.ts); subscriptions never run over HTTP.
+    const budget = type === 'subscription' ? undefined : ctx.request.answerBudget;
+    budget?.check();
+    const result = await next();
+    if (result.ok) budget?.spend(result.data);
+    return result;
+  })
+  .use(async ({ type, path, ctx, signal, next }) => {
+    // tRPC would serve subscriptions over HTTP too (server-sent events), outside the WebSocket's
+    // per-connection caps and slow-reader guard. No client of ours uses that path.
+    if (type === 'subscription' && ctx.request.transport === 'http') {
+      throw new TRPCError({
+        code: 'METHOD_NOT_SUPPORTED',
+        message: 'Subscriptions run over the WebSocket at /trpc, not over HTTP.',
+      });
+    }
+    const session = ctx.request.transport === 'ws' ? ctx.session : null;
+    // A subscription resumed right after a database outage waits for the database rather than ending in an error.
+    // The current user, not the one at connect time: a role changed since (admin revoked) counts now.
+    const current =
+      session === null
+        ? null
+        : await (type === 'subscription'
+            ? retryWhileDatabaseUnavailable(() => ctx.app.auth.currentUser(session.id), signal)
+            : ctx.app.auth.currentUser(session.id));
+    const auth: Pick<Context, 'user' | 'session' | 'authVia'> =
+      session !== null && current === null
+        ? { user: null, session: null, authVia: null }
+        : { user: current ?? ctx.user, session: ctx.session, authVia: ctx.authVia };
+    // Filled by authedProcedure, so one wrapper does both counting and the session check.
+    const subscription: { watch?: SessionWatch } = {};
+    const result = await next({ ctx: { ...auth, subscription } });
+    if (type !== 'subscription' || !result.ok) {
+      subscription.watch?.stop();
+      return result;
+    }
+    const data = guardSubscription(result.data as AsyncIterable<unknown>, {
+      onStart: () => ctx.app.stats.subscriptionStarted(path),
+      watch: subscription.watch,
+      requestSignal: signal,
+    });
+    return { ...result, data };
   });
-  return { ...result, data };
-});
 
 export const publicProcedure = observed;
 
@@ -86,19 +113,24 @@ export const authedProcedure = observed.use(async ({ ctx, type, signal, next }) 
   if (!user || !session) throw new TRPCError({ code: 'UNAUTHORIZED', message: 'Sign in first: this needs a session.' });
   if (type === 'mutation' && ctx.authVia === 'cookie' && !ctx.request.originTrusted) {
     // A cookie rides along on cross-site requests; only our own pages may use it to change state.
-    throw new TRPCError({ code: 'FORBIDDEN', message: 'Cross-site request refused: cookie sessions only work from Hubcast pages.' });
+    throw new TRPCError({
+      code: 'FORBIDDEN',
+      message: 'Cross-site request refused: cookie sessions only work from Hubcast pages.',
+    });
   }
-  if (type !== 'subscription') return next({ ctx: { user, session, signal: undefined as AbortSignal | undefined } });
+  if (type !== 'subscription')
+    return next({ ctx: { user, session, sessionSignal: undefined as AbortSignal | undefined } });
   // The WebSocket context is built once per connection, so a session that ends later must
-  // end its subscriptions here. Resolvers pass ctx.signal (client stop, disconnect, or
-  // session end) to their waits.
+  // end its subscriptions here. Resolvers pass ctx.sessionSignal (client stop, disconnect, or
+  // session end) to their waits, and the request's own `signal` on as `requestSignal`.
   const watch = ctx.app.auth.watchSession(session, signal);
   ctx.subscription.watch = watch;
-  return next({ ctx: { user, session, signal: watch.signal } });
+  return next({ ctx: { user, session, sessionSignal: watch.signal } });
 });
 
 export const adminProcedure = authedProcedure.use(({ ctx, next }) => {
-  if (ctx.user.role !== 'admin') throw new TRPCError({ code: 'FORBIDDEN', message: 'Only administrators can do this.' });
+  if (ctx.user.role !== 'admin')
+    throw new TRPCError({ code: 'FORBIDDEN', message: 'Only administrators can do this.' });
   return next();
 });
 
@@ -115,20 +147,23 @@ export function rateLimited<P extends typeof publicProcedure | typeof authedProc
   const limiters = new WeakMap<Context['app'], RateLimiterAbstract>();
   const limiterFor = (app: Context['app']) => {
     let limiter = limiters.get(app);
-    if (!limiter) limiters.set(app, (limiter = app.limits.limiter({ keyPrefix: name, points: opts.points, duration: opts.durationSeconds })));
+    if (!limiter)
+      limiters.set(
+        app,
+        (limiter = app.limits.limiter({ keyPrefix: name, points: opts.points, duration: opts.durationSeconds })),
+      );
     return limiter;
   };
   return (base as typeof publicProcedure).use(async ({ ctx, next }) => {
     // Credentials are limited by address: a bearer token of a throwaway account must not
     // move the guesses into a bucket of their own.
     const key = opts.by !== 'address' && ctx.user ? ctx.user.id : `ip:${ctx.request.ip}`;
-    try {
-      await limiterFor(ctx.app).consume(key);
-    } catch (res) {
-      if (!(res instanceof RateLimiterRes)) throw res;
-      const wait = Math.ceil(res.msBeforeNext / 1000);
-      throw new TRPCError({ code: 'TOO_MANY_REQUESTS', message: `Too many requests: try again in ${wait} s.` });
-    }
+    const taken = await take(limiterFor(ctx.app), key);
+    if (!taken.ok)
+      throw new TRPCError({
+        code: 'TOO_MANY_REQUESTS',
+        message: `Too many requests: try again in ${taken.waitSeconds} s.`,
+      });
     return next();
   }) as P;
 }

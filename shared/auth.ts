@@ -30,6 +30,19 @@ export const ZSignInInput = z.object({
   password: text({ label: 'Passwords', required: 'Enter your password.', max: 256, trim: false }),
 });
 
+export const ZChangePasswordInput = z.object({
+  currentPassword: text({ label: 'Passwords', required: 'Enter your current password.', max: 256, trim: false }),
+  newPassword: text({
+    label: 'Passwords',
+    required: 'Choose a new password.',
+    min: PASSWORD_MIN,
+    max: 256,
+    trim: false,
+  }),
+});
+export type ChangePasswordInput = z.infer<typeof ZChangePasswordInput>;
+export const ZOkOutput = z.object({ ok: z.literal(true) });
+
 export const ZAuthOutput = z.object({ user: ZSessionUser, token: z.string() });
 
 export const ZUserSearchInput = z.object({

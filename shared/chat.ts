@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { idCursor, positionCursor } from './cursor';
 import { text } from './text';
 
 export const CHAT_FEATURE = 'chat';
@@ -9,9 +10,18 @@ export const PENDING_INVITATIONS_MAX = 20;
 /** A typing event is relayed at most this often per person and conversation (and shown this long). */
 export const TYPING_INTERVAL_MS = 2000;
 
-const id = (what: string) => z.number({ error: `Give the ${what} id (a number).` }).int().positive({ error: `The ${what} id is a positive number.` });
+const id = (what: string) =>
+  z
+    .number({ error: `Give the ${what} id (a number).` })
+    .int()
+    .positive({ error: `The ${what} id is a positive number.` });
 const limit = (max: number, fallback: number) =>
-  z.number({ error: 'limit must be a number.' }).int().min(1, { error: 'limit is at least 1.' }).max(max, { error: `limit is at most ${max}.` }).default(fallback);
+  z
+    .number({ error: 'limit must be a number.' })
+    .int()
+    .min(1, { error: 'limit is at least 1.' })
+    .max(max, { error: `limit is at most ${max}.` })
+    .default(fallback);
 
 export const ZChatPerson = z.object({ id: z.string(), name: z.string() });
 
@@ -39,7 +49,11 @@ export const ZInvitation = z.object({
 export type Invitation = z.infer<typeof ZInvitation>;
 
 export const ZInvitationsInput = z
-  .object({ direction: z.enum(['incoming', 'outgoing'], { error: 'direction is "incoming" or "outgoing".' }).optional(), cursor: z.number().int().positive().nullish(), limit: limit(100, 50) })
+  .object({
+    direction: z.enum(['incoming', 'outgoing'], { error: 'direction is "incoming" or "outgoing".' }).optional(),
+    cursor: idCursor(),
+    limit: limit(100, 50),
+  })
   .optional();
 export const ZInvitationsOutput = z.object({ items: z.array(ZInvitation), nextCursor: z.number().nullable() });
 
@@ -64,18 +78,28 @@ export const ZConversation = z.object({
 export type Conversation = z.infer<typeof ZConversation>;
 
 /** Conversations page newest activity first; the cursor is the `nextCursor` of the page before. */
-export const ZConversationsInput = z
-  .object({ cursor: z.string().regex(/^\d{1,15}:\d{1,18}$/, { error: 'cursor must be a nextCursor this list returned.' }).nullish(), limit: limit(100, 30) })
-  .optional();
+export const ZConversationsInput = z.object({ cursor: positionCursor(), limit: limit(100, 30) }).optional();
 export const ZConversationsOutput = z.object({ items: z.array(ZConversation), nextCursor: z.string().nullable() });
 
-export const ZMessagesInput = z.object({ conversationId: id('conversation'), cursor: z.number().int().positive().nullish(), limit: limit(100, 30) });
+export const ZMessagesInput = z.object({
+  conversationId: id('conversation'),
+  cursor: idCursor(),
+  limit: limit(100, 30),
+});
 export const ZMessagesOutput = z.object({ items: z.array(ZMessage), nextCursor: z.number().nullable() });
 
 export const ZSendInput = z.object({
   conversationId: id('conversation'),
-  content: text({ label: 'Messages', required: 'Write a message first: it is empty.', max: MESSAGE_MAX, multiline: true }),
-  clientId: z.string().regex(/^[A-Za-z0-9_-]{8,64}$/, { error: 'clientId is 8 to 64 letters, digits, "-" or "_" (a UUID works).' }).optional(),
+  content: text({
+    label: 'Messages',
+    required: 'Write a message first: it is empty.',
+    max: MESSAGE_MAX,
+    multiline: true,
+  }),
+  clientId: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{8,64}$/, { error: 'clientId is 8 to 64 letters, digits, "-" or "_" (a UUID works).' })
+    .optional(),
 });
 export const ZSendOutput = z.object({ message: ZMessage });
 
@@ -92,12 +116,19 @@ export const ZTypingOutput = z.object({ relayed: z.boolean() });
 export const ZChatEvent = z.discriminatedUnion('type', [
   z.object({ type: z.literal('new_message'), conversationId: z.number(), message: ZMessage }),
   z.object({ type: z.literal('new_invitation'), invitation: ZInvitation, message: z.string() }),
-  z.object({ type: z.literal('invitation_accepted'), invitation: ZInvitation, conversationId: z.number(), message: z.string() }),
+  z.object({
+    type: z.literal('invitation_accepted'),
+    invitation: ZInvitation,
+    conversationId: z.number(),
+    message: z.string(),
+  }),
   z.object({ type: z.literal('invitation_rejected'), invitation: ZInvitation, message: z.string() }),
   z.object({ type: z.literal('read'), conversationId: z.number(), userId: z.string(), messageId: z.number() }),
   z.object({ type: z.literal('typing'), conversationId: z.number(), userId: z.string(), name: z.string() }),
 ]);
 export type ChatEvent = z.infer<typeof ZChatEvent>;
 /** One `chat.events` message as a client receives it: stored events tracked (`id`), typing not. */
-export type ChatStreamMessage = { id: string; data: Exclude<ChatEvent, { type: 'typing' }> } | { id?: undefined; data: Extract<ChatEvent, { type: 'typing' }> };
+export type ChatStreamMessage =
+  | { id: string; data: Exclude<ChatEvent, { type: 'typing' }> }
+  | { id?: undefined; data: Extract<ChatEvent, { type: 'typing' }> };
 export type ChatEventType = ChatEvent['type'];

@@ -1,3 +1,4 @@
+import { idCursor, orderCursor } from './cursor';
 import { z } from 'zod';
 import { text } from './text';
 
@@ -26,7 +27,11 @@ export const COLLECTION_LIMITS = {
 export const SHARE_CODE_ALPHABET = '23456789ABCDEFGHJKMNPQRSTUVWXYZ';
 export const SHARE_CODE_LENGTH = 10;
 
-const id = (what: string) => z.number({ error: `${what} must be a number.` }).int().positive({ error: `${what} must be a positive id.` });
+const id = (what: string) =>
+  z
+    .number({ error: `${what} must be a number.` })
+    .int()
+    .positive({ error: `${what} must be a positive id.` });
 
 /** Accepts what people type: any case, spaces or dashes between groups. */
 export const ZShareCode = z
@@ -46,17 +51,48 @@ export const ZShareCode = z
 /** How a code is shown: two groups of five, easy to read out. */
 export const formatShareCode = (code: string) => `${code.slice(0, 5)}-${code.slice(5)}`;
 
-const ZTag = text({ label: 'Tags', required: 'Tags cannot be empty: remove the extra comma.', max: COLLECTION_LIMITS.tagLength });
+const ZTag = text({
+  label: 'Tags',
+  required: 'Tags cannot be empty: remove the extra comma.',
+  max: COLLECTION_LIMITS.tagLength,
+});
 
 const title = text({ label: 'Titles', required: 'Give the collection a title.', max: COLLECTION_LIMITS.titleLength });
 const description = text({ label: 'Descriptions', min: 0, max: COLLECTION_LIMITS.descriptionLength, multiline: true });
-const front = text({ label: 'Card fronts', required: 'Write something on the front of the card.', max: COLLECTION_LIMITS.cardTextLength, multiline: true });
+const front = text({
+  label: 'Card fronts',
+  required: 'Write something on the front of the card.',
+  max: COLLECTION_LIMITS.cardTextLength,
+  multiline: true,
+});
 const back = text({ label: 'Card backs', min: 0, max: COLLECTION_LIMITS.cardTextLength, multiline: true });
-const tags = z.array(ZTag).max(COLLECTION_LIMITS.tagsPerCard, { error: `A card has at most ${COLLECTION_LIMITS.tagsPerCard} tags.` });
+const tags = z
+  .array(ZTag)
+  .max(COLLECTION_LIMITS.tagsPerCard, { error: `A card has at most ${COLLECTION_LIMITS.tagsPerCard} tags.` });
 
 export const ZCollectionIdInput = z.object({ id: id('id') });
+/** Cards are paged in their order; the cursor is `<position>:<id>` of the last card of the page before. */
+export const CARDS_PAGE_MAX = 100;
+export const ZCollectionGetInput = z.object({
+  id: id('id'),
+  cursor: orderCursor(),
+  limit: z
+    .number({ error: 'limit must be a number.' })
+    .int({ error: 'limit must be a whole number.' })
+    .min(1, { error: 'limit is at least 1.' })
+    .max(CARDS_PAGE_MAX, { error: `limit is at most ${CARDS_PAGE_MAX}.` })
+    .default(CARDS_PAGE_MAX),
+});
 export const ZCollectionListInput = z
-  .object({ cursor: id('cursor').nullish(), limit: z.number().int().min(1, { error: 'limit is at least 1.' }).max(100, { error: 'limit is at most 100.' }).default(50) })
+  .object({
+    cursor: idCursor(),
+    limit: z
+      .number()
+      .int()
+      .min(1, { error: 'limit is at least 1.' })
+      .max(100, { error: 'limit is at most 100.' })
+      .default(50),
+  })
   .optional();
 export const ZCollectionCreateInput = z.object({ title, description: description.default('') });
 export const ZCollectionUpdateInput = z.object({
@@ -64,7 +100,12 @@ export const ZCollectionUpdateInput = z.object({
   title: title.optional(),
   description: description.optional(),
 });
-export const ZCardAddInput = z.object({ collectionId: id('collectionId'), front, back: back.default(''), tags: tags.default([]) });
+export const ZCardAddInput = z.object({
+  collectionId: id('collectionId'),
+  front,
+  back: back.default(''),
+  tags: tags.default([]),
+});
 export const ZCardUpdateInput = z.object({
   collectionId: id('collectionId'),
   cardId: id('cardId'),
@@ -87,7 +128,9 @@ export const ZCreateShareCodeInput = z.object({
     .number({ error: 'expiresInHours must be a number.' })
     .int({ error: 'expiresInHours must be a whole number of hours.' })
     .min(1, { error: 'expiresInHours is at least 1.' })
-    .max(COLLECTION_LIMITS.expiresInHours, { error: `expiresInHours is at most ${COLLECTION_LIMITS.expiresInHours} (a year).` })
+    .max(COLLECTION_LIMITS.expiresInHours, {
+      error: `expiresInHours is at most ${COLLECTION_LIMITS.expiresInHours} (a year).`,
+    })
     .nullish(),
   maxUses: z
     .number({ error: 'maxUses must be a number.' })
@@ -137,14 +180,24 @@ export const ZShareCodeInfo = z.object({
 export type ShareCodeInfo = z.infer<typeof ZShareCodeInfo>;
 
 export const ZCollectionListOutput = z.object({ items: z.array(ZCollection), nextCursor: z.number().nullable() });
-export const ZCollectionGetOutput = z.object({ collection: ZCollection, cards: z.array(ZCard) });
+/** `cards` is one page; `nextCursor` asks for the next (null on the last page). */
+export const ZCollectionGetOutput = z.object({
+  collection: ZCollection,
+  cards: z.array(ZCard),
+  nextCursor: z.string().nullable(),
+});
 export const ZCollectionOutput = ZCollection;
 export const ZCardOutput = ZCard;
 export const ZCardsOutput = z.array(ZCard);
 export const ZRemovedOutput = z.object({ id: z.number() });
 export const ZCreateShareCodeOutput = ZShareCodeInfo;
 export const ZShareCodesOutput = z.array(ZShareCodeInfo);
-export const ZImportByCodeOutput = z.object({ collection: ZCollection, cards: z.array(ZCard), message: z.string(), alreadyImported: z.boolean() });
+export const ZImportByCodeOutput = z.object({
+  collection: ZCollection,
+  cards: z.array(ZCard),
+  message: z.string(),
+  alreadyImported: z.boolean(),
+});
 
 /** What `collections.events` carries (the payload of inbox entries of feature "collections"). */
 export type CollectionEvent =

@@ -8,7 +8,9 @@ export const DISCOVERY_MIN_INTERVAL_SECONDS = 60;
 /** DexScreener chain ids: lower-case words like "solana", "ethereum", "bsc", "base". */
 export const ZChain = text({ label: 'Chain ids', max: 32 })
   .toLowerCase()
-  .regex(/^[a-z0-9-]{2,32}$/, { error: 'chain must be a DexScreener chain id such as "solana", "ethereum", "bsc" or "base".' });
+  .regex(/^[a-z0-9-]{2,32}$/, {
+    error: 'chain must be a DexScreener chain id such as "solana", "ethereum", "bsc" or "base".',
+  });
 
 export const ZTriggerInput = z
   .object({
@@ -34,7 +36,8 @@ export function parseProfileUrl(url: string): { chain: string; address: string }
     const u = new URL(url);
     if (!/^(www\.)?dexscreener\.com$/.test(u.hostname)) return null;
     const [chain, address, ...rest] = u.pathname.split('/').filter(Boolean);
-    if (!chain || !address || rest.length || !/^[a-z0-9-]{2,32}$/.test(chain) || !/^[A-Za-z0-9]{20,64}$/.test(address)) return null;
+    if (!chain || !address || rest.length || !/^[a-z0-9-]{2,32}$/.test(chain) || !/^[A-Za-z0-9]{20,64}$/.test(address))
+      return null;
     return { chain, address };
   } catch {
     return null;
@@ -135,7 +138,10 @@ export function verdictOf(t: { verified: boolean; isSafe: boolean }): Verdict {
 export const ZRecentOutput = z.object({ tokens: z.array(ZToken), count: z.number() });
 
 export const ZScanTokensInput = z.object({
-  scanId: z.number({ error: 'scanId must be a scan id, as `discovery.trigger` returned.' }).int().positive({ error: 'scanId must be a scan id.' }),
+  scanId: z
+    .number({ error: 'scanId must be a scan id, as `discovery.trigger` returned.' })
+    .int()
+    .positive({ error: 'scanId must be a scan id.' }),
 });
 /** Every token a scan checked (new and already known), each once; tokens since pruned are gone. */
 export const ZScanTokensOutput = z.object({
@@ -148,7 +154,9 @@ export const ZAutoStartInput = z.object({
   intervalSeconds: z
     .number({ error: `intervalSeconds must be a whole number of seconds, at least ${DISCOVERY_MIN_INTERVAL_SECONDS}.` })
     .int({ error: 'intervalSeconds must be a whole number of seconds.' })
-    .min(DISCOVERY_MIN_INTERVAL_SECONDS, { error: `intervalSeconds must be at least ${DISCOVERY_MIN_INTERVAL_SECONDS} (upstream rate limits).` })
+    .min(DISCOVERY_MIN_INTERVAL_SECONDS, {
+      error: `intervalSeconds must be at least ${DISCOVERY_MIN_INTERVAL_SECONDS} (upstream rate limits).`,
+    })
     .max(86_400, { error: 'intervalSeconds can be at most 86400 (one day).' }),
   maxTokens: z
     .number({ error: 'maxTokens must be a whole number from 1 to 100.' })

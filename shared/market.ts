@@ -1,3 +1,4 @@
+import { idCursor } from './cursor';
 import { z } from 'zod';
 import { text } from './text';
 
@@ -43,13 +44,20 @@ export type Indicators = z.infer<typeof ZIndicators>;
 
 export const ZSeriesInput = z.object({ symbol: ZSymbol, timeframe: ZTimeframe });
 export const ZCandlesInput = ZSeriesInput.extend({
-  limit: z.number({ error: 'limit must be a number.' }).int().min(1, { error: 'limit is at least 1.' }).max(1000, { error: 'limit is at most 1000.' }).default(300),
+  limit: z
+    .number({ error: 'limit must be a number.' })
+    .int()
+    .min(1, { error: 'limit is at least 1.' })
+    .max(1000, { error: 'limit is at most 1000.' })
+    .default(300),
 });
 export const ZStoredCandle = z.object({ id: z.number(), candle: ZCandle, indicators: ZIndicators });
 export const ZCandlesOutput = z.object({ symbol: z.string(), timeframe: ZTimeframe, candles: z.array(ZStoredCandle) });
 
 export const ZLiveInput = ZSeriesInput.extend({
-  lastEventId: text({ label: 'lastEventId values', max: 18 }).regex(/^\d{1,18}$/, { error: 'lastEventId must be the id of a candle this stream sent.' }).nullish(),
+  lastEventId: text({ label: 'lastEventId values', max: 18 })
+    .regex(/^\d{1,18}$/, { error: 'lastEventId must be the id of a candle this stream sent.' })
+    .nullish(),
 });
 interface CandleEventFields {
   symbol: string;
@@ -88,11 +96,13 @@ export type MarketStats = z.infer<typeof ZMarketStatsOutput>;
 export const ZStrategyRule = z.discriminatedUnion(
   'type',
   [
-    z.object({
-      type: z.literal('rsi'),
-      oversold: z.number().min(1).max(99).default(30),
-      overbought: z.number().min(1).max(99).default(70),
-    }).refine((r) => r.oversold < r.overbought, { error: 'oversold must be below overbought.' }),
+    z
+      .object({
+        type: z.literal('rsi'),
+        oversold: z.number().min(1).max(99).default(30),
+        overbought: z.number().min(1).max(99).default(70),
+      })
+      .refine((r) => r.oversold < r.overbought, { error: 'oversold must be below overbought.' }),
     z.object({ type: z.literal('ema_cross') }),
     z.object({ type: z.literal('macd_cross') }),
   ],
@@ -105,14 +115,23 @@ const strategyFields = {
   symbol: ZSymbol,
   timeframe: ZTimeframe,
   rule: ZStrategyRule,
-  positionSize: z.number({ error: 'positionSize must be a number.' }).positive({ error: 'positionSize must be above 0.' }).max(1e9),
+  positionSize: z
+    .number({ error: 'positionSize must be a number.' })
+    .positive({ error: 'positionSize must be above 0.' })
+    .max(1e9),
   takeProfitPct: z.number().positive({ error: 'takeProfitPct must be above 0.' }).max(1000),
-  stopLossPct: z.number().positive({ error: 'stopLossPct must be above 0.' }).max(100, { error: 'stopLossPct is at most 100.' }),
+  stopLossPct: z
+    .number()
+    .positive({ error: 'stopLossPct must be above 0.' })
+    .max(100, { error: 'stopLossPct is at most 100.' }),
   enabled: z.boolean(),
 };
 export const ZStrategyCreateInput = z.object({ ...strategyFields, enabled: strategyFields.enabled.default(false) });
 export type StrategyCreateInput = z.infer<typeof ZStrategyCreateInput>;
-export const ZStrategyUpdateInput = z.object({ id: z.number().int().positive(), ...strategyFields }).partial().required({ id: true });
+export const ZStrategyUpdateInput = z
+  .object({ id: z.number().int().positive(), ...strategyFields })
+  .partial()
+  .required({ id: true });
 export const ZStrategyIdInput = z.object({ id: z.number({ error: 'id must be a strategy id.' }).int().positive() });
 export const ZStrategySetEnabledInput = ZStrategyIdInput.extend({ enabled: z.boolean() });
 
@@ -173,13 +192,20 @@ export type Trade = z.infer<typeof ZTrade>;
 export const MAX_STRATEGIES_PER_USER = 100;
 export const ZStrategiesListInput = z
   .object({
-    cursor: z.number({ error: 'cursor must be the nextCursor of the previous page.' }).int().positive().nullish(),
-    limit: z.number({ error: 'limit must be a whole number from 1 to 100.' }).int().min(1, { error: 'limit is at least 1.' }).max(MAX_STRATEGIES_PER_USER, { error: `limit is at most ${MAX_STRATEGIES_PER_USER}.` }).default(MAX_STRATEGIES_PER_USER),
+    cursor: idCursor(),
+    limit: z
+      .number({ error: 'limit must be a whole number from 1 to 100.' })
+      .int()
+      .min(1, { error: 'limit is at least 1.' })
+      .max(MAX_STRATEGIES_PER_USER, { error: `limit is at most ${MAX_STRATEGIES_PER_USER}.` })
+      .default(MAX_STRATEGIES_PER_USER),
   })
   .optional();
 export const ZStrategiesListOutput = z.object({ items: z.array(ZStrategy), nextCursor: z.number().nullable() });
 
-export const ZTradesInput = z.object({ cursor: z.number().int().positive().nullish(), limit: z.number().int().min(1).max(200).default(50) }).optional();
+export const ZTradesInput = z
+  .object({ cursor: idCursor(), limit: z.number().int().min(1).max(200).default(50) })
+  .optional();
 export const ZTradesOutput = z.object({ items: z.array(ZTrade), nextCursor: z.number().nullable() });
 
 export const MARKET_FEATURE = 'market';

@@ -7,6 +7,34 @@ import { text } from './text';
  */
 export const RESUME_EXPIRED_CODE = 'PRECONDITION_FAILED' as const;
 
+/**
+ * The first message of a resumable subscription started without lastEventId: tracked with the
+ * stream's position at that moment, so tRPC's client has a lastEventId from the start and a
+ * reconnect resumes instead of starting "from now" (an event published during the gap would be
+ * lost). It is not data: every reader skips it (`isResumePoint`).
+ */
+export const ZResumePoint = z.object({ type: z.literal('resume_point') });
+export type ResumePoint = z.infer<typeof ZResumePoint>;
+export const RESUME_POINT: ResumePoint = Object.freeze({ type: 'resume_point' });
+
+/** True for the resume-point marker (an event's `data`): exactly `{ type: 'resume_point' }`, which no stored event is. */
+export function isResumePoint(data: unknown): data is ResumePoint {
+  return (
+    typeof data === 'object' &&
+    data !== null &&
+    (data as { type?: unknown }).type === 'resume_point' &&
+    Object.keys(data).length === 1
+  );
+}
+
+/** The resume point as a subscriber receives it (tracked: `{ id, data }`). */
+export type ResumePointMessage = { id: string; data: ResumePoint };
+
+/** True for a received message (`{ id, data }` or `{ data }`) that is the resume point. */
+export function isResumePointMessage(message: unknown): message is ResumePointMessage {
+  return typeof message === 'object' && message !== null && isResumePoint((message as { data?: unknown }).data);
+}
+
 /** Input of every resumable subscription: tRPC fills `lastEventId` itself on reconnect. */
 export const ZResumeInput = z
   .object({ lastEventId: text({ label: 'lastEventId values', max: 40 }).nullish() })
@@ -41,7 +69,16 @@ export const ZStatsOutput = z.object({
   cluster: z.object({
     instanceId: z.string(),
     kind: z.enum(['local', 'postgres']),
-    instances: z.array(z.object({ id: z.string(), startedAt: z.date(), seenAt: z.date(), leads: z.array(z.string()), upstreams: z.number(), busLagMs: z.number().nullable() })),
+    instances: z.array(
+      z.object({
+        id: z.string(),
+        startedAt: z.date(),
+        seenAt: z.date(),
+        leads: z.array(z.string()),
+        upstreams: z.number(),
+        busLagMs: z.number().nullable(),
+      }),
+    ),
     leaders: z.record(z.string(), z.string().nullable()),
     upstreamConnectionsTotal: z.number(),
   }),

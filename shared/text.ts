@@ -2,7 +2,9 @@ import { z } from 'zod';
 
 // C0 controls (NUL above all: Postgres cannot store it in text and answers with an error that
 // quotes the statement) and DEL. Tabs and newlines only where a field is multi-line.
+// eslint-disable-next-line no-control-regex -- matching control characters is this pattern's job
 const CONTROL = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F]/;
+// eslint-disable-next-line no-control-regex -- as above
 const CONTROL_OR_BREAK = /[\u0000-\u001F\u007F]/;
 
 export interface TextOptions {

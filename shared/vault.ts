@@ -38,7 +38,10 @@ export const ZSaveSessionInput = z.discriminatedUnion(
     z.object({
       provider: z.literal('goplus'),
       label: ZLabel,
-      secrets: z.object({ appKey: text({ label: 'App keys', max: 200 }), appSecret: text({ label: 'App secrets', max: 200 }) }),
+      secrets: z.object({
+        appKey: text({ label: 'App keys', max: 200 }),
+        appSecret: text({ label: 'App secrets', max: 200 }),
+      }),
     }),
   ],
   { error: 'provider must be "vinted" or "goplus".' },
@@ -46,7 +49,10 @@ export const ZSaveSessionInput = z.discriminatedUnion(
 export type SaveSessionInput = z.infer<typeof ZSaveSessionInput>;
 
 export const ZSessionIdInput = z.object({
-  sessionId: z.number({ error: 'sessionId must be a session id from vault.sessions.' }).int().positive({ error: 'sessionId must be a session id from vault.sessions.' }),
+  sessionId: z
+    .number({ error: 'sessionId must be a session id from vault.sessions.' })
+    .int()
+    .positive({ error: 'sessionId must be a session id from vault.sessions.' }),
 });
 
 export const ZAttemptTrigger = z.enum(['scheduler', 'manual', 'unauthorized', 'expiring', 'save']);

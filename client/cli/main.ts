@@ -6,13 +6,23 @@ import { watchCommand } from './commands/watch';
 import { marketCommand } from './commands/market';
 import { discoveryCommand } from './commands/discovery';
 import { vaultCommand } from './commands/vault';
+import { adminCommand } from './commands/admin';
 import { chatCommand } from './commands/chat';
 import { collectionsCommand } from './commands/collections';
 import { render, View } from './render';
 import { DEFAULT_URL, loadContext, loginHint, unreachable, Unreachable } from './session';
 
 // Each feature adds its commands here.
-const commands: Command[] = [...accountCommands, watchCommand, marketCommand, discoveryCommand, chatCommand, collectionsCommand, vaultCommand];
+const commands: Command[] = [
+  ...accountCommands,
+  watchCommand,
+  marketCommand,
+  discoveryCommand,
+  chatCommand,
+  collectionsCommand,
+  vaultCommand,
+  adminCommand,
+];
 
 function usage() {
   return [
@@ -34,6 +44,7 @@ async function main() {
       password: { type: 'string' },
       message: { type: 'string' },
       json: { type: 'boolean' },
+      everywhere: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -49,7 +60,13 @@ async function main() {
   process.once('SIGINT', () => abort.abort());
   const ctx = await loadContext(typeof values.url === 'string' ? values.url : undefined);
   url = ctx.url;
-  const result = await command.run({ ctx, args: rest, flags: values, signal: abort.signal, print: (v) => console.log(JSON.stringify(v)) });
+  const result = await command.run({
+    ctx,
+    args: rest,
+    flags: values,
+    signal: abort.signal,
+    print: (v) => console.log(JSON.stringify(v)),
+  });
   if (result !== undefined) {
     const raw = result instanceof View ? result.json : result;
     console.log(values.json ? JSON.stringify(raw, null, 2) : render(result));
@@ -62,7 +79,8 @@ let url = DEFAULT_URL;
 main().catch((err: unknown) => {
   const down = err instanceof Unreachable ? err : unreachable(err, url);
   if (down) console.error(down.message);
-  else if (err instanceof TRPCClientError && err.data?.code === 'UNAUTHORIZED') console.error(`${err.message}\nSign in with: ${loginHint(url)}`);
+  else if (err instanceof TRPCClientError && err.data?.code === 'UNAUTHORIZED')
+    console.error(`${err.message}\nSign in with: ${loginHint(url)}`);
   else if (err instanceof TRPCClientError) console.error(`${err.data?.code ?? 'ERROR'}: ${err.message}`);
   else console.error(err instanceof Error ? err.message : err);
   process.exit(1);

@@ -35,23 +35,38 @@ export function table<T>(rows: readonly T[], columns: Column<T>[], empty = '(non
       .map((v, i) => (columns[i]!.right ? v.padStart(widths[i]!) : v.padEnd(widths[i]!)))
       .join('  ')
       .trimEnd();
-  return [line(columns.map((c) => c.header)), widths.map((w) => '-'.repeat(w)).join('  '), ...cells.map(line)].join('\n');
+  return [line(columns.map((c) => c.header)), widths.map((w) => '-'.repeat(w)).join('  '), ...cells.map(line)].join(
+    '\n',
+  );
 }
 
 const scalar = (v: unknown): string =>
-  v === null || v === undefined ? '-' : v instanceof Date ? v.toISOString().replace('T', ' ').slice(0, 19) : typeof v === 'object' ? JSON.stringify(v) : String(v);
+  v === null || v === undefined
+    ? '-'
+    : v instanceof Date
+      ? v.toISOString().replace('T', ' ').slice(0, 19)
+      : typeof v === 'object'
+        ? JSON.stringify(v)
+        : String(v);
 
-const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !(v instanceof Date) && !Array.isArray(v);
+const isRecord = (v: unknown): v is Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !(v instanceof Date) && !Array.isArray(v);
 
 /** Any value, readably: a list of objects as a table of its simple fields, an object as aligned lines. */
 export function render(value: unknown): string {
   if (value instanceof View) return value.text;
   if (Array.isArray(value)) {
     if (!value.every(isRecord)) return value.map(scalar).join('\n') || '(none)';
-    const keys = [...new Set(value.flatMap((row) => Object.keys(row).filter((k) => !isRecord(row[k]) && !Array.isArray(row[k]))))];
+    const keys = [
+      ...new Set(value.flatMap((row) => Object.keys(row).filter((k) => !isRecord(row[k]) && !Array.isArray(row[k])))),
+    ];
     return table(
       value,
-      keys.map((k) => ({ header: k, value: (row) => scalar(row[k]), right: value.some((row) => typeof row[k] === 'number') })),
+      keys.map((k) => ({
+        header: k,
+        value: (row) => scalar(row[k]),
+        right: value.some((row) => typeof row[k] === 'number'),
+      })),
     );
   }
   if (isRecord(value)) {

@@ -5,6 +5,7 @@ import { createTRPCClient, createWSClient, httpBatchLink, wsLink } from '@trpc/c
 import superjson from 'superjson';
 import WebSocket from 'ws';
 import type { AppRouter } from '../../server/router';
+import { isResumePointMessage, type ResumePointMessage } from '../../shared/system';
 
 /** Where `login` keeps the token: HUBCAST_CREDENTIALS, else ~/.hubcast/credentials.json (mode 600). */
 const credentialsFile = process.env.HUBCAST_CREDENTIALS ?? join(homedir(), '.hubcast', 'credentials.json');
@@ -12,12 +13,15 @@ const credentialsFile = process.env.HUBCAST_CREDENTIALS ?? join(homedir(), '.hub
 export const DEFAULT_URL = 'http://127.0.0.1:3000';
 
 /** The command that signs in to `url` (with --url when it is not the default). */
-export const loginHint = (url: string) => `npm run cli -- login --email you@example.com${url === DEFAULT_URL ? '' : ` --url ${url}`}`;
+export const loginHint = (url: string) =>
+  `npm run cli -- login --email you@example.com${url === DEFAULT_URL ? '' : ` --url ${url}`}`;
 
 /** The server did not answer at all (not running, wrong --url, network). */
 export class Unreachable extends Error {
   constructor(url: string, why: string) {
-    super(`Cannot reach the Hubcast server at ${url} (${why}). Is it running (npm start)? Point the CLI elsewhere with --url or HUBCAST_URL.`);
+    super(
+      `Cannot reach the Hubcast server at ${url} (${why}). Is it running (npm start)? Point the CLI elsewhere with --url or HUBCAST_URL.`,
+    );
   }
 }
 
@@ -55,7 +59,8 @@ export async function loadContext(urlFlag?: string): Promise<CliContext> {
     .then((s) => JSON.parse(s) as { url?: string; token?: string })
     .catch(() => ({}) as { url?: string; token?: string });
   const url = (urlFlag ?? process.env.HUBCAST_URL ?? saved.url ?? DEFAULT_URL).replace(/\/+$/, '');
-  const token = process.env.HUBCAST_TOKEN ?? (saved.url === undefined || saved.url === url ? saved.token : undefined) ?? null;
+  const token =
+    process.env.HUBCAST_TOKEN ?? (saved.url === undefined || saved.url === url ? saved.token : undefined) ?? null;
   return { url, token };
 }
 
@@ -95,7 +100,10 @@ export function wsApi(ctx: CliContext, onUnreachable?: (err: Unreachable) => voi
     connectionParams: () => (ctx.token ? { token: ctx.token } : {}),
     retryDelayMs: (attempt) => Math.min(500 * 2 ** attempt, 10_000),
   });
-  return { api: createTRPCClient<AppRouter>({ links: [wsLink({ client: ws, transformer: superjson })] }), close: () => ws.close() };
+  return {
+    api: createTRPCClient<AppRouter>({ links: [wsLink({ client: ws, transformer: superjson })] }),
+    close: () => ws.close(),
+  };
 }
 
 export interface StreamHandlers<T = unknown> {
@@ -107,12 +115,16 @@ export interface StreamHandlers<T = unknown> {
 
 /**
  * Runs one subscription over a fresh WebSocket until the server completes it, it fails,
- * `onData` returns true, or `signal` aborts (Ctrl-C); then closes the socket.
+ * `onData` returns true, or `signal` aborts (Ctrl-C); then closes the socket. A resumable
+ * stream's resume point is not passed to `onData`: it only gives the socket's reconnects a lastEventId.
  */
 export function followSubscription<T = unknown>(
   ctx: CliContext,
   signal: AbortSignal,
-  subscribe: (api: ReturnType<typeof wsApi>['api'], handlers: StreamHandlers<T>) => { unsubscribe(): void },
+  subscribe: (
+    api: ReturnType<typeof wsApi>['api'],
+    handlers: StreamHandlers<T | ResumePointMessage>,
+  ) => { unsubscribe(): void },
   opts: { onData: (data: T) => boolean | void; onStarted?: () => void },
 ): Promise<void> {
   let fail: (err: unknown) => void = () => {};
@@ -125,7 +137,7 @@ export function followSubscription<T = unknown>(
     };
     const sub = subscribe(api, {
       onStarted: () => opts.onStarted?.(),
-      onData: (data) => opts.onData(data) === true && stop(),
+      onData: (data) => isResumePointMessage(data) || (opts.onData(data) === true && stop()),
       onError: reject,
       onComplete: resolve,
     });

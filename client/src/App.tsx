@@ -1,5 +1,5 @@
 import { useQuery } from '@tanstack/react-query';
-import { Suspense } from 'react';
+import { Suspense, lazy } from 'react';
 import { Redirect, Route, Switch } from 'wouter';
 import { AuthPage } from './components/AuthPage';
 import { Layout } from './components/Layout';
@@ -7,13 +7,20 @@ import { NotFound } from './components/NotFound';
 import { NotificationToasts } from './components/NotificationToasts';
 import { ChatLive } from './features/chat/live';
 import { routes } from './routes';
+
+const AccountPage = lazy(() => import('./features/account/AccountPage'));
 import { useTRPC } from './trpc';
 
 export function App() {
   const trpc = useTRPC();
   const me = useQuery(trpc.auth.me.queryOptions());
 
-  if (me.isPending) return <div className="splash" aria-busy="true">Loading Hubcast…</div>;
+  if (me.isPending)
+    return (
+      <div className="splash" aria-busy="true">
+        Loading Hubcast…
+      </div>
+    );
   if (me.isError)
     return (
       <div className="splash error" role="alert">
@@ -33,6 +40,7 @@ export function App() {
           {visible.map((r) => (
             <Route key={r.path} path={r.path} component={r.component} />
           ))}
+          <Route path="/account" component={AccountPage} />
           <Route path="/">
             <Redirect to={visible[0]!.path} />
           </Route>

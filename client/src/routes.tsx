@@ -1,5 +1,4 @@
 import { lazy, type ComponentType, type LazyExoticComponent } from 'react';
-import { ComingSoon } from './components/ComingSoon';
 
 export interface AppRoute {
   path: string;
@@ -8,14 +7,15 @@ export interface AppRoute {
   component: ComponentType | LazyExoticComponent<ComponentType>;
 }
 
-const soon = (feature: string) => () => <ComingSoon feature={feature} />;
-
-// Each feature replaces its "coming soon" entry with its page, loaded on demand:
-//   component: lazy(() => import('./features/market/MarketPage'))   (default export)
+// Each feature's page is loaded on demand (its default export).
 export const routes: AppRoute[] = [
   { path: '/discovery', label: 'Discovery', component: lazy(() => import('./features/discovery/DiscoveryPage')) },
   { path: '/market', label: 'Market', component: lazy(() => import('./features/market/MarketPage')) },
   { path: '/chat', label: 'Chat', component: lazy(() => import('./features/chat/ChatPage')) },
-  { path: '/collections', label: 'Collections', component: lazy(() => import('./features/collections/CollectionsPage')) },
+  {
+    path: '/collections',
+    label: 'Collections',
+    component: lazy(() => import('./features/collections/CollectionsPage')),
+  },
   { path: '/vault', label: 'Vault', adminOnly: true, component: lazy(() => import('./features/vault/VaultPage')) },
 ];

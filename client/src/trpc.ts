@@ -21,7 +21,8 @@ export type RealtimeState = ReturnType<WsClient['connectionState']['get']>['stat
 
 let wsClient: WsClient = openWsClient();
 const stateListeners = new Set<(state: RealtimeState) => void>();
-const follow = (client: WsClient) => client.connectionState.subscribe({ next: (s) => stateListeners.forEach((l) => l(s.state)) });
+const follow = (client: WsClient) =>
+  client.connectionState.subscribe({ next: (s) => stateListeners.forEach((l) => l(s.state)) });
 let following = follow(wsClient);
 
 /** The realtime connection's state, whichever socket currently carries it. */
@@ -49,7 +50,8 @@ export function reconnectRealtime() {
 }
 
 /** Subscriptions go to whichever WebSocket client is current when they start. */
-const currentWsLink: TRPCLink<AppRouter> = (runtime) => (op) => wsLink<AppRouter>({ client: wsClient, transformer: superjson })(runtime)(op);
+const currentWsLink: TRPCLink<AppRouter> = (runtime) => (op) =>
+  wsLink<AppRouter>({ client: wsClient, transformer: superjson })(runtime)(op);
 
 export const trpcClient = createTRPCClient<AppRouter>({
   links: [

@@ -9,7 +9,11 @@ const PARAMS = { r: 8, p: 3, keyLength: 32 };
 /** log2 of scrypt's N in production. Only NODE_ENV=test may go lower (PASSWORD_HASH_COST). */
 export const PRODUCTION_HASH_COST = 15;
 
-function derive(password: string, salt: Buffer, p: { N: number; r: number; p: number; keyLength: number }): Promise<Buffer> {
+function derive(
+  password: string,
+  salt: Buffer,
+  p: { N: number; r: number; p: number; keyLength: number },
+): Promise<Buffer> {
   const options: ScryptOptions = { N: p.N, r: p.r, p: p.p, maxmem: 128 * p.N * p.r * 2 };
   return new Promise((resolve, reject) =>
     scrypt(password.normalize('NFKC'), salt, p.keyLength, options, (err, key) => (err ? reject(err) : resolve(key))),

@@ -1,6 +1,13 @@
-import { TRPCError } from '@trpc/server';
 import { z } from 'zod';
-import { ZAuthOutput, ZSessionUser, ZSignInInput, ZSignUpInput } from '../../shared/auth';
+import {
+  ZAuthOutput,
+  ZChangePasswordInput,
+  ZOkOutput,
+  ZSessionUser,
+  ZSignInInput,
+  ZSignUpInput,
+} from '../../shared/auth';
+import { AppError } from '../errors';
 import type { Context } from '../context';
 import { authedProcedure, publicProcedure, rateLimited, router } from '../trpc';
 import { clearedSessionCookie, sessionCookie } from './cookies';
@@ -10,6 +17,11 @@ import type { SignedIn } from './service';
 // Per address, whatever token the caller sends: slows password guessing and account spraying
 // without bothering real people. Per account: see SignInLockout.
 const credentialProcedure = rateLimited(publicProcedure, 'auth', { points: 20, durationSeconds: 60, by: 'address' });
+// Guessing the current password from a stolen session: per user here, per account in SignInLockout.
+const changePasswordProcedure = rateLimited(authedProcedure, 'auth.changePassword', {
+  points: 20,
+  durationSeconds: 60,
+});
 const lockouts = new WeakMap<Context['app'], SignInLockout>();
 const lockoutFor = (app: Context['app']) => {
   let lockout = lockouts.get(app);
@@ -18,13 +30,15 @@ const lockoutFor = (app: Context['app']) => {
 };
 
 function handOut(ctx: Context, signedIn: SignedIn) {
-  ctx.request.setCookie?.(sessionCookie(signedIn.token, signedIn.session.expiresAt, ctx.app.config.SESSION_COOKIE_SECURE));
+  ctx.request.setCookie?.(
+    sessionCookie(signedIn.token, signedIn.session.expiresAt, ctx.app.config.SESSION_COOKIE_SECURE),
+  );
   return { user: signedIn.user, token: signedIn.token };
 }
 
 function refuseForeignOrigin(ctx: Context) {
   // Sign-in from another site would plant our cookie in the victim's browser (login CSRF).
-  if (!ctx.request.originTrusted) throw new TRPCError({ code: 'FORBIDDEN', message: 'Sign in from a Hubcast page.' });
+  if (!ctx.request.originTrusted) throw new AppError('FORBIDDEN', 'Sign in from a Hubcast page.');
 }
 
 export const authRouter = router({
@@ -41,18 +55,34 @@ export const authRouter = router({
     .output(ZAuthOutput)
     .mutation(async ({ ctx, input }) => {
       refuseForeignOrigin(ctx);
-      const lockout = lockoutFor(ctx.app);
-      await lockout.check(input.email);
-      const signedIn = await ctx.app.auth.signIn(input.email, input.password).catch(async (err: unknown) => {
-        if (err instanceof TRPCError && err.code === 'UNAUTHORIZED') await lockout.failed(input.email);
-        throw err;
-      });
-      await lockout.succeeded(input.email);
+      const signedIn = await lockoutFor(ctx.app).attempt(
+        input.email,
+        () => ctx.app.auth.signIn(input.email, input.password),
+        (err) => err instanceof AppError && err.code === 'UNAUTHORIZED',
+      );
       return handOut(ctx, signedIn);
     }),
 
   signOut: authedProcedure.output(z.object({ ok: z.literal(true) })).mutation(async ({ ctx }) => {
     await ctx.app.auth.signOut(ctx.session.id);
+    ctx.request.setCookie?.(clearedSessionCookie(ctx.app.config.SESSION_COOKIE_SECURE));
+    return { ok: true as const };
+  }),
+
+  changePassword: changePasswordProcedure
+    .input(ZChangePasswordInput)
+    .output(ZOkOutput)
+    .mutation(async ({ ctx, input }) => {
+      await lockoutFor(ctx.app).attempt(
+        ctx.user.email,
+        () => ctx.app.auth.changePassword(ctx.user, ctx.session.id, input.currentPassword, input.newPassword),
+        (err) => err instanceof AppError && err.code === 'UNAUTHORIZED',
+      );
+      return { ok: true as const };
+    }),
+
+  signOutEverywhere: authedProcedure.output(ZOkOutput).mutation(async ({ ctx }) => {
+    await ctx.app.auth.signOutEverywhere(ctx.user.id);
     ctx.request.setCookie?.(clearedSessionCookie(ctx.app.config.SESSION_COOKIE_SECURE));
     return { ok: true as const };
   }),

@@ -1,4 +1,4 @@
-import { TRPCError } from '@trpc/server';
+import { AppError } from '../errors';
 import type { EventBus } from '../realtime/bus';
 import { topic } from '../realtime/bus';
 import type { Session } from './session';
@@ -9,14 +9,14 @@ export interface SessionWatch {
   /** Aborts when the session is revoked or expires, or when the request's own signal (if given) aborts. */
   signal: AbortSignal;
   isValid(): boolean;
-  error(): TRPCError;
+  error(): AppError;
   stop(): void;
   /**
    * From now on a session end calls `target.endWith(error)` instead of aborting `signal`, and
    * the watch lets its signal go: a subscription handed over to the fan-out keeps no
-   * AbortSignal for its session (transport/claims.ts).
+   * AbortSignal for its session (realtime/handover.ts).
    */
-  handOff(target: { endWith(error: TRPCError): void }): void;
+  handOff(target: { endWith(error: AppError): void }): void;
 }
 
 const MAX_TIMER_MS = 2 ** 31 - 1;
@@ -29,10 +29,22 @@ export class SessionWatcher {
   constructor(
     bus: EventBus,
     private readonly currentExpiry: (sessionId: string) => Promise<Date | null>,
+    /** Where a failure in a bus handler or expiry timer goes (they run outside any request). */
+    readonly failed: (err: unknown) => void = () => {},
   ) {
     this.unsubscribe = bus.subscribe(sessionsRevoked, ({ sessionIds }) => {
-      for (const id of sessionIds) for (const w of this.open.get(id) ?? []) w.revoke();
+      // One watch failing to end must not leave the session's other subscriptions open.
+      for (const id of sessionIds) for (const w of [...(this.open.get(id) ?? [])]) this.end(w);
     });
+  }
+
+  /** @internal */
+  end(w: Watch) {
+    try {
+      w.revoke();
+    } catch (err) {
+      this.failed(err);
+    }
   }
 
   /**
@@ -61,7 +73,7 @@ export class SessionWatcher {
 
   close() {
     this.unsubscribe();
-    for (const set of this.open.values()) for (const w of set) w.revoke();
+    for (const set of this.open.values()) for (const w of [...set]) this.end(w);
     this.open.clear();
   }
 }
@@ -72,7 +84,7 @@ export class SessionWatcher {
  */
 class Watch implements SessionWatch {
   private ac: AbortController | null = new AbortController();
-  private target: { endWith(error: TRPCError): void } | null = null;
+  private target: { endWith(error: AppError): void } | null = null;
   private timer: NodeJS.Timeout | undefined;
   private revoked = false;
 
@@ -99,7 +111,7 @@ class Watch implements SessionWatch {
     this.ac?.abort();
   }
 
-  handOff(target: { endWith(error: TRPCError): void }) {
+  handOff(target: { endWith(error: AppError): void }) {
     this.also?.removeEventListener('abort', this);
     const aborted = this.ac?.signal.aborted;
     this.ac = null;
@@ -115,7 +127,10 @@ class Watch implements SessionWatch {
   }
 
   private schedule() {
-    this.timer = setTimeout(() => void this.checkExpiry(), Math.min(Math.max(this.expiresAt - Date.now(), 0), MAX_TIMER_MS));
+    this.timer = setTimeout(
+      () => void this.checkExpiry().catch(this.watcher.failed),
+      Math.min(Math.max(this.expiresAt - Date.now(), 0), MAX_TIMER_MS),
+    );
     this.timer.unref();
   }
 
@@ -132,7 +147,7 @@ class Watch implements SessionWatch {
   }
 
   error() {
-    return new TRPCError({ code: 'UNAUTHORIZED', message: 'Your session ended (signed out or expired): sign in again.' });
+    return new AppError('UNAUTHORIZED', 'Your session ended (signed out or expired): sign in again.');
   }
 
   stop() {

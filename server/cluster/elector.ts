@@ -1,4 +1,5 @@
 import postgres from 'postgres';
+import { guarded } from '../guarded';
 import type { Logger } from '../log';
 
 /** A job that must run on one instance of the cluster at a time (a schedule, an upstream). */
@@ -59,7 +60,11 @@ function callHooks(entry: Entry, which: 'onLead' | 'onLose', log: Logger) {
 }
 
 /** Embedded PGlite is one process: it leads every singleton from the start. */
-export function createLocalElector(instanceId: string, log: Logger, report: () => { upstreams: number; busLagMs: number | null }): Elector {
+export function createLocalElector(
+  instanceId: string,
+  log: Logger,
+  report: () => { upstreams: number; busLagMs: number | null },
+): Elector {
   const entries = new Map<string, Entry>();
   const startedAt = new Date();
   return {
@@ -138,14 +143,19 @@ export async function startPostgresElector(opts: {
       pid = row!.pid;
       for (const e of entries.values()) {
         if (e.leading || closed) continue;
-        const [got] = await sql<{ ok: boolean }[]>`select pg_try_advisory_lock(hashtextextended(${'hubcast:' + e.name}, 0)) as ok`;
+        const [got] = await sql<
+          { ok: boolean }[]
+        >`select pg_try_advisory_lock(hashtextextended(${'hubcast:' + e.name}, 0)) as ok`;
         if (got?.ok && !closed) {
           e.leading = true;
           log.info({ singleton: e.name }, 'leading');
           callHooks(e, 'onLead', log);
         }
       }
-      const leads = [...entries.values()].filter((e) => e.leading).map((e) => e.name).sort();
+      const leads = [...entries.values()]
+        .filter((e) => e.leading)
+        .map((e) => e.name)
+        .sort();
       const { upstreams, busLagMs } = opts.report();
       await sql`
         insert into cluster_instances (id, started_at, seen_at, leads, upstreams, bus_lag_ms)
@@ -160,13 +170,15 @@ export async function startPostgresElector(opts: {
     }
   };
 
-  const tick = () =>
-    void runRound().finally(() => {
+  // A round catches its own failures; guarded() is for whatever escapes (a hook, the scheduling).
+  const tick = guarded(log, 'leader election round', () =>
+    runRound().finally(() => {
       if (!closed) {
         timer = setTimeout(tick, opts.intervalMs);
         timer.unref();
       }
-    });
+    }),
+  );
   await runRound();
   timer = setTimeout(tick, opts.intervalMs);
   timer.unref();
@@ -186,10 +198,19 @@ export async function startPostgresElector(opts: {
     },
     settle: () => runRound(),
     async view() {
-      const rows = await sql<{ id: string; started_at: Date; seen_at: Date; leads: string[]; upstreams: number; bus_lag_ms: number | null }[]>`
+      const rows = await sql<
+        { id: string; started_at: Date; seen_at: Date; leads: string[]; upstreams: number; bus_lag_ms: number | null }[]
+      >`
         select id, started_at, seen_at, leads, upstreams, bus_lag_ms from cluster_instances
         where seen_at > now() - ${aliveWithin / 1000} * interval '1 second' order by id`;
-      const instances = rows.map((r) => ({ id: r.id, startedAt: r.started_at, seenAt: r.seen_at, leads: r.leads, upstreams: r.upstreams, busLagMs: r.bus_lag_ms }));
+      const instances = rows.map((r) => ({
+        id: r.id,
+        startedAt: r.started_at,
+        seenAt: r.seen_at,
+        leads: r.leads,
+        upstreams: r.upstreams,
+        busLagMs: r.bus_lag_ms,
+      }));
       const leaders: Record<string, string | null> = Object.fromEntries([...entries.keys()].map((n) => [n, null]));
       for (const i of instances) for (const n of i.leads) leaders[n] = i.id;
       return { instanceId: opts.instanceId, kind: 'postgres', instances, leaders };

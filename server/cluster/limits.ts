@@ -1,7 +1,12 @@
 import { once } from 'node:events';
 import { Redis } from 'ioredis';
 import { lt } from 'drizzle-orm';
-import { RateLimiterDrizzle, RateLimiterMemory, RateLimiterRedis, type RateLimiterAbstract } from 'rate-limiter-flexible';
+import {
+  RateLimiterDrizzle,
+  RateLimiterMemory,
+  RateLimiterRedis,
+  type RateLimiterAbstract,
+} from 'rate-limiter-flexible';
 import type { Db } from '../db/client';
 import { rateLimits } from '../db/schema';
 import type { Logger } from '../log';
@@ -31,7 +36,13 @@ export interface Limits {
  * In Redis the keys start with the cluster's bus channel: clusters sharing one Redis (each with
  * its own BUS_CHANNEL, and maybe its own database) must not count each other's requests.
  */
-export function createLimits(opts: { kind: 'pglite' | 'postgres'; db: Db; redisUrl?: string; channel: string; log: Logger }): Limits {
+export function createLimits(opts: {
+  kind: 'pglite' | 'postgres';
+  db: Db;
+  redisUrl?: string;
+  channel: string;
+  log: Logger;
+}): Limits {
   const memory = (o: LimiterOptions) => new RateLimiterMemory(o);
   if (opts.kind !== 'postgres') {
     return { store: 'memory', limiter: memory, prune: async () => 0, ready: async () => {}, close: async () => {} };
@@ -41,7 +52,13 @@ export function createLimits(opts: { kind: 'pglite' | 'postgres'; db: Db; redisU
     redis.on('error', (err) => opts.log.warn({ err }, 'rate-limit store (redis) error'));
     return {
       store: 'redis',
-      limiter: (o) => new RateLimiterRedis({ ...o, keyPrefix: `${opts.channel}:${o.keyPrefix}`, storeClient: redis, insuranceLimiter: memory(o) }),
+      limiter: (o) =>
+        new RateLimiterRedis({
+          ...o,
+          keyPrefix: `${opts.channel}:${o.keyPrefix}`,
+          storeClient: redis,
+          insuranceLimiter: memory(o),
+        }),
       prune: async () => 0,
       ready: () => (redis.status === 'ready' ? Promise.resolve() : once(redis, 'ready').then(() => {})),
       close: async () => void (await redis.quit().catch(() => {})),
@@ -50,9 +67,19 @@ export function createLimits(opts: { kind: 'pglite' | 'postgres'; db: Db; redisU
   return {
     store: 'postgres',
     // Expired rows are pruned by the retention job, not by a timer per limiter.
-    limiter: (o) => new RateLimiterDrizzle({ ...o, storeClient: opts.db, schema: rateLimits, clearExpiredByTimeout: false, insuranceLimiter: memory(o) }),
+    limiter: (o) =>
+      new RateLimiterDrizzle({
+        ...o,
+        storeClient: opts.db,
+        schema: rateLimits,
+        clearExpiredByTimeout: false,
+        insuranceLimiter: memory(o),
+      }),
     async prune() {
-      const gone = await opts.db.delete(rateLimits).where(lt(rateLimits.expire, new Date())).returning({ key: rateLimits.key });
+      const gone = await opts.db
+        .delete(rateLimits)
+        .where(lt(rateLimits.expire, new Date()))
+        .returning({ key: rateLimits.key });
       return gone.length;
     },
     ready: async () => {},

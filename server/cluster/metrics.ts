@@ -1,5 +1,6 @@
 import { Gauge, type Registry } from 'prom-client';
 import type { EventBus } from '../realtime/bus';
+import { countFrom } from '../metric-readers';
 import type { Elector } from './elector';
 
 /** The cluster in /metrics: instances alive, who leads what, upstreams in total, bus lag. */
@@ -22,7 +23,8 @@ export function registerClusterMetrics(registry: Registry, cluster: Elector, bus
     registers: [registry],
     async collect() {
       this.reset();
-      for (const [singleton, instance] of Object.entries((await current()).leaders)) if (instance) this.set({ singleton, instance }, 1);
+      for (const [singleton, instance] of Object.entries((await current()).leaders))
+        if (instance) this.set({ singleton, instance }, 1);
     },
   });
   new Gauge({
@@ -41,12 +43,10 @@ export function registerClusterMetrics(registry: Registry, cluster: Elector, bus
       this.set(bus.stats().lagMs ?? 0);
     },
   });
-  new Gauge({
-    name: 'hubcast_bus_events_received',
-    help: 'Messages received from the cross-instance bus since start',
-    registers: [registry],
-    collect() {
-      this.set(bus.stats().received ?? 0);
-    },
-  });
+  countFrom(
+    registry,
+    'hubcast_bus_events_received_total',
+    'Messages received from the cross-instance bus since start',
+    () => bus.stats().received ?? 0,
+  );
 }

@@ -2,11 +2,26 @@ import { sql as dsql } from 'drizzle-orm';
 import postgres from 'postgres';
 import type { Logger } from '../log';
 import type { BusTx } from '../realtime/bus';
+import { failureReporter, guarded } from '../guarded';
 import { CrossInstanceBus } from './wire';
 
 /** NOTIFY payloads must stay under 8,000 bytes; above this a message travels by reference. */
 export const NOTIFY_INLINE_BYTES = 7_900;
 const REF = 'ref:';
+
+/**
+ * The one NOTIFY statement, written once for both drivers' tagged templates (postgres.js for a
+ * publish on its own, drizzle's `sql` inside a transaction): inline, or by reference to a row.
+ */
+function notifyQuery<Q>(
+  tag: (strings: TemplateStringsArray, ...values: string[]) => Q,
+  channel: string,
+  text: string,
+): Q {
+  return Buffer.byteLength(text) <= NOTIFY_INLINE_BYTES
+    ? tag`select pg_notify(${channel}, ${text})`
+    : tag`with r as (insert into bus_payloads (payload) values (${text}) returning id) select pg_notify(${channel}, ${REF} || r.id) from r`;
+}
 
 /**
  * The bus over Postgres LISTEN/NOTIFY: one listening connection per instance (never per client)
@@ -30,7 +45,7 @@ export class PostgresBus extends CrossInstanceBus {
     instanceId: string,
     private readonly log: Logger,
   ) {
-    super('postgres', instanceId, (err) => log.error({ err }, 'bus handler failed'));
+    super('postgres', instanceId, failureReporter(log, 'bus handler'));
     this.sql = postgres(url, { max: 1, onnotice: () => {} });
     this.listener = postgres(url, {
       max: 1,
@@ -40,10 +55,12 @@ export class PostgresBus extends CrossInstanceBus {
       onnotice: () => {},
       // postgres.js takes these two (its own listen uses them) but leaves them out of its types.
       ...({
-        onnotify: (ch: string, text: string) => {
-          if (ch === this.channel) this.receive(text.startsWith(REF) ? this.readBack(Number(text.slice(REF.length))) : text);
-        },
-        onclose: () => this.relistenSoon(0),
+        // Called from inside postgres.js's socket handling: a throw there would end the process.
+        onnotify: guarded(log, 'bus notification', (ch: string, text: string) => {
+          if (ch === this.channel)
+            this.receive(text.startsWith(REF) ? this.readBack(Number(text.slice(REF.length))) : text);
+        }),
+        onclose: guarded(log, 'bus listener close', () => this.relistenSoon(0)),
       } as object),
     });
   }
@@ -51,7 +68,9 @@ export class PostgresBus extends CrossInstanceBus {
   private async listen(): Promise<void> {
     await this.listener.unsafe(`listen "${this.channel.replace(/"/g, '""')}"`);
     if (this.listened) {
-      this.log.warn('bus listener reconnected: live events sent while it was down were missed; clients are told to resume from their last id');
+      this.log.warn(
+        'bus listener reconnected: live events sent while it was down were missed; clients are told to resume from their last id',
+      );
       this.listenerReconnected();
     }
     this.listened = true;
@@ -60,11 +79,14 @@ export class PostgresBus extends CrossInstanceBus {
   /** Listens again after a drop, retrying every second while the database is away. */
   private relistenSoon(delayMs: number) {
     if (this.closed || this.relistenTimer) return;
-    this.relistenTimer = setTimeout(() => {
-      this.relistenTimer = null;
-      if (this.closed) return;
-      this.listen().catch(() => this.relistenSoon(1_000));
-    }, delayMs);
+    this.relistenTimer = setTimeout(
+      guarded(this.log, 'bus re-listen', () => {
+        this.relistenTimer = null;
+        if (this.closed) return;
+        this.listen().catch(() => this.relistenSoon(1_000));
+      }),
+      delayMs,
+    );
     this.relistenTimer.unref();
   }
 
@@ -81,24 +103,14 @@ export class PostgresBus extends CrossInstanceBus {
   }
 
   protected send(text: string) {
-    const q =
-      Buffer.byteLength(text) <= NOTIFY_INLINE_BYTES
-        ? this.sql`select pg_notify(${this.channel}, ${text})`
-        : this.sql`with r as (insert into bus_payloads (payload) values (${text}) returning id) select pg_notify(${this.channel}, ${REF} || r.id) from r`;
-    q.execute().catch((err: unknown) => this.log.warn({ err }, 'bus publish to other instances failed'));
+    notifyQuery(this.sql, this.channel, text)
+      .execute()
+      .catch((err: unknown) => this.log.warn({ err }, 'bus publish to other instances failed'));
   }
 
   protected async sendWithin(tx: BusTx, texts: string[]) {
     // One connection, so these run in order; delivered to every listener when the transaction commits.
-    await Promise.all(
-      texts.map((text) =>
-        tx.execute(
-          Buffer.byteLength(text) <= NOTIFY_INLINE_BYTES
-            ? dsql`select pg_notify(${this.channel}, ${text})`
-            : dsql`with r as (insert into bus_payloads (payload) values (${text}) returning id) select pg_notify(${this.channel}, ${REF} || r.id) from r`,
-        ),
-      ),
-    );
+    await Promise.all(texts.map((text) => tx.execute(notifyQuery(dsql, this.channel, text))));
   }
 
   async close() {

@@ -1,6 +1,7 @@
 import { Redis } from 'ioredis';
 import type { Logger } from '../log';
 import type { BusTx } from '../realtime/bus';
+import { failureReporter, guarded } from '../guarded';
 import { CrossInstanceBus } from './wire';
 
 /**
@@ -19,7 +20,7 @@ export class RedisBus extends CrossInstanceBus {
     instanceId: string,
     private readonly log: Logger,
   ) {
-    super('redis', instanceId, (err) => log.error({ err }, 'bus handler failed'));
+    super('redis', instanceId, failureReporter(log, 'bus handler'));
     this.pub = new Redis(url, { lazyConnect: true });
     this.sub = new Redis(url, { lazyConnect: true });
     for (const c of [this.pub, this.sub]) c.on('error', (err) => this.log.warn({ err }, 'redis connection error'));
@@ -28,18 +29,29 @@ export class RedisBus extends CrossInstanceBus {
   static async start(opts: { url: string; channel: string; instanceId: string; log: Logger }): Promise<RedisBus> {
     const bus = new RedisBus(opts.url, opts.channel, opts.instanceId, opts.log.child({ component: 'bus' }));
     await Promise.all([bus.pub.connect(), bus.sub.connect()]);
-    bus.sub.on('message', (ch: string, text: string) => ch === bus.channel && bus.receive(text));
+    // Emitted from ioredis's socket handling: a throw there would end the process.
+    bus.sub.on(
+      'message',
+      guarded(bus.log, 'bus message', (ch: string, text: string) => ch === bus.channel && bus.receive(text)),
+    );
     // Attached after the first connect, so only reconnects; ioredis subscribes again by itself.
-    bus.sub.on('ready', () => {
-      bus.log.warn('bus subscriber reconnected: live events sent while it was down were missed; clients are told to resume from their last id');
-      bus.listenerReconnected();
-    });
+    bus.sub.on(
+      'ready',
+      guarded(bus.log, 'bus resubscribe', () => {
+        bus.log.warn(
+          'bus subscriber reconnected: live events sent while it was down were missed; clients are told to resume from their last id',
+        );
+        bus.listenerReconnected();
+      }),
+    );
     await bus.sub.subscribe(bus.channel);
     return bus;
   }
 
   protected send(text: string) {
-    this.pub.publish(this.channel, text).catch((err: unknown) => this.log.warn({ err }, 'bus publish to other instances failed'));
+    this.pub
+      .publish(this.channel, text)
+      .catch((err: unknown) => this.log.warn({ err }, 'bus publish to other instances failed'));
   }
 
   protected async sendWithin(_tx: BusTx, texts: string[]) {

@@ -1,5 +1,12 @@
 import superjson from 'superjson';
-import { holdPublish, LocalHandlers, type BusStats, type EventBus, type HeldPublish, type Topic } from '../realtime/bus';
+import {
+  LocalHandlers,
+  PublishHold,
+  type BusStats,
+  type EventBus,
+  type HeldPublish,
+  type Topic,
+} from '../realtime/bus';
 
 /** One bus message as it crosses instances (superjson: Dates and the like survive). */
 interface Wire {
@@ -24,6 +31,7 @@ interface Wire {
  */
 export abstract class CrossInstanceBus implements EventBus {
   protected readonly local: LocalHandlers;
+  private readonly hold = new PublishHold();
   private published = 0;
   private received = 0;
   private lagMs: number | null = null;
@@ -60,7 +68,7 @@ export abstract class CrossInstanceBus implements EventBus {
   }
 
   publish<T>(t: Topic<T>, payload: T): void {
-    if (holdPublish(this, t, payload)) return;
+    if (this.hold.hold(t, payload)) return;
     this.published++;
     if ((this.inFlight.get(t.name) ?? 0) > 0) {
       const queue = this.behind.get(t.name);
@@ -68,6 +76,10 @@ export abstract class CrossInstanceBus implements EventBus {
       else this.behind.set(t.name, [payload]);
     } else this.local.deliver(t.name, payload);
     if (!this.closed) this.send(this.encode(t, payload, false));
+  }
+
+  capturePublishes(fn: () => void): HeldPublish[] {
+    return this.hold.capture(fn);
   }
 
   async beforeCommit(tx: Parameters<EventBus['beforeCommit']>[0], held: HeldPublish[]): Promise<void> {
@@ -124,7 +136,7 @@ export abstract class CrossInstanceBus implements EventBus {
   /** A message from the broker, or the promise of one still being read back; delivered in arrival order. */
   protected receive(message: string | Promise<string | null>) {
     this.inbox.push(message);
-    if (!this.draining) void this.drain();
+    if (!this.draining) this.drain().catch(this.onHandlerError);
   }
 
   private async drain() {
@@ -132,7 +144,8 @@ export abstract class CrossInstanceBus implements EventBus {
     try {
       while (this.inbox.length) {
         const next = this.inbox.shift()!;
-        const text = typeof next === 'string' ? next : await next.catch((err: unknown) => (this.onHandlerError(err), null));
+        const text =
+          typeof next === 'string' ? next : await next.catch((err: unknown) => (this.onHandlerError(err), null));
         if (text !== null) this.deliverRemote(text);
       }
     } finally {

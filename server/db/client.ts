@@ -1,4 +1,3 @@
-import { mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { PGlite } from '@electric-sql/pglite';
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
@@ -7,6 +6,7 @@ import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator';
 import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js';
 import { migrate as migratePostgres } from 'drizzle-orm/postgres-js/migrator';
 import postgres from 'postgres';
+import { makePrivateDir, tighten } from './private-dir';
 import * as schema from './schema';
 
 export type Schema = typeof schema;
@@ -29,19 +29,26 @@ export async function openDatabase(opts: { url?: string; dataDir?: string | null
     const sql = postgres(opts.url, { max: 10, onnotice: () => {} });
     const db = drizzlePostgres(sql, { schema, casing: 'snake_case' });
     // Instances of a cluster may start together: one migrates, the others wait for it.
-    const lock = await sql.reserve();
     try {
-      await lock`select pg_advisory_lock(hashtextextended('hubcast:migrate', 0))`;
-      await migratePostgres(db, { migrationsFolder });
-    } finally {
-      await lock`select pg_advisory_unlock(hashtextextended('hubcast:migrate', 0))`.catch(() => {});
-      lock.release();
+      const lock = await sql.reserve();
+      try {
+        await lock`select pg_advisory_lock(hashtextextended('hubcast:migrate', 0))`;
+        await migratePostgres(db, { migrationsFolder });
+      } finally {
+        await lock`select pg_advisory_unlock(hashtextextended('hubcast:migrate', 0))`.catch(() => {});
+        lock.release();
+      }
+    } catch (err) {
+      // A failed start leaves no pool behind: the caller may try again (db/connect.ts).
+      await sql.end({ timeout: 0 }).catch(() => {});
+      throw err;
     }
     return { db, kind: 'postgres', url: opts.url, close: () => sql.end({ timeout: 5 }) };
   }
-  if (opts.dataDir) mkdirSync(opts.dataDir, { recursive: true });
+  if (opts.dataDir) makePrivateDir(opts.dataDir);
   const client = opts.dataDir ? new PGlite(opts.dataDir) : new PGlite();
   const db = drizzlePglite(client, { schema, casing: 'snake_case' });
   await migratePglite(db, { migrationsFolder });
+  if (opts.dataDir) tighten(opts.dataDir);
   return { db, kind: 'pglite', close: () => client.close() };
 }

@@ -25,7 +25,11 @@ export async function insertOnce<TTable extends PgTable, K extends keyof InferSe
     const [inserted] = await db.insert(table).values(values).onConflictDoNothing({ target }).returning();
     // Drizzle cannot resolve the row type of a generic table; both rows are the table's select model.
     if (inserted) return { row: inserted as InferSelectModel<TTable>, created: true };
-    const [existing] = await db.select().from(table as PgTable).where(match).limit(1);
+    const [existing] = await db
+      .select()
+      .from(table as PgTable)
+      .where(match)
+      .limit(1);
     if (existing) return { row: existing as InferSelectModel<TTable>, created: false };
     if (attempt === 1) throw new Error(`insertOnce: the row keyed by ${key.join(', ')} keeps disappearing`);
   }

@@ -2,7 +2,15 @@ import pRetry from 'p-retry';
 
 // postgres.js's own codes for a connection that went away, and Postgres's SQLSTATEs for
 // "connection exception" (class 08) and "operator intervention" (57P01–57P03: shutdown, restart).
-const DRIVER_CODES = new Set(['CONNECTION_ENDED', 'CONNECTION_CLOSED', 'CONNECTION_DESTROYED', 'CONNECT_TIMEOUT', 'ECONNREFUSED', 'ECONNRESET', 'EPIPE']);
+const DRIVER_CODES = new Set([
+  'CONNECTION_ENDED',
+  'CONNECTION_CLOSED',
+  'CONNECTION_DESTROYED',
+  'CONNECT_TIMEOUT',
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'EPIPE',
+]);
 const SQLSTATES = new Set(['57P01', '57P02', '57P03']);
 
 /** True when the error (or one it wraps, as drizzle does) says the database was unreachable, not that the query was wrong. */
@@ -22,5 +30,11 @@ export function isDatabaseUnavailable(err: unknown): boolean {
  * a subscription resuming right after an outage should wait for the database, not end in an error.
  */
 export function retryWhileDatabaseUnavailable<T>(read: () => Promise<T>, signal?: AbortSignal): Promise<T> {
-  return pRetry(read, { retries: 8, minTimeout: 100, maxTimeout: 2_000, signal, shouldRetry: ({ error }) => isDatabaseUnavailable(error) });
+  return pRetry(read, {
+    retries: 8,
+    minTimeout: 100,
+    maxTimeout: 2_000,
+    signal,
+    shouldRetry: ({ error }) => isDatabaseUnavailable(error),
+  });
 }

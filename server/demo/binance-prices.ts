@@ -48,7 +48,11 @@ function hash(s: string): number {
 
 /** A well-mixed integer hash of (seed, a, b) into [0, 1). */
 function unit(seed: number, a: number, b: number): number {
-  let h = seed ^ Math.imul(a + 0x9e3779b9, 0x85ebca6b) ^ Math.imul(b | 0, 0xc2b2ae35) ^ Math.imul(Math.floor(b / 4294967296), 0x27d4eb2f);
+  let h =
+    seed ^
+    Math.imul(a + 0x9e3779b9, 0x85ebca6b) ^
+    Math.imul(b | 0, 0xc2b2ae35) ^
+    Math.imul(Math.floor(b / 4294967296), 0x27d4eb2f);
   h = Math.imul(h ^ (h >>> 16), 0x7feb352d);
   h = Math.imul(h ^ (h >>> 15), 0x846ca68b);
   return ((h ^ (h >>> 16)) >>> 0) / 4294967296;
@@ -144,7 +148,16 @@ export class PriceBook {
       volume += minuteVolume(h);
       trades += minuteTrades(h);
     }
-    return { openTime, closeTime: openTime + tf - 1, open: prices[0]!, close: prices[minutes]!, high, low, volume: round(volume), trades };
+    return {
+      openTime,
+      closeTime: openTime + tf - 1,
+      open: prices[0]!,
+      close: prices[minutes]!,
+      high,
+      low,
+      volume: round(volume),
+      trades,
+    };
   }
 
   /** The price at minute `m` (fractional between minutes): base × e^(sum of octaves). */

@@ -14,7 +14,47 @@ export interface FakeBinanceOptions {
   pingIntervalMs?: number;
   /** Binance cuts every connection after 24 h; tests shorten it. */
   maxConnectionMs?: number;
+  /** Symbols exchangeInfo lists as TRADING (and klines answer); DEFAULT_SYMBOLS when absent. */
+  symbols?: string[];
 }
+
+/** What the demo and the tests use; more are added with listSymbols(). */
+export const DEFAULT_SYMBOLS = [
+  'BTCUSDT',
+  'ETHUSDT',
+  'SOLUSDT',
+  'BNBUSDT',
+  'XRPUSDT',
+  'ADAUSDT',
+  'DOGEUSDT',
+  'LTCUSDT',
+  'ETHBTC',
+  'RETAINUSDT',
+];
+const QUOTES = ['FDUSD', 'USDT', 'USDC', 'BTC', 'ETH'];
+
+/** exchangeInfo's entry for a symbol, in Binance's shape (filters trimmed to the price and lot ones). */
+const symbolInfo = (symbol: string, status: string) => {
+  const quoteAsset = QUOTES.find((q) => symbol.endsWith(q) && symbol.length > q.length) ?? 'USDT';
+  return {
+    symbol,
+    status,
+    baseAsset: symbol.slice(0, -quoteAsset.length),
+    baseAssetPrecision: 8,
+    quoteAsset,
+    quotePrecision: 8,
+    quoteAssetPrecision: 8,
+    orderTypes: ['LIMIT', 'MARKET'],
+    isSpotTradingAllowed: true,
+    isMarginTradingAllowed: false,
+    permissions: [],
+    permissionSets: [['SPOT']],
+    filters: [
+      { filterType: 'PRICE_FILTER', minPrice: '0.01000000', maxPrice: '1000000.00000000', tickSize: '0.01000000' },
+      { filterType: 'LOT_SIZE', minQty: '0.00001000', maxQty: '9000.00000000', stepSize: '0.00001000' },
+    ],
+  };
+};
 
 interface Conn {
   ws: WebSocket;
@@ -29,9 +69,23 @@ const MAX_STREAMS = 1024;
 const MAX_INCOMING_PER_SECOND = 5;
 
 const klineFields = (k: FakeKline, symbol: string, interval: string, closed: boolean) => ({
-  t: k.openTime, T: k.closeTime, s: symbol, i: interval, f: 0, L: k.trades - 1,
-  o: String(k.open), c: String(k.close), h: String(k.high), l: String(k.low), v: String(k.volume),
-  n: k.trades, x: closed, q: String(k.volume * k.close), V: '0', Q: '0', B: '0',
+  t: k.openTime,
+  T: k.closeTime,
+  s: symbol,
+  i: interval,
+  f: 0,
+  L: k.trades - 1,
+  o: String(k.open),
+  c: String(k.close),
+  h: String(k.high),
+  l: String(k.low),
+  v: String(k.volume),
+  n: k.trades,
+  x: closed,
+  q: String(k.volume * k.close),
+  V: '0',
+  Q: '0',
+  B: '0',
 });
 
 /**
@@ -39,7 +93,18 @@ const klineFields = (k: FakeKline, symbol: string, interval: string, closed: boo
  * clock tests drive (advance) and failures on demand (outage, dropConnections).
  */
 export class FakeBinance {
-  readonly counters = { connectionsOpened: 0, refused: 0, subscribeMessages: 0, controlMessages: 0, restRequests: 0, rateLimitKicks: 0, pings: 0, pongs: 0, pongTimeouts: 0 };
+  readonly counters = {
+    connectionsOpened: 0,
+    refused: 0,
+    subscribeMessages: 0,
+    controlMessages: 0,
+    restRequests: 0,
+    exchangeInfoRequests: 0,
+    rateLimitKicks: 0,
+    pings: 0,
+    pongs: 0,
+    pongTimeouts: 0,
+  };
   now: number;
   private readonly conns = new Set<Conn>();
   private readonly prices: PriceBook;
@@ -49,6 +114,8 @@ export class FakeBinance {
   private streamDelayMs = 0;
   private readonly restFailures = new FailureQueue();
   private timers: NodeJS.Timeout[] = [];
+  /** symbol → status ('TRADING', or 'BREAK' for one listed but halted). */
+  private readonly listed = new Map<string, string>();
   private wsUrlValue = '';
   private restUrlValue = '';
 
@@ -59,6 +126,12 @@ export class FakeBinance {
   ) {
     this.now = opts.start ?? Date.now();
     this.prices = new PriceBook(this.now);
+    this.listSymbols(opts.symbols ?? DEFAULT_SYMBOLS);
+  }
+
+  /** Lists more symbols (tests that need many distinct ones); `status` other than TRADING lists them halted. */
+  listSymbols(symbols: Iterable<string>, status = 'TRADING') {
+    for (const s of symbols) this.listed.set(s, status);
   }
 
   static async start(opts: FakeBinanceOptions = {}): Promise<FakeBinance> {
@@ -81,7 +154,8 @@ export class FakeBinance {
     fake.wsUrlValue = `ws://127.0.0.1:${port}`;
     fake.restUrlValue = `http://127.0.0.1:${port}`;
     fake.timers.push(setInterval(() => fake.ping(), opts.pingIntervalMs ?? 20_000));
-    if (opts.tickMs) fake.timers.push(setInterval(() => fake.advance(opts.tickMs! * (opts.timeScale ?? 1)), opts.tickMs));
+    if (opts.tickMs)
+      fake.timers.push(setInterval(() => fake.advance(opts.tickMs! * (opts.timeScale ?? 1)), opts.tickMs));
     for (const t of fake.timers) t.unref();
     return fake;
   }
@@ -176,7 +250,12 @@ export class FakeBinance {
 
   private push(c: Conn, stream: string, k: FakeKline, symbol: string, interval: string, closed: boolean) {
     if (c.ws.readyState !== WebSocket.OPEN || this.streamDelayMs) return;
-    c.ws.send(JSON.stringify({ stream, data: { e: 'kline', E: this.now, s: symbol, k: klineFields(k, symbol, interval, closed) } }));
+    c.ws.send(
+      JSON.stringify({
+        stream,
+        data: { e: 'kline', E: this.now, s: symbol, k: klineFields(k, symbol, interval, closed) },
+      }),
+    );
   }
 
   private accept(ws: WebSocket, req: IncomingMessage) {
@@ -185,7 +264,10 @@ export class FakeBinance {
     const initial = new URL(req.url!, 'http://x').searchParams.get('streams');
     for (const s of initial?.split('/') ?? []) if (STREAM.test(s)) conn.streams.add(s);
     this.conns.add(conn);
-    const life = setTimeout(() => ws.close(1000, 'connection lifetime exceeded'), this.opts.maxConnectionMs ?? 24 * 3_600_000);
+    const life = setTimeout(
+      () => ws.close(1000, 'connection lifetime exceeded'),
+      this.opts.maxConnectionMs ?? 24 * 3_600_000,
+    );
     life.unref();
     ws.on('close', () => {
       clearTimeout(life);
@@ -230,12 +312,14 @@ export class FakeBinance {
     const params = Array.isArray(msg.params) ? msg.params.map(String) : [];
     const reply = (body: object) => c.ws.send(JSON.stringify({ ...body, id }));
     if (msg.method === 'LIST_SUBSCRIPTIONS') return reply({ result: [...c.streams] });
-    if (msg.method !== 'SUBSCRIBE' && msg.method !== 'UNSUBSCRIBE') return reply({ error: { code: 2, msg: `Invalid request: unknown method ${String(msg.method)}` } });
+    if (msg.method !== 'SUBSCRIBE' && msg.method !== 'UNSUBSCRIBE')
+      return reply({ error: { code: 2, msg: `Invalid request: unknown method ${String(msg.method)}` } });
     const bad = params.find((p) => !STREAM.test(p) || !INTERVAL_MS[STREAM.exec(p)![2]!]);
     if (bad) return reply({ error: { code: 2, msg: `Invalid request: invalid stream name ${bad}` } });
     if (msg.method === 'SUBSCRIBE') {
       this.counters.subscribeMessages++;
-      if (new Set([...c.streams, ...params]).size > MAX_STREAMS) return reply({ error: { code: 2, msg: 'Invalid request: too many streams' } });
+      if (new Set([...c.streams, ...params]).size > MAX_STREAMS)
+        return reply({ error: { code: 2, msg: 'Invalid request: too many streams' } });
       for (const p of params) c.streams.add(p);
     } else for (const p of params) c.streams.delete(p);
     reply({ result: null });
@@ -259,11 +343,16 @@ export class FakeBinance {
   }
 
   private async rest(req: IncomingMessage, res: ServerResponse) {
-    this.counters.restRequests++;
-    if (await applyFault(this.restFault, res)) return;
     const url = new URL(req.url ?? '/', 'http://x');
+    // Counted apart: tests compare kline calls before and after, whenever the symbol list loads.
+    if (url.pathname === '/api/v3/exchangeInfo') this.counters.exchangeInfoRequests++;
+    else this.counters.restRequests++;
+    if (await applyFault(this.restFault, res)) return;
     const send = (status: number, body: unknown) => {
-      res.writeHead(status, { 'content-type': 'application/json', 'x-mbx-used-weight-1m': String(this.counters.restRequests * 2) });
+      res.writeHead(status, {
+        'content-type': 'application/json',
+        'x-mbx-used-weight-1m': String(this.counters.restRequests * 2),
+      });
       res.end(JSON.stringify(body));
     };
     const fail = this.restFailures.take(url.pathname);
@@ -272,10 +361,14 @@ export class FakeBinance {
       res.writeHead(fail.status, { 'content-type': 'application/json', ...headers });
       return res.end(JSON.stringify({ code: fail.status === 418 ? -1003 : -1015, msg: 'Too many requests.' }));
     }
+    if (url.pathname === '/api/v3/exchangeInfo') {
+      const symbols = [...this.listed].map(([symbol, status]) => symbolInfo(symbol, status));
+      return send(200, { timezone: 'UTC', serverTime: this.now, rateLimits: [], exchangeFilters: [], symbols });
+    }
     if (url.pathname !== '/api/v3/klines') return send(404, { code: -1000, msg: 'Unknown path.' });
     const symbol = url.searchParams.get('symbol') ?? '';
     const interval = url.searchParams.get('interval') ?? '';
-    if (!/^[A-Z0-9]{5,20}$/.test(symbol) || !/(USDT|USDC|BTC|ETH|FDUSD)$/.test(symbol)) return send(400, { code: -1121, msg: 'Invalid symbol.' });
+    if (!this.listed.has(symbol)) return send(400, { code: -1121, msg: 'Invalid symbol.' });
     const tf = INTERVAL_MS[interval];
     if (!tf) return send(400, { code: -1120, msg: 'Invalid interval.' });
     const limit = Math.min(Number(url.searchParams.get('limit') ?? 500) || 500, 1000);
@@ -287,8 +380,22 @@ export class FakeBinance {
     first = Math.max(first, this.prices.firstOpenTime(symbol, interval));
     const rows: unknown[] = [];
     for (let t = first; t <= end && rows.length < limit; t += tf) {
-      const k = t === current ? this.prices.forming(symbol, interval, this.now) : this.prices.candle(symbol, interval, t)!;
-      rows.push([k.openTime, String(k.open), String(k.high), String(k.low), String(k.close), String(k.volume), k.closeTime, String(k.volume * k.close), k.trades, '0', '0', '0']);
+      const k =
+        t === current ? this.prices.forming(symbol, interval, this.now) : this.prices.candle(symbol, interval, t)!;
+      rows.push([
+        k.openTime,
+        String(k.open),
+        String(k.high),
+        String(k.low),
+        String(k.close),
+        String(k.volume),
+        k.closeTime,
+        String(k.volume * k.close),
+        k.trades,
+        '0',
+        '0',
+        '0',
+      ]);
     }
     send(200, rows);
   }

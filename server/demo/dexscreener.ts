@@ -34,10 +34,29 @@ export interface FakeDexScreener extends FakeUpstream {
 }
 
 const CHAINS = ['solana', 'solana', 'ethereum', 'bsc', 'base'];
-const WORDS = ['Moon', 'Pepe', 'Doge', 'Turbo', 'Based', 'Frog', 'Cat', 'Rocket', 'Giga', 'Shiba', 'Neko', 'Bonk', 'Wif', 'Chad', 'Laser', 'Sigma'];
+const WORDS = [
+  'Moon',
+  'Pepe',
+  'Doge',
+  'Turbo',
+  'Based',
+  'Frog',
+  'Cat',
+  'Rocket',
+  'Giga',
+  'Shiba',
+  'Neko',
+  'Bonk',
+  'Wif',
+  'Chad',
+  'Laser',
+  'Sigma',
+];
 const B58 = '123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz';
 
-export async function startFakeDexScreener(opts: { seed?: number; initial?: number; newPerCall?: number; pageSize?: number } = {}): Promise<FakeDexScreener> {
+export async function startFakeDexScreener(
+  opts: { seed?: number; initial?: number; newPerCall?: number; pageSize?: number } = {},
+): Promise<FakeDexScreener> {
   const rand = seededRandom(opts.seed ?? 7);
   const tokens: FakeToken[] = [];
   const byKey = new Map<string, FakeToken>();
@@ -53,7 +72,10 @@ export async function startFakeDexScreener(opts: { seed?: number; initial?: numb
     const made: FakeToken[] = [];
     for (let i = 0; i < n; i++) {
       const c = chain ?? pick(CHAINS);
-      const address = c === 'solana' ? Array.from({ length: 44 }, () => pick([...B58])).join('') : `0x${Array.from({ length: 40 }, () => pick([...'0123456789abcdef'])).join('')}`;
+      const address =
+        c === 'solana'
+          ? Array.from({ length: 44 }, () => pick([...B58])).join('')
+          : `0x${Array.from({ length: 40 }, () => pick([...'0123456789abcdef'])).join('')}`;
       const word = `${pick(WORDS)}${pick(WORDS)}`;
       const h = hashOf(address);
       const t: FakeToken = {
@@ -102,7 +124,12 @@ export async function startFakeDexScreener(opts: { seed?: number; initial?: numb
             quoteToken: { address: 'So11111111111111111111111111111111111111112', name: 'Wrapped SOL', symbol: 'SOL' },
             priceNative: String(t.priceUsd / 150),
             priceUsd: t.young ? null : String(t.priceUsd),
-            txns: { m5: { buys: 3, sells: 1 }, h1: { buys: 40, sells: 22 }, h6: { buys: 200, sells: 150 }, h24: { buys: 800, sells: 650 } },
+            txns: {
+              m5: { buys: 3, sells: 1 },
+              h1: { buys: 40, sells: 22 },
+              h6: { buys: 200, sells: 150 },
+              h24: { buys: 800, sells: 650 },
+            },
             volume: { h24: Math.round(t.liquidityUsd * 1.7), h6: Math.round(t.liquidityUsd * 0.5), h1: 900, m5: 40 },
             priceChange: t.young ? undefined : { h1: 4.2, h24: -12.5 },
             liquidity: t.young ? undefined : { usd: t.liquidityUsd, base: 1_000_000, quote: t.liquidityUsd / 300 },
@@ -118,14 +145,23 @@ export async function startFakeDexScreener(opts: { seed?: number; initial?: numb
     // Images are not API calls: they stay out of `requests`, failures and latency.
     const icon = /^\/icons\/([^/]+)\/([^/]+)\.svg$/.exec(path);
     const known = icon && byKey.get(`${icon[1]}:${decodeURIComponent(icon[2]!).toLowerCase()}`);
-    if (known) return void res.writeHead(200, { 'Content-Type': 'image/svg+xml', 'Cache-Control': 'max-age=86400' }).end(iconSvg(known));
+    if (known)
+      return void res
+        .writeHead(200, { 'Content-Type': 'image/svg+xml', 'Cache-Control': 'max-age=86400' })
+        .end(iconSvg(known));
     requests.push(path);
     if (latencyMs > 0) await new Promise((r) => setTimeout(r, latencyMs));
     if (fault && path.startsWith(fault.path) && (await applyFault(fault.f, res))) return;
     const fail = failures.take(path);
     if (fail) {
-      const headers: Record<string, string> = fail.retryAfterSeconds !== undefined ? { 'Retry-After': String(fail.retryAfterSeconds) } : {};
-      return sendJson(res, fail.status, { error: fail.status === 429 ? 'Too Many Requests' : 'Internal Server Error' }, headers);
+      const headers: Record<string, string> =
+        fail.retryAfterSeconds !== undefined ? { 'Retry-After': String(fail.retryAfterSeconds) } : {};
+      return sendJson(
+        res,
+        fail.status,
+        { error: fail.status === 429 ? 'Too Many Requests' : 'Internal Server Error' },
+        headers,
+      );
     }
     const newest = () => tokens.slice(-pageSize).reverse();
     if (path === '/token-profiles/latest/v1') {
@@ -133,13 +169,21 @@ export async function startFakeDexScreener(opts: { seed?: number; initial?: numb
       return sendJson(res, 200, newest().map(profile));
     }
     if (path === '/token-boosts/latest/v1') {
-      const boosted = newest().filter((t) => hashOf(t.address) % 3 === 0).slice(0, 10);
-      return sendJson(res, 200, boosted.map((t, i) => ({ ...profile(t), amount: 10 * (i + 1), totalAmount: 50 * (i + 1) })));
+      const boosted = newest()
+        .filter((t) => hashOf(t.address) % 3 === 0)
+        .slice(0, 10);
+      return sendJson(
+        res,
+        200,
+        boosted.map((t, i) => ({ ...profile(t), amount: 10 * (i + 1), totalAmount: 50 * (i + 1) })),
+      );
     }
     const m = /^\/(tokens\/v1|token-pairs\/v1)\/([^/]+)\/([^/]+)$/.exec(path);
     if (m) {
       const [, kind, chain, list] = m;
-      const addrs = decodeURIComponent(list!).split(',').slice(0, kind === 'tokens/v1' ? 30 : 1);
+      const addrs = decodeURIComponent(list!)
+        .split(',')
+        .slice(0, kind === 'tokens/v1' ? 30 : 1);
       const found = addrs.map((a) => byKey.get(`${chain}:${a.toLowerCase()}`)).filter((t): t is FakeToken => !!t);
       return sendJson(res, 200, found.flatMap(pairs));
     }

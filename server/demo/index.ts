@@ -33,7 +33,8 @@ const starters: Array<() => Promise<FakeUpstream>> = [
   async () => {
     const v = await startFakeVinted({ accessLifetimeSeconds: 15 * 60 });
     // Each run's fake is new, so its session replaces the one stored by the previous run.
-    const seed = async (app: App) => void (await app.vault.saveSession({ provider: 'vinted', label: 'default', secrets: { cookie: v.signIn() } }));
+    const seed = async (app: App) =>
+      void (await app.vault.saveSession({ provider: 'vinted', label: 'default', secrets: { cookie: v.signIn() } }));
     return { env: v.env, seed, close: v.close };
   },
 ];

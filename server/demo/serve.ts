@@ -2,7 +2,9 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 
 /** A loopback HTTP server on a free port, for the fake upstreams. */
-export async function serveLoopback(handler: (req: IncomingMessage, res: ServerResponse, url: URL) => void | Promise<void>) {
+export async function serveLoopback(
+  handler: (req: IncomingMessage, res: ServerResponse, url: URL) => void | Promise<void>,
+) {
   const server = createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://fake');
     Promise.resolve(handler(req, res, url)).catch(() => {
@@ -53,10 +55,22 @@ export function hashOf(text: string): number {
 
 /** Queued failures: the next `count` matching requests get `status`. */
 export class FailureQueue {
-  private rules: Array<{ status: number; left: number; retryAfterSeconds?: number; match?: string; bodyCode?: number }> = [];
+  private rules: Array<{
+    status: number;
+    left: number;
+    retryAfterSeconds?: number;
+    match?: string;
+    bodyCode?: number;
+  }> = [];
 
   add(status: number, count = 1, opts: { retryAfterSeconds?: number; path?: string; bodyCode?: number } = {}) {
-    this.rules.push({ status, left: count, retryAfterSeconds: opts.retryAfterSeconds, match: opts.path, bodyCode: opts.bodyCode });
+    this.rules.push({
+      status,
+      left: count,
+      retryAfterSeconds: opts.retryAfterSeconds,
+      match: opts.path,
+      bodyCode: opts.bodyCode,
+    });
   }
 
   take(path: string) {
@@ -74,7 +88,8 @@ export class FailureQueue {
  * than the adapter's timeout), `garbage` answers HTTP 200 with `body` (a bot-protection page,
  * or JSON whose shape changed).
  */
-export type Fault = { kind: 'down' } | { kind: 'slow'; delayMs: number } | { kind: 'garbage'; body: string; contentType?: string };
+export type Fault =
+  { kind: 'down' } | { kind: 'slow'; delayMs: number } | { kind: 'garbage'; body: string; contentType?: string };
 
 /**
  * Applies `fault` to one request. True when the request was answered (down, garbage); a slow
@@ -83,7 +98,9 @@ export type Fault = { kind: 'down' } | { kind: 'slow'; delayMs: number } | { kin
 export async function applyFault(fault: Fault | null, res: ServerResponse): Promise<boolean> {
   if (!fault) return false;
   if (fault.kind === 'down') {
-    res.writeHead(503, { 'Content-Type': 'text/html' }).end('<html><body><h1>503 Service Temporarily Unavailable</h1></body></html>');
+    res
+      .writeHead(503, { 'Content-Type': 'text/html' })
+      .end('<html><body><h1>503 Service Temporarily Unavailable</h1></body></html>');
     return true;
   }
   if (fault.kind === 'garbage') {

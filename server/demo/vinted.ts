@@ -29,7 +29,13 @@ export interface FakeVinted extends FakeUpstream {
   restore(): void;
   /** Every request to `host` (both when absent) misbehaves this way until `fault(null)`. */
   fault(f: Fault | null, host?: 'web' | 'api'): void;
-  counters: { homePages: number; refreshes: number; refreshRejected: number; catalogue: number; catalogueUnauthorized: number };
+  counters: {
+    homePages: number;
+    refreshes: number;
+    refreshRejected: number;
+    catalogue: number;
+    catalogueUnauthorized: number;
+  };
 }
 
 interface Issued {
@@ -83,11 +89,16 @@ export async function startFakeVinted(opts: FakeVintedOptions = {}): Promise<Fak
     `refresh_token_web=${pair.refresh}; Path=/; Secure; HttpOnly; SameSite=Lax`,
   ];
   const cookiesOf = (req: IncomingMessage) =>
-    Object.fromEntries((req.headers.cookie ?? '').split(';').map((p) => p.trim().split('=') as [string, string]).filter(([k, v]) => k && v !== undefined));
+    Object.fromEntries(
+      (req.headers.cookie ?? '')
+        .split(';')
+        .map((p) => p.trim().split('=') as [string, string])
+        .filter(([k, v]) => k && v !== undefined),
+    );
   const gate = (res: ServerResponse, path: string) => {
-    if (down) return sendJson(res, 503, { code: 503, message: 'Service unavailable' }), true;
+    if (down) return (sendJson(res, 503, { code: 503, message: 'Service unavailable' }), true);
     const fail = failures.take(path);
-    if (fail) return sendJson(res, fail.status, { code: fail.status, message: 'injected failure' }), true;
+    if (fail) return (sendJson(res, fail.status, { code: fail.status, message: 'injected failure' }), true);
     return false;
   };
 
@@ -100,20 +111,33 @@ export async function startFakeVinted(opts: FakeVintedOptions = {}): Promise<Fak
       csrf.add(token);
       const headers: Record<string, string | string[]> = { 'Content-Type': 'text/html; charset=utf-8' };
       // A visitor without a session gets an anonymous one, as the real home page does.
-      if (!cookies.access_token_web) headers['Set-Cookie'] = [`access_token_web=${jwt('access', accessLife).token}; Path=/`, `anon_id=${randomBytes(8).toString('hex')}; Path=/`];
-      const script = opts.escapedCsrf ? `self.__next_f.push([1,"{\\"CSRF_TOKEN\\":\\"${token}\\"}"])` : `window.__CONFIG__ = {"CSRF_TOKEN":"${token}","locale":"fr"};`;
-      res.writeHead(200, headers).end(`<!doctype html><html><head><title>Vinted</title></head><body><script>${script}</script></body></html>`);
+      if (!cookies.access_token_web)
+        headers['Set-Cookie'] = [
+          `access_token_web=${jwt('access', accessLife).token}; Path=/`,
+          `anon_id=${randomBytes(8).toString('hex')}; Path=/`,
+        ];
+      const script = opts.escapedCsrf
+        ? `self.__next_f.push([1,"{\\"CSRF_TOKEN\\":\\"${token}\\"}"])`
+        : `window.__CONFIG__ = {"CSRF_TOKEN":"${token}","locale":"fr"};`;
+      res
+        .writeHead(200, headers)
+        .end(`<!doctype html><html><head><title>Vinted</title></head><body><script>${script}</script></body></html>`);
       return;
     }
     if (req.method === 'POST' && url.pathname === '/web/api/auth/refresh') {
       const origin = new URL(webUrl).origin;
-      if (req.headers.origin !== origin || !String(req.headers.referer ?? '').startsWith(origin)) return sendJson(res, 403, { code: 106, message: 'Forbidden' });
+      if (req.headers.origin !== origin || !String(req.headers.referer ?? '').startsWith(origin))
+        return sendJson(res, 403, { code: 106, message: 'Forbidden' });
       const csrfToken = String(req.headers['x-csrf-token'] ?? '');
       if (!csrf.delete(csrfToken)) return sendJson(res, 403, { code: 106, message: 'Invalid CSRF token' });
       const current = valid(refresh, cookies.refresh_token_web);
       if (!current) {
         counters.refreshRejected++;
-        return sendJson(res, 401, { code: 100, message: 'Refresh token is invalid', message_code: 'invalid_authentication_token' });
+        return sendJson(res, 401, {
+          code: 100,
+          message: 'Refresh token is invalid',
+          message_code: 'invalid_authentication_token',
+        });
       }
       // Rotation: the refresh token just used stops working.
       current.used = true;
@@ -126,8 +150,10 @@ export async function startFakeVinted(opts: FakeVintedOptions = {}): Promise<Fak
 
   const api = await serveLoopback(async (req, res, url) => {
     if (gate(res, url.pathname) || (await applyFault(faults.api, res))) return;
-    if (url.pathname === '/api/v2/catalog/items') return sendJson(res, 404, { code: 104, message: 'Not found', message_code: 'not_found' });
-    if (req.method !== 'GET' || url.pathname !== '/svc-catalogue/items') return sendJson(res, 404, { code: 104, message: 'Not found', message_code: 'not_found' });
+    if (url.pathname === '/api/v2/catalog/items')
+      return sendJson(res, 404, { code: 104, message: 'Not found', message_code: 'not_found' });
+    if (req.method !== 'GET' || url.pathname !== '/svc-catalogue/items')
+      return sendJson(res, 404, { code: 104, message: 'Not found', message_code: 'not_found' });
     counters.catalogue++;
     const bearer = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1];
     if (!valid(access, bearer) || !req.headers['x-anon-id']) {
@@ -140,7 +166,15 @@ export async function startFakeVinted(opts: FakeVintedOptions = {}): Promise<Fak
     const total = query ? 40 + (hashOf(query) % 200) : 0;
     const items = [];
     for (let i = (page - 1) * perPage; i < Math.min(total, page * perPage); i++) items.push(item(query, i));
-    sendJson(res, 200, { items, pagination: { current_page: page, total_pages: Math.ceil(total / perPage), total_entries: total, per_page: perPage } });
+    sendJson(res, 200, {
+      items,
+      pagination: {
+        current_page: page,
+        total_pages: Math.ceil(total / perPage),
+        total_entries: total,
+        per_page: perPage,
+      },
+    });
   });
   webUrl = web.url;
 

@@ -24,7 +24,6 @@ export interface BusStats {
 
 /** A publish made inside `recordThenPublish`'s callback, held until its transaction is about to commit. */
 export interface HeldPublish {
-  bus: EventBus;
   topic: Topic<unknown>;
   payload: unknown;
 }
@@ -44,6 +43,12 @@ export interface EventBus {
   /** Delivers now; inside `capturePublishes` it is held instead (see record.ts). */
   publish<T>(topic: Topic<T>, payload: T): void;
   /**
+   * Runs `fn` (synchronously) and returns the publishes it made on this bus instead of
+   * delivering them. `recordThenPublish` uses it so publishing can be ordered with the commit
+   * without changing the callers, which keep calling `bus.publish`.
+   */
+  capturePublishes(fn: () => void): HeldPublish[];
+  /**
    * Held publishes of one transaction, just before it commits (under its stream locks): a
    * cross-instance bus sends them here, so every instance receives a stream's events in commit order.
    */
@@ -61,35 +66,34 @@ export interface EventBus {
   close(): Promise<void>;
 }
 
-let holding: HeldPublish[] | null = null;
+/** For bus implementations: the publishes held while a `capturePublishes` callback runs, one per bus. */
+export class PublishHold {
+  private holding: HeldPublish[] | null = null;
 
-/**
- * Runs `fn` (synchronously) and returns the publishes it made instead of delivering them.
- * `recordThenPublish` uses it so publishing can be ordered with the commit without changing
- * the callers, which keep calling `bus.publish`.
- */
-export function capturePublishes(fn: () => void): HeldPublish[] {
-  const outer = holding;
-  const mine: HeldPublish[] = [];
-  holding = mine;
-  try {
-    fn();
-  } finally {
-    holding = outer;
+  capture(fn: () => void): HeldPublish[] {
+    const outer = this.holding;
+    const mine: HeldPublish[] = [];
+    this.holding = mine;
+    try {
+      fn();
+    } finally {
+      this.holding = outer;
+    }
+    return mine;
   }
-  return mine;
-}
 
-/** For bus implementations: true when this publish was held (inside `capturePublishes`). */
-export function holdPublish(bus: EventBus, t: Topic<unknown>, payload: unknown): boolean {
-  if (!holding) return false;
-  holding.push({ bus, topic: t, payload });
-  return true;
+  /** True when this publish was held (inside `capture`). */
+  hold(t: Topic<unknown>, payload: unknown): boolean {
+    if (!this.holding) return false;
+    this.holding.push({ topic: t, payload });
+    return true;
+  }
 }
 
 /**
  * The local half every bus shares: handlers per topic name, called synchronously. A handler
- * that throws is reported and does not stop the others.
+ * that throws, or returns a promise that rejects (an async handler), is reported and does not
+ * stop the others: a rejection left unhandled would end the process.
  */
 export class LocalHandlers {
   private readonly handlers = new Map<string, Set<(payload: unknown) => void>>();
@@ -102,7 +106,9 @@ export class LocalHandlers {
     // Copy: a handler may unsubscribe (or subscribe) while we iterate.
     for (const h of [...set]) {
       try {
-        h(payload);
+        const r: unknown = h(payload);
+        if (r && typeof (r as Promise<unknown>).then === 'function')
+          (r as Promise<unknown>).then(undefined, this.onHandlerError);
         this.delivered++;
       } catch (err) {
         this.onHandlerError(err);
@@ -133,13 +139,15 @@ export class LocalHandlers {
 
 export function createMemoryBus(onHandlerError: (err: unknown) => void): EventBus {
   const local = new LocalHandlers(onHandlerError);
+  const hold = new PublishHold();
   let published = 0;
   const bus: EventBus = {
     publish(t, payload) {
-      if (holdPublish(bus, t, payload)) return;
+      if (hold.hold(t, payload)) return;
       published++;
       local.deliver(t.name, payload);
     },
+    capturePublishes: (fn) => hold.capture(fn),
     async beforeCommit() {},
     afterCommit(held) {
       for (const h of held) {

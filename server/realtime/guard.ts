@@ -1,5 +1,5 @@
 import type { SessionWatch } from '../auth/session-watch';
-import { afterStream, endStreamWith } from '../transport/claims';
+import { afterStream, endStreamWith } from './handover';
 
 const REVOKED = Symbol('revoked');
 
@@ -48,13 +48,13 @@ export async function* guardSubscription<T>(
     }
   } finally {
     // A subscription handed over to the fan-out outlives this generator: the session cut and
-    // the cleanup move onto it (transport/claims.ts), so nothing stays parked here.
+    // the cleanup move onto its claim (realtime/handover.ts), so nothing stays parked here.
     if (watch) endStreamWith(opts.requestSignal, watch);
     afterStream(opts.requestSignal, () => {
       watch?.stop();
       onEnd?.();
     });
-    // Not awaited: a resolver still blocked in a wait that ignores ctx.signal would hold us here.
+    // Not awaited: a resolver still blocked in a wait that ignores ctx.sessionSignal would hold us here.
     it.return?.(undefined).catch(() => {});
   }
 }

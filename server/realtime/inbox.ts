@@ -3,8 +3,9 @@ import type { Db } from '../db/client';
 import { inboxEvents } from '../db/schema';
 import type { Notification } from '../../shared/system';
 import { topic, type EventBus } from './bus';
-import { lockStreams, recordThenPublish, type Tx } from './record';
-import { resumable, type BusEvent, type StoredEvent } from './resumable';
+import { lockStreams, type StreamLog, type Tx } from './record';
+import type { BusEvent, StoredEvent } from './resumable';
+import { userStream, type StreamScope } from './streams';
 
 /** One user's inbox stream: the bus topic and the stream lock share this key. */
 export const inboxStreamKey = (userId: string) => `inbox:${userId}`;
@@ -26,12 +27,16 @@ export type LiveItem = Omit<InboxItem, 'userId'>;
  * client that was away replays from the table what it missed live.
  */
 export class Inbox {
-  constructor(private readonly deps: { db: Db; bus: EventBus }) {}
+  constructor(private readonly deps: { db: Db; bus: EventBus; streams: StreamLog }) {}
 
   /** Stores and publishes at once; for writes inside a transaction use `record` then `publish`. */
   deliver(items: InboxItem[]): Promise<Notification[]> {
     // record() takes the user streams' locks itself.
-    return recordThenPublish(this.deps.db, [], (tx) => this.record(tx, items), (stored) => this.publish(stored));
+    return this.deps.streams.recordThenPublish(
+      [],
+      (tx) => this.record(tx, items),
+      (stored) => this.publish(stored),
+    );
   }
 
   /**
@@ -40,9 +45,19 @@ export class Inbox {
    */
   async record(tx: Tx, items: InboxItem[]): Promise<(Notification & { userId: string })[]> {
     if (items.length === 0) return [];
-    await lockStreams(tx, items.map((i) => inboxStreamKey(i.userId)));
+    await lockStreams(
+      tx,
+      items.map((i) => inboxStreamKey(i.userId)),
+    );
     const rows = await tx.insert(inboxEvents).values(items).returning();
-    return rows.map((r) => ({ id: r.id, userId: r.userId, feature: r.feature, type: r.type, payload: r.payload, createdAt: r.createdAt }));
+    return rows.map((r) => ({
+      id: r.id,
+      userId: r.userId,
+      feature: r.feature,
+      type: r.type,
+      payload: r.payload,
+      createdAt: r.createdAt,
+    }));
   }
 
   /** Call only after the transaction that recorded them has committed. */
@@ -57,12 +72,32 @@ export class Inbox {
   }
 
   /**
+   * A user's resume point: the id of their newest event; with none, just below the lowest id
+   * kept (every later event is above it, and a resume from it is not mistaken for one from
+   * before retention). The user's ids commit in order (their stream lock), so none comes later below it.
+   */
+  async head(userId: string): Promise<number> {
+    const [own] = await this.deps.db
+      .select({ id: max(inboxEvents.id) })
+      .from(inboxEvents)
+      .where(eq(inboxEvents.userId, userId));
+    if (own?.id != null) return own.id;
+    const oldest = await this.retainedFrom();
+    return oldest === null ? 0 : oldest - 1;
+  }
+
+  /**
    * Deletes events older than `before`, as one id range (everything at or below the newest old
    * id), so "below the lowest id kept" is exactly what a resume check needs. The newest event is
    * always kept, or an emptied table could not tell a pruned resume id from a fresh one.
    */
   async prune(before: Date, batch = 10_000): Promise<number> {
-    const [old] = await this.deps.db.select({ id: inboxEvents.id }).from(inboxEvents).where(lt(inboxEvents.createdAt, before)).orderBy(desc(inboxEvents.id)).limit(1);
+    const [old] = await this.deps.db
+      .select({ id: inboxEvents.id })
+      .from(inboxEvents)
+      .where(lt(inboxEvents.createdAt, before))
+      .orderBy(desc(inboxEvents.id))
+      .limit(1);
     const [top] = await this.deps.db.select({ id: max(inboxEvents.id) }).from(inboxEvents);
     if (!old || top?.id == null) return 0;
     const upTo = Math.min(old.id, top.id - 1);
@@ -71,7 +106,10 @@ export class Inbox {
       const [low] = await this.deps.db.select({ id: min(inboxEvents.id) }).from(inboxEvents);
       if (low?.id == null || low.id > upTo) return removed;
       // In batches: one huge delete would hold its locks and bloat the WAL in one go.
-      const gone = await this.deps.db.delete(inboxEvents).where(lte(inboxEvents.id, Math.min(upTo, low.id + batch))).returning({ id: inboxEvents.id });
+      const gone = await this.deps.db
+        .delete(inboxEvents)
+        .where(lte(inboxEvents.id, Math.min(upTo, low.id + batch)))
+        .returning({ id: inboxEvents.id });
       removed += gone.length;
     }
   }
@@ -86,38 +124,41 @@ export class Inbox {
    * `market.activity`, `collections.events`). `feature` and `types` narrow the view; `E` names
    * the events a feature stores, so its readers need no cast (the feature is the only writer of its entries).
    */
-  stream<E extends { type: string; payload: unknown } = Pick<Notification, 'type' | 'payload'>>(opts: {
-    userId: string;
-    lastEventId: string | null | undefined;
-    signal: AbortSignal | undefined;
-    feature?: string;
-    types?: readonly E['type'][];
-  }) {
+  stream<E extends { type: string; payload: unknown } = Pick<Notification, 'type' | 'payload'>>(
+    opts: { userId: string; lastEventId: string | null | undefined; feature?: string; types?: readonly E['type'][] },
+    scope: StreamScope,
+  ) {
     type Stored = Omit<Notification, 'type' | 'payload'> & E;
     const { userId, feature, types } = opts;
     const wanted = (n: Notification) => (!feature || n.feature === feature) && (!types || types.includes(n.type));
-    return resumable<Stored>({
-      signal: opts.signal,
+    return userStream<Stored>(scope, {
       lastEventId: opts.lastEventId,
-      subscribe: (push) => this.deps.bus.subscribe(userInbox(userId), (e) => e.id !== undefined && wanted(e.data) && push(e as StoredEvent<Stored>)),
+      subscribe: (push) =>
+        this.deps.bus.subscribe(
+          userInbox(userId),
+          (e) => e.id !== undefined && wanted(e.data) && push(e as StoredEvent<Stored>),
+        ),
+      head: () => this.head(userId),
       retainedFrom: () => this.retainedFrom(),
       replay: this.replay<Stored>(userId, feature, types),
     });
   }
 
   /** One feature's view with its live-only events mixed in, each checked by `authorize` when delivered. */
-  featureStream(opts: {
-    userId: string;
-    feature: string;
-    lastEventId: string | null | undefined;
-    signal: AbortSignal | undefined;
-    authorize?: (event: BusEvent<Notification, LiveItem>) => boolean | Promise<boolean>;
-  }) {
+  featureStream(
+    opts: {
+      userId: string;
+      feature: string;
+      lastEventId: string | null | undefined;
+      authorize?: (event: BusEvent<Notification, LiveItem>) => boolean | Promise<boolean>;
+    },
+    scope: StreamScope,
+  ) {
     const { userId, feature } = opts;
-    return resumable<Notification, LiveItem>({
-      signal: opts.signal,
+    return userStream<Notification, LiveItem>(scope, {
       lastEventId: opts.lastEventId,
       subscribe: (push) => this.deps.bus.subscribe(userInbox(userId), (e) => e.data.feature === feature && push(e)),
+      head: () => this.head(userId),
       retainedFrom: () => this.retainedFrom(),
       replay: this.replay(userId, feature),
       authorize: opts.authorize,
@@ -139,7 +180,10 @@ export class Inbox {
         )
         .orderBy(asc(inboxEvents.id))
         .limit(limit);
-      return rows.map((r) => ({ id: r.id, data: { id: r.id, feature: r.feature, type: r.type, payload: r.payload, createdAt: r.createdAt } as D }));
+      return rows.map((r) => ({
+        id: r.id,
+        data: { id: r.id, feature: r.feature, type: r.type, payload: r.payload, createdAt: r.createdAt } as D,
+      }));
     };
   }
 }

@@ -1,6 +1,6 @@
 import { sql } from 'drizzle-orm';
 import type { Db } from '../db/client';
-import { capturePublishes, type EventBus, type HeldPublish } from './bus';
+import type { EventBus, HeldPublish } from './bus';
 
 /** A transaction handle, as `db.transaction` passes it: stream locks only mean something inside one. */
 export type Tx = Parameters<Parameters<Db['transaction']>[0]>[0];
@@ -11,10 +11,14 @@ export type Tx = Parameters<Parameters<Db['transaction']>[0]>[0];
  */
 const STREAM_LOCK_SPACE = 48_213;
 
-/** Per stream key: settles once every publish of an earlier writer in this process is done. */
-const publishTail = new Map<string, Promise<void>>();
+/** A transaction's publish turns, and the per-stream tails of the StreamLog that opened it. */
+interface Turns {
+  tails: Map<string, Promise<void>>;
+  held: { key: string; previous: Promise<void>; done: () => void; tail: Promise<void> }[];
+}
+
 /** Transactions opened by recordThenPublish → the publish turns they hold. */
-const turns = new WeakMap<Tx, { key: string; previous: Promise<void>; done: () => void; tail: Promise<void> }[]>();
+const turns = new WeakMap<Tx, Turns>();
 
 /**
  * Serialises the writers of each stream until their transaction ends, so ids of one stream
@@ -24,66 +28,68 @@ const turns = new WeakMap<Tx, { key: string; previous: Promise<void>; done: () =
  * nothing afterwards that waits on other locks. Only inside `recordThenPublish`.
  */
 export async function lockStreams(tx: Tx, keys: Iterable<string>): Promise<void> {
-  const held = turns.get(tx);
-  if (!held) throw new Error('stream writes must run inside recordThenPublish (it publishes them in commit order)');
+  const mine = turns.get(tx);
+  if (!mine) throw new Error('stream writes must run inside recordThenPublish (it publishes them in commit order)');
+  const { tails, held } = mine;
   for (const key of [...new Set(keys)].sort()) {
     await tx.execute(sql`select pg_advisory_xact_lock(${sql.raw(String(STREAM_LOCK_SPACE))}, hashtext(${key}))`);
     if (held.some((t) => t.key === key)) continue;
     // Lock order is commit order; the same order for publishing, or a fast second writer's
     // publish could overtake the first's and a live reader would drop the first as old.
-    const previous = publishTail.get(key) ?? Promise.resolve();
+    const previous = tails.get(key) ?? Promise.resolve();
     let done!: () => void;
-    const mine = new Promise<void>((resolve) => (done = resolve));
-    const tail = previous.then(() => mine);
-    publishTail.set(key, tail);
+    const turn = new Promise<void>((resolve) => (done = resolve));
+    const tail = previous.then(() => turn);
+    tails.set(key, tail);
     held.push({ key, previous, done, tail });
   }
 }
 
 /**
- * Records events inside one transaction under their streams' locks, then publishes them
- * only after the commit and after every earlier writer of the same streams has published:
- * a live subscriber never sees an event a replaying one could not find, nor one out of order.
- * `publish` runs inside the transaction (it must only call `bus.publish`); the bus holds what
- * it publishes and delivers it as above (a cross-instance bus: in commit order, see bus.ts).
- * `streamKeys` may be empty when `record` locks its streams itself (the inbox does).
+ * How a process writes stream events: one per App, holding, per stream key, the tail that
+ * settles once every publish of an earlier writer in this App is done. Another App in the
+ * same process (tests, bench) orders its own writers, as another instance would.
  */
-export async function recordThenPublish<R>(
-  db: Db,
-  streamKeys: readonly string[],
-  record: (tx: Tx) => Promise<R>,
-  publish: (recorded: R) => void,
-): Promise<R> {
-  let held: NonNullable<ReturnType<typeof turns.get>> = [];
-  let publishes: HeldPublish[] = [];
-  try {
-    const recorded = await db.transaction(async (tx) => {
-      turns.set(tx, (held = []));
-      await lockStreams(tx, streamKeys);
-      const r = await record(tx);
-      // The callback's bus.publish calls are held, not delivered: a cross-instance bus sends them
-      // now, still under the stream locks, so every instance gets them in commit order.
-      publishes = capturePublishes(() => publish(r));
-      for (const [bus, items] of byBus(publishes)) await bus.beforeCommit(tx, items);
-      return r;
-    });
-    await Promise.all(held.map((t) => t.previous));
-    for (const [bus, items] of byBus(publishes)) bus.afterCommit(items);
-    return recorded;
-  } finally {
-    for (const t of held) {
-      t.done();
-      if (publishTail.get(t.key) === t.tail) publishTail.delete(t.key);
+export class StreamLog {
+  private readonly tails = new Map<string, Promise<void>>();
+
+  constructor(private readonly deps: { db: Db; bus: EventBus }) {}
+
+  /**
+   * Records events inside one transaction under their streams' locks, then publishes them
+   * only after the commit and after every earlier writer of the same streams has published:
+   * a live subscriber never sees an event a replaying one could not find, nor one out of order.
+   * `publish` runs inside the transaction (it must only call `bus.publish`); the bus holds what
+   * it publishes and delivers it as above (a cross-instance bus: in commit order, see bus.ts).
+   * `streamKeys` may be empty when `record` locks its streams itself (the inbox does).
+   */
+  async recordThenPublish<R>(
+    streamKeys: readonly string[],
+    record: (tx: Tx) => Promise<R>,
+    publish: (recorded: R) => void,
+  ): Promise<R> {
+    const { db, bus } = this.deps;
+    const mine: Turns = { tails: this.tails, held: [] };
+    let publishes: HeldPublish[] = [];
+    try {
+      const recorded = await db.transaction(async (tx) => {
+        turns.set(tx, mine);
+        await lockStreams(tx, streamKeys);
+        const r = await record(tx);
+        // The callback's bus.publish calls are held, not delivered: a cross-instance bus sends them
+        // now, still under the stream locks, so every instance gets them in commit order.
+        publishes = bus.capturePublishes(() => publish(r));
+        if (publishes.length) await bus.beforeCommit(tx, publishes);
+        return r;
+      });
+      await Promise.all(mine.held.map((t) => t.previous));
+      if (publishes.length) bus.afterCommit(publishes);
+      return recorded;
+    } finally {
+      for (const t of mine.held) {
+        t.done();
+        if (this.tails.get(t.key) === t.tail) this.tails.delete(t.key);
+      }
     }
   }
-}
-
-function byBus(held: HeldPublish[]): Map<EventBus, HeldPublish[]> {
-  const out = new Map<EventBus, HeldPublish[]>();
-  for (const h of held) {
-    const list = out.get(h.bus);
-    if (list) list.push(h);
-    else out.set(h.bus, [h]);
-  }
-  return out;
 }

@@ -1,7 +1,7 @@
-import { TRPCError, tracked, type TrackedEnvelope } from '@trpc/server';
-import { RESUME_EXPIRED_CODE } from '../../shared/system';
-import { HANDED_OVER } from '../transport/claims';
+import { tracked, type TrackedEnvelope } from '@trpc/server';
+import { RESUME_EXPIRED_CODE, RESUME_POINT, type ResumePoint } from '../../shared/system';
 import { retryWhileDatabaseUnavailable } from '../db/unavailable';
+import { AppError } from '../errors';
 import { BoundedQueue, QueueOverflowError } from './queue';
 
 /** An event as stored: its database id orders it and is what clients resume from. */
@@ -23,13 +23,26 @@ export interface LiveOnlyEvent<L> {
 /** What a stream's bus topic carries: stored events and, for some streams, live-only ones. */
 export type BusEvent<T, L = never> = StoredEvent<T> | LiveOnlyEvent<L>;
 
-/** What a resumable stream yields; streams without live-only events yield only tracked ones. */
-export type ResumableYield<T, L = never> = TrackedEnvelope<T> | ([L] extends [never] ? never : LiveOnlyEvent<L>);
+/**
+ * What a resumable stream yields: tracked events, the resume point first when it started
+ * without lastEventId, and live-only events for streams that have them.
+ */
+export type ResumableYield<T, L = never> =
+  TrackedEnvelope<T> | TrackedEnvelope<ResumePoint> | ([L] extends [never] ? never : LiveOnlyEvent<L>);
 
 export interface ResumableOptions<T, L = never> {
   signal: AbortSignal | undefined;
-  /** The id the client last saw (tRPC sends it on reconnect); absent → live events only. */
+  /**
+   * The id the client last saw (tRPC sends it on reconnect); absent → live events only, after
+   * a resume point (`head`). "0" is the resume point of a stream that had nothing stored: from its start.
+   */
   lastEventId: string | null | undefined;
+  /**
+   * The id of the stream's newest stored event (0 when none): every later event of the stream
+   * gets a higher position. Read after live delivery started, and sent as the first tracked
+   * message (RESUME_POINT), so a client that reconnects before any event resumes from here.
+   */
+  head: () => Promise<number>;
   /** Starts live delivery; returns the unsubscribe function. */
   subscribe: (push: (event: BusEvent<T, L>) => void) => () => void;
   /** Stored events whose position is above `after`, ascending, at most `limit`. */
@@ -55,8 +68,8 @@ export interface ResumableOptions<T, L = never> {
   /**
    * Shared topics only (no `authorize`): once caught up, hand the live part to the transport's
    * one fan-out loop for the topic, with the live events that arrived during the replay. The
-   * stream then yields `HANDED_OVER` (transport/claims.ts) and returns: the fan-out owns the
-   * subscription from there, the generator chain is let go.
+   * stream then returns: the fan-out owns the subscription from there (the transport knows it
+   * from its claim, realtime/handover.ts), the generator chain is let go.
    */
   handover?: (caughtUp: BusEvent<T, L>[]) => void;
   /** Live events allowed to wait for a slow reader before the stream ends. */
@@ -64,11 +77,14 @@ export interface ResumableOptions<T, L = never> {
   replayPageSize?: number;
 }
 
+/** A stored event as a stream yields it: tracked by its id, which the client resumes from (features never import tRPC). */
+export const trackedEvent = <T>(id: string, data: T): TrackedEnvelope<T> => tracked(id, data);
+
 export function parseEventId(lastEventId: string | null | undefined): number | null {
   if (lastEventId == null || lastEventId === '') return null;
   const n = Number(lastEventId);
   if (!Number.isSafeInteger(n) || n < 0) {
-    throw new TRPCError({ code: 'BAD_REQUEST', message: `lastEventId must be a non-negative integer id, got "${lastEventId}"` });
+    throw new AppError('BAD_REQUEST', `lastEventId must be a non-negative integer id, got "${lastEventId}"`);
   }
   return n;
 }
@@ -77,14 +93,17 @@ export function parseEventId(lastEventId: string | null | undefined): number | n
  * The answer to a resume from before what is kept: PRECONDITION_FAILED, so a client can tell it
  * from bad input and reload (fetch current state, subscribe without lastEventId).
  */
-export function resumeExpired(what: string): TRPCError {
-  return new TRPCError({ code: RESUME_EXPIRED_CODE, message: `${what} no longer kept (pruned): reload, then subscribe without lastEventId.` });
+export function resumeExpired(what: string): AppError {
+  return new AppError(
+    RESUME_EXPIRED_CODE,
+    `${what} no longer kept (pruned): reload, then subscribe without lastEventId.`,
+  );
 }
 
 /** A reader that fell behind is told why; it resumes from its last id, so ending loses nothing. */
 export function asStreamError(err: unknown): unknown {
   return err instanceof QueueOverflowError
-    ? new TRPCError({ code: 'TOO_MANY_REQUESTS', message: `Subscription ended: ${err.message}. Reconnect to resume.` })
+    ? new AppError('TOO_MANY_REQUESTS', `Subscription ended: ${err.message}. Reconnect to resume.`)
     : err;
 }
 
@@ -103,11 +122,24 @@ export async function* resumable<T, L = never>(opts: ResumableOptions<T, L>): As
   const allowed = (e: BusEvent<T, L>) => !opts.authorize || opts.authorize(e);
   // The conditional yield type cannot be checked inside the generic body; this is the one place a live-only event leaves.
   const liveOnly = (e: LiveOnlyEvent<L>) => e as ResumableYield<T, L>;
-  const stale = (e: LiveOnlyEvent<L>, highWater: number | null) => highWater !== null && opts.livePosition !== undefined && opts.livePosition(e.data) <= highWater;
+  const stale = (e: LiveOnlyEvent<L>, highWater: number | null) =>
+    highWater !== null && opts.livePosition !== undefined && opts.livePosition(e.data) <= highWater;
   try {
     const resumeId = parseEventId(opts.lastEventId);
     const { resumeFrom } = opts;
-    let highWater = resumeId === null ? null : resumeFrom ? await retryWhileDatabaseUnavailable(() => resumeFrom(resumeId), opts.signal) : resumeId;
+    // 0 is no event's id: the resume point of an empty stream, whose every event is newer.
+    let highWater =
+      resumeId === null
+        ? null
+        : resumeFrom && resumeId !== 0
+          ? await retryWhileDatabaseUnavailable(() => resumeFrom(resumeId), opts.signal)
+          : resumeId;
+    if (resumeId === null) {
+      // After subscribe(): an event newer than the head is live-delivered. The high-water mark
+      // stays unset, so an event committed before the head but published after it still arrives.
+      const head = await retryWhileDatabaseUnavailable(() => opts.head(), opts.signal);
+      yield tracked(String(head), RESUME_POINT);
+    }
     if (resumeId !== null && highWater !== null) {
       for (let first = true; ; first = false) {
         const after = highWater;
@@ -131,12 +163,13 @@ export async function* resumable<T, L = never>(opts: ResumableOptions<T, L>): As
     if (snapshot && !stale(snapshot, highWater) && (await allowed(snapshot))) yield liveOnly(snapshot);
     if (opts.handover) {
       // Synchronous from the drain to the join, so no publish falls between the two.
-      const caughtUp = queue.drain().filter((e) => (e.id === undefined ? !stale(e, highWater) : highWater === null || position(e) > highWater));
+      const caughtUp = queue
+        .drain()
+        .filter((e) => (e.id === undefined ? !stale(e, highWater) : highWater === null || position(e) > highWater));
       unsubscribe();
       unsubscribe = () => {};
       opts.handover(caughtUp);
-      // The one place the marker leaves; the adapter stops reading here and never passes it on.
-      yield HANDED_OVER as unknown as ResumableYield<T, L>;
+      // Returning ends the generator chain; the transport's claim now stands for the subscription.
       return;
     }
     for (;;) {

@@ -1,3 +1,4 @@
+import { guarded } from '../guarded';
 import type { Logger } from '../log';
 
 export interface RetentionJob {
@@ -40,7 +41,10 @@ export function startRetention(opts: { intervalMs: number; log: Logger; jobs: Re
   const runOnce = () => (running ??= pass().finally(() => (running = null)));
   const schedule = () => {
     if (stopped || opts.intervalMs <= 0) return;
-    timer = setTimeout(() => void runOnce().finally(schedule), opts.intervalMs);
+    timer = setTimeout(
+      guarded(log, 'retention pass', () => runOnce().finally(schedule)),
+      opts.intervalMs,
+    );
     timer.unref();
   };
   schedule();

@@ -11,6 +11,5 @@ export const wsCounters = {
   fanoutWrites: 0,
   /** Forming updates skipped for a reader that was behind (it gets the newest one later). */
   conflated: 0,
-  slowDisconnects: 0,
   limitDisconnects: 0,
 };

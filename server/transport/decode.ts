@@ -13,7 +13,8 @@ const META_KEYS = new Set(['values', 'referentialEqualities', 'v']);
 
 const malformed = (cause?: unknown) => new TRPCError({ code: 'BAD_REQUEST', message: 'malformed request body', cause });
 
-const isPlainObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+const isPlainObject = (v: unknown): v is Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /** True when `root` holds at most `maxNodes` objects/arrays, nested at most `maxDepth` deep. */
 function bounded(root: unknown, maxDepth: number, maxNodes: number): boolean {
@@ -37,10 +38,16 @@ function bounded(root: unknown, maxDepth: number, maxNodes: number): boolean {
 export function decodeInput(raw: unknown): unknown {
   // A WebSocket message may leave `input` out entirely: that is no input, not a bad one.
   if (raw === undefined) return undefined;
-  if (!isPlainObject(raw) || !('json' in raw) || Object.keys(raw).some((k) => k !== 'json' && k !== 'meta')) throw malformed();
+  if (!isPlainObject(raw) || !('json' in raw) || Object.keys(raw).some((k) => k !== 'json' && k !== 'meta'))
+    throw malformed();
   const { json, meta } = raw;
   if (meta === undefined) return json;
-  if (!isPlainObject(meta) || Object.keys(meta).some((k) => !META_KEYS.has(k)) || !bounded(meta, MAX_META_DEPTH, MAX_META_NODES)) throw malformed();
+  if (
+    !isPlainObject(meta) ||
+    Object.keys(meta).some((k) => !META_KEYS.has(k)) ||
+    !bounded(meta, MAX_META_DEPTH, MAX_META_NODES)
+  )
+    throw malformed();
   let value: unknown;
   try {
     value = superjson.deserialize({ json: json as never, meta: meta as never });

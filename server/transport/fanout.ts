@@ -1,8 +1,22 @@
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import type { WebSocket } from 'ws';
 import type { EventBus, Topic } from '../realtime/bus';
+import { failureReporter } from '../guarded';
+import type { Logger } from '../log';
 import { wsCounters } from './counters';
-import { buildFrame, dataMessage, encodeEvent, encodeCounter, envelopeHead, writeFrame, type EncodedEvent, type Frame, type WireEvent } from './frames';
+import {
+  buildFrame,
+  dataMessage,
+  encodeEvent,
+  encodeCounter,
+  envelopeHead,
+  writeFrame,
+  type EncodedEvent,
+  type Frame,
+  type Serialize,
+  type WireEvent,
+} from './frames';
+import { rawSocketOf } from './internals';
 
 /** The part of a connection the fan-out needs: its socket and how to cut it when it lags. */
 export interface FanoutConnection {
@@ -28,6 +42,8 @@ export interface FanoutLimits {
   conflateBytes: number;
   /** Sockets written per turn of the event loop, so keep-alives and I/O run during a burst. */
   batch: number;
+  /** Where a write that threw is reported (set by FanoutHub). */
+  failed?: (err: unknown) => void;
 }
 
 /**
@@ -46,15 +62,17 @@ class TopicFanout<P extends object> {
     bus: EventBus,
     topic: Topic<P>,
     private readonly toWire: (p: P) => WireEvent,
+    private readonly serialize: Serialize,
     private readonly limits: FanoutLimits,
     private readonly onEmpty: () => void,
+    private readonly failed: (err: unknown) => void,
   ) {
     this.unsubscribe = bus.subscribe(topic, (p) => {
       this.queued.push(p);
       if (this.running) return;
       // Started after the current task: events published together (a burst, a backlog) share writes.
       this.running = true;
-      queueMicrotask(() => void this.run());
+      queueMicrotask(() => void this.run().catch(this.failed));
     });
   }
 
@@ -79,14 +97,19 @@ class TopicFanout<P extends object> {
         // Events that piled up while the previous ones were being written go out together:
         // one write per socket for all of them, which is what keeps a burst cheap.
         const payloads = this.queued.splice(0, MAX_COALESCED);
-        const encs = payloads.map((p) => encodeEvent(p, this.toWire as (p: never) => WireEvent));
+        const encs = payloads.map((p) => encodeEvent(p, this.toWire as (p: never) => WireEvent, this.serialize));
         wsCounters.fanoutEvents += encs.length;
         // Sinks attached after this point got these events from their own catch-up queue.
         const sinks = (this.snapshot ??= [...this.sinks]);
         const frames = new Frames(encs);
         for (let i = 0; i < sinks.length; i++) {
           if (i > 0 && i % this.limits.batch === 0) await yieldToLoop();
-          deliverAll(sinks[i]!, encs, frames, this.limits);
+          // One socket that fails to take its write must not cost the others theirs.
+          try {
+            deliverAll(sinks[i]!, encs, frames, this.limits);
+          } catch (err) {
+            this.failed(err);
+          }
         }
       }
     } finally {
@@ -106,7 +129,10 @@ interface Built {
 
 function build(head: string, encs: EncodedEvent[]): Built {
   const messages = encs.map((e) => dataMessage(head, e));
-  return { frame: encs.length === 1 ? buildFrame(messages[0]!) : [Buffer.concat(messages.map((m) => buildFrame(m)[0]))], messages };
+  return {
+    frame: encs.length === 1 ? buildFrame(messages[0]!) : [Buffer.concat(messages.map((m) => buildFrame(m)[0]))],
+    messages,
+  };
 }
 
 /**
@@ -174,20 +200,25 @@ function hold(sink: Sink, enc: EncodedEvent, limits: FanoutLimits) {
   wsCounters.conflated++;
   sink.held = enc;
   if (sink.flushArmed) return;
-  const raw = (sink.conn.ws as unknown as { _socket?: NodeJS.EventEmitter })._socket;
+  const raw = rawSocketOf(sink.conn.ws);
   if (!raw) return;
   sink.flushArmed = true;
   let waiting = awaitingDrain.get(raw);
   if (!waiting) {
     const sinks = (waiting = new Set());
     awaitingDrain.set(raw, sinks);
+    // Emitted from the socket's own handling: nothing thrown here may escape.
     raw.once('drain', () => {
       awaitingDrain.delete(raw);
       for (const s of sinks) {
         s.flushArmed = false;
         const held = s.held;
         s.held = null;
-        if (held) deliver(s, held, null, limits);
+        try {
+          if (held) deliver(s, held, null, limits);
+        } catch (err) {
+          limits.failed?.(err);
+        }
       }
     });
   }
@@ -201,26 +232,51 @@ const detacher = (t: TopicFanout<object>, sink: Sink) => () => t.remove(sink);
 export class FanoutHub {
   private readonly topics = new Map<string, TopicFanout<object>>();
 
+  readonly limits: FanoutLimits;
+  /** Shared by every topic: a write failing on many sockets is one log line a minute. */
+  private readonly failed: (err: unknown) => void;
+
   constructor(
     private readonly bus: EventBus,
-    readonly limits: FanoutLimits,
-  ) {}
+    log: Logger,
+    limits: FanoutLimits,
+    /** The router's output serializer: the fan-out's data frames are encoded as the adapter's. */
+    private readonly serialize: Serialize,
+  ) {
+    this.failed = failureReporter(log, 'fan-out write');
+    this.limits = { ...limits, failed: this.failed };
+  }
 
   /**
    * Joins a subscription to `topic`. `caughtUp` are live events its own queue collected while
    * it replayed: those the topic has not dispatched yet are left to the topic, so each event is
    * written once. Synchronous, so nothing is published between the drain and the join.
    */
-  attach<P extends object>(opts: { topic: Topic<P>; toWire: (p: P) => WireEvent; conn: FanoutConnection; head: string; caughtUp: P[] }): () => void {
+  attach<P extends object>(opts: {
+    topic: Topic<P>;
+    toWire: (p: P) => WireEvent;
+    conn: FanoutConnection;
+    head: string;
+    caughtUp: P[];
+  }): () => void {
     let t = this.topics.get(opts.topic.name) as TopicFanout<P> | undefined;
     if (!t) {
-      t = new TopicFanout(this.bus, opts.topic, opts.toWire, this.limits, () => this.topics.delete(opts.topic.name));
+      t = new TopicFanout(
+        this.bus,
+        opts.topic,
+        opts.toWire,
+        this.serialize,
+        this.limits,
+        () => this.topics.delete(opts.topic.name),
+        this.failed,
+      );
       this.topics.set(opts.topic.name, t as unknown as TopicFanout<object>);
     }
     const sink: Sink = { conn: opts.conn, head: opts.head, detached: false, held: null, flushArmed: false };
     const pendingInTopic = new Set<object>(t.queued);
     for (const p of opts.caughtUp) {
-      if (!pendingInTopic.has(p)) deliver(sink, encodeEvent(p, opts.toWire as (p: never) => WireEvent), null, this.limits);
+      if (!pendingInTopic.has(p))
+        deliver(sink, encodeEvent(p, opts.toWire as (p: never) => WireEvent, this.serialize), null, this.limits);
     }
     t.add(sink);
     return detacher(t as unknown as TopicFanout<object>, sink);

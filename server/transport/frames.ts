@@ -1,12 +1,14 @@
-import superjson from 'superjson';
-import * as wsLib from 'ws';
 import type { WebSocket } from 'ws';
+import { idleSender, textFrame } from './internals';
 
 /** One event as it goes on the wire: its tracked id (null for live-only events) and its data. */
 export interface WireEvent {
   trackedId: string | null;
   data: unknown;
 }
+
+/** The router's output serializer (its transformer's, identity without one): what tRPC puts in `result.data`. */
+export type Serialize = (value: unknown) => unknown;
 
 /** An event encoded once: the transformer output as JSON, shared by every subscriber. */
 export interface EncodedEvent {
@@ -21,22 +23,27 @@ export const encodeCounter = { encodes: 0 };
 
 // Keyed on the bus payload: every subscriber of a topic receives that same object, so the
 // first one to need its bytes pays for them and the rest reuse them; nothing outlives the event.
-const cache = new WeakMap<object, EncodedEvent>();
+// One cache per serializer: two routers with different transformers never share bytes.
+const caches = new WeakMap<Serialize, WeakMap<object, EncodedEvent>>();
 
 /** What tRPC's adapter would put in `result.data`: the transformer output of `{ id, data }` when tracked. */
-export function encodeEvent(payload: object, toWire: (p: never) => WireEvent): EncodedEvent {
+export function encodeEvent(payload: object, toWire: (p: never) => WireEvent, serialize: Serialize): EncodedEvent {
+  let cache = caches.get(serialize);
+  if (!cache) caches.set(serialize, (cache = new WeakMap()));
   let enc = cache.get(payload);
   if (enc) return enc;
   const { trackedId, data } = (toWire as (p: object) => WireEvent)(payload);
-  enc = encodeWire(trackedId, data);
+  enc = encodeWire(trackedId, data, serialize);
   cache.set(payload, enc);
   return enc;
 }
 
-export function encodeWire(trackedId: string | null, data: unknown): EncodedEvent {
+export function encodeWire(trackedId: string | null, data: unknown, serialize: Serialize): EncodedEvent {
   encodeCounter.encodes++;
   const body = trackedId === null ? data : { id: trackedId, data };
-  return { trackedId, idPart: trackedId === null ? '' : `"id":${JSON.stringify(trackedId)},`, json: JSON.stringify(superjson.serialize(body)) };
+  // Without a transformer `undefined` stays itself, which JSON cannot say: null is the nearest.
+  const json = JSON.stringify(serialize(body)) ?? 'null';
+  return { trackedId, idPart: trackedId === null ? '' : `"id":${JSON.stringify(trackedId)},`, json };
 }
 
 /** The part of a response that is the client's own: its request id and, if it sent one, jsonrpc. */
@@ -61,17 +68,9 @@ export function dataMessage(head: string, enc: EncodedEvent): string {
 /** Whole WebSocket text frames (headers and payloads in one buffer: one frame, or several in a row), built once and written to many sockets. */
 export type Frame = [Buffer];
 
-// ws exports its Sender at runtime; its type declarations leave it out.
-const Sender = (wsLib as unknown as { Sender: { frame(data: Buffer, opts: object): Buffer[] } }).Sender;
-
 export function buildFrame(message: string): Frame {
   // One buffer, so each socket costs one write rather than cork, two writes and uncork.
-  return [Buffer.concat(Sender.frame(Buffer.from(message), { readOnly: false, mask: false, rsv1: false, opcode: 1, fin: true }))];
-}
-
-interface SenderInternals {
-  _sender: { _state: number; _queue: unknown[]; sendFrame(list: Buffer[], cb?: (err?: Error) => void): void };
-  _extensions: Record<string, unknown>;
+  return [Buffer.concat(textFrame(Buffer.from(message)))];
 }
 
 /**
@@ -79,8 +78,7 @@ interface SenderInternals {
  * back to `send` when the sender is busy (compressing, queueing) so frames never reorder.
  */
 export function writeFrame(ws: WebSocket, frame: Frame, messages: string[]) {
-  const w = ws as unknown as SenderInternals;
-  const sender = w._sender;
-  if (sender && sender._state === 0 && sender._queue.length === 0 && !w._extensions['permessage-deflate']) sender.sendFrame(frame);
+  const sender = idleSender(ws);
+  if (sender) sender.sendFrame(frame);
   else for (const m of messages) ws.send(m);
 }

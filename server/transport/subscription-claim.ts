@@ -1,6 +1,10 @@
-import type { TRPCError } from '@trpc/server';
-import type { FanoutClaim } from './claims';
+import { getTRPCErrorFromUnknown, type TRPCError } from '@trpc/server';
+import type { Topic } from '../realtime/bus';
+import type { StreamClaim } from '../realtime/handover';
+import type { BusEvent } from '../realtime/resumable';
+import { toTRPCError } from '../errors';
 import type { FanoutConnection, FanoutHub } from './fanout';
+import type { WireEvent } from './frames';
 import type { RequestId } from './messages';
 
 /** What a claim needs from its connection once the subscription it stands for ends. */
@@ -10,11 +14,19 @@ export interface ClaimOwner extends FanoutConnection {
 }
 
 /**
- * One subscription's claim on the fan-out (transport/claims.ts). After the handover it is all
- * that is kept for the subscription besides its fan-out sink: the cleanups the ended generator
- * chain left behind, run once when the client stops, the socket closes or the session ends.
+ * What the generator path would yield: a stored event tracked by its id (the client sees
+ * `{ id, data }`), a live-only event as itself, untracked (the client sees `{ data }` too).
  */
-export class SubscriptionClaim implements FanoutClaim {
+const toWire = (e: BusEvent<unknown, unknown>): WireEvent =>
+  e.id === undefined ? { trackedId: null, data: e } : { trackedId: String(e.id), data: e.data };
+
+/**
+ * One subscription's claim on the fan-out (realtime/handover.ts), registered under the
+ * request's own signal. After the handover it is all that is kept for the subscription besides
+ * its fan-out sink: the cleanups the ended generator chain left behind, run once when the
+ * client stops, the socket closes or the session ends.
+ */
+export class SubscriptionClaim implements StreamClaim {
   handedOver = false;
   private cleanups: (() => void)[] | null = [];
 
@@ -28,7 +40,12 @@ export class SubscriptionClaim implements FanoutClaim {
     readonly ac: AbortController,
   ) {}
 
-  handOver(detach: () => void) {
+  join<T, L>(topic: Topic<BusEvent<T, L>>, caughtUp: BusEvent<T, L>[]) {
+    this.handOver(this.hub.attach({ topic, toWire, conn: this.conn, head: this.head, caughtUp }));
+  }
+
+  /** Served by the fan-out from now on; `detach` runs when the subscription ends. */
+  private handOver(detach: () => void) {
     this.handedOver = true;
     this.onEnd(detach);
     if (this.ac.signal.aborted) return this.end(null);
@@ -40,8 +57,9 @@ export class SubscriptionClaim implements FanoutClaim {
     else fn();
   }
 
-  endWith(error: TRPCError) {
-    this.end(error);
+  /** The session watch's error, as the client must see it. */
+  endWith(error: Error) {
+    this.end(toTRPCError(getTRPCErrorFromUnknown(error)));
   }
 
   /** The claim itself listens on the request's signal (no closure per subscription): client stop or socket closed. */

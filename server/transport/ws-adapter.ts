@@ -1,34 +1,44 @@
 import type { IncomingMessage } from 'node:http';
-import { TRPCError } from '@trpc/server';
 import {
-  callProcedure,
+  callTRPCProcedure,
   getErrorShape,
   getTRPCErrorFromUnknown,
-  isAsyncIterable,
-  isObject,
   isTrackedEnvelope,
-  parseConnectionParamsFromUnknown,
   transformTRPCResponse,
-  type AnyRouter,
-} from '@trpc/server/unstable-core-do-not-import';
+  TRPCError,
+  type AnyTRPCRouter,
+} from '@trpc/server';
+import { parseConnectionParamsFromUnknown } from '@trpc/server/http';
+import { isObservable, observableToAsyncIterable } from '@trpc/server/observable';
 import type { WebSocket, WebSocketServer } from 'ws';
+import { CallRate } from './call-rate';
 import { CLOSE_TOO_MANY_CALLS, CLOSE_TOO_MANY_SUBSCRIPTIONS, CLOSE_TOO_SLOW } from './close-codes';
 import { wsCounters } from './counters';
 import type { FanoutHub } from './fanout';
-import { dataMessage, encodeWire, envelopeHead } from './frames';
-import { malformed, parseClientMessage, type ClientMessage, type RequestId } from './messages';
-import { HANDED_OVER, registerClaim } from './claims';
+import { dataMessage, encodeWire, envelopeHead, type EncodedEvent, type Serialize } from './frames';
+import { isAsyncIterable, isObject, routerConfig, type RouterConfig } from './internals';
+import { startKeepAliveSweep } from './keep-alive';
+import { parseClientMessage, parseFrame, parseJson, type ClientMessage, type RequestId } from './messages';
+import { registerClaim } from '../realtime/handover';
+import type { OpenCounts } from './open-counts';
 import { SubscriptionClaim, type ClaimOwner } from './subscription-claim';
+import { toTRPCError } from '../errors';
+import { failureReporter, guarded } from '../guarded';
+import type { Logger } from '../log';
+import { requestUrl } from './request-url';
 
 type ConnectionParams = Record<string, string> | null;
 type ErrorInfo = { error: TRPCError; path?: string; type: string };
 
 export interface WsAdapterOptions<TCtx> {
   wss: WebSocketServer;
-  router: AnyRouter;
+  /** Any tRPC router: its transformer (or none) encodes every frame, the data stream included. */
+  router: AnyTRPCRouter;
   hub: FanoutHub;
   createContext(req: IncomingMessage, connectionParams: ConnectionParams): Promise<TCtx>;
   onError(info: ErrorInfo): void;
+  /** Where a socket callback's failure is reported (once, see guarded) instead of ending the process. */
+  log: Logger;
   /** A limit was hit or a frame was refused: told once per connection, as a warning. */
   onAbuse(info: { reason: string; ip: string | undefined }): void;
   onSlowClient(): void;
@@ -36,6 +46,10 @@ export interface WsAdapterOptions<TCtx> {
   clientAddress(req: IncomingMessage): string;
   keepAlive: { pingMs: number; pongWaitMs: number };
   limits: { maxBufferedBytes: number; callsPerSecond: number; maxSubscriptions: number };
+  /** Open subscriptions per subscriber over all its sockets (WS_MAX_SUBSCRIPTIONS_PER_USER). */
+  userSubscriptions: OpenCounts;
+  /** Whose subscriptions a connection's count against: its user, or its address without one. */
+  subscriberKey(ctx: TCtx): string;
 }
 
 /**
@@ -44,43 +58,57 @@ export interface WsAdapterOptions<TCtx> {
  */
 export function attachWsAdapter<TCtx>(opts: WsAdapterOptions<TCtx>) {
   const connections = new Set<Connection<TCtx>>();
-  opts.wss.on('connection', (ws: WebSocket, req: IncomingMessage) => {
-    const conn = new Connection(ws, req, opts);
-    connections.add(conn);
-    opts.onConnection(true);
-    ws.once('close', () => {
-      connections.delete(conn);
-      conn.closed();
-      opts.onConnection(false);
-    });
+  // Shared by every connection, so a failure repeating on many sockets is one line a minute.
+  const failed: Failures = {
+    message: failureReporter(opts.log, 'WebSocket message'),
+    call: failureReporter(opts.log, 'WebSocket call'),
+  };
+  // Every callback below runs from ws's socket handling or a timer: one that throws must not end the process.
+  const onClose = guarded(opts.log, 'WebSocket close', (conn: Connection<TCtx>) => {
+    connections.delete(conn);
+    conn.closed();
+    opts.onConnection(false);
   });
-  // One sweep for every connection instead of two timers each, reset on every message.
-  const { pingMs, pongWaitMs } = opts.keepAlive;
-  const sweep = setInterval(() => {
-    const now = Date.now();
-    for (const c of connections) c.keepAlive(now, pingMs, pongWaitMs);
-  }, Math.max(50, Math.min(pingMs, pongWaitMs) / 4));
-  sweep.unref();
+  opts.wss.on(
+    'connection',
+    guarded(opts.log, 'WebSocket connection', (ws: WebSocket, req: IncomingMessage) => {
+      const conn = new Connection(ws, req, opts, failed);
+      connections.add(conn);
+      opts.onConnection(true);
+      ws.once('close', () => onClose(conn));
+    }),
+  );
+  const stopKeepAlive = startKeepAliveSweep(connections, opts.keepAlive, opts.log);
   return {
     broadcastReconnectNotification() {
       const data = JSON.stringify({ id: null, method: 'reconnect' });
       for (const c of connections) if (c.ws.readyState === 1) c.ws.send(data);
     },
     close() {
-      clearInterval(sweep);
+      stopKeepAlive();
     },
   };
+}
+
+/** How a connection reports what it caught in a socket callback or a dropped promise. */
+interface Failures {
+  message: (err: unknown) => void;
+  call: (err: unknown) => void;
 }
 
 class Connection<TCtx> implements ClaimOwner {
   cut = false;
   private readonly subs = new Map<RequestId, AbortController>();
+  /** The subscriptions holding a slot of the subscriber's count, released once each. */
+  private readonly counted = new Set<AbortController>();
+  private subscriber: string | null = null;
   private ctxPromise: Promise<{ ok: true } | { ok: false; error: TRPCError }> | null;
   private ctx: TCtx | undefined;
   private lastSeen = Date.now();
   private pingSentAt = 0;
-  private tokens: number;
-  private tokensAt = Date.now();
+  private readonly rate: CallRate;
+  private readonly config: RouterConfig;
+  private readonly serialize: Serialize;
   // Needed only until the context exists: an idle connection should not hold its upgrade request.
   private req: IncomingMessage | null;
   private readonly ip: string | undefined;
@@ -89,16 +117,36 @@ class Connection<TCtx> implements ClaimOwner {
     readonly ws: WebSocket,
     req: IncomingMessage,
     private readonly o: WsAdapterOptions<TCtx>,
+    private readonly failed: Failures,
   ) {
     this.req = req;
     this.ip = o.clientAddress(req);
-    this.tokens = o.limits.callsPerSecond;
-    const wantsParams = new URL(req.url ?? '/', 'http://local').searchParams.get('connectionParams') === '1';
+    this.rate = new CallRate(o.limits.callsPerSecond);
+    this.config = routerConfig(o.router);
+    this.serialize = this.config.transformer.output.serialize;
+    const wantsParams = requestUrl(req)?.searchParams.get('connectionParams') === '1';
     this.ctxPromise = wantsParams ? null : this.createCtx(null);
-    ws.on('message', (data, isBinary) => this.onMessage(data as Buffer, isBinary));
+    // Emitted from ws's socket handling: a throw here would end the process.
+    ws.on('message', (data, isBinary) => {
+      try {
+        this.onMessage(data as Buffer, isBinary);
+      } catch (err) {
+        this.failed.message(err);
+      }
+    });
     ws.on('error', (err: Error & { code?: string }) => {
       // Oversized frames and protocol errors from a peer: one line, no stack; ws closes the socket.
-      this.o.onAbuse({ reason: err.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH' ? 'frame over the size limit' : `WebSocket protocol error (${err.code ?? err.message})`, ip: this.ip });
+      try {
+        this.o.onAbuse({
+          reason:
+            err.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH'
+              ? 'frame over the size limit'
+              : `WebSocket protocol error (${err.code ?? err.message})`,
+          ip: this.ip,
+        });
+      } catch (e) {
+        this.failed.message(e);
+      }
     });
   }
 
@@ -115,6 +163,32 @@ class Connection<TCtx> implements ClaimOwner {
   closed() {
     for (const ac of this.subs.values()) ac.abort();
     this.subs.clear();
+    // Generator-path subscriptions end later, asynchronously: their slots are freed here, now.
+    this.counted.forEach(() => this.o.userSubscriptions.release(this.subscriber!));
+    this.counted.clear();
+  }
+
+  /**
+   * Takes the subscriber's slot before the procedure runs: after the context is ready the
+   * check and the count are one synchronous step, so a frame of subscriptions cannot pass it
+   * together. Past the cap only this subscription is refused.
+   */
+  private countSubscription(ac: AbortController) {
+    this.subscriber ??= this.o.subscriberKey(this.ctx!);
+    const counts = this.o.userSubscriptions;
+    if (!counts.tryTake(this.subscriber)) {
+      throw new TRPCError({
+        code: 'TOO_MANY_REQUESTS',
+        message: `Too many open subscriptions for one account (at most ${counts.max}): close some tabs or views, then try again.`,
+      });
+    }
+    this.counted.add(ac);
+  }
+
+  /** The subscription has ended, whatever ended it: forget it and free its slot. */
+  private forget(id: RequestId, ac: AbortController) {
+    if (this.subs.get(id) === ac) this.subs.delete(id);
+    if (this.counted.delete(ac)) this.o.userSubscriptions.release(this.subscriber!);
   }
 
   /** Sends unless the peer has stopped reading; past the bound it is cut, to resume later. */
@@ -129,7 +203,6 @@ class Connection<TCtx> implements ClaimOwner {
   cutSlow() {
     if (this.cut) return;
     this.o.onSlowClient();
-    wsCounters.slowDisconnects++;
     this.closeWith(CLOSE_TOO_SLOW, 'client too slow: reconnect and resume from your last event id');
   }
 
@@ -137,7 +210,17 @@ class Connection<TCtx> implements ClaimOwner {
     this.cut = true;
     this.ws.close(code, reason);
     // close() waits behind the backlog; terminate if the peer still is not reading.
-    setTimeout(() => this.ws.terminate(), 5_000).unref();
+    setTimeout(() => void this.terminate(), 5_000).unref();
+  }
+
+  /** From a timer: ws throws on close() of a socket in some states, and nothing may escape a timer. */
+  private terminate(gracefully = false) {
+    try {
+      if (gracefully) this.ws.close();
+      else this.ws.terminate();
+    } catch (err) {
+      this.failed.message(err);
+    }
   }
 
   private abuse(code: number, reason: string) {
@@ -148,12 +231,19 @@ class Connection<TCtx> implements ClaimOwner {
   }
 
   private respond(response: object) {
-    this.send(JSON.stringify(transformTRPCResponse(this.o.router._def._config, response as never)));
+    this.send(JSON.stringify(transformTRPCResponse(this.config, response as never)));
   }
 
-  private respondError(id: RequestId | null, jsonrpc: '2.0' | undefined, error: TRPCError, type: string, path?: string, input?: unknown) {
+  private respondError(
+    id: RequestId | null,
+    jsonrpc: '2.0' | undefined,
+    error: TRPCError,
+    type: string,
+    path?: string,
+    input?: unknown,
+  ) {
     this.o.onError({ error, path, type });
-    const shape = getErrorShape({ config: this.o.router._def._config, error, type: type as never, path, input, ctx: this.ctx });
+    const shape = getErrorShape({ config: this.config, error, type: type as never, path, input, ctx: this.ctx });
     this.respond({ id, jsonrpc, error: shape });
   }
 
@@ -166,7 +256,7 @@ class Connection<TCtx> implements ClaimOwner {
     } catch (cause) {
       const error = getTRPCErrorFromUnknown(cause);
       this.respondError(null, undefined, error, 'unknown');
-      setImmediate(() => this.ws.close());
+      setImmediate(() => void this.terminate(true));
       return { ok: false as const, error };
     } finally {
       this.req = null;
@@ -181,31 +271,22 @@ class Connection<TCtx> implements ClaimOwner {
     if (text === 'PING') return this.ws.send('PONG');
     if (!this.ctxPromise) {
       this.ctxPromise = this.createCtx(() => {
-        const msg = text === null ? null : safeJson(text);
-        if (!isObject(msg)) throw new TRPCError({ code: 'PARSE_ERROR', message: 'Malformed TRPCConnectionParamsMessage' });
+        const msg = text === null ? null : parseJson(text);
+        if (!isObject(msg))
+          throw new TRPCError({ code: 'PARSE_ERROR', message: 'Malformed TRPCConnectionParamsMessage' });
         return parseConnectionParamsFromUnknown(msg.data) as ConnectionParams;
       });
       return;
     }
-    const parsed = text === null ? undefined : safeJson(text);
-    if (parsed === undefined) return this.respondError(null, undefined, malformed('not JSON'), 'unknown');
-    const items = Array.isArray(parsed) ? parsed : [parsed];
-    if (!this.take(items.length)) return this.abuse(CLOSE_TOO_MANY_CALLS, `more than ${this.o.limits.callsPerSecond} calls per second`);
+    const items = parseFrame(text);
+    if (items instanceof TRPCError) return this.respondError(null, undefined, items, 'unknown');
+    if (!this.rate.take(items.length))
+      return this.abuse(CLOSE_TOO_MANY_CALLS, `more than ${this.o.limits.callsPerSecond} calls per second`);
     items.forEach((item, index) => {
-      const r = parseClientMessage(item, (input) => this.o.router._def._config.transformer.input.deserialize(input));
+      const r = parseClientMessage(item, (input) => this.config.transformer.input.deserialize(input));
       if (r.ok) this.handle(r.msg, index);
       else this.respondError(r.id, r.jsonrpc, r.error, 'unknown');
     });
-  }
-
-  /** Token bucket: `callsPerSecond` sustained, the same again as a burst. */
-  private take(n: number): boolean {
-    const now = Date.now();
-    const rate = this.o.limits.callsPerSecond;
-    this.tokens = Math.min(rate, this.tokens + ((now - this.tokensAt) / 1000) * rate);
-    this.tokensAt = now;
-    this.tokens -= n;
-    return this.tokens >= -rate;
   }
 
   private handle(msg: ClientMessage, batchIndex: number) {
@@ -222,48 +303,105 @@ class Connection<TCtx> implements ClaimOwner {
       else input ??= { lastEventId };
     }
     if (type === 'subscription') {
-      if (this.subs.has(id)) return this.respondError(id, jsonrpc, new TRPCError({ code: 'BAD_REQUEST', message: `Duplicate id ${id}` }), type, path, input);
+      if (this.subs.has(id))
+        return this.respondError(
+          id,
+          jsonrpc,
+          new TRPCError({ code: 'BAD_REQUEST', message: `Duplicate id ${id}` }),
+          type,
+          path,
+          input,
+        );
       if (this.subs.size >= this.o.limits.maxSubscriptions) {
-        return this.abuse(CLOSE_TOO_MANY_SUBSCRIPTIONS, `more than ${this.o.limits.maxSubscriptions} open subscriptions`);
+        return this.abuse(
+          CLOSE_TOO_MANY_SUBSCRIPTIONS,
+          `more than ${this.o.limits.maxSubscriptions} open subscriptions`,
+        );
       }
     }
     const ac = new AbortController();
     // Reserved now so a stop that arrives while the procedure is starting still finds it.
     if (type === 'subscription') this.subs.set(id, ac);
-    void this.call({ id, jsonrpc, type, path, input, batchIndex, ac });
+    // Not awaited: its failure to even answer (the error path threw too) is reported, never left unhandled.
+    this.call({ id, jsonrpc, type, path, input, batchIndex, ac }).catch(this.failed.call);
   }
 
-  private async call(c: { id: RequestId; jsonrpc: '2.0' | undefined; type: 'query' | 'mutation' | 'subscription'; path: string; input: unknown; batchIndex: number; ac: AbortController }) {
+  private async call(c: {
+    id: RequestId;
+    jsonrpc: '2.0' | undefined;
+    type: 'query' | 'mutation' | 'subscription';
+    path: string;
+    input: unknown;
+    batchIndex: number;
+    ac: AbortController;
+  }) {
     const { id, jsonrpc, type, path, input, ac } = c;
     try {
       const ready = await this.ctxPromise!;
       if (!ready.ok) throw ready.error;
-      const claim = type === 'subscription' ? new SubscriptionClaim(this.o.hub, this, envelopeHead(id, jsonrpc), id, jsonrpc, path, ac) : null;
+      // Stopped (in the same frame, say) or closed while the context was made: never started.
+      if (type === 'subscription' && ac.signal.aborted) return this.stoppedUnstarted(id, jsonrpc, ac);
+      if (type === 'subscription') this.countSubscription(ac);
+      const claim =
+        type === 'subscription'
+          ? new SubscriptionClaim(this.o.hub, this, envelopeHead(id, jsonrpc), id, jsonrpc, path, ac)
+          : null;
       if (claim) registerClaim(ac.signal, claim);
-      const result: unknown = await callProcedure({ router: this.o.router, path, getRawInput: async () => input, ctx: this.ctx, type, signal: ac.signal, batchIndex: c.batchIndex });
+      const result: unknown = await callTRPCProcedure({
+        router: this.o.router,
+        path,
+        getRawInput: async () => input,
+        ctx: this.ctx,
+        type,
+        signal: ac.signal,
+        batchIndex: c.batchIndex,
+      });
       if (type !== 'subscription') {
-        if (isAsyncIterable(result)) throw new TRPCError({ code: 'UNSUPPORTED_MEDIA_TYPE', message: `Cannot return an async iterable from a ${type} procedure with WebSockets` });
+        if (isAsyncIterable(result) || isObservable(result)) {
+          throw new TRPCError({
+            code: 'UNSUPPORTED_MEDIA_TYPE',
+            message: `Cannot return an async iterable or observable from a ${type} procedure with WebSockets`,
+          });
+        }
         return this.respond({ id, jsonrpc, result: { type: 'data', data: result } });
       }
-      if (!isAsyncIterable(result)) throw new TRPCError({ code: 'INTERNAL_SERVER_ERROR', message: `Subscription ${path} did not return an AsyncGenerator` });
+      // tRPC serves both: an observable is read as an iterator that ends with the request's signal.
+      const iterable = isObservable(result) ? observableToAsyncIterable(result, ac.signal) : result;
+      if (!isAsyncIterable(iterable))
+        throw new TRPCError({
+          code: 'INTERNAL_SERVER_ERROR',
+          message: `Subscription ${path} did not return an observable or a AsyncGenerator`,
+        });
       if (ac.signal.aborted || this.ws.readyState !== 1) {
-        void result[Symbol.asyncIterator]().return?.(undefined)?.catch(() => {});
-        return;
+        void iterable[Symbol.asyncIterator]()
+          .return?.(undefined)
+          ?.catch(() => {});
+        return this.stoppedUnstarted(id, jsonrpc, ac);
       }
       this.respond({ id, jsonrpc, result: { type: 'started' } });
-      await this.iterate(c, claim!, result);
+      await this.iterate(c, claim!, iterable);
     } catch (cause) {
-      if (type === 'subscription') this.subs.delete(id);
-      this.respondError(id, jsonrpc, getTRPCErrorFromUnknown(cause), type, path, input);
+      if (type === 'subscription') this.forget(id, ac);
+      this.respondError(id, jsonrpc, toTRPCError(getTRPCErrorFromUnknown(cause)), type, path, input);
     }
+  }
+
+  /** A subscription stopped before it started still gets `stopped`: the client's stop is answered (nothing goes to a closed socket). */
+  private stoppedUnstarted(id: RequestId, jsonrpc: '2.0' | undefined, ac: AbortController) {
+    this.forget(id, ac);
+    this.respond({ id, jsonrpc, result: { type: 'stopped' } });
   }
 
   /**
    * The generator path: replays, per-user streams. Shared topics leave it once caught up: the
-   * stream yields HANDED_OVER (transport/claims.ts), we stop reading and let the whole generator
-   * chain return; the claim then stands for the subscription until it ends.
+   * stream joins the fan-out through its claim (realtime/handover.ts), we stop reading and let the
+   * whole generator chain return; the claim then stands for the subscription until it ends.
    */
-  private async iterate(c: { id: RequestId; jsonrpc: '2.0' | undefined; path: string; input: unknown; ac: AbortController }, claim: SubscriptionClaim, iterable: AsyncIterable<unknown>) {
+  private async iterate(
+    c: { id: RequestId; jsonrpc: '2.0' | undefined; path: string; input: unknown; ac: AbortController },
+    claim: SubscriptionClaim,
+    iterable: AsyncIterable<unknown>,
+  ) {
     const { id, jsonrpc, ac } = c;
     const head = claim.head;
     const it = iterable[Symbol.asyncIterator]();
@@ -271,24 +409,31 @@ class Connection<TCtx> implements ClaimOwner {
     const onAbort = () => wake?.();
     ac.signal.addEventListener('abort', onAbort, { once: true });
     let error: TRPCError | null = null;
+    // Outside the loop and cleared after each send: a block-scoped value stays reachable from the
+    // suspended frame across the next wait, until the next value arrives (tRPC's #6156).
+    let next: IteratorResult<unknown> | null;
+    let enc: EncodedEvent | null;
     try {
       for (;;) {
         // A fresh stop promise per wait: nothing accumulates on a long-lived one.
         const stop = new Promise<null>((resolve) => (wake = () => resolve(null)));
-        const next = ac.signal.aborted ? null : await Promise.race([it.next(), stop]);
+        next = ac.signal.aborted ? null : await Promise.race([it.next(), stop]);
         wake = null;
-        if (next === null || (!next.done && next.value === HANDED_OVER)) {
+        if (next === null || claim.handedOver) {
           // Not awaited: a resolver blocked in a wait that ignores its signal would hold us here.
           it.return?.(undefined).catch(() => {});
           break;
         }
         if (next.done) break;
-        const value = next.value;
-        const enc = isTrackedEnvelope(value) ? encodeWire(value[0], value[1]) : encodeWire(null, value);
+        enc = isTrackedEnvelope(next.value)
+          ? encodeWire(next.value[0], next.value[1], this.serialize)
+          : encodeWire(null, next.value, this.serialize);
         this.send(dataMessage(head, enc));
+        next = enc = null;
       }
     } catch (cause) {
-      error = getTRPCErrorFromUnknown(cause);
+      // A stream's AppError is thrown here, past the middleware that maps a procedure's: map it alike.
+      error = toTRPCError(getTRPCErrorFromUnknown(cause));
     } finally {
       ac.signal.removeEventListener('abort', onAbort);
     }
@@ -297,23 +442,16 @@ class Connection<TCtx> implements ClaimOwner {
       if (error) claim.end(error);
       return;
     }
-    if (this.subs.get(id) === ac) this.subs.delete(id);
+    this.forget(id, ac);
     if (error) this.respondError(id, jsonrpc, error, 'subscription', c.path, c.input);
     this.respond({ id, jsonrpc, result: { type: 'stopped' } });
   }
 
   handedOverEnded(claim: SubscriptionClaim, error: TRPCError | null, cleanupFailure: unknown) {
-    if (this.subs.get(claim.id) === claim.ac) this.subs.delete(claim.id);
-    if (cleanupFailure) this.o.onError({ error: getTRPCErrorFromUnknown(cleanupFailure), path: claim.path, type: 'subscription' });
+    this.forget(claim.id, claim.ac);
+    if (cleanupFailure)
+      this.o.onError({ error: getTRPCErrorFromUnknown(cleanupFailure), path: claim.path, type: 'subscription' });
     if (error) this.respondError(claim.id, claim.jsonrpc, error, 'subscription', claim.path);
     this.respond({ id: claim.id, jsonrpc: claim.jsonrpc, result: { type: 'stopped' } });
-  }
-}
-
-function safeJson(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return undefined;
   }
 }

@@ -8,38 +8,85 @@ import { appRouter } from '../router';
 import { clientAddress } from './address';
 import { CLOSE_RESUME, CLOSE_SERVICE_RESTART } from './close-codes';
 import { FanoutHub } from './fanout';
+import { OpenCounts } from './open-counts';
+import { announceThreshold, SharedCounts } from '../cluster/shared-counts';
 import { attachWsAdapter } from './ws-adapter';
+import { routerConfig } from './internals';
+import { requestUrl } from './request-url';
+import { guarded } from '../guarded';
 
 /** The WebSocket side of the server: upgrade checks, our tRPC adapter, the shared-topic fan-out. */
-export function createWsServer(app: App, onError: (info: { error: { code: string; message: string }; path?: string }) => void, router: AnyRouter = appRouter) {
+export function createWsServer(
+  app: App,
+  onError: (info: { error: { code: string; message: string }; path?: string }) => void,
+  router: AnyRouter = appRouter,
+) {
   const { config, log, stats } = app;
+  // On Postgres the caps count the whole cluster (the others' counts arrive over the bus); PGlite is one process.
+  const shares: SharedCounts[] = [];
+  const gauge = (name: string, max: number) => {
+    if (app.database.kind !== 'postgres') return new OpenCounts(max);
+    const share = new SharedCounts({
+      bus: app.bus,
+      log,
+      instanceId: app.instanceId,
+      gauge: name,
+      threshold: announceThreshold(max, config.WS_CAPS_ANNOUNCE_FRACTION),
+      periodMs: config.WS_CAPS_ANNOUNCE_MS,
+    });
+    shares.push(share);
+    return new OpenCounts(max, share);
+  };
   const wss = new WebSocketServer({ noServer: true, maxPayload: config.WS_MAX_PAYLOAD_BYTES });
-  const hub = new FanoutHub(app.bus, { maxBufferedBytes: config.WS_MAX_BUFFERED_BYTES, conflateBytes: config.WS_CONFLATE_BYTES, batch: 512 });
+  const hub = new FanoutHub(
+    app.bus,
+    log,
+    { maxBufferedBytes: config.WS_MAX_BUFFERED_BYTES, conflateBytes: config.WS_CONFLATE_BYTES, batch: 512 },
+    routerConfig(router).transformer.output.serialize,
+  );
   const adapter = attachWsAdapter({
     wss,
     router,
     hub,
     createContext: (req, params) => createWsContext(app, req, params),
     onError,
+    log,
     onAbuse: ({ reason, ip }) => log.warn({ ip, reason }, 'WebSocket closed: limit exceeded'),
     onSlowClient: () => stats.slowClientDisconnects++,
     clientAddress: (req) => clientAddress(req, config.TRUST_PROXY),
     onConnection: (open) => (open ? stats.connectionOpened() : stats.connectionClosed()),
     // Pings find dead peers (laptops closed, NAT timeouts) that never send a close frame.
     keepAlive: { pingMs: 20_000, pongWaitMs: 10_000 },
-    limits: { maxBufferedBytes: config.WS_MAX_BUFFERED_BYTES, callsPerSecond: config.WS_MAX_CALLS_PER_SECOND, maxSubscriptions: config.WS_MAX_SUBSCRIPTIONS },
+    limits: {
+      maxBufferedBytes: config.WS_MAX_BUFFERED_BYTES,
+      callsPerSecond: config.WS_MAX_CALLS_PER_SECOND,
+      maxSubscriptions: config.WS_MAX_SUBSCRIPTIONS,
+    },
+    userSubscriptions: gauge('subscriptions-per-user', config.WS_MAX_SUBSCRIPTIONS_PER_USER),
+    // Every subscription needs a user today; one without would still be counted, per address.
+    subscriberKey: (ctx) => (ctx.user ? `user:${ctx.user.id}` : `address:${ctx.request.ip}`),
   });
+  const socketsPerAddress = gauge('sockets-per-address', config.WS_MAX_SOCKETS_PER_ADDRESS);
+  // One warning per address reaching the cap, not one per refused attempt (a loop of retries).
+  const warnedAddresses = new Set<string>();
 
   // Stored events are rows: a client that resumes from its last id gets whatever the bus dropped.
-  const stopOnMissed = app.bus.onMissed(() => {
-    for (const ws of wss.clients) ws.close(CLOSE_RESUME, 'events may have been missed: resume');
-  });
+  const stopOnMissed = app.bus.onMissed(
+    guarded(log, 'telling clients to resume', () => {
+      for (const ws of wss.clients) ws.close(CLOSE_RESUME, 'events may have been missed: resume');
+    }),
+  );
 
   return {
     hub,
     handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer) {
-      const { pathname } = new URL(req.url ?? '/', 'http://local');
+      const url = requestUrl(req);
       const origin = req.headers.origin;
+      if (!url) {
+        socket.end('HTTP/1.1 400 Bad Request\r\n\r\n');
+        return;
+      }
+      const { pathname } = url;
       if (pathname !== '/trpc' && pathname !== '/trpc/') {
         socket.end('HTTP/1.1 404 Not Found\r\n\r\n');
         return;
@@ -50,6 +97,26 @@ export function createWsServer(app: App, onError: (info: { error: { code: string
         socket.end('HTTP/1.1 403 Forbidden\r\nContent-Type: text/plain\r\n\r\nOrigin not allowed');
         return;
       }
+      // Counted before the handshake, so a burst of upgrades cannot all pass; released when the
+      // TCP socket closes, which also covers a handshake that fails and a peer that vanishes.
+      const ip = clientAddress(req, config.TRUST_PROXY);
+      if (!socketsPerAddress.tryTake(ip)) {
+        if (!warnedAddresses.has(ip)) {
+          warnedAddresses.add(ip);
+          log.warn({ ip, max: socketsPerAddress.max }, 'refused WebSocket: too many open from this address');
+        }
+        socket.end(
+          `HTTP/1.1 429 Too Many Requests\r\nContent-Type: text/plain\r\nConnection: close\r\n\r\nToo many open connections from this address (at most ${socketsPerAddress.max}): close some tabs or try again later`,
+        );
+        return;
+      }
+      const release = () => {
+        socketsPerAddress.release(ip);
+        if (socketsPerAddress.count(ip) < socketsPerAddress.max) warnedAddresses.delete(ip);
+      };
+      // Gone already (its 'close' may have been emitted): nothing to upgrade, nothing to hold.
+      if (socket.destroyed) return release();
+      socket.once('close', release);
       wss.handleUpgrade(req, socket, head, (ws) => wss.emit('connection', ws, req));
     },
     /** Cuts every WebSocket without a close handshake, as a network failure would. */
@@ -66,6 +133,7 @@ export function createWsServer(app: App, onError: (info: { error: { code: string
     },
     close() {
       stopOnMissed();
+      for (const share of shares) share.close();
       adapter.close();
       wss.close();
     },

@@ -15,14 +15,31 @@ export interface RetryPolicy {
   failOnLongRetryAfter?: boolean;
 }
 
-export const defaultRetryPolicy: RetryPolicy = { retries: 3, minTimeoutMs: 500, timeoutMs: 10_000, maxRetryAfterMs: 30_000 };
+export const defaultRetryPolicy: RetryPolicy = {
+  retries: 3,
+  minTimeoutMs: 500,
+  timeoutMs: 10_000,
+  maxRetryAfterMs: 30_000,
+};
 
 /** Tests keep the same retry logic with near-zero backoff so failure cases stay fast. */
 export const testRetryPolicy: RetryPolicy = { retries: 2, minTimeoutMs: 10, timeoutMs: 5_000, maxRetryAfterMs: 200 };
 
-/** The policy for NODE_ENV, with UPSTREAM_TIMEOUT_MS (when set) as every attempt's timeout. */
-export function upstreamPolicy(config: { NODE_ENV: string; UPSTREAM_TIMEOUT_MS?: number | undefined }, base?: RetryPolicy): RetryPolicy {
-  const policy = base ?? (config.NODE_ENV === 'test' ? testRetryPolicy : defaultRetryPolicy);
+/**
+ * The policy for NODE_ENV, with UPSTREAM_TIMEOUT_MS (when set) as every attempt's timeout.
+ * `own`: an upstream's own rules in place of the default. Tests keep testRetryPolicy's short
+ * timings whatever the upstream, and only its `failOnLongRetryAfter` (a rule, not a timing).
+ */
+export function upstreamPolicy(
+  config: { NODE_ENV: string; UPSTREAM_TIMEOUT_MS?: number | undefined },
+  own?: RetryPolicy,
+): RetryPolicy {
+  const test = config.NODE_ENV === 'test';
+  const policy = test
+    ? own?.failOnLongRetryAfter
+      ? { ...testRetryPolicy, failOnLongRetryAfter: true }
+      : testRetryPolicy
+    : (own ?? defaultRetryPolicy);
   return config.UPSTREAM_TIMEOUT_MS === undefined ? policy : { ...policy, timeoutMs: config.UPSTREAM_TIMEOUT_MS };
 }
 

@@ -31,7 +31,8 @@ export async function requestJson<T>(opts: RequestOptions<T>): Promise<T> {
     try {
       res = await opts.budget(() => fetch(opts.url, { ...opts.init, signal: AbortSignal.timeout(policy.timeoutMs) }));
     } catch (err) {
-      const what = err instanceof Error && err.name === 'TimeoutError' ? `timed out after ${policy.timeoutMs} ms` : 'unreachable';
+      const what =
+        err instanceof Error && err.name === 'TimeoutError' ? `timed out after ${policy.timeoutMs} ms` : 'unreachable';
       throw new UpstreamError(service, null, `${service} ${what}`);
     }
     if (!res.ok) throw await failure(opts, res, rateLimits.includes(res.status));
@@ -49,7 +50,8 @@ export async function requestJson<T>(opts: RequestOptions<T>): Promise<T> {
       try {
         return await attempt();
       } catch (err) {
-        if (err instanceof UpstreamError && !err.transient && !rateLimits.includes(err.status ?? 0)) throw new AbortError(err);
+        if (err instanceof UpstreamError && !err.transient && !rateLimits.includes(err.status ?? 0))
+          throw new AbortError(err);
         throw err;
       }
     },
@@ -61,7 +63,8 @@ export async function requestJson<T>(opts: RequestOptions<T>): Promise<T> {
       onFailedAttempt: async ({ error, retriesLeft }) => {
         // A 429 names its own wait; sitting it out beats burning the remaining retries.
         const wait = error instanceof UpstreamError ? error.retryAfterMs : undefined;
-        if (retriesLeft > 0 && wait !== undefined) await new Promise((r) => setTimeout(r, Math.min(wait, policy.maxRetryAfterMs)));
+        if (retriesLeft > 0 && wait !== undefined)
+          await new Promise((r) => setTimeout(r, Math.min(wait, policy.maxRetryAfterMs)));
       },
     },
   ).catch((err: unknown) => {
@@ -81,7 +84,9 @@ async function failure<T>(opts: RequestOptions<T>, res: Response, rateLimited: b
   if (own) return new AbortError(own);
   const wait = retryAfterMs(res.headers.get('retry-after'));
   if (rateLimited && wait !== undefined && wait > policy.maxRetryAfterMs && policy.failOnLongRetryAfter) {
-    return new AbortError(new UpstreamError(service, res.status, `${service} rate limit: retry after ${Math.ceil(wait / 1000)} s`, wait));
+    return new AbortError(
+      new UpstreamError(service, res.status, `${service} rate limit: retry after ${Math.ceil(wait / 1000)} s`, wait),
+    );
   }
   return new UpstreamError(service, res.status, `${service} error ${res.status}`, wait);
 }

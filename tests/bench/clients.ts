@@ -47,13 +47,20 @@ function open(target: Target, url: string, token: string | undefined, counted = 
     ws.on('open', () => {
       if (target === 'hubcast') {
         ws.send(JSON.stringify({ method: 'connectionParams', data: { token } }));
-        ws.send(JSON.stringify({ id: 1, method: 'subscription', params: { path: 'market.live', input: { json: { symbol: 'BTCUSDT', timeframe: '1m' } } } }));
+        ws.send(
+          JSON.stringify({
+            id: 1,
+            method: 'subscription',
+            params: { path: 'market.live', input: { json: { symbol: 'BTCUSDT', timeframe: '1m' } } },
+          }),
+        );
       } else if (target === 'ws') subscribed();
     });
     ws.on('message', (data) => {
       const text = data.toString();
       if (!ready) {
-        if (target === 'hubcast' && text.includes('"type":"started"')) subscribed();
+        // Not "started": that comes before the resolver has joined the series (and may still refuse it).
+        if (target === 'hubcast' && text.includes('"resume_point"')) subscribed();
         else if (target === 'socketio' && text.startsWith('0')) ws.send('40');
         else if (target === 'socketio' && text.startsWith('40')) subscribed();
         else if (text.includes('"error"')) reject(new Error(`subscription refused: ${text.slice(0, 200)}`));
@@ -69,8 +76,12 @@ process.on('message', async (m: ClientCommand) => {
   switch (m.cmd) {
     case 'connect': {
       // A few hundred handshakes in flight at a time: a listen backlog is finite.
-      for (let i = 0; i < m.count; i += 200) {
-        await Promise.all(Array.from({ length: Math.min(200, m.count - i) }, () => open(m.target, m.url, m.token)));
+      try {
+        for (let i = 0; i < m.count; i += 200) {
+          await Promise.all(Array.from({ length: Math.min(200, m.count - i) }, () => open(m.target, m.url, m.token)));
+        }
+      } catch (err) {
+        return process.send!({ connected: sockets.length, refused: String(err) });
       }
       return process.send!({ connected: sockets.length });
     }

@@ -11,6 +11,7 @@ import { openDatabase } from '../../server/db/client';
 import { startServer } from '../../server/http';
 import { createTRPCClient, createWSClient, wsLink } from '@trpc/client';
 import superjson from 'superjson';
+import { skipResumePoint } from '../helpers/resume-point';
 import WebSocket from 'ws';
 import type { AppRouter } from '../../server/router';
 import { throwawayVaultKey } from './event';
@@ -20,10 +21,19 @@ const CLIENTS = Number(process.env.BENCH_CLIENTS ?? 200);
 const EVENTS = Number(process.env.BENCH_EVENTS ?? 20);
 const REPLAY = Number(process.env.BENCH_REPLAY ?? 5000);
 
-const pct = (xs: number[], p: number) => xs.slice().sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))]!;
+const pct = (xs: number[], p: number) =>
+  xs.slice().sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))]!;
 
 async function main() {
-  const config = loadConfig({ ...process.env, LOG_LEVEL: 'warn', PORT: '0', UPSTREAMS: 'demo', VAULT_KEY: throwawayVaultKey() });
+  // BENCH_CLIENTS sockets, all from loopback: the per-address socket cap would refuse them.
+  const config = loadConfig({
+    ...process.env,
+    LOG_LEVEL: 'warn',
+    PORT: '0',
+    UPSTREAMS: 'demo',
+    VAULT_KEY: throwawayVaultKey(),
+    WS_MAX_SOCKETS_PER_ADDRESS: '1000000',
+  });
   const app = await createApp(config, { database: await openDatabase({ url: config.DATABASE_URL, dataDir: null }) });
   const server = await startServer(app, { port: 0 });
   console.log(`database: ${app.database.kind}; ${CLIENTS} clients, ${EVENTS} events each, ${REPLAY} replayed events`);
@@ -42,15 +52,19 @@ async function main() {
     users.map(
       ({ token }) =>
         new Promise<void>((started) => {
-          const ws = createWSClient({ url: `${server.url.replace('http', 'ws')}/trpc`, WebSocket: WebSocket as never, connectionParams: { token } });
+          const ws = createWSClient({
+            url: `${server.url.replace('http', 'ws')}/trpc`,
+            WebSocket: WebSocket as never,
+            connectionParams: { token },
+          });
           sockets.push(ws);
           const client = createTRPCClient<AppRouter>({ links: [wsLink({ client: ws, transformer: superjson })] });
           client.system.notifications.subscribe(undefined, {
             onStarted: () => started(),
-            onData: ({ data }) => {
+            onData: skipResumePoint(({ data }) => {
               latencies.push(performance.now() - (data.payload as { sentAt: number }).sentAt);
               received++;
-            },
+            }),
           });
         }),
     ),
@@ -58,7 +72,14 @@ async function main() {
 
   const t0 = performance.now();
   for (let e = 0; e < EVENTS; e++) {
-    await app.inbox.deliver(users.map(({ user }) => ({ userId: user.id, feature: 'bench', type: 'tick', payload: { sentAt: performance.now() } })));
+    await app.inbox.deliver(
+      users.map(({ user }) => ({
+        userId: user.id,
+        feature: 'bench',
+        type: 'tick',
+        payload: { sentAt: performance.now() },
+      })),
+    );
   }
   while (received < CLIENTS * EVENTS) await new Promise((r) => setTimeout(r, 5));
   const elapsed = performance.now() - t0;
@@ -71,16 +92,23 @@ async function main() {
   const target = users[0]!;
   const [first] = await app.inbox.deliver([{ userId: target.user.id, feature: 'bench', type: 'mark', payload: {} }]);
   for (let done = 0; done < REPLAY; done += 500) {
-    await app.inbox.deliver(Array.from({ length: 500 }, () => ({ userId: target.user.id, feature: 'bench', type: 'missed', payload: {} })));
+    await app.inbox.deliver(
+      Array.from({ length: 500 }, () => ({ userId: target.user.id, feature: 'bench', type: 'missed', payload: {} })),
+    );
   }
   const r0 = performance.now();
   let replayed = 0;
   const ac = new AbortController();
-  for await (const _ of app.inbox.stream({ userId: target.user.id, lastEventId: String(first!.id), signal: ac.signal })) {
+  for await (const _ of app.inbox.stream(
+    { userId: target.user.id, lastEventId: String(first!.id) },
+    { sessionSignal: ac.signal, requestSignal: undefined },
+  )) {
     if (++replayed === REPLAY) break;
   }
   const replayMs = performance.now() - r0;
-  console.log(`replay: ${replayed} missed events in ${replayMs.toFixed(0)} ms (${((replayed / replayMs) * 1000).toFixed(0)}/s)`);
+  console.log(
+    `replay: ${replayed} missed events in ${replayMs.toFixed(0)} ms (${((replayed / replayMs) * 1000).toFixed(0)}/s)`,
+  );
 
   for (const suite of suites) await suite(app, server);
   await server.close();

@@ -24,7 +24,16 @@ export function benchEvent(seq: number, sentAt: number): ClosedCandleEvent {
   return {
     symbol: 'BTCUSDT',
     timeframe: '1m',
-    candle: { openTime, closeTime: sentAt + MARK, open: 97_123.45, high: 97_234.56, low: 97_012.34, close: 97_189.01, volume: 12.345678, trades: 1234 },
+    candle: {
+      openTime,
+      closeTime: sentAt + MARK,
+      open: 97_123.45,
+      high: 97_234.56,
+      low: 97_012.34,
+      close: 97_189.01,
+      volume: 12.345678,
+      trades: 1234,
+    },
     closed: true,
     indicators: {
       sma20: 97_100.123456,

@@ -45,7 +45,12 @@ class Proc {
     });
   }
   static start(file: string, args: string[], extraArgv: string[] = []) {
-    return new Proc(fork(here(file), args, { execArgv: ['--import', 'tsx', '--expose-gc', ...extraArgv], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] }));
+    return new Proc(
+      fork(here(file), args, {
+        execArgv: ['--import', 'tsx', '--expose-gc', ...extraArgv],
+        stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+      }),
+    );
   }
   next<T>(): Promise<T> {
     if (this.early.length) return Promise.resolve(this.early.shift() as T);
@@ -63,7 +68,8 @@ class Proc {
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const pct = (xs: Float64Array, p: number) => (xs.length ? xs[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))]! : NaN);
+const pct = (xs: Float64Array, p: number) =>
+  xs.length ? xs[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))]! : NaN;
 
 interface Result {
   bytes?: number;
@@ -113,7 +119,9 @@ async function waitFor(clients: Proc[], total: number, quietMs: number, deadline
 }
 
 async function latencies(clients: Proc[]) {
-  const reports = await Promise.all(clients.map((c) => c.ask<{ latencies: number[]; lastAt: number; closes: number }>({ cmd: 'report' })));
+  const reports = await Promise.all(
+    clients.map((c) => c.ask<{ latencies: number[]; lastAt: number; closes: number }>({ cmd: 'report' })),
+  );
   const all = Float64Array.from(reports.flatMap((r) => r.latencies)).sort();
   return { all, lastAt: Math.max(...reports.map((r) => r.lastAt)), closes: reports.reduce((a, r) => a + r.closes, 0) };
 }
@@ -127,9 +135,16 @@ async function measure(target: Target, n: number): Promise<Result> {
   await Promise.all(clients.map((c) => c.next()));
   try {
     const half = [Math.ceil(n / 2), Math.floor(n / 2)];
-    await Promise.all(clients.map((c, i) => c.ask({ cmd: 'connect', target, url, token, count: half[i]! })));
+    const connected = await Promise.all(
+      clients.map((c, i) => c.ask<{ refused?: string }>({ cmd: 'connect', target, url, token, count: half[i]! })),
+    );
+    const refused = connected.find((r) => r.refused)?.refused;
+    if (refused) throw new Error(`${target}: a subscriber was refused (${refused})`);
     const deadline = Date.now() + 120_000;
-    while ((await server.ask<{ n: number }>({ cmd: 'subscribers' })).n < n && Date.now() < deadline) await sleep(200);
+    while ((await server.ask<{ n: number }>({ cmd: 'subscribers' })).n < n) {
+      if (Date.now() > deadline) throw new Error(`${target}: fewer than ${n} subscribers joined within 2 minutes`);
+      await sleep(200);
+    }
     await sleep(1000);
     const idle = await server.ask<{ rss: number; heapUsed: number }>({ cmd: 'mem' });
 
@@ -143,7 +158,13 @@ async function measure(target: Target, n: number): Promise<Result> {
     const t0 = nowMs();
     await server.ask({ cmd: 'publish', count: BURST, perSecond: BURST_RATE });
     await waitFor(clients, n * BURST, 5000, 180_000);
-    const cpu1 = await server.ask<{ user: number; system: number; sent: number | null; cuts: number; maxLoopBlockMs: number }>({ cmd: 'cpu' });
+    const cpu1 = await server.ask<{
+      user: number;
+      system: number;
+      sent: number | null;
+      cuts: number;
+      maxLoopBlockMs: number;
+    }>({ cmd: 'cpu' });
     const burst = await latencies(clients);
     const after = await server.ask<{ rss: number; heapUsed: number }>({ cmd: 'mem' });
     const reading = STALL ? await extraClientBurst(server, clients, target, url, token, n, 'reads') : undefined;
@@ -184,20 +205,34 @@ async function measure(target: Target, n: number): Promise<Result> {
  * the default WS_MAX_BUFFERED_BYTES (4 MB). Socket.IO and bare ws have no such bound and no
  * subscriptions to multiply: their slow client is one more room member or socket.
  */
-async function extraClientBurst(server: Proc, clients: Proc[], target: Target, url: string, token: string | undefined, n: number, mode: 'reads' | 'stops'): Promise<Stall> {
+async function extraClientBurst(
+  server: Proc,
+  clients: Proc[],
+  target: Target,
+  url: string,
+  token: string | undefined,
+  n: number,
+  mode: 'reads' | 'stops',
+): Promise<Stall> {
   const slow = Proc.start('stalled.ts', []);
   await slow.next();
   try {
     const subscriptions = target === 'hubcast' ? STALL_SUBSCRIPTIONS : 1;
     await slow.ask({ cmd: 'open', target, url, token, subscriptions, reads: mode === 'reads' });
     const deadline = Date.now() + 30_000;
-    while ((await server.ask<{ n: number }>({ cmd: 'subscribers' })).n < n + subscriptions && Date.now() < deadline) await sleep(100);
+    while ((await server.ask<{ n: number }>({ cmd: 'subscribers' })).n < n + subscriptions && Date.now() < deadline)
+      await sleep(100);
     await Promise.all(clients.map((c) => c.ask({ cmd: 'reset' })));
     const { cuts: cutsBefore } = await server.ask<{ cuts: number }>({ cmd: 'slowest' });
     await server.ask({ cmd: 'cpu' }); // resets the longest-block monitor
     // Stored first (Hubcast), as closed candles are: the slow client resumes from their ids.
     // Its twin that keeps reading gets the same stored events, so the two runs differ only in the stall.
-    const { ids } = await server.ask<{ ids: number[] | null }>({ cmd: 'publish', count: BURST, perSecond: BURST_RATE, stored: true });
+    const { ids } = await server.ask<{ ids: number[] | null }>({
+      cmd: 'publish',
+      count: BURST,
+      perSecond: BURST_RATE,
+      stored: true,
+    });
     // A cut socket has 5 s to take its close frame before it is terminated: the slow client reads
     // again within that, as a client that was only slow would; once the others have everything
     // (or READ_AFTER_CUT_MS after the cut), so that its own catching up, done by a process on
@@ -222,7 +257,8 @@ async function extraClientBurst(server: Proc, clients: Proc[], target: Target, u
     const { maxLoopBlockMs } = await server.ask<{ maxLoopBlockMs: number }>({ cmd: 'cpu' });
     const others = await latencies(clients);
     const { closeCode } = await slow.ask<{ closeCode: number | null }>({ cmd: 'closed', waitMs: cut ? 15_000 : 0 });
-    const recovery = cut && ids ? await slow.ask<Recovery>({ cmd: 'resume', url, token, burst: ids, waitMs: 60_000 }) : null;
+    const recovery =
+      cut && ids ? await slow.ask<Recovery>({ cmd: 'resume', url, token, burst: ids, waitMs: 60_000 }) : null;
     return { p99: pct(others.all, 99), received: others.all.length, maxLoopBlockMs, closeCode, backlogBytes, recovery };
   } finally {
     slow.stop();
@@ -276,24 +312,39 @@ function table(n: number, r: Partial<Record<Target, Result>>) {
     `|---|${cols.map(() => '---').join('|')}|`,
     row(`deliveries/s at saturation (${BURST} events at ${BURST_RATE}/s)`, (x) => f0(x.deliveriesPerSec)),
     row('delivered / expected', (x) => `${x.received} / ${x.expected}`),
-    row(`latency p50 / p99 / max, ${LIGHT} events at 1/s (ms)`, (x) => `${f1(x.light.p50)} / ${f1(x.light.p99)} / ${f1(x.light.max)}`),
-    row('latency p50 / p99 / max at saturation (ms)', (x) => `${f0(x.burst.p50)} / ${f0(x.burst.p99)} / ${f0(x.burst.max)}`),
+    row(
+      `latency p50 / p99 / max, ${LIGHT} events at 1/s (ms)`,
+      (x) => `${f1(x.light.p50)} / ${f1(x.light.p99)} / ${f1(x.light.max)}`,
+    ),
+    row(
+      'latency p50 / p99 / max at saturation (ms)',
+      (x) => `${f0(x.burst.p50)} / ${f0(x.burst.p99)} / ${f0(x.burst.max)}`,
+    ),
     row('server CPU per message written (µs)', (x) => f1(x.cpuUsPerDelivery)),
     row('messages written during the burst', (x) => String(x.written)),
-    row('idle memory per subscribed connection, RSS / heap after GC (KB)', (x) => `${f1(x.idleRssKB)} / ${f1(x.idleHeapKB)}`),
+    row(
+      'idle memory per subscribed connection, RSS / heap after GC (KB)',
+      (x) => `${f1(x.idleRssKB)} / ${f1(x.idleHeapKB)}`,
+    ),
     row('heap kept per connection after the burst (KB)', (x) => f1(x.heapKeptKB)),
     row('longest event-loop block during the burst (ms)', (x) => f0(x.maxLoopBlockMs)),
     row('connections cut', (x) => String(x.cuts)),
   ];
   if (cols.every((t) => r[t]!.stall && r[t]!.reading)) {
     lines.push(
-      row('with one more client that keeps reading (the slow one\'s twin): the others\' p99 at saturation (ms)', (x) => f0(x.reading!.p99)),
-      row('with one subscriber that stopped reading: the others\' p99 at saturation (ms)', (x) => f0(x.stall!.p99)),
+      row("with one more client that keeps reading (the slow one's twin): the others' p99 at saturation (ms)", (x) =>
+        f0(x.reading!.p99),
+      ),
+      row("with one subscriber that stopped reading: the others' p99 at saturation (ms)", (x) => f0(x.stall!.p99)),
       row('… that p99 over the one without it (must stay ≤ 2×)', (x) => ratio(x.stall!.p99, x.burst.p99)),
-      row('… that p99 over the one with its twin reading (what the stall itself costs)', (x) => ratio(x.stall!.p99, x.reading!.p99)),
+      row('… that p99 over the one with its twin reading (what the stall itself costs)', (x) =>
+        ratio(x.stall!.p99, x.reading!.p99),
+      ),
       row('… delivered to the others / expected', (x) => `${x.stall!.received} / ${x.expected}`),
       row('… longest event-loop block during that burst (ms)', (x) => f0(x.stall!.maxLoopBlockMs)),
-      row('… the slow client: close code, or still open with the bytes the server held for it', (x) => stallEnd(x.stall!)),
+      row('… the slow client: close code, or still open with the bytes the server held for it', (x) =>
+        stallEnd(x.stall!),
+      ),
       row('… burst events it missed / got back resuming from its last ids', (x) => stallRecovery(x.stall!)),
     );
   }

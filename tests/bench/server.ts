@@ -64,11 +64,18 @@ async function hubcast(): Promise<Target_> {
     UPSTREAMS: 'demo',
     WS_MAX_CALLS_PER_SECOND: '1000',
     WS_MAX_SUBSCRIPTIONS: String(Math.max(100, STALL_SUBSCRIPTIONS)),
+    // Thousands of simulated clients, all from loopback and one account: the open-count caps would refuse them.
+    WS_MAX_SOCKETS_PER_ADDRESS: '1000000',
+    WS_MAX_SUBSCRIPTIONS_PER_USER: '1000000',
     VAULT_KEY: throwawayVaultKey(),
   });
   const app = await createApp(config, { database: await openDatabase({ url: config.DATABASE_URL, dataDir: null }) });
   const server = await startServer(app, { port: 0 });
-  const { user } = await app.auth.signUp({ email: `bench-${Date.now()}@example.com`, name: 'Bench', password: 'benchmark password' });
+  const { user } = await app.auth.signUp({
+    email: `bench-${Date.now()}@example.com`,
+    name: 'Bench',
+    password: 'benchmark password',
+  });
   // One session for every connection: sign-in cost is not what is measured.
   const token = generateSessionToken();
   await createSession(app.db, token, user.id);
@@ -94,7 +101,12 @@ async function hubcast(): Promise<Target_> {
       });
       const stored = await app.market.store.insert('BTCUSDT', '1m', items);
       // Stored in time order, which is seq order (openTime grows with seq).
-      stored.forEach((c, i) => prepared.set(events[i]!.seq, { id: c.id, data: { ...benchEvent(events[i]!.seq, 0), candle: c.candle, indicators: c.indicators } }));
+      stored.forEach((c, i) =>
+        prepared.set(events[i]!.seq, {
+          id: c.id,
+          data: { ...benchEvent(events[i]!.seq, 0), candle: c.candle, indicators: c.indicators },
+        }),
+      );
       return stored.map((c) => c.id);
     },
     cuts: () => app.stats.slowClientDisconnects,
@@ -121,8 +133,14 @@ async function socketio(): Promise<Target_> {
     backlog: () => {
       let most = 0;
       for (const s of io.of('/').sockets.values()) {
-        const conn = s.conn as unknown as { writeBuffer: { data?: unknown }[]; transport: { socket?: { bufferedAmount: number } } };
-        const queued = conn.writeBuffer.reduce((a, p) => a + (typeof p.data === 'string' ? Buffer.byteLength(p.data) : 0), 0);
+        const conn = s.conn as unknown as {
+          writeBuffer: { data?: unknown }[];
+          transport: { socket?: { bufferedAmount: number } };
+        };
+        const queued = conn.writeBuffer.reduce(
+          (a, p) => a + (typeof p.data === 'string' ? Buffer.byteLength(p.data) : 0),
+          0,
+        );
         most = Math.max(most, queued + (conn.transport.socket?.bufferedAmount ?? 0));
       }
       return most;
@@ -164,7 +182,13 @@ process.on('message', async (m: Command) => {
       return reply({ rss, heapUsed });
     }
     case 'cpu':
-      return reply({ ...process.cpuUsage(), sent: target.sent?.() ?? null, cuts: target.cuts(), maxLoopBlockMs: loop.max / 1e6, resetLoop: loop.reset() });
+      return reply({
+        ...process.cpuUsage(),
+        sent: target.sent?.() ?? null,
+        cuts: target.cuts(),
+        maxLoopBlockMs: loop.max / 1e6,
+        resetLoop: loop.reset(),
+      });
     case 'subscribers':
       return reply({ n: target.subscribers() });
     case 'slowest':

@@ -41,7 +41,13 @@ let before: number[][] = [];
 let resumed: WebSocket | null = null;
 
 /** A tRPC socket with `count` market.live subscriptions (request ids 1..count), each resuming from `from[i]` when given. */
-function openHubcast(url: string, token: string | undefined, count: number, into: number[][], from: (number | null)[] = []): Promise<WebSocket> {
+function openHubcast(
+  url: string,
+  token: string | undefined,
+  count: number,
+  into: number[][],
+  from: (number | null)[] = [],
+): Promise<WebSocket> {
   return new Promise((resolve, reject) => {
     const s = new WebSocket(url, { perMessageDeflate: false });
     let started = 0;
@@ -49,7 +55,13 @@ function openHubcast(url: string, token: string | undefined, count: number, into
       s.send(JSON.stringify({ method: 'connectionParams', data: { token } }));
       for (let i = 0; i < count; i++) {
         const lastEventId = from[i] == null ? {} : { lastEventId: String(from[i]) };
-        s.send(JSON.stringify({ id: i + 1, method: 'subscription', params: { path: 'market.live', input: { json: { symbol: 'BTCUSDT', timeframe: '1m' } }, ...lastEventId } }));
+        s.send(
+          JSON.stringify({
+            id: i + 1,
+            method: 'subscription',
+            params: { path: 'market.live', input: { json: { symbol: 'BTCUSDT', timeframe: '1m' } }, ...lastEventId },
+          }),
+        );
       }
     });
     s.on('message', (data) => {
@@ -90,13 +102,21 @@ function openOther(target: Target, url: string): Promise<WebSocket> {
  */
 export function recovery(burst: number[], got: number[][], again: number[][]): Recovery {
   const inBurst = new Set(burst);
-  const r: Recovery = { subscriptions: got.length, missed: 0, missedRange: [Infinity, -Infinity], recovered: 0, inOrder: true, repeated: 0 };
+  const r: Recovery = {
+    subscriptions: got.length,
+    missed: 0,
+    missedRange: [Infinity, -Infinity],
+    recovered: 0,
+    inOrder: true,
+    repeated: 0,
+  };
   const same = (a: number[], b: number[]) => a.length === b.length && a.every((x, i) => x === b[i]);
   for (let s = 0; s < got.length; s++) {
     const had = got[s]!.filter((id) => inBurst.has(id));
     const back = again[s]!.filter((id) => inBurst.has(id));
     const from = burst.length - back.length;
-    if (!same(had, burst.slice(0, had.length)) || !same(back, burst.slice(from)) || from > had.length) r.inOrder = false;
+    if (!same(had, burst.slice(0, had.length)) || !same(back, burst.slice(from)) || from > had.length)
+      r.inOrder = false;
     const missed = burst.length - had.length;
     const hadSet = new Set(had);
     const recovered = back.filter((id) => !hadSet.has(id)).length;
@@ -113,7 +133,10 @@ process.on('message', async (m: StalledCommand) => {
   switch (m.cmd) {
     case 'open': {
       before = Array.from({ length: m.subscriptions }, () => []);
-      ws = m.target === 'hubcast' ? await openHubcast(m.url, m.token, m.subscriptions, before) : await openOther(m.target, m.url);
+      ws =
+        m.target === 'hubcast'
+          ? await openHubcast(m.url, m.token, m.subscriptions, before)
+          : await openOther(m.target, m.url);
       ws.on('close', (code) => void (closeCode = code));
       // It stops reading from its socket altogether: what it was sent piles up in the kernel, then in the server.
       // (Its twin, `reads`, keeps reading: the same load on the server without the stall.)
@@ -132,7 +155,13 @@ process.on('message', async (m: StalledCommand) => {
       // What a client does after 4008: reconnect, and resume each subscription from the last tracked id it got.
       const again: number[][] = before.map(() => []);
       const last = m.burst.at(-1);
-      resumed = await openHubcast(m.url, m.token, before.length, again, before.map((ids) => ids.at(-1) ?? null));
+      resumed = await openHubcast(
+        m.url,
+        m.token,
+        before.length,
+        again,
+        before.map((ids) => ids.at(-1) ?? null),
+      );
       const deadline = Date.now() + m.waitMs;
       let seen = -1;
       let quietSince = Date.now();

@@ -36,6 +36,8 @@ describeInBrowser('chat in chromium', async () => {
     // Ann types: Bob sees it. Ann sends: Bob sees the message, and Ann sees that he read it.
     await ann.page.getByLabel('Message').pressSequentially('Hi Bob');
     await bob.page.getByTestId('typing').getByText('Ann Webchat is typing…').waitFor();
+    // She pauses: the indicator lapses by itself, with no further event.
+    await bob.page.getByTestId('typing').getByText('Ann Webchat is typing…').waitFor({ state: 'hidden' });
     await ann.page.getByLabel('Message').press('Enter');
     await bob.page.getByTestId('chat-message').getByText('Hi Bob').waitFor();
     await ann.page.getByTestId('read-receipt').waitFor();
@@ -71,7 +73,10 @@ describeInBrowser('chat in chromium', async () => {
     const bob = await signedInPage(browser, app, server, { name: 'Bob Phone' });
     const { invitationId } = await ann.account.caller.chat.invite({ toUserId: bob.account.user.id });
     const { conversationId } = await bob.account.caller.chat.respond({ invitationId, action: 'accept' });
-    await bob.account.caller.chat.send({ conversationId: conversationId!, content: `A long line without spaces: ${'x'.repeat(300)}` });
+    await bob.account.caller.chat.send({
+      conversationId: conversationId!,
+      content: `A long line without spaces: ${'x'.repeat(300)}`,
+    });
     const page = ann.page;
     await page.setViewportSize({ width: 390, height: 844 });
 

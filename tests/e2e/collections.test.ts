@@ -1,10 +1,13 @@
 import type { Page } from 'playwright-core';
+import { eq } from 'drizzle-orm';
+import { collectionCards, collections } from '../../server/db/schema';
 import { expect, it } from 'vitest';
 import { createTestApp, startTestServer } from '../helpers/app';
 import { describeInBrowser, expectLive, launchBrowser, signedInPage } from '../helpers/browser';
 import { waitFor } from '../helpers/wait';
 
-const noHorizontalScroll = (page: Page) => page.evaluate(() => document.documentElement.scrollWidth <= document.documentElement.clientWidth);
+const noHorizontalScroll = (page: Page) =>
+  page.evaluate(() => document.documentElement.scrollWidth <= document.documentElement.clientWidth);
 
 describeInBrowser('collections page in chromium', async () => {
   const app = await createTestApp();
@@ -29,7 +32,9 @@ describeInBrowser('collections page in chromium', async () => {
       await editor.locator('.card-row').getByText(front!, { exact: true }).waitFor();
     }
     await editor.getByRole('button', { name: 'Move "tener" up' }).click();
-    await waitFor(async () => (await editor.locator('.card-row .front').allTextContents()).join() === 'tener,ser', { what: 'tener moved up' });
+    await waitFor(async () => (await editor.locator('.card-row .front').allTextContents()).join() === 'tener,ser', {
+      what: 'tener moved up',
+    });
     await editor.getByRole('button', { name: 'Share…' }).click();
     const dialog = teacher.page.getByTestId('share-dialog');
     await dialog.getByLabel('Max uses').fill('30');
@@ -47,8 +52,12 @@ describeInBrowser('collections page in chromium', async () => {
       await expectLive(page);
     }
     // Both tabs follow the stream before the import, as people's open tabs would.
-    await waitFor(() => open('collections.events') === subscribedBefore.events + 2, { what: 'both tabs following collections.events' });
-    await waitFor(() => open('system.notifications') === subscribedBefore.notes + 2, { what: 'both tabs following system.notifications' });
+    await waitFor(() => open('collections.events') === subscribedBefore.events + 2, {
+      what: 'both tabs following collections.events',
+    });
+    await waitFor(() => open('system.notifications') === subscribedBefore.notes + 2, {
+      what: 'both tabs following system.notifications',
+    });
     await student.page.getByText('No collections yet').waitFor();
     expect(await noHorizontalScroll(student.page)).toBe(true);
 
@@ -56,11 +65,16 @@ describeInBrowser('collections page in chromium', async () => {
     await student.page.getByRole('button', { name: 'Import' }).click();
     for (const page of [student.page, second]) {
       await page.getByTestId('collection-list').getByText('Spanish verbs').waitFor({ timeout: 10_000 });
-      await page.locator('[data-sonner-toast]').getByText('Imported "Spanish verbs" (2 cards) from Ms Garcia.').waitFor({ timeout: 10_000 });
+      await page
+        .locator('[data-sonner-toast]')
+        .getByText('Imported "Spanish verbs" (2 cards) from Ms Garcia.')
+        .waitFor({ timeout: 10_000 });
     }
     // The importing tab opens the copy, cards in the teacher's order.
     const copy = student.page.getByTestId('collection-editor');
-    await waitFor(async () => (await copy.locator('.card-row .front').allTextContents()).join() === 'tener,ser', { what: 'the copy\'s cards in the teacher\'s order' });
+    await waitFor(async () => (await copy.locator('.card-row .front').allTextContents()).join() === 'tener,ser', {
+      what: "the copy's cards in the teacher's order",
+    });
     await copy.getByText('imported from Ms Garcia').waitFor();
     expect(await noHorizontalScroll(student.page)).toBe(true);
     await copy.getByRole('button', { name: 'Share…' }).click();
@@ -68,9 +82,39 @@ describeInBrowser('collections page in chromium', async () => {
     expect(await noHorizontalScroll(student.page)).toBe(true);
 
     // The teacher hears of it and sees the use counted.
-    await teacher.page.locator('[data-sonner-toast]').getByText('Student imported your collection "Spanish verbs"').waitFor({ timeout: 10_000 });
+    await teacher.page
+      .locator('[data-sonner-toast]')
+      .getByText('Student imported your collection "Spanish verbs"')
+      .waitFor({ timeout: 10_000 });
     await dialog.getByText('1 / 30 uses').waitFor({ timeout: 10_000 });
     expect([...teacher.problems, ...student.problems]).toEqual([]);
+  });
+
+  it('shows a page of cards and loads the rest with "Show more", at 390 px', async () => {
+    const { page, account, problems } = await signedInPage(browser, app, server, { name: 'Hoarder' });
+    const col = await account.caller.collections.create({ title: 'Long list' });
+    // Written through the table: 130 addCard calls would only test patience (and the write limit).
+    await app.db.insert(collectionCards).values(
+      Array.from({ length: 130 }, (_, i) => ({
+        userId: account.user.id,
+        collectionId: col.id,
+        position: i,
+        front: `card ${i + 1}`,
+      })),
+    );
+    await app.db.update(collections).set({ cardCount: 130 }).where(eq(collections.id, col.id));
+    await page.setViewportSize({ width: 390, height: 844 });
+    await page.goto('/collections');
+    await page.getByTestId('collection-list').getByText('Long list').click();
+    const editor = page.getByTestId('collection-editor');
+    await editor.locator('.card-row .front').getByText('card 100', { exact: true }).waitFor();
+    expect(await editor.locator('.card-row').count()).toBe(100);
+    await editor.getByRole('button', { name: 'Show more (100 of 130 shown)' }).click();
+    await editor.locator('.card-row .front').getByText('card 130', { exact: true }).waitFor();
+    expect(await editor.locator('.card-row').count()).toBe(130);
+    expect(await editor.getByRole('button', { name: /Show more/ }).count()).toBe(0);
+    expect(await noHorizontalScroll(page)).toBe(true);
+    expect(problems).toEqual([]);
   });
 
   it('shows a readable error for a wrong code', async () => {

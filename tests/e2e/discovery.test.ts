@@ -25,12 +25,15 @@ describeInBrowser('discovery page in chromium', async () => {
     await b.page.getByTestId('discovery-progress').waitFor({ timeout: 10_000 });
 
     for (const { page } of [a, b]) {
-      for (const address of minted) await page.locator(`[data-testid="token-card"][data-address="${address}"]`).waitFor({ timeout: 15_000 });
+      for (const address of minted)
+        await page.locator(`[data-testid="token-card"][data-address="${address}"]`).waitFor({ timeout: 15_000 });
     }
     expect(await b.page.getByTestId('token-card').count()).toBe(3);
     // Each card links to the token on DexScreener and explains its verdict.
     const card = b.page.locator(`[data-testid="token-card"][data-address="${minted[0]}"]`);
-    expect(await card.getByRole('link').getAttribute('href')).toBe(`https://dexscreener.com/${fakes.dex.tokens.at(-3)!.chain}/${minted[0]}`);
+    expect(await card.getByRole('link').getAttribute('href')).toBe(
+      `https://dexscreener.com/${fakes.dex.tokens.at(-3)!.chain}/${minted[0]}`,
+    );
     await card.getByTestId('risk-badge').click();
     const reasons = card.getByTestId('risk-reasons');
     await reasons.getByRole('listitem').first().waitFor();
@@ -61,11 +64,25 @@ describeInBrowser('discovery page in chromium', async () => {
     const badge = card.getByTestId('risk-badge');
     expect(await badge.getAttribute('data-verdict')).toBe('unverified');
     expect(await badge.textContent()).toMatch(/^Unverified · \d+$/);
-    expect(await badge.evaluate((el) => getComputedStyle(el).color)).not.toBe(await page.locator('.badge.good').first().evaluate((el) => getComputedStyle(el).color));
+    expect(await badge.evaluate((el) => getComputedStyle(el).color)).not.toBe(
+      await page
+        .locator('.badge.good')
+        .first()
+        .evaluate((el) => getComputedStyle(el).color),
+    );
 
     // Every icon loads from the fake DexScreener (never the real CDN), so no gaps and no errors.
-    await page.waitForFunction(() => [...document.querySelectorAll<HTMLImageElement>('[data-testid="token-icon"]')].every((i) => i.complete && i.naturalWidth > 0), undefined, { timeout: 10_000 });
-    const sources = await page.locator('[data-testid="token-icon"]').evaluateAll((imgs) => imgs.map((i) => (i as HTMLImageElement).src));
+    await page.waitForFunction(
+      () =>
+        [...document.querySelectorAll<HTMLImageElement>('[data-testid="token-icon"]')].every(
+          (i) => i.complete && i.naturalWidth > 0,
+        ),
+      undefined,
+      { timeout: 10_000 },
+    );
+    const sources = await page
+      .locator('[data-testid="token-icon"]')
+      .evaluateAll((imgs) => imgs.map((i) => (i as HTMLImageElement).src));
     expect(sources.length).toBeGreaterThan(0);
     expect(sources.every((src) => src.startsWith(fakes.dex.url))).toBe(true);
 

@@ -48,9 +48,15 @@ describeInBrowser('market right after sign-in', async () => {
         const moved = await page
           .locator(`[data-testid="market-chart"][data-last-candle-time="${next}"]`)
           .waitFor({ timeout: 10_000 })
-          .then(() => true, () => false);
+          .then(
+            () => true,
+            () => false,
+          );
         const badge = await page.getByTestId('market-stream').getAttribute('data-status');
-        if (!moved || badge !== 'live' || problems.length) failures.push(`try ${i + 1}: chart ${moved ? 'moved' : 'frozen'}, badge ${badge}${problems.length ? `, ${problems.join('; ')}` : ''}`);
+        if (!moved || badge !== 'live' || problems.length)
+          failures.push(
+            `try ${i + 1}: chart ${moved ? 'moved' : 'frozen'}, badge ${badge}${problems.length ? `, ${problems.join('; ')}` : ''}`,
+          );
       } finally {
         await context.close();
       }

@@ -10,7 +10,7 @@ describeInBrowser('market page in chromium', async () => {
   const server = await startTestServer(app);
   const browser = await launchBrowser();
 
-  it('fits a 390 px phone with no horizontal scroll, lists the chart series\' strategies first, and labels their state', async () => {
+  it("fits a 390 px phone with no horizontal scroll, lists the chart series' strategies first, and labels their state", async () => {
     const { page, problems } = await signedInPage(browser, app, server, { name: 'Phone' });
     await page.setViewportSize({ width: 390, height: 844 });
     await page.goto('/market');
@@ -22,7 +22,12 @@ describeInBrowser('market page in chromium', async () => {
       page.evaluate(() => {
         const market = document.querySelector('.market')!;
         const cards = [...market.querySelectorAll('.card')];
-        return { width: window.innerWidth, market: market.getBoundingClientRect().right, scroll: market.scrollWidth - market.clientWidth, cards: cards.map((c) => Math.round(c.getBoundingClientRect().right)) };
+        return {
+          width: window.innerWidth,
+          market: market.getBoundingClientRect().right,
+          scroll: market.scrollWidth - market.clientWidth,
+          cards: cards.map((c) => Math.round(c.getBoundingClientRect().right)),
+        };
       });
     const layout = await fits();
     expect(layout.market).toBeLessThanOrEqual(layout.width);
@@ -32,7 +37,10 @@ describeInBrowser('market page in chromium', async () => {
     // The chart's series first; another timeframe brings its own strategies to the top.
     expect(await strategies.locator('tbody').first().getByRole('rowheader').innerText()).toMatch(/^BTCUSDT 1m/);
     await page.getByRole('tab', { name: '5m', exact: true }).click();
-    await strategies.locator('tbody.current').getByRole('rowheader', { name: /BTCUSDT 5m/ }).waitFor();
+    await strategies
+      .locator('tbody.current')
+      .getByRole('rowheader', { name: /BTCUSDT 5m/ })
+      .waitFor();
     const rsi = strategies.locator('tbody.current').getByRole('row').filter({ hasText: 'RSI reversal' });
     await expect(rsi.getByTestId('strategy-state').innerText()).resolves.toBe('Off');
     await rsi.getByRole('button', { name: /^Turn on RSI reversal/ }).click();
@@ -43,11 +51,18 @@ describeInBrowser('market page in chromium', async () => {
   });
 
   it('turns the stream badge to "error" when the exchange is unreachable', async () => {
-    const down = await createTestApp({ UPSTREAMS: 'live', BINANCE_REST_URL: 'http://127.0.0.1:9', BINANCE_WS_URL: 'ws://127.0.0.1:9' });
+    const down = await createTestApp({
+      UPSTREAMS: 'live',
+      BINANCE_REST_URL: 'http://127.0.0.1:9',
+      BINANCE_WS_URL: 'ws://127.0.0.1:9',
+    });
     const downServer = await startTestServer(down);
     const { page } = await signedInPage(browser, down, downServer, { name: 'Offline' });
     await page.goto('/market');
-    await page.getByRole('alert').getByText(/exchange did not answer/).waitFor({ timeout: 60_000 });
+    await page
+      .getByRole('alert')
+      .getByText(/exchange did not answer/)
+      .waitFor({ timeout: 60_000 });
     await page.locator('[data-testid="market-stream"][data-status="error"]').waitFor();
   }, 90_000);
 
@@ -60,7 +75,9 @@ describeInBrowser('market page in chromium', async () => {
     // History from REST: the last closed candle is the one before the forming one.
     await chart.and(page.locator(`[data-last-candle-time="${current - MIN}"]`)).waitFor({ timeout: 15_000 });
     expect(await page.locator('.market-chart canvas').count()).toBeGreaterThan(0);
-    await expect(page.getByTestId('market-strategies').getByText('RSI reversal').first().isVisible()).resolves.toBe(true);
+    await expect(page.getByTestId('market-strategies').getByText('RSI reversal').first().isVisible()).resolves.toBe(
+      true,
+    );
 
     await until(() => fake.subscriptions().includes('btcusdt@kline_1m'), 'the page to start the upstream stream');
     fake.advance(MIN);
@@ -68,7 +85,7 @@ describeInBrowser('market page in chromium', async () => {
     expect(problems).toEqual([]);
   });
 
-  it('edits a strategy\'s RSI thresholds, and editing another field keeps them', async () => {
+  it("edits a strategy's RSI thresholds, and editing another field keeps them", async () => {
     const { page, account } = await signedInPage(browser, app, server, { name: 'Tuner' });
     await page.goto('/market');
     const strategies = page.getByTestId('market-strategies');
@@ -84,7 +101,9 @@ describeInBrowser('market page in chromium', async () => {
     await page.getByLabel('Take profit %').fill('4');
     await page.getByRole('button', { name: 'Save' }).click();
     await firstRsi.getByText('TP 4%').waitFor();
-    const saved = (await account.caller.market.strategies.list()).items.find((s) => s.name === 'RSI reversal' && s.timeframe === '1m')!;
+    const saved = (await account.caller.market.strategies.list()).items.find(
+      (s) => s.name === 'RSI reversal' && s.timeframe === '1m',
+    )!;
     expect(saved).toMatchObject({ takeProfitPct: 4, rule: { type: 'rsi', oversold: 25, overbought: 75 } });
   });
 });

@@ -24,14 +24,18 @@ async function overflow(page: Page) {
 /** What is wrong with the page at this width (every page is checked, then all findings reported). */
 async function fits(page: Page, what: string): Promise<string[]> {
   const o = await overflow(page);
-  return o.scrollWidth <= o.innerWidth ? [] : [`${what} is ${o.scrollWidth} px wide on a ${o.innerWidth} px screen; too wide: ${o.wide.join(', ')}`];
+  return o.scrollWidth <= o.innerWidth
+    ? []
+    : [`${what} is ${o.scrollWidth} px wide on a ${o.innerWidth} px screen; too wide: ${o.wide.join(', ')}`];
 }
 
 /** Visible and wholly inside the screen, not cut off at an edge. */
 async function onScreen(locator: ReturnType<Page['getByRole']>, what: string): Promise<string[]> {
   if (!(await locator.isVisible())) return [`${what} is not visible`];
   const box = (await locator.boundingBox())!;
-  return box.x >= 0 && box.x + box.width <= PHONE.width ? [] : [`${what} is cut off (${Math.round(box.x)}–${Math.round(box.x + box.width)} px)`];
+  return box.x >= 0 && box.x + box.width <= PHONE.width
+    ? []
+    : [`${what} is cut off (${Math.round(box.x)}–${Math.round(box.x + box.width)} px)`];
 }
 
 describeInBrowser('every page at phone width (390 px)', async () => {
@@ -49,14 +53,23 @@ describeInBrowser('every page at phone width (390 px)', async () => {
     await signIn.close();
 
     // The first account is the admin: the vault page is in its navigation.
-    const { page, problems, account } = await signedInPage(browser, app, server, { name: 'Margaret Hamilton-Lovelace' });
+    const { page, problems, account } = await signedInPage(browser, app, server, {
+      name: 'Margaret Hamilton-Lovelace',
+    });
     await page.setViewportSize(PHONE);
     // Pages filled as a user sees them: tokens, a conversation with a long unbroken line, a collection.
     await app.discovery.trigger('auto', { maxTokens: 6 });
     const friend = await signUp(app, { name: 'Grace Brewster Murray Hopper' });
     const conversationId = await converse(account, friend);
-    await friend.caller.chat.send({ conversationId, content: `see https://example.com/${'a-very-long-path-'.repeat(8)} and tell me` });
-    const collection = await collectionWithCards(account.caller, 3, 'Irregular verbs of the French language, every tense');
+    await friend.caller.chat.send({
+      conversationId,
+      content: `see https://example.com/${'a-very-long-path-'.repeat(8)} and tell me`,
+    });
+    const collection = await collectionWithCards(
+      account.caller,
+      3,
+      'Irregular verbs of the French language, every tense',
+    );
     // Each page with what shows it has loaded.
     const pages: Array<[string, string]> = [
       ['/discovery', '[data-testid="token-card"]'],
@@ -78,7 +91,10 @@ describeInBrowser('every page at phone width (390 px)', async () => {
       found.push(...(await fits(page, path)));
       const nav = page.getByRole('navigation');
       // Every link in reach without scrolling the navigation sideways.
-      for (const label of ['Discovery', 'Market', 'Chat', 'Collections', 'Vault']) found.push(...(await onScreen(nav.getByRole('link', { name: label, exact: true }), `${path}: the ${label} link`)));
+      for (const label of ['Discovery', 'Market', 'Chat', 'Collections', 'Vault'])
+        found.push(
+          ...(await onScreen(nav.getByRole('link', { name: label, exact: true }), `${path}: the ${label} link`)),
+        );
       found.push(...(await onScreen(page.getByRole('button', { name: 'Sign out' }), `${path}: "Sign out"`)));
       found.push(...(await onScreen(page.getByTestId('demo-badge'), `${path}: the demo badge`)));
     }

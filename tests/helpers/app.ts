@@ -1,6 +1,5 @@
 import type { AnyRouter } from '@trpc/server';
 import { randomBytes } from 'node:crypto';
-import { afterAll } from 'vitest';
 import { createApp, type App } from '../../server/app';
 import { loadConfig } from '../../server/config';
 import type { Logger } from '../../server/log';
@@ -9,6 +8,7 @@ import { startServer, type RunningServer } from '../../server/http';
 import { appRouter } from '../../server/router';
 import { createCallerFactory } from '../../server/trpc';
 import { createTestDatabase } from './db';
+import { afterThis } from './cleanup';
 
 const createCaller = createCallerFactory(appRouter);
 
@@ -19,17 +19,41 @@ export type Caller = ReturnType<typeof createCaller>;
 // An explicit vault key: an in-memory database has no data directory to keep a key file in.
 export const testVaultKey = randomBytes(32).toString('base64');
 
+// A test never reaches a real upstream: unless it passes a fake's address, every upstream is a
+// loopback port where nothing listens, so a call fails at once instead of leaving the machine.
+const NOWHERE = 'http://127.0.0.1:9';
+const noUpstreams = {
+  BINANCE_WS_URL: 'ws://127.0.0.1:9',
+  BINANCE_REST_URL: NOWHERE,
+  DEXSCREENER_URL: NOWHERE,
+  GOPLUS_URL: NOWHERE,
+  VINTED_URL: NOWHERE,
+  VINTED_API_URL: NOWHERE,
+};
+
 /** An app on its own fresh database, closed after the file's tests. */
-export async function createTestApp(env: Record<string, string | undefined> = {}, opts: { log?: Logger; now?: () => number } = {}): Promise<App> {
-  const config = loadConfig({ NODE_ENV: 'test', LOG_LEVEL: 'silent', PORT: '0', UPSTREAMS: 'demo', PASSWORD_HASH_COST: TEST_HASH_COST, VAULT_KEY: testVaultKey, ...env });
+export async function createTestApp(
+  env: Record<string, string | undefined> = {},
+  opts: { log?: Logger; now?: () => number } = {},
+): Promise<App> {
+  const config = loadConfig({
+    NODE_ENV: 'test',
+    LOG_LEVEL: 'silent',
+    PORT: '0',
+    UPSTREAMS: 'demo',
+    PASSWORD_HASH_COST: TEST_HASH_COST,
+    VAULT_KEY: testVaultKey,
+    ...noUpstreams,
+    ...env,
+  });
   const app = await createApp(config, { database: await createTestDatabase(), log: opts.log, now: opts.now });
-  afterAll(() => app.close());
+  afterThis(() => app.close());
   return app;
 }
 
 export async function startTestServer(app: App, opts: { router?: AnyRouter } = {}): Promise<RunningServer> {
   const server = await startServer(app, { port: 0, host: '127.0.0.1', router: opts.router });
-  afterAll(() => server.close());
+  afterThis(() => server.close());
   return server;
 }
 

@@ -32,7 +32,15 @@ export async function launchBrowser(): Promise<Browser> {
     executablePath: CHROMIUM_PATH,
     headless: true,
     // The machine has no network beyond loopback: keep chromium from calling home.
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
   });
   afterAll(() => browser.close());
   return browser;
@@ -42,7 +50,9 @@ export async function launchBrowser(): Promise<Browser> {
 export async function signedInPage(browser: Browser, app: App, server: RunningServer, opts: { name?: string } = {}) {
   const account = await signUp(app, { name: opts.name });
   const context = await browser.newContext({ baseURL: server.url });
-  await context.addCookies([{ name: SESSION_COOKIE, value: account.token, url: server.url, httpOnly: true, sameSite: 'Lax' }]);
+  await context.addCookies([
+    { name: SESSION_COOKIE, value: account.token, url: server.url, httpOnly: true, sameSite: 'Lax' },
+  ]);
   const page = await context.newPage();
   const problems: string[] = [];
   page.on('pageerror', (err) => problems.push(`page error: ${err.message}`));

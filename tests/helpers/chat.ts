@@ -4,6 +4,7 @@ import type { RunningServer } from '../../server/http';
 import type { ChatEvent } from '../../shared/chat';
 import type { Caller } from './app';
 import { wsClient } from './clients';
+import { skipResumePoint } from './resume-point';
 import { waitFor } from './wait';
 
 export interface Person {
@@ -38,10 +39,16 @@ const open = (app: App) => app.stats.subscriptionsByPath()['chat.events'] ?? 0;
  */
 export async function openTab(app: App, server: RunningServer, person: Person, lastEventId?: string): Promise<Tab> {
   const { client, ws } = wsClient(server.url, person.token);
-  const tab: Tab = { stored: [], typing: [], errors: [], lastEventId: () => tab.stored.at(-1)?.id ?? lastEventId, close: async () => {} };
+  const tab: Tab = {
+    stored: [],
+    typing: [],
+    errors: [],
+    lastEventId: () => tab.stored.at(-1)?.id ?? lastEventId,
+    close: async () => {},
+  };
   const before = open(app);
   const sub = client.chat.events.subscribe(lastEventId ? { lastEventId } : undefined, {
-    onData: (e) => void ('id' in e ? tab.stored.push(e) : tab.typing.push(e.data)),
+    onData: skipResumePoint((e) => void ('id' in e ? tab.stored.push(e) : tab.typing.push(e.data))),
     onError: (err) => void tab.errors.push(err),
   });
   await waitFor(() => open(app) > before, { what: 'the chat.events subscription to start' });
@@ -58,13 +65,19 @@ export async function openTab(app: App, server: RunningServer, person: Person, l
 }
 
 /** Message contents a tab received, in order. */
-export const contents = (tab: Tab) => tab.stored.flatMap((e) => (e.data.type === 'new_message' ? [e.data.message.content] : []));
+export const contents = (tab: Tab) =>
+  tab.stored.flatMap((e) => (e.data.type === 'new_message' ? [e.data.message.content] : []));
 
 /**
  * Sends a last message and waits until every listed tab has it: whatever a tab was going to
  * receive before it has arrived by then, so "nothing else came" can be asserted without sleeping.
  */
-export async function barrier(from: Person, conversationId: number, tabs: Tab[], content = `barrier-${Math.random().toString(36).slice(2)}`) {
+export async function barrier(
+  from: Person,
+  conversationId: number,
+  tabs: Tab[],
+  content = `barrier-${Math.random().toString(36).slice(2)}`,
+) {
   await from.caller.chat.send({ conversationId, content });
   for (const tab of tabs) await expect.poll(() => contents(tab).includes(content)).toBe(true);
   return content;

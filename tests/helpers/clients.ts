@@ -1,8 +1,8 @@
 import { createTRPCClient, createWSClient, httpBatchLink, wsLink, type TRPCClient } from '@trpc/client';
 import superjson from 'superjson';
 import WebSocket from 'ws';
-import { afterAll, onTestFinished } from 'vitest';
 import type { AppRouter } from '../../server/router';
+import { afterThis } from './cleanup';
 
 /** A Node script's view of Hubcast over HTTP: bearer token, no cookies. */
 export function httpClient(baseUrl: string, token?: string): TRPCClient<AppRouter> {
@@ -22,7 +22,11 @@ export function httpClient(baseUrl: string, token?: string): TRPCClient<AppRoute
  * that opened it ends, pass or fail, so one failure cannot leave subscriptions running into the
  * next test; opened outside a test (shared by a file), closed after the file.
  */
-export function wsClient(baseUrl: string, token?: string, opts: { onClose?: (cause?: { code?: number }) => void } = {}) {
+export function wsClient(
+  baseUrl: string,
+  token?: string,
+  opts: { onClose?: (cause?: { code?: number }) => void } = {},
+) {
   const ws = createWSClient({
     url: `${baseUrl.replace(/^http/, 'ws')}/trpc`,
     // Node 20 has no global WebSocket.
@@ -32,15 +36,6 @@ export function wsClient(baseUrl: string, token?: string, opts: { onClose?: (cau
     onClose: opts.onClose,
   });
   const client = createTRPCClient<AppRouter>({ links: [wsLink({ client: ws, transformer: superjson })] });
-  closeWhenDone(() => ws.close());
+  afterThis(() => ws.close());
   return { client, ws };
-}
-
-function closeWhenDone(close: () => void) {
-  try {
-    onTestFinished(close);
-  } catch {
-    // Not inside a test: the client belongs to the whole file.
-    afterAll(close);
-  }
 }

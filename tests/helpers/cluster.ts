@@ -41,6 +41,7 @@ export async function createEmptyDatabase(): Promise<{ url: string; close(): Pro
   await withAdminConnection(base, (sql) => sql.unsafe(`CREATE DATABASE "${name}"`));
   return {
     url: databaseUrlWithName(base, name),
-    close: () => withAdminConnection(base, (sql) => sql.unsafe(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`)).then(() => {}),
+    close: () =>
+      withAdminConnection(base, (sql) => sql.unsafe(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`)).then(() => {}),
   };
 }

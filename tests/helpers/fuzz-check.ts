@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import superjson from 'superjson';
 import type { App } from '../../server/app';
-import { hostileInputs, type FuzzCase } from './fuzz-input';
+import { boundaryCases, hostileInputs, type FuzzCase } from './fuzz-input';
 import { RawTrpcSocket, type ServerMessage } from './raw-ws';
 import { rowCounts, rowChanges, type RowCounts } from './row-counts';
 import { LEAKS, type WalkedProcedure } from './router-walk';
@@ -39,7 +39,14 @@ export interface FuzzTally {
 }
 
 /** What a client may be told for input it should not have sent. */
-const REFUSALS = new Set(['BAD_REQUEST', 'PARSE_ERROR', 'PAYLOAD_TOO_LARGE', 'TOO_MANY_REQUESTS', 'METHOD_NOT_SUPPORTED', 'UNPROCESSABLE_CONTENT']);
+const REFUSALS = new Set([
+  'BAD_REQUEST',
+  'PARSE_ERROR',
+  'PAYLOAD_TOO_LARGE',
+  'TOO_MANY_REQUESTS',
+  'METHOD_NOT_SUPPORTED',
+  'UNPROCESSABLE_CONTENT',
+]);
 // Node's HTTP parser refuses longer request lines before tRPC sees them.
 const MAX_GET_URL = 16_000;
 
@@ -58,7 +65,8 @@ interface Answer {
 async function schemaRefuses(p: WalkedProcedure, envelope: unknown): Promise<boolean> {
   let decoded: unknown;
   if (envelope !== undefined) {
-    if (typeof envelope !== 'object' || envelope === null || Array.isArray(envelope) || !('json' in envelope)) return true;
+    if (typeof envelope !== 'object' || envelope === null || Array.isArray(envelope) || !('json' in envelope))
+      return true;
     if (Object.keys(envelope).some((k) => k !== 'json' && k !== 'meta')) return true;
     try {
       decoded = 'meta' in envelope ? superjson.deserialize(envelope as never) : envelope.json;
@@ -78,14 +86,18 @@ function errorOf(body: unknown): { code: string | null; message: string } | null
   const e = (body as { error?: { json?: unknown } } | null)?.error;
   if (!e) return null;
   const shape = (e.json ?? e) as { message?: unknown; data?: { code?: unknown } };
-  return { code: typeof shape.data?.code === 'string' ? shape.data.code : 'UNKNOWN', message: typeof shape.message === 'string' ? shape.message : '' };
+  return {
+    code: typeof shape.data?.code === 'string' ? shape.data.code : 'UNKNOWN',
+    message: typeof shape.message === 'string' ? shape.message : '',
+  };
 }
 
 async function overHttp(t: FuzzTarget, p: WalkedProcedure, c: FuzzCase): Promise<Answer> {
   const input = c.envelope === undefined ? '' : JSON.stringify(c.envelope);
   const get = p.type !== 'mutation';
   const url = `${t.url}/trpc/${p.path}${get && input ? `?input=${encodeURIComponent(input)}` : ''}`;
-  if (get && url.length > MAX_GET_URL) return { code: null, message: '', raw: '', skipped: 'URL too long for GET: covered over the WebSocket' };
+  if (get && url.length > MAX_GET_URL)
+    return { code: null, message: '', raw: '', skipped: 'URL too long for GET: covered over the WebSocket' };
   const ac = new AbortController();
   const timer = setTimeout(() => ac.abort(), 30_000);
   try {
@@ -170,10 +182,13 @@ export function judge(answer: Answer, refused: boolean, token: string): string[]
   // An upstream that is down is a typed answer (SERVICE_UNAVAILABLE, BAD_GATEWAY …) for input
   // that was accepted; a crash is INTERNAL_SERVER_ERROR, or a 5xx that is not tRPC's at all.
   const untyped = (answer.status ?? 0) >= 500 && (answer.code === null || answer.code.startsWith('HTTP '));
-  if (answer.code === 'INTERNAL_SERVER_ERROR' || untyped) problems.push(`answered ${answer.code ?? ''} ${answer.status ?? ''}`.trim());
-  for (const leak of LEAKS) if (leak.test(answer.raw)) problems.push(`the answer leaks ${leak}: ${answer.raw.slice(0, 200)}`);
+  if (answer.code === 'INTERNAL_SERVER_ERROR' || untyped)
+    problems.push(`answered ${answer.code ?? ''} ${answer.status ?? ''}`.trim());
+  for (const leak of LEAKS)
+    if (leak.test(answer.raw)) problems.push(`the answer leaks ${leak}: ${answer.raw.slice(0, 200)}`);
   if (answer.raw.includes(token)) problems.push('the answer carries the session token');
-  if (refused && (answer.code === null || !REFUSALS.has(answer.code))) problems.push(`input its schema refuses was not refused: ${answer.code ?? 'success'}`);
+  if (refused && (answer.code === null || !REFUSALS.has(answer.code)))
+    problems.push(`input its schema refuses was not refused: ${answer.code ?? 'success'}`);
   if (answer.code !== null) {
     const m = answer.message.trim();
     const readable = m.length >= 3 && m.length <= 1000 && /[a-z]{2,}/i.test(m) && m !== answer.code && !/^[[{]/.test(m);
@@ -182,7 +197,13 @@ export function judge(answer: Answer, refused: boolean, token: string): string[]
   return problems;
 }
 
-async function runCase(t: FuzzTarget, p: WalkedProcedure, transport: 'http' | 'ws', c: FuzzCase, tally: FuzzTally): Promise<string[]> {
+async function runCase(
+  t: FuzzTarget,
+  p: WalkedProcedure,
+  transport: 'http' | 'ws',
+  c: FuzzCase,
+  tally: FuzzTally,
+): Promise<string[]> {
   const refused = await schemaRefuses(p, c.envelope);
   const before = refused ? await rowCounts(t.app) : null;
   const answer = transport === 'http' ? await overHttp(t, p, c) : await overWs(t, p, c);
@@ -190,7 +211,8 @@ async function runCase(t: FuzzTarget, p: WalkedProcedure, transport: 'http' | 'w
   const key = answer.skipped ? 'skipped' : (answer.code ?? 'ok');
   tally.codes[key] = (tally.codes[key] ?? 0) + 1;
   const problems = judge(answer, refused, t.token);
-  if (process.env.FUZZ_DEBUG && p.path === process.env.FUZZ_DEBUG) console.log(transport, refused, c.what, answer.code, answer.raw.slice(0, 150));
+  if (process.env.FUZZ_DEBUG && p.path === process.env.FUZZ_DEBUG)
+    console.log(transport, refused, c.what, answer.code, answer.raw.slice(0, 150));
   if (before && rowChanges(before, await rowCounts(t.app)).length) {
     // An earlier accepted case may have started work that writes later (a discovery scan):
     // once the counts stop moving, the same refused case must change nothing.
@@ -215,14 +237,48 @@ async function settled(app: App): Promise<RowCounts> {
   return last;
 }
 
+async function boundaryFinding(
+  t: FuzzTarget,
+  p: WalkedProcedure,
+  transport: 'http' | 'ws',
+  cases: FuzzCase[],
+  tally: FuzzTally,
+): Promise<Finding | null> {
+  for (const c of cases) {
+    const problems = await runCase(t, p, transport, c, tally);
+    if (problems.length)
+      return {
+        path: p.path,
+        transport,
+        what: c.what,
+        problem: problems.join('; '),
+        replay: `any FUZZ_SEED (boundary case "${c.what}" is sent every run)`,
+      };
+  }
+  return null;
+}
+
 /** Fuzzes one procedure over both transports; an empty list of findings means every answer was clean. */
-export async function fuzzProcedure(t: FuzzTarget, p: WalkedProcedure): Promise<{ findings: Finding[]; tally: FuzzTally }> {
+export async function fuzzProcedure(
+  t: FuzzTarget,
+  p: WalkedProcedure,
+): Promise<{ findings: Finding[]; tally: FuzzTally }> {
   const tally: FuzzTally = { refused: 0, accepted: 0, codes: {} };
-  if (p.problem && !p.parser) return { tally, findings: [{ path: p.path, transport: 'http', what: 'its input', problem: p.problem, replay: '' }] };
+  if (p.problem && !p.parser)
+    return {
+      tally,
+      findings: [{ path: p.path, transport: 'http', what: 'its input', problem: p.problem, replay: '' }],
+    };
   if (!p.schema) return { tally, findings: [] };
   const schema = p.schema;
   const findings: Finding[] = [];
   for (const transport of ['http', 'ws'] as const) {
+    // First the seed-independent boundary cases (every run sends them); the first problem is the finding.
+    const boundary = await boundaryFinding(t, p, transport, boundaryCases(schema), tally);
+    if (boundary) {
+      findings.push(boundary);
+      continue;
+    }
     let problems: string[] = [];
     const details = await fc.check(
       fc.asyncProperty(hostileInputs(schema), async (c) => {
@@ -236,10 +292,19 @@ export async function fuzzProcedure(t: FuzzTarget, p: WalkedProcedure): Promise<
       const c = details.counterexample?.[0];
       // fast-check wraps a `false` in an error of its own: the problems found say more.
       const problem = problems.length ? problems.join('; ') : `threw ${String(details.errorInstance)}`;
-      findings.push({ path: p.path, transport, what: c?.what ?? '?', problem, replay: `FUZZ_SEED=${details.seed} (fast-check path ${details.counterexamplePath ?? '?'})` });
+      findings.push({
+        path: p.path,
+        transport,
+        what: c?.what ?? '?',
+        problem,
+        replay: `FUZZ_SEED=${details.seed} (fast-check path ${details.counterexamplePath ?? '?'})`,
+      });
     }
   }
   return { findings, tally };
 }
 
-export const describeFindings = (findings: Finding[]) => findings.map((f) => `${f.path} over ${f.transport}: ${f.problem}\n  input: ${f.what}\n  replay: ${f.replay}`).join('\n');
+export const describeFindings = (findings: Finding[]) =>
+  findings
+    .map((f) => `${f.path} over ${f.transport}: ${f.problem}\n  input: ${f.what}\n  replay: ${f.replay}`)
+    .join('\n');

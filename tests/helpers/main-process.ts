@@ -1,6 +1,11 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { afterAll, afterEach } from 'vitest';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach } from 'vitest';
 import { testVaultKey } from './app';
+import { createTestDatabase } from './db';
+import { afterThis } from './cleanup';
 
 const root = new URL('../..', import.meta.url).pathname;
 
@@ -13,19 +18,33 @@ const killAll = () => {
   children.clear();
 };
 afterEach(killAll);
-afterAll(killAll);
+afterThis(killAll);
 process.once('exit', killAll);
 
 export function spawnMain(env: Record<string, string | undefined>): ChildProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'server/main.ts'], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', 'server/main.ts'], {
+    cwd: root,
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   children.add(child);
   return child;
 }
 
 /** Runs the real entry point (`tsx server/main.ts`) and resolves once it has printed its URL. */
-export function startMain(env: Record<string, string>): Promise<{ child: ChildProcess; url: string; output: () => string }> {
+export function startMain(
+  env: Record<string, string>,
+): Promise<{ child: ChildProcess; url: string; output: () => string }> {
   // An explicit vault key: on Postgres there is no data directory to generate one into.
-  const child = spawnMain({ PATH: process.env.PATH, HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'info', UPSTREAMS: 'demo', VAULT_KEY: testVaultKey, ...env });
+  const child = spawnMain({
+    PATH: process.env.PATH,
+    HOST: '127.0.0.1',
+    PORT: '0',
+    LOG_LEVEL: 'info',
+    UPSTREAMS: 'demo',
+    VAULT_KEY: testVaultKey,
+    ...env,
+  });
   let out = '';
   return new Promise((resolve, reject) => {
     const onData = (chunk: Buffer) => {
@@ -39,4 +58,20 @@ export function startMain(env: Record<string, string>): Promise<{ child: ChildPr
   });
 }
 
-export const exited = (child: ChildProcess) => new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+export const exited = (child: ChildProcess) =>
+  new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+
+/**
+ * Where a server process keeps its data, kept across its restarts and removed after the file:
+ * a fresh Postgres database when DATABASE_URL is set, else a PGlite data directory on disk.
+ */
+export async function mainStorage(prefix = 'hubcast-main-'): Promise<{ DATABASE_URL: string } | { DATA_DIR: string }> {
+  if (process.env.DATABASE_URL) {
+    const database = await createTestDatabase();
+    afterThis(() => database.close());
+    return { DATABASE_URL: database.url! };
+  }
+  const dataDir = mkdtempSync(join(tmpdir(), prefix));
+  afterThis(() => rmSync(dataDir, { recursive: true, force: true }));
+  return { DATA_DIR: dataDir };
+}

@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import { afterAll } from 'vitest';
 import type { App } from '../../server/app';
 import { createSession, generateSessionToken } from '../../server/auth/session';
 import { users } from '../../server/db/schema';
@@ -8,6 +7,7 @@ import type { ZStrategyCreateInput } from '../../shared/market';
 import type { z } from 'zod';
 import { callerForToken, createTestApp } from './app';
 import { waitFor } from './wait';
+import { afterThis } from './cleanup';
 
 /** A fixed, day-aligned exchange clock so every timeframe's candles line up in every run. */
 export const FAKE_START = Date.UTC(2025, 0, 6, 0, 0, 30);
@@ -27,17 +27,30 @@ export const eagerStrategy = (name: string): z.input<typeof ZStrategyCreateInput
   enabled: true,
 });
 
+/** A fake Binance on loopback, closed after the file's tests (after the app: hooks run in reverse). */
+export async function startFakeBinance(opts: FakeBinanceOptions = {}) {
+  const fake = await FakeBinance.start({ start: FAKE_START, ...opts });
+  afterThis(() => fake.close());
+  return fake;
+}
+
 /** The fake exchange and an app whose adapters point at it, with short feed timings. */
-export async function marketTestApp(env: Record<string, string> = {}, fakeOpts: FakeBinanceOptions = {}) {
-  const fake = await FakeBinance.start({ start: FAKE_START, ...fakeOpts });
-  afterAll(() => fake.close());
-  const app = await createTestApp({
-    ...fake.env,
-    MARKET_SYMBOL_GRACE_MS: '100',
-    MARKET_RECONNECT_MIN_MS: '20',
-    MARKET_RECONNECT_MAX_MS: '200',
-    ...env,
-  });
+export async function marketTestApp(
+  env: Record<string, string> = {},
+  fakeOpts: FakeBinanceOptions = {},
+  appOpts: Parameters<typeof createTestApp>[1] = {},
+) {
+  const fake = await startFakeBinance(fakeOpts);
+  const app = await createTestApp(
+    {
+      ...fake.env,
+      MARKET_SYMBOL_GRACE_MS: '100',
+      MARKET_RECONNECT_MIN_MS: '20',
+      MARKET_RECONNECT_MAX_MS: '200',
+      ...env,
+    },
+    appOpts,
+  );
   return { app, fake };
 }
 
@@ -46,7 +59,11 @@ export async function marketTestApp(env: Record<string, string> = {}, fakeOpts: 
  * the sessions are real ones, created the way sign-up creates them.
  */
 export async function quickUsers(app: App, n: number) {
-  const rows = Array.from({ length: n }, (_, i) => ({ id: randomUUID(), email: `viewer-${i}-${randomUUID().slice(0, 6)}@example.com`, name: `Viewer ${i}` }));
+  const rows = Array.from({ length: n }, (_, i) => ({
+    id: randomUUID(),
+    email: `viewer-${i}-${randomUUID().slice(0, 6)}@example.com`,
+    name: `Viewer ${i}`,
+  }));
   await app.db.insert(users).values(rows);
   return Promise.all(
     rows.map(async (u) => {

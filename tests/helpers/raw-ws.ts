@@ -1,9 +1,18 @@
 import WebSocket from 'ws';
 import superjson from 'superjson';
-import { afterAll } from 'vitest';
+import { isResumePoint, isResumePointMessage } from '../../shared/system';
+import { afterThis } from './cleanup';
 
 /** What a server frame parses to (tRPC v11 response, or PING/reconnect). */
-export type ServerMessage = { id: string | number | null; jsonrpc?: string; method?: string; result?: { type?: string; id?: string; data?: unknown }; error?: unknown } | 'PING';
+export type ServerMessage =
+  | {
+      id: string | number | null;
+      jsonrpc?: string;
+      method?: string;
+      result?: { type?: string; id?: string; data?: unknown };
+      error?: unknown;
+    }
+  | 'PING';
 
 /**
  * A WebSocket speaking tRPC's wire protocol by hand: for what the typed client hides
@@ -24,7 +33,7 @@ export class RawTrpcSocket {
       this.closeReason = reason.toString();
     });
     ws.on('error', () => {});
-    afterAll(() => ws.terminate());
+    afterThis(() => ws.terminate());
   }
 
   static async open(baseUrl: string, token?: string): Promise<RawTrpcSocket> {
@@ -42,12 +51,27 @@ export class RawTrpcSocket {
   }
 
   subscribe(id: number, path: string, input: unknown, lastEventId?: string) {
-    this.send({ id, method: 'subscription', params: { path, input: superjson.serialize(input), ...(lastEventId ? { lastEventId } : {}) } });
+    this.send({
+      id,
+      method: 'subscription',
+      params: { path, input: superjson.serialize(input), ...(lastEventId ? { lastEventId } : {}) },
+    });
   }
 
-  /** Data results of request `id`, decoded, with their tracked ids. */
+  /** Data results of request `id`, decoded, with their tracked ids; a resumable stream's resume point is left out. */
   data(id: number): { id?: string; data: unknown }[] {
-    return this.messages.flatMap((m) => (m !== 'PING' && m.id === id && m.result !== undefined && (m.result.type === 'data' || m.result.type === undefined) ? [{ id: m.result.id, data: superjson.deserialize(m.result.data as never) }] : []));
+    return this.messages.flatMap((m) => {
+      if (
+        m === 'PING' ||
+        m.id !== id ||
+        m.result === undefined ||
+        (m.result.type !== 'data' && m.result.type !== undefined)
+      )
+        return [];
+      const data: unknown = superjson.deserialize(m.result.data as never);
+      // A tracked result carries { id, data } on the wire.
+      return isResumePoint(data) || isResumePointMessage(data) ? [] : [{ id: m.result.id, data }];
+    });
   }
 
   pause() {

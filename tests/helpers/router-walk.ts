@@ -24,14 +24,28 @@ export function walkRouter(router: AnyRouter): WalkedProcedure[] {
   return Object.entries(router._def.procedures as Record<string, AnyProcedure>).map(([path, procedure]) => {
     const inputs: unknown[] = procedure._def.inputs;
     const parser = inputs[0] instanceof z.ZodType ? inputs[0] : null;
-    const problem = inputs.length > 1 ? `${inputs.length} chained inputs (only the first is generated from)` : inputs.length && !parser ? 'its input is not a zod schema' : undefined;
+    const problem =
+      inputs.length > 1
+        ? `${inputs.length} chained inputs (only the first is generated from)`
+        : inputs.length && !parser
+          ? 'its input is not a zod schema'
+          : undefined;
     const schema = parser ? z.toJSONSchema(parser, { io: 'input', unrepresentable: 'any' }) : null;
     return { path, type: procedure._def.type as ProcedureType, procedure, parser, schema, problem };
   });
 }
 
 /** Text no answer (and no log line) may carry: SQL, driver error framing, password hashes, stacks. */
-export const LEAKS = [/select /i, /insert into/i, /update "/i, /delete from/i, /scrypt\$/, /Failed query:/, /params:/, /\n\s+at /];
+export const LEAKS = [
+  /select /i,
+  /insert into/i,
+  /update "/i,
+  /delete from/i,
+  /scrypt\$/,
+  /Failed query:/,
+  /params:/,
+  /\n\s+at /,
+];
 
 /** Valid-looking values for strings whose checks a placeholder would fail, by field name. */
 const SAMPLES: Record<string, string> = {
@@ -60,13 +74,19 @@ export function branch(schema: JsonSchema): Exclude<JsonSchema, boolean> {
   return branch(options.find((o) => typeof o !== 'boolean' && o.type !== 'null') ?? options[0]!);
 }
 
-export const typeOf = (s: Exclude<JsonSchema, boolean>) => (Array.isArray(s.type) ? s.type.find((t) => t !== 'null') : s.type);
+export const typeOf = (s: Exclude<JsonSchema, boolean>) =>
+  Array.isArray(s.type) ? s.type.find((t) => t !== 'null') : s.type;
 
 /**
  * A valid-looking value of the schema's shape, and every position in it (`slots`, root first)
  * with the schema that governs it. Optional fields are filled too, so each can be attacked.
  */
-export function sample(schema: JsonSchema, path: Path = [], slots: Slot[] = [], required = false): { value: unknown; slots: Slot[] } {
+export function sample(
+  schema: JsonSchema,
+  path: Path = [],
+  slots: Slot[] = [],
+  required = false,
+): { value: unknown; slots: Slot[] } {
   const s = branch(schema);
   slots.push({ path, schema: s, required });
   const key = String(path.at(-1) ?? '');
@@ -79,7 +99,8 @@ export function sample(schema: JsonSchema, path: Path = [], slots: Slot[] = [], 
         break;
       case 'number':
       case 'integer':
-        value = s.default ?? s.minimum ?? (typeof s.exclusiveMinimum === 'number' ? Math.floor(s.exclusiveMinimum) + 1 : 1);
+        value =
+          s.default ?? s.minimum ?? (typeof s.exclusiveMinimum === 'number' ? Math.floor(s.exclusiveMinimum) + 1 : 1);
         break;
       case 'boolean':
         value = true;
@@ -91,7 +112,9 @@ export function sample(schema: JsonSchema, path: Path = [], slots: Slot[] = [], 
       }
       case 'object': {
         const req = new Set(s.required ?? []);
-        value = Object.fromEntries(Object.entries(s.properties ?? {}).map(([k, v]) => [k, sample(v, [...path, k], slots, req.has(k)).value]));
+        value = Object.fromEntries(
+          Object.entries(s.properties ?? {}).map(([k, v]) => [k, sample(v, [...path, k], slots, req.has(k)).value]),
+        );
         break;
       }
       default:
@@ -103,10 +126,19 @@ export function sample(schema: JsonSchema, path: Path = [], slots: Slot[] = [], 
 /** `root` with the value at `path` replaced (or deleted, with `del`); own properties only, so "__proto__" is a plain key. */
 export function setAt(root: unknown, path: Path, value: unknown, del = false): unknown {
   if (!path.length) return value;
-  const copy = (Array.isArray(root) ? [...(root as unknown[])] : { ...(root as object) }) as Record<string | number, unknown>;
+  const copy = (Array.isArray(root) ? [...(root as unknown[])] : { ...(root as object) }) as Record<
+    string | number,
+    unknown
+  >;
   const [head, ...rest] = path as [string | number, ...Path];
   if (!rest.length && del) delete copy[head];
-  else Object.defineProperty(copy, head, { value: setAt(copy[head], rest, value, del), enumerable: true, writable: true, configurable: true });
+  else
+    Object.defineProperty(copy, head, {
+      value: setAt(copy[head], rest, value, del),
+      enumerable: true,
+      writable: true,
+      configurable: true,
+    });
   return copy;
 }
 

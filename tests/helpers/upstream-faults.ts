@@ -13,14 +13,22 @@ export const TIMEOUT_MS = 300;
 export const FAULTS: Array<[name: string, fault: Fault]> = [
   ['down (503)', { kind: 'down' }],
   ['slow (answers after the timeout)', { kind: 'slow', delayMs: TIMEOUT_MS * 8 }],
-  ['garbage (HTML instead of JSON)', { kind: 'garbage', body: '<!doctype html><html><body>Just a moment...</body></html>', contentType: 'text/html' }],
-  ['garbage (JSON of another shape)', { kind: 'garbage', body: JSON.stringify({ schemaVersion: '9.9', data: { moved: true }, items: 'none' }) }],
+  [
+    'garbage (HTML instead of JSON)',
+    { kind: 'garbage', body: '<!doctype html><html><body>Just a moment...</body></html>', contentType: 'text/html' },
+  ],
+  [
+    'garbage (JSON of another shape)',
+    { kind: 'garbage', body: JSON.stringify({ schemaVersion: '9.9', data: { moved: true }, items: 'none' }) },
+  ],
 ];
 
 /** A message a person reads: no stack, no address, no SQL, no leaked `undefined`. */
 export function expectPlain(message: string | null | undefined) {
   expect(message).toBeTruthy();
-  expect(message).not.toMatch(/\n\s*at |https?:\/\/|wss?:\/\/|127\.0\.0\.1|\b(select|insert|update)\b .*\b(from|into|set)\b|TypeError|ReferenceError|\bundefined\b|\bNaN\b/i);
+  expect(message).not.toMatch(
+    /\n\s*at |https?:\/\/|wss?:\/\/|127\.0\.0\.1|\b(select|insert|update)\b .*\b(from|into|set)\b|TypeError|ReferenceError|\bundefined\b|\bNaN\b/i,
+  );
 }
 
 /** The rest of the app still answers while an upstream misbehaves. */

@@ -1,12 +1,14 @@
-import { afterAll, expect, vi } from 'vitest';
+import { expect, vi } from 'vitest';
 import { startFakeVinted, item, type FakeVinted, type FakeVintedOptions } from '../../server/demo/vinted';
 import type { VaultEvent } from '../../shared/vault';
 import { wsClient } from './clients';
+import { skipResumePoint } from './resume-point';
+import { afterThis } from './cleanup';
 
 /** A fake Vinted (web and API hosts) closed after the file. */
 export async function startVinted(opts: FakeVintedOptions = {}): Promise<FakeVinted> {
   const fake = await startFakeVinted(opts);
-  afterAll(() => fake.close());
+  afterThis(() => fake.close());
   return fake;
 }
 
@@ -20,7 +22,9 @@ export function secretValues(cookie: string): string[] {
 
 /** The figures the analysis should report, computed from the fake's own catalogue generator. */
 export function expectedPrices(query: string, total: number, maxItems: number) {
-  const prices = Array.from({ length: Math.min(total, maxItems) }, (_, i) => Number(item(query.toLowerCase(), i).price.amount)).sort((a, b) => a - b);
+  const prices = Array.from({ length: Math.min(total, maxItems) }, (_, i) =>
+    Number(item(query.toLowerCase(), i).price.amount),
+  ).sort((a, b) => a - b);
   const n = prices.length;
   const median = n % 2 ? prices[(n - 1) / 2]! : (prices[n / 2 - 1]! + prices[n / 2]!) / 2;
   return { count: n, min: prices[0], max: prices[n - 1], median: Math.round(median * 100) / 100 };
@@ -34,10 +38,10 @@ export async function watchVault(baseUrl: string, token: string) {
   const ready = new Promise<void>((r) => (started = r));
   const sub = client.vault.events.subscribe(undefined, {
     onStarted: () => started(),
-    onData: (e) => void received.push((e as { data: VaultEvent }).data),
+    onData: skipResumePoint((e) => void received.push((e as { data: VaultEvent }).data)),
   });
   await ready;
-  afterAll(() => {
+  afterThis(() => {
     sub.unsubscribe();
     ws.close();
   });

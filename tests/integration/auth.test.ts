@@ -9,19 +9,22 @@ import { rejection } from '../helpers/errors';
 const app = await createTestApp({ ADMIN_EMAILS: 'boss@example.com' });
 
 describe('auth', () => {
-  it('makes the first account admin, later ones users, and ADMIN_EMAILS admins', async () => {
+  it('makes the first account admin, later ones users, and an ADMIN_EMAILS address signed up with a password (not verified) a user', async () => {
     const first = await signUp(app);
     const second = await signUp(app);
     const boss = await signUp(app, { email: 'Boss@Example.com' });
     expect(first.user.role).toBe('admin');
     expect(second.user.role).toBe('user');
-    expect(boss.user).toMatchObject({ role: 'admin', email: 'boss@example.com' });
+    expect(boss.user).toMatchObject({ role: 'user', email: 'boss@example.com' });
   });
 
   it('signs in with the same password, whatever the e-mail case, and me() returns the user', async () => {
     const email = uniqueEmail('ada');
     const { user } = await signUp(app, { email, name: 'Ada', password: 'analytical engine' });
-    const signedIn = await anonymousCaller(app).auth.signIn({ email: email.toUpperCase(), password: 'analytical engine' });
+    const signedIn = await anonymousCaller(app).auth.signIn({
+      email: email.toUpperCase(),
+      password: 'analytical engine',
+    });
     expect(signedIn.user).toEqual(user);
     const caller = await callerForToken(app, signedIn.token);
     expect(await caller.auth.me()).toEqual({ id: user.id, email, name: 'Ada', role: user.role });
@@ -38,7 +41,11 @@ describe('auth', () => {
 
   it('answers bad sign-up input with BAD_REQUEST naming each field, and writes no row', async () => {
     const [before] = await app.db.select({ n: count() }).from(users);
-    const input: inferProcedureInput<AppRouter['auth']['signUp']> = { email: 'not-an-email', password: 'abc', name: 'Eve' };
+    const input: inferProcedureInput<AppRouter['auth']['signUp']> = {
+      email: 'not-an-email',
+      password: 'abc',
+      name: 'Eve',
+    };
     const err = await rejection(anonymousCaller(app).auth.signUp(input));
     expect(err.code).toBe('BAD_REQUEST');
     const [after] = await app.db.select({ n: count() }).from(users);
@@ -79,38 +86,58 @@ describe('auth', () => {
     const guessers = await Promise.all(throwaways.map(({ token }) => callerForToken(app, token, ip)));
     // Malformed attempts count too (the limit is checked before the input) and hash nothing.
     for (let i = 0; i < 20; i++) {
-      const err = await rejection(guessers[i % 3]!.auth.signIn({ email: `not-an-address-${i}`, password: `guess ${i}` }));
+      const err = await rejection(
+        guessers[i % 3]!.auth.signIn({ email: `not-an-address-${i}`, password: `guess ${i}` }),
+      );
       expect(err.code).toBe('BAD_REQUEST');
     }
     const blocked = await rejection(guessers[0]!.auth.signIn({ email, password: 'correct horse battery' }));
     expect(blocked.code).toBe('TOO_MANY_REQUESTS');
     expect(blocked.message).toMatch(/try again in \d+ s/);
-    expect((await rejection(anonymousCaller(app, ip).auth.signIn({ email, password: 'correct horse battery' }))).code).toBe('TOO_MANY_REQUESTS');
+    expect(
+      (await rejection(anonymousCaller(app, ip).auth.signIn({ email, password: 'correct horse battery' }))).code,
+    ).toBe('TOO_MANY_REQUESTS');
     // Another address is not affected.
-    expect((await anonymousCaller(app).auth.signIn({ email, password: 'correct horse battery' })).user.email).toBe(email);
+    expect((await anonymousCaller(app).auth.signIn({ email, password: 'correct horse battery' })).user.email).toBe(
+      email,
+    );
   });
 
-  it('locks an account after five wrong passwords in a row, from any address, and only that account', { timeout: 90_000 }, async () => {
-    const email = uniqueEmail('target');
-    const other = uniqueEmail('bystander');
-    await Promise.all([signUp(app, { email }), signUp(app, { email: other })]);
-    for (let i = 0; i < 5; i++) expect((await rejection(anonymousCaller(app).auth.signIn({ email, password: `wrong ${i}` }))).code).toBe('UNAUTHORIZED');
-    // The sixth wrong one starts the lock; then even the right password waits, from a fresh address.
-    await rejection(anonymousCaller(app).auth.signIn({ email, password: 'wrong again' }));
-    const locked = await rejection(anonymousCaller(app).auth.signIn({ email: email.toUpperCase(), password: 'correct horse battery' }));
-    expect(locked.code).toBe('TOO_MANY_REQUESTS');
-    expect(locked.message).toMatch(/Too many wrong passwords for this account: try again in \d+ s/);
-    expect((await anonymousCaller(app).auth.signIn({ email: other, password: 'correct horse battery' })).user.email).toBe(other);
-  });
+  it(
+    'locks an account after five wrong passwords in a row, from any address, and only that account',
+    { timeout: 90_000 },
+    async () => {
+      const email = uniqueEmail('target');
+      const other = uniqueEmail('bystander');
+      await Promise.all([signUp(app, { email }), signUp(app, { email: other })]);
+      for (let i = 0; i < 5; i++)
+        expect((await rejection(anonymousCaller(app).auth.signIn({ email, password: `wrong ${i}` }))).code).toBe(
+          'UNAUTHORIZED',
+        );
+      // The sixth attempt is refused and starts the lock; then even the right password waits, from a fresh address.
+      expect((await rejection(anonymousCaller(app).auth.signIn({ email, password: 'wrong again' }))).code).toBe(
+        'TOO_MANY_REQUESTS',
+      );
+      const locked = await rejection(
+        anonymousCaller(app).auth.signIn({ email: email.toUpperCase(), password: 'correct horse battery' }),
+      );
+      expect(locked.code).toBe('TOO_MANY_REQUESTS');
+      expect(locked.message).toMatch(/Too many wrong passwords for this account: try again in \d+ s/);
+      expect(
+        (await anonymousCaller(app).auth.signIn({ email: other, password: 'correct horse battery' })).user.email,
+      ).toBe(other);
+    },
+  );
 
   // Each wrong or right password costs a full scrypt hash: slow on a busy machine.
   it('a right password clears the count of wrong ones', { timeout: 90_000 }, async () => {
     const email = uniqueEmail();
     await signUp(app, { email });
     const attempt = (password: string) => anonymousCaller(app).auth.signIn({ email, password });
-    for (let i = 0; i < 5; i++) await rejection(attempt(`wrong ${i}`));
+    // Four wrong and one right: the five free attempts.
+    for (let i = 0; i < 4; i++) await rejection(attempt(`wrong ${i}`));
     await attempt('correct horse battery');
-    // Uncleared, this would be the sixth failure in a row and lock the account.
+    // Uncleared, this would be the sixth attempt in a row and lock the account.
     expect((await rejection(attempt('wrong again'))).code).toBe('UNAUTHORIZED');
     expect((await attempt('correct horse battery')).user.email).toBe(email);
   });
@@ -147,7 +174,9 @@ describe('users.search', () => {
     const other = await signUp(app, { name: 'Hidden Person' });
     expect(await me.caller.users.search({ query: '@' })).toEqual([]);
     expect(await me.caller.users.search({ query: 'example.com' })).toEqual([]);
-    expect(await me.caller.users.search({ query: other.user.email.toUpperCase() })).toEqual([{ id: other.user.id, name: 'Hidden Person', email: other.user.email }]);
+    expect(await me.caller.users.search({ query: other.user.email.toUpperCase() })).toEqual([
+      { id: other.user.id, name: 'Hidden Person', email: other.user.email },
+    ]);
   });
 
   it('treats % and _ literally', async () => {
@@ -162,10 +191,22 @@ describe('users.search', () => {
     expect(search.code).toBe('BAD_REQUEST');
     // createCaller skips the errorFormatter (it makes the sentence over HTTP): the issue carries it.
     expect(search.message).toContain('Searches cannot contain control characters or line breaks.');
-    const name = await rejection(anonymousCaller(app).auth.signUp({ email: uniqueEmail(), password: 'long enough', name: 'Nul\u0000Name' }));
+    const name = await rejection(
+      anonymousCaller(app).auth.signUp({ email: uniqueEmail(), password: 'long enough', name: 'Nul\u0000Name' }),
+    );
     expect(name.code).toBe('BAD_REQUEST');
     expect(name.message).toContain('Names cannot contain control characters or line breaks.');
-    const strategy = await rejection(me.caller.market.strategies.create({ name: 'x\u0007', symbol: 'BTCUSDT', timeframe: '1m', rule: { type: 'ema_cross' }, positionSize: 1, takeProfitPct: 1, stopLossPct: 1 }));
+    const strategy = await rejection(
+      me.caller.market.strategies.create({
+        name: 'x\u0007',
+        symbol: 'BTCUSDT',
+        timeframe: '1m',
+        rule: { type: 'ema_cross' },
+        positionSize: 1,
+        takeProfitPct: 1,
+        stopLossPct: 1,
+      }),
+    );
     expect(strategy.code).toBe('BAD_REQUEST');
   });
 });

@@ -1,11 +1,15 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { FakeBinance } from '../../server/demo/binance';
-import { BinanceRest, UnknownSymbolError } from '../../server/modules/market/binance-rest';
+import { BINANCE_REST_POLICY, BinanceRest, UnknownSymbolError } from '../../server/modules/market/binance-rest';
+import { upstreamPolicy } from '../../server/upstream/policy';
 import { FAKE_START } from '../helpers/market';
 
 const fake = await FakeBinance.start({ start: FAKE_START });
 afterAll(() => fake.close());
-const rest = new BinanceRest({ baseUrl: fake.env.BINANCE_REST_URL });
+const rest = new BinanceRest({
+  baseUrl: fake.env.BINANCE_REST_URL,
+  policy: upstreamPolicy({ NODE_ENV: 'test' }, BINANCE_REST_POLICY),
+});
 const latest = () => rest.closed('BTCUSDT', '1m', { from: null, to: null, latest: 5 });
 
 /** REST klines go through the shared upstream helper and keep Binance's rate-limit rules. */
@@ -27,7 +31,9 @@ describe('Binance REST over the shared upstream helper', () => {
 
   it('does not retry a symbol Binance does not know', async () => {
     const before = fake.counters.restRequests;
-    await expect(rest.closed('NOPE', '1m', { from: null, to: null, latest: 5 })).rejects.toBeInstanceOf(UnknownSymbolError);
+    await expect(rest.closed('NOPE', '1m', { from: null, to: null, latest: 5 })).rejects.toBeInstanceOf(
+      UnknownSymbolError,
+    );
     expect(fake.counters.restRequests - before).toBe(1);
   });
 });

@@ -20,19 +20,36 @@ describe('chat invitations', () => {
     const bobTab = await openTab(app, server, bob);
     const annTab = await openTab(app, server, ann);
     tabs.push(bobTab, annTab);
-    const { invitationId } = await ann.caller.chat.invite({ toUserId: bob.user.id, message: 'Talk about the release?' });
+    const { invitationId } = await ann.caller.chat.invite({
+      toUserId: bob.user.id,
+      message: 'Talk about the release?',
+    });
     await expect.poll(() => bobTab.stored.length).toBe(1);
     expect(bobTab.stored[0]!.data).toMatchObject({
       type: 'new_invitation',
       message: 'Ann invited you to chat.',
-      invitation: { id: invitationId, from: { id: ann.user.id, name: 'Ann' }, to: { id: bob.user.id, name: 'Bob' }, message: 'Talk about the release?', status: 'pending' },
+      invitation: {
+        id: invitationId,
+        from: { id: ann.user.id, name: 'Ann' },
+        to: { id: bob.user.id, name: 'Bob' },
+        message: 'Talk about the release?',
+        status: 'pending',
+      },
     });
-    expect((await bob.caller.chat.invitations({ direction: 'incoming' })).items.map((i) => i.id)).toEqual([invitationId]);
-    expect((await ann.caller.chat.invitations({ direction: 'outgoing' })).items.map((i) => i.id)).toEqual([invitationId]);
+    expect((await bob.caller.chat.invitations({ direction: 'incoming' })).items.map((i) => i.id)).toEqual([
+      invitationId,
+    ]);
+    expect((await ann.caller.chat.invitations({ direction: 'outgoing' })).items.map((i) => i.id)).toEqual([
+      invitationId,
+    ]);
 
     const { conversationId } = await bob.caller.chat.respond({ invitationId, action: 'accept' });
     await expect.poll(() => annTab.stored.length).toBe(1);
-    expect(annTab.stored[0]!.data).toMatchObject({ type: 'invitation_accepted', conversationId, invitation: { id: invitationId, status: 'accepted', conversationId } });
+    expect(annTab.stored[0]!.data).toMatchObject({
+      type: 'invitation_accepted',
+      conversationId,
+      invitation: { id: invitationId, status: 'accepted', conversationId },
+    });
     for (const who of [ann, bob]) {
       const [conversation] = (await who.caller.chat.conversations()).items;
       expect(conversation!.id).toBe(conversationId);
@@ -43,7 +60,9 @@ describe('chat invitations', () => {
     expect((await rejection(bob.caller.chat.respond({ invitationId, action: 'reject' }))).code).toBe('CONFLICT');
     // Talking again later reuses the one conversation between them.
     const again = await bob.caller.chat.invite({ toUserId: ann.user.id });
-    expect(await ann.caller.chat.respond({ invitationId: again.invitationId, action: 'accept' })).toEqual({ conversationId });
+    expect(await ann.caller.chat.respond({ invitationId: again.invitationId, action: 'accept' })).toEqual({
+      conversationId,
+    });
   });
 
   it('reject: the inviter gets invitation_rejected and no conversation exists', async () => {
@@ -53,19 +72,29 @@ describe('chat invitations', () => {
     const { invitationId } = await ann.caller.chat.invite({ toUserId: bob.user.id });
     expect(await bob.caller.chat.respond({ invitationId, action: 'reject' })).toEqual({});
     await expect.poll(() => annTab.stored.length).toBe(1);
-    expect(annTab.stored[0]!.data).toMatchObject({ type: 'invitation_rejected', message: 'Bob declined your chat invitation.', invitation: { id: invitationId, status: 'rejected' } });
+    expect(annTab.stored[0]!.data).toMatchObject({
+      type: 'invitation_rejected',
+      message: 'Bob declined your chat invitation.',
+      invitation: { id: invitationId, status: 'rejected' },
+    });
     expect((await ann.caller.chat.conversations()).items).toEqual([]);
   });
 
   it('refuses inviting yourself, a second pending invitation either way, and answers by the inviter', async () => {
     const [ann, bob] = await Promise.all([signUp(app), signUp(app)]);
     const self = await rejection(ann.caller.chat.invite({ toUserId: ann.user.id }));
-    expect(self).toMatchObject({ code: 'BAD_REQUEST', message: 'You cannot invite yourself: search for someone else.' });
+    expect(self).toMatchObject({
+      code: 'BAD_REQUEST',
+      message: 'You cannot invite yourself: search for someone else.',
+    });
     const { invitationId } = await ann.caller.chat.invite({ toUserId: bob.user.id });
     expect((await rejection(ann.caller.chat.invite({ toUserId: bob.user.id }))).code).toBe('CONFLICT');
     expect((await rejection(bob.caller.chat.invite({ toUserId: ann.user.id }))).code).toBe('CONFLICT');
     const byInviter = await rejection(ann.caller.chat.respond({ invitationId, action: 'accept' }));
-    expect(byInviter).toMatchObject({ code: 'FORBIDDEN', message: 'Only the person you invited can answer this invitation.' });
+    expect(byInviter).toMatchObject({
+      code: 'FORBIDDEN',
+      message: 'Only the person you invited can answer this invitation.',
+    });
   });
 
   it(`caps pending invitations at ${PENDING_INVITATIONS_MAX} per person, and pages the list`, async () => {
@@ -90,7 +119,13 @@ describe('chat invitations', () => {
   it('limits invitations per minute with TOO_MANY_REQUESTS', async () => {
     const [ann, ...people] = await quickUsers(app, 12);
     const answers = [];
-    for (const p of people) answers.push(await ann!.caller.chat.invite({ toUserId: p.user.id }).then(() => 'ok', (e: { code?: string }) => e.code));
+    for (const p of people)
+      answers.push(
+        await ann!.caller.chat.invite({ toUserId: p.user.id }).then(
+          () => 'ok',
+          (e: { code?: string }) => e.code,
+        ),
+      );
     expect(answers.slice(0, 10)).toEqual(Array(10).fill('ok'));
     expect(answers[10]).toBe('TOO_MANY_REQUESTS');
   });

@@ -10,12 +10,17 @@ const server = await startTestServer(app);
  * A and B talk; C, signed in, tries every chat procedure on their rows. Each attempt is
  * NOT_FOUND (or simply absent from C's lists), and neither A nor B receives anything from it.
  */
-describe('chat isolation: someone else\'s conversation does not exist for you', () => {
+describe("chat isolation: someone else's conversation does not exist for you", () => {
   let a: Person, b: Person, c: Person, other: Person;
   let ab: number, cd: number, pendingAB: number, messageId: number;
   let aTab: Tab, bTab: Tab, otherTab: Tab;
   beforeAll(async () => {
-    [a, b, c, other] = await Promise.all([signUp(app, { name: 'Ann' }), signUp(app, { name: 'Ben' }), signUp(app, { name: 'Cal' }), signUp(app)]);
+    [a, b, c, other] = await Promise.all([
+      signUp(app, { name: 'Ann' }),
+      signUp(app, { name: 'Ben' }),
+      signUp(app, { name: 'Cal' }),
+      signUp(app),
+    ]);
     ab = await converse(a, b);
     messageId = (await a.caller.chat.send({ conversationId: ab, content: 'between us' })).message.id;
     pendingAB = (await a.caller.chat.invite({ toUserId: other.user.id, message: 'private note' })).invitationId;
@@ -33,13 +38,17 @@ describe('chat isolation: someone else\'s conversation does not exist for you', 
 
   it('messages', () => notFound(c.caller.chat.messages({ conversationId: ab })));
   it('send', () => notFound(c.caller.chat.send({ conversationId: ab, content: 'let me in' })));
-  it('send with a clientId', () => notFound(c.caller.chat.send({ conversationId: ab, content: 'x', clientId: 'isolation-key-1' })));
+  it('send with a clientId', () =>
+    notFound(c.caller.chat.send({ conversationId: ab, content: 'x', clientId: 'isolation-key-1' })));
   it('markRead', () => notFound(c.caller.chat.markRead({ conversationId: ab, messageId: messageId })));
-  it('markRead of their message through my own conversation', () => notFound(c.caller.chat.markRead({ conversationId: cd, messageId: messageId })));
+  it('markRead of their message through my own conversation', () =>
+    notFound(c.caller.chat.markRead({ conversationId: cd, messageId: messageId })));
   it('typing', () => notFound(c.caller.chat.typing({ conversationId: ab })));
   it('respond to an invitation addressed to someone else', async () => {
     await notFound(c.caller.chat.respond({ invitationId: pendingAB, action: 'accept' }));
-    expect((await other.caller.chat.invitations({ direction: 'incoming' })).items.map((i) => i.id)).toContain(pendingAB);
+    expect((await other.caller.chat.invitations({ direction: 'incoming' })).items.map((i) => i.id)).toContain(
+      pendingAB,
+    );
   });
   it('invite someone who does not exist', () => notFound(c.caller.chat.invite({ toUserId: 'no-such-user' })));
   it('conversations lists only mine', async () => {
@@ -54,7 +63,11 @@ describe('chat isolation: someone else\'s conversation does not exist for you', 
   it('events replays nothing of theirs, even from the start', async () => {
     const cTab = await openTab(app, server, c, '0');
     await barrier(c, cd, [cTab], 'mine again');
-    expect(cTab.stored.map((e) => (e.data.type === 'new_message' ? e.data.message.content : e.data.type))).toEqual(['invitation_accepted', 'mine', 'mine again']);
+    expect(cTab.stored.map((e) => (e.data.type === 'new_message' ? e.data.message.content : e.data.type))).toEqual([
+      'invitation_accepted',
+      'mine',
+      'mine again',
+    ]);
     await cTab.close();
   });
   it('and A, B and the invitee received nothing from any of it', async () => {

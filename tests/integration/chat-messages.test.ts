@@ -23,7 +23,9 @@ describe('chat messages', () => {
     await refused('nul\u0000byte', 'Messages cannot contain control characters.');
     const ok = await ann!.caller.chat.send({ conversationId, content: `  ${'y'.repeat(MESSAGE_MAX)}  ` });
     expect(ok.message.content).toHaveLength(MESSAGE_MAX);
-    const clientId = await rejection(ann!.caller.chat.send({ conversationId, content: 'hi', clientId: 'no spaces allowed' }));
+    const clientId = await rejection(
+      ann!.caller.chat.send({ conversationId, content: 'hi', clientId: 'no spaces allowed' }),
+    );
     expect(clientId.message).toContain('clientId is 8 to 64 letters');
   });
 
@@ -32,12 +34,25 @@ describe('chat messages', () => {
     const conversationId = await converse(ann!, bob!);
     for (let i = 1; i <= 25; i++) await app.chat.send(ann!.user, { conversationId, content: `m${i}` });
     const first = await bob!.caller.chat.messages({ conversationId, limit: 10 });
-    expect(first.items.map((m) => m.content)).toEqual(['m25', 'm24', 'm23', 'm22', 'm21', 'm20', 'm19', 'm18', 'm17', 'm16']);
+    expect(first.items.map((m) => m.content)).toEqual([
+      'm25',
+      'm24',
+      'm23',
+      'm22',
+      'm21',
+      'm20',
+      'm19',
+      'm18',
+      'm17',
+      'm16',
+    ]);
     const second = await bob!.caller.chat.messages({ conversationId, limit: 10, cursor: first.nextCursor });
     const third = await bob!.caller.chat.messages({ conversationId, limit: 10, cursor: second.nextCursor });
     expect(third.items.map((m) => m.content)).toEqual(['m5', 'm4', 'm3', 'm2', 'm1']);
     expect(third.nextCursor).toBeNull();
-    expect((await rejection(bob!.caller.chat.messages({ conversationId, limit: 500 }))).message).toContain('limit is at most 100.');
+    expect((await rejection(bob!.caller.chat.messages({ conversationId, limit: 500 }))).message).toContain(
+      'limit is at most 100.',
+    );
   });
 
   it('lists conversations by latest activity, paged', async () => {
@@ -57,7 +72,13 @@ describe('chat messages', () => {
     const [ann, bob] = await quickUsers(app, 2);
     const conversationId = await converse(ann!, bob!);
     const answers = [];
-    for (let i = 0; i < 31; i++) answers.push(await ann!.caller.chat.send({ conversationId, content: `#${i}` }).then(() => 'ok', (e: { code?: string }) => e.code));
+    for (let i = 0; i < 31; i++)
+      answers.push(
+        await ann!.caller.chat.send({ conversationId, content: `#${i}` }).then(
+          () => 'ok',
+          (e: { code?: string }) => e.code,
+        ),
+      );
     expect(answers.slice(0, 30)).toEqual(Array(30).fill('ok'));
     expect(answers[30]).toBe('TOO_MANY_REQUESTS');
     // Someone else in the same conversation is not slowed down by it.
@@ -70,7 +91,12 @@ describe('chat messages', () => {
     const one = await app.chat.send(ann!.user, { conversationId, content: 'one' });
     const two = await app.chat.send(ann!.user, { conversationId, content: 'two' });
     await bob!.caller.chat.markRead({ conversationId, messageId: two.message.id });
-    expect(await bob!.caller.chat.markRead({ conversationId, messageId: one.message.id })).toEqual({ conversationId, lastReadMessageId: two.message.id });
-    expect((await rejection(bob!.caller.chat.markRead({ conversationId, messageId: two.message.id + 1000 }))).code).toBe('NOT_FOUND');
+    expect(await bob!.caller.chat.markRead({ conversationId, messageId: one.message.id })).toEqual({
+      conversationId,
+      lastReadMessageId: two.message.id,
+    });
+    expect(
+      (await rejection(bob!.caller.chat.markRead({ conversationId, messageId: two.message.id + 1000 }))).code,
+    ).toBe('NOT_FOUND');
   });
 });

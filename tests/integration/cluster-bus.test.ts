@@ -6,7 +6,7 @@ import { createLimits } from '../../server/cluster/limits';
 import { busPayloads } from '../../server/db/schema';
 import type { Database } from '../../server/db/client';
 import { topic, type EventBus } from '../../server/realtime/bus';
-import { recordThenPublish } from '../../server/realtime/record';
+import { StreamLog } from '../../server/realtime/record';
 import { REDIS_URL, uniqueChannel } from '../helpers/cluster';
 import { createTestDatabase } from '../helpers/db';
 import { createLogger } from '../../server/log';
@@ -68,8 +68,17 @@ describe.skipIf(!postgres)('cross-instance bus (skipped on PGlite: it keeps the 
       one.subscribe(t, (p) => void onOne.push(p.n));
       two.subscribe(t, (p) => void onTwo.push(p.n));
       // Two writers of one stream, one per instance, interleaved; every fifth payload is large.
+      // Each instance orders its own writers, as two processes would.
+      const logs = {
+        one: new StreamLog({ db: database.db, bus: one }),
+        two: new StreamLog({ db: database.db, bus: two }),
+      };
       const write = (bus: EventBus, n: number) =>
-        recordThenPublish(database.db, ['ordered'], async () => n, (r) => bus.publish(t, { n: r, pad: r % 5 === 0 ? 'y'.repeat(9_000) : '' }));
+        logs[bus === one ? 'one' : 'two'].recordThenPublish(
+          ['ordered'],
+          async () => n,
+          (r) => bus.publish(t, { n: r, pad: r % 5 === 0 ? 'y'.repeat(9_000) : '' }),
+        );
       const order: number[] = [];
       await Promise.all(
         Array.from({ length: 40 }, (_, n) => write(n % 2 ? one : two, n).then(() => void order.push(n))),
@@ -92,7 +101,13 @@ describe.skipIf(!postgres)('rate-limit counters in Redis (skipped on PGlite: it 
     const database = await createTestDatabase();
     open.push(database);
     const make = async (channel: string) => {
-      const limits = createLimits({ kind: 'postgres', db: database.db, redisUrl: REDIS_URL, channel, log: createLogger('silent') });
+      const limits = createLimits({
+        kind: 'postgres',
+        db: database.db,
+        redisUrl: REDIS_URL,
+        channel,
+        log: createLogger('silent'),
+      });
       open.push(limits);
       // Until Redis answers, each counts in its own memory (the insurance limiter).
       await limits.ready();

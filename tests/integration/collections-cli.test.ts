@@ -12,7 +12,12 @@ const run = promisify(execFile);
 /** The real CLI in its own process, signed in by token; execFile's timeout kills it whatever happens. */
 async function cli(token: string, ...args: string[]) {
   const { stdout } = await run(process.execPath, ['--import', 'tsx', 'client/cli/main.ts', 'collections', ...args], {
-    env: { ...process.env, HUBCAST_URL: server.url, HUBCAST_TOKEN: token, HUBCAST_CREDENTIALS: '/nonexistent/hubcast-credentials.json' },
+    env: {
+      ...process.env,
+      HUBCAST_URL: server.url,
+      HUBCAST_TOKEN: token,
+      HUBCAST_CREDENTIALS: '/nonexistent/hubcast-credentials.json',
+    },
     timeout: 25_000,
   });
   return stdout;
@@ -37,8 +42,13 @@ describe('npm run cli -- collections', () => {
       '  2. front 2 — back 2',
     ]);
 
-    const listed = JSON.parse(await cli(student.token, 'list', '--json')) as { title: string; source: { code: string } }[];
-    expect(listed).toEqual([expect.objectContaining({ title: 'Capitals', source: expect.objectContaining({ code: code!.replace('-', '') }) })]);
+    const listed = JSON.parse(await cli(student.token, 'list', '--json')) as {
+      title: string;
+      source: { code: string };
+    }[];
+    expect(listed).toEqual([
+      expect.objectContaining({ title: 'Capitals', source: expect.objectContaining({ code: code!.replace('-', '') }) }),
+    ]);
     expect(formatShareCode(listed[0]!.source.code)).toBe(code);
   });
 });

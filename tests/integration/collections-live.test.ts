@@ -29,7 +29,11 @@ async function typesBecome(types: () => string[], expected: string[]) {
 async function tab(token: string, lastEventId?: string) {
   const { client, ws } = wsClient(server.url, token);
   const seen = collect<Seen>();
-  subscriptions.push(await subscribed(openEvents, () => client.collections.events.subscribe(lastEventId ? { lastEventId } : undefined, seen)));
+  subscriptions.push(
+    await subscribed(openEvents, () =>
+      client.collections.events.subscribe(lastEventId ? { lastEventId } : undefined, seen),
+    ),
+  );
   return { seen, ws, types: () => seen.events.map((e) => e.data.type) };
 }
 
@@ -43,22 +47,34 @@ describe('collections.events', () => {
     const two = await tab(student.token);
     const { client: teacherWs } = wsClient(server.url, teacher.token);
     const told = collect<Notification>();
-    subscriptions.push(await subscribed(openNotifications, () => teacherWs.system.notifications.subscribe(undefined, told)));
+    subscriptions.push(
+      await subscribed(openNotifications, () => teacherWs.system.notifications.subscribe(undefined, told)),
+    );
     const teacherTab = await tab(teacher.token);
 
     const imported = await httpClient(server.url, student.token).collections.importByCode.mutate({ code });
     for (const t of [one, two]) {
       await typesBecome(t.types, ['new_collection']);
       const event = t.seen.events[0]!.data;
-      expect(event.type === 'new_collection' && event.payload).toMatchObject({ collection: { id: imported.collection.id, cardCount: 3 }, message: imported.message });
+      expect(event.type === 'new_collection' && event.payload).toMatchObject({
+        collection: { id: imported.collection.id, cardCount: 3 },
+        message: imported.message,
+      });
     }
     await typesBecome(() => told.events.map((e) => e.data.type), ['collection_imported']);
-    expect(told.events[0]!.data.payload).toMatchObject({ collectionId: col.id, code, uses: 1, importerName: 'Student', message: expect.stringContaining('Student imported your collection') });
+    expect(told.events[0]!.data.payload).toMatchObject({
+      collectionId: col.id,
+      code,
+      uses: 1,
+      importerName: 'Student',
+      message: expect.stringContaining('Student imported your collection'),
+    });
 
     // A change in either tab reaches both; by the time it arrives, a duplicate import event would have too.
     await student.caller.collections.update({ id: imported.collection.id, title: 'Mine now' });
     await student.caller.collections.remove({ id: imported.collection.id });
-    for (const t of [one, two]) await typesBecome(t.types, ['new_collection', 'collection_updated', 'collection_removed']);
+    for (const t of [one, two])
+      await typesBecome(t.types, ['new_collection', 'collection_updated', 'collection_removed']);
     expect(one.seen.errors).toEqual([]);
     // The owner's notification is not one of the collection events of their own tabs.
     expect(teacherTab.types()).toEqual([]);
@@ -73,7 +89,7 @@ describe('collections.events', () => {
     const before = openEvents();
     subscriptions.pop()!.unsubscribe();
     await first.ws.close();
-    await waitFor(() => openEvents() === before - 1, { what: 'the first tab\'s subscription to end' });
+    await waitFor(() => openEvents() === before - 1, { what: "the first tab's subscription to end" });
 
     await alice.caller.collections.addCard({ collectionId: col.id, front: 'missed' });
     await alice.caller.collections.remove({ id: col.id });
@@ -84,18 +100,21 @@ describe('collections.events', () => {
     const again = await alice.caller.collections.create({ title: 'Two' });
     await typesBecome(second.types, ['collection_updated', 'collection_removed', 'new_collection']);
     expect(second.seen.events.every((e) => Number(e.id) > Number(lastEventId))).toBe(true);
-    expect(second.seen.events.at(-1)!.data).toMatchObject({ type: 'new_collection', payload: { collection: { id: again.id } } });
+    expect(second.seen.events.at(-1)!.data).toMatchObject({
+      type: 'new_collection',
+      payload: { collection: { id: again.id } },
+    });
   });
 
-  it('sends a user none of another user\'s collection events', async () => {
+  it("sends a user none of another user's collection events", async () => {
     const alice = await signUp(app);
     const bob = await signUp(app);
     const bobTab = await tab(bob.token);
     const aliceTab = await tab(alice.token);
     await alice.caller.collections.create({ title: 'Private' });
-    await bob.caller.collections.create({ title: 'Bob\'s' });
+    await bob.caller.collections.create({ title: "Bob's" });
     await typesBecome(bobTab.types, ['new_collection']);
     await typesBecome(aliceTab.types, ['new_collection']);
-    expect(bobTab.seen.events[0]!.data).toMatchObject({ payload: { collection: { title: 'Bob\'s' } } });
+    expect(bobTab.seen.events[0]!.data).toMatchObject({ payload: { collection: { title: "Bob's" } } });
   });
 });

@@ -13,7 +13,12 @@ describe('collections and cards', () => {
     const { caller } = await signUp(app);
     const first = await caller.collections.create({ title: '  Capitals  ' });
     expect(first).toMatchObject({ title: 'Capitals', description: '', cardCount: 0, source: null });
-    const a = await caller.collections.addCard({ collectionId: first.id, front: 'France', back: 'Paris', tags: ['europe'] });
+    const a = await caller.collections.addCard({
+      collectionId: first.id,
+      front: 'France',
+      back: 'Paris',
+      tags: ['europe'],
+    });
     const b = await caller.collections.addCard({ collectionId: first.id, front: 'Peru', back: 'Lima' });
     const c = await caller.collections.addCard({ collectionId: first.id, front: 'Japan', back: 'Tokyo' });
     await caller.collections.updateCard({ collectionId: first.id, cardId: b.id, back: 'Lima (capital)' });
@@ -47,7 +52,9 @@ describe('collections and cards', () => {
     const empty = await rejection(caller.collections.create({ title: '   ' }));
     expect(empty).toMatchObject({ code: 'BAD_REQUEST' });
     expect(empty.message).toMatch(/Give the collection a title/);
-    const long = await rejection(caller.collections.addCard({ collectionId: col.id, front: 'x'.repeat(COLLECTION_LIMITS.cardTextLength + 1) }));
+    const long = await rejection(
+      caller.collections.addCard({ collectionId: col.id, front: 'x'.repeat(COLLECTION_LIMITS.cardTextLength + 1) }),
+    );
     expect(long.message).toMatch(`at most ${COLLECTION_LIMITS.cardTextLength} characters`);
     const nul = await rejection(caller.collections.addCard({ collectionId: col.id, front: 'a\u0000b' }));
     expect(nul).toMatchObject({ code: 'BAD_REQUEST' });
@@ -63,9 +70,17 @@ describe('collections and cards', () => {
     const col = await caller.collections.create({ title: 'Full' });
     // Filled through the table: 500 calls would only test patience.
     await app.db.insert(collectionCards).values(
-      Array.from({ length: COLLECTION_LIMITS.cardsPerCollection }, (_, i) => ({ userId: user.id, collectionId: col.id, position: i, front: `f${i}` })),
+      Array.from({ length: COLLECTION_LIMITS.cardsPerCollection }, (_, i) => ({
+        userId: user.id,
+        collectionId: col.id,
+        position: i,
+        front: `f${i}`,
+      })),
     );
-    await app.db.update(collections).set({ cardCount: COLLECTION_LIMITS.cardsPerCollection }).where(eq(collections.id, col.id));
+    await app.db
+      .update(collections)
+      .set({ cardCount: COLLECTION_LIMITS.cardsPerCollection })
+      .where(eq(collections.id, col.id));
     const full = await rejection(caller.collections.addCard({ collectionId: col.id, front: 'one more' }));
     expect(full).toMatchObject({ code: 'CONFLICT' });
     expect(full.message).toMatch(/the most one collection holds/);
@@ -77,7 +92,11 @@ describe('share codes', () => {
     const teacher = await signUp(app, { name: 'Teacher' });
     const student = await signUp(app);
     const col = await collectionWithCards(teacher.caller, 2);
-    const made = await teacher.caller.collections.createShareCode({ collectionId: col.id, maxUses: 5, expiresInHours: 24 });
+    const made = await teacher.caller.collections.createShareCode({
+      collectionId: col.id,
+      maxUses: 5,
+      expiresInHours: 24,
+    });
     expect(made.code).toHaveLength(SHARE_CODE_LENGTH);
     expect([...made.code].every((ch) => SHARE_CODE_ALPHABET.includes(ch))).toBe(true);
     expect(made).toMatchObject({ uses: 0, maxUses: 5, status: 'active' });
@@ -95,7 +114,9 @@ describe('share codes', () => {
 
     const revoked = await teacher.caller.collections.revokeShareCode({ code: made.code });
     expect(revoked.status).toBe('revoked');
-    expect((await teacher.caller.collections.revokeShareCode({ code: made.code })).revokedAt).toEqual(revoked.revokedAt);
+    expect((await teacher.caller.collections.revokeShareCode({ code: made.code })).revokedAt).toEqual(
+      revoked.revokedAt,
+    );
     // The copy already made stays with the student.
     expect((await student.caller.collections.list()).items).toHaveLength(1);
   });
@@ -103,7 +124,8 @@ describe('share codes', () => {
   it('caps the codes of one collection', async () => {
     const { caller } = await signUp(app);
     const col = await caller.collections.create({ title: 'Popular' });
-    for (let i = 0; i < COLLECTION_LIMITS.shareCodesPerCollection; i++) await caller.collections.createShareCode({ collectionId: col.id });
+    for (let i = 0; i < COLLECTION_LIMITS.shareCodesPerCollection; i++)
+      await caller.collections.createShareCode({ collectionId: col.id });
     const capped = await rejection(caller.collections.createShareCode({ collectionId: col.id }));
     expect(capped).toMatchObject({ code: 'CONFLICT' });
     expect(capped.message).toMatch(/revoke one/);
@@ -116,13 +138,21 @@ describe('importByCode', () => {
     const student = await signUp(app);
     const col = await collectionWithCards(teacher.caller, 3);
     const original = await teacher.caller.collections.get({ id: col.id });
-    await teacher.caller.collections.reorderCards({ collectionId: col.id, cardIds: original.cards.map((c) => c.id).reverse() });
+    await teacher.caller.collections.reorderCards({
+      collectionId: col.id,
+      cardIds: original.cards.map((c) => c.id).reverse(),
+    });
     const { code } = await teacher.caller.collections.createShareCode({ collectionId: col.id });
 
     const imported = await student.caller.collections.importByCode({ code });
     const source = await teacher.caller.collections.get({ id: col.id });
     expect(imported.message).toBe('Imported "French verbs" (3 cards) from Ms Teacher.');
-    expect(imported.collection).toMatchObject({ title: 'French verbs', description: 'irregular ones', cardCount: 3, source: { code, collectionId: col.id, ownerName: 'Ms Teacher' } });
+    expect(imported.collection).toMatchObject({
+      title: 'French verbs',
+      description: 'irregular ones',
+      cardCount: 3,
+      source: { code, collectionId: col.id, ownerName: 'Ms Teacher' },
+    });
     const strip = (cards: typeof source.cards) => cards.map(({ front, back, tags }) => ({ front, back, tags }));
     expect(strip(imported.cards)).toEqual(strip(source.cards));
     expect(imported.cards.every((c) => c.collectionId === imported.collection.id)).toBe(true);
@@ -134,7 +164,11 @@ describe('importByCode', () => {
     expect((await teacher.caller.collections.shareCodes({ collectionId: col.id }))[0]!.uses).toBe(1);
 
     // The copy is the student's own: editing it leaves the original alone.
-    await student.caller.collections.updateCard({ collectionId: imported.collection.id, cardId: imported.cards[0]!.id, front: 'changed' });
+    await student.caller.collections.updateCard({
+      collectionId: imported.collection.id,
+      cardId: imported.cards[0]!.id,
+      front: 'changed',
+    });
     expect((await teacher.caller.collections.get({ id: col.id })).cards[0]!.front).toBe(source.cards[0]!.front);
   });
 
@@ -143,7 +177,9 @@ describe('importByCode', () => {
     const student = await signUp(app);
     const col = await collectionWithCards(teacher.caller, 4);
     const { code } = await teacher.caller.collections.createShareCode({ collectionId: col.id, maxUses: 3 });
-    const results = await Promise.all(Array.from({ length: 4 }, () => student.caller.collections.importByCode({ code })));
+    const results = await Promise.all(
+      Array.from({ length: 4 }, () => student.caller.collections.importByCode({ code })),
+    );
     expect(new Set(results.map((r) => r.collection.id)).size).toBe(1);
     expect(results.filter((r) => !r.alreadyImported)).toHaveLength(1);
     const { items } = await student.caller.collections.list();
@@ -158,18 +194,37 @@ describe('importByCode', () => {
     const other = await signUp(app);
     const col = await collectionWithCards(teacher.caller, 1);
     const expired = await teacher.caller.collections.createShareCode({ collectionId: col.id, expiresInHours: 1 });
-    await app.db.update(collectionShareCodes).set({ expiresAt: new Date(Date.now() - 1000) }).where(eq(collectionShareCodes.code, expired.code));
+    await app.db
+      .update(collectionShareCodes)
+      .set({ expiresAt: new Date(Date.now() - 1000) })
+      .where(eq(collectionShareCodes.code, expired.code));
     const revoked = await teacher.caller.collections.createShareCode({ collectionId: col.id });
     await teacher.caller.collections.revokeShareCode({ code: revoked.code });
     const once = await teacher.caller.collections.createShareCode({ collectionId: col.id, maxUses: 1 });
     await other.caller.collections.importByCode({ code: once.code });
 
-    const refused = async (code: string, caller = student.caller) => rejection(caller.collections.importByCode({ code }));
-    expect(await refused(expired.code)).toMatchObject({ code: 'FORBIDDEN', message: expect.stringMatching(/has expired/) });
-    expect(await refused(revoked.code)).toMatchObject({ code: 'FORBIDDEN', message: expect.stringMatching(/was revoked/) });
-    expect(await refused(once.code)).toMatchObject({ code: 'FORBIDDEN', message: expect.stringMatching(/used as many times as its owner allowed/) });
-    expect(await refused('ZZZZZ-ZZZZZ')).toMatchObject({ code: 'NOT_FOUND', message: expect.stringMatching(/No collection is shared under ZZZZZ-ZZZZZ/) });
-    expect(await refused(once.code, teacher.caller)).toMatchObject({ code: 'BAD_REQUEST', message: expect.stringMatching(/your own collection/) });
+    const refused = async (code: string, caller = student.caller) =>
+      rejection(caller.collections.importByCode({ code }));
+    expect(await refused(expired.code)).toMatchObject({
+      code: 'FORBIDDEN',
+      message: expect.stringMatching(/has expired/),
+    });
+    expect(await refused(revoked.code)).toMatchObject({
+      code: 'FORBIDDEN',
+      message: expect.stringMatching(/was revoked/),
+    });
+    expect(await refused(once.code)).toMatchObject({
+      code: 'FORBIDDEN',
+      message: expect.stringMatching(/used as many times as its owner allowed/),
+    });
+    expect(await refused('ZZZZZ-ZZZZZ')).toMatchObject({
+      code: 'NOT_FOUND',
+      message: expect.stringMatching(/No collection is shared under ZZZZZ-ZZZZZ/),
+    });
+    expect(await refused(once.code, teacher.caller)).toMatchObject({
+      code: 'BAD_REQUEST',
+      message: expect.stringMatching(/your own collection/),
+    });
     const typo = await refused('ABCDE-0OIL1');
     expect(typo).toMatchObject({ code: 'BAD_REQUEST' });
     expect(typo.message).toMatch(/no I, L or O/);
@@ -187,7 +242,10 @@ describe('importByCode', () => {
       expect((await rejection(guesser.caller.collections.importByCode({ code: wrong }))).code).toBe('NOT_FOUND');
     }
     const blocked = await rejection(guesser.caller.collections.importByCode({ code }));
-    expect(blocked).toMatchObject({ code: 'TOO_MANY_REQUESTS', message: expect.stringMatching(/Too many wrong share codes: try again in \d+ s/) });
+    expect(blocked).toMatchObject({
+      code: 'TOO_MANY_REQUESTS',
+      message: expect.stringMatching(/Too many wrong share codes: try again in \d+ s/),
+    });
     // Per user: someone else still imports.
     expect((await bystander.caller.collections.importByCode({ code })).alreadyImported).toBe(false);
   });

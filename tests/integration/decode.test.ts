@@ -29,6 +29,8 @@ describe('decodeInput', () => {
     expect(refused({ json: {}, meta: { values: {}, other: 1 } })).toBe(true);
     expect(refused({ json: { a: {} }, meta: { referentialEqualities: { a: ['a.b'] } } })).toBe(true);
     expect(refused({ json: { a: {} }, meta: { values: { a: ['map'] } } })).toBe(true);
-    expect(refused(JSON.parse(`{"json":{},"meta":{"values":${'{"a":'.repeat(100)}["Date"]${'}'.repeat(100)}}}`))).toBe(true);
+    expect(refused(JSON.parse(`{"json":{},"meta":{"values":${'{"a":'.repeat(100)}["Date"]${'}'.repeat(100)}}}`))).toBe(
+      true,
+    );
   });
 });

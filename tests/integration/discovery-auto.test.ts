@@ -19,19 +19,34 @@ async function persistentDatabase(): Promise<{ open: () => Promise<Database>; dr
   const url = process.env.DATABASE_URL;
   if (!url) {
     const dir = mkdtempSync(join(tmpdir(), 'hubcast-discovery-'));
-    return { open: () => openDatabase({ dataDir: dir }), drop: async () => rmSync(dir, { recursive: true, force: true }) };
+    return {
+      open: () => openDatabase({ dataDir: dir }),
+      drop: async () => rmSync(dir, { recursive: true, force: true }),
+    };
   }
   const name = `${templateDatabaseName(url).replace(/_template$/, '')}_t${randomBytes(5).toString('hex')}`;
-  await withAdminConnection(url, (sql) => sql.unsafe(`CREATE DATABASE "${name}" TEMPLATE "${templateDatabaseName(url)}"`));
+  await withAdminConnection(url, (sql) =>
+    sql.unsafe(`CREATE DATABASE "${name}" TEMPLATE "${templateDatabaseName(url)}"`),
+  );
   return {
     open: () => openDatabase({ url: databaseUrlWithName(url, name) }),
-    drop: async () => void (await withAdminConnection(url, (sql) => sql.unsafe(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`))),
+    drop: async () =>
+      void (await withAdminConnection(url, (sql) => sql.unsafe(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`))),
   };
 }
 
 // One scheduler "second" lasts 20 ms here, so the 60 s minimum interval is 1.2 s.
 const fakes = await startFakes({ dex: { newPerCall: 2 }, goplus: { appKey: 'k', appSecret: 's' } });
-const env = { NODE_ENV: 'test', LOG_LEVEL: 'silent', PORT: '0', UPSTREAMS: 'demo', PASSWORD_HASH_COST: TEST_HASH_COST, DISCOVERY_TICK_MS: '20', VAULT_KEY: testVaultKey, ...fakes.env };
+const env = {
+  NODE_ENV: 'test',
+  LOG_LEVEL: 'silent',
+  PORT: '0',
+  UPSTREAMS: 'demo',
+  PASSWORD_HASH_COST: TEST_HASH_COST,
+  DISCOVERY_TICK_MS: '20',
+  VAULT_KEY: testVaultKey,
+  ...fakes.env,
+};
 const persistent = await persistentDatabase();
 let current: App | null = null;
 afterAll(async () => {
@@ -44,10 +59,14 @@ async function start() {
   return current;
 }
 
-const autoScans = (app: App) => app.db.select().from(discoveryScans).where(eq(discoveryScans.triggeredBy, 'auto')).orderBy(desc(discoveryScans.id));
+const autoScans = (app: App) =>
+  app.db.select().from(discoveryScans).where(eq(discoveryScans.triggeredBy, 'auto')).orderBy(desc(discoveryScans.id));
 
 async function code(p: Promise<unknown>) {
-  const err = await p.then(() => null, (e: unknown) => e);
+  const err = await p.then(
+    () => null,
+    (e: unknown) => e,
+  );
   expect(err).toBeInstanceOf(TRPCError);
   return (err as TRPCError).code;
 }
@@ -66,7 +85,9 @@ describe('auto-discovery', () => {
     const status = await admin.caller.discovery.autoStart({ intervalSeconds: 60, maxTokens: 3 });
     expect(status).toMatchObject({ autoDiscoveryActive: true, autoDiscoveryInterval: 60, autoDiscoveryMaxTokens: 3 });
     // The first scan starts at once, the next one an interval later.
-    await waitFor(async () => (await autoScans(app)).filter((s) => s.status === 'completed').length >= 2, { what: 'two completed auto scans' });
+    await waitFor(async () => (await autoScans(app)).filter((s) => s.status === 'completed').length >= 2, {
+      what: 'two completed auto scans',
+    });
     expect((await autoScans(app)).every((s) => s.maxTokens === 3)).toBe(true);
 
     await app.close();
@@ -79,9 +100,18 @@ describe('auto-discovery', () => {
     const last = (await again.discovery.status()).lastScan!;
     const rows = (await autoScans(app)).filter((s) => s.finishedAt);
     const row = rows.find((s) => s.id === last.scanId)!;
-    expect(last).toEqual({ scanId: row.id, outcome: row.status, finishedAt: row.finishedAt, error: row.error, candidates: row.candidates, newTokens: row.newTokens });
+    expect(last).toEqual({
+      scanId: row.id,
+      outcome: row.status,
+      finishedAt: row.finishedAt,
+      error: row.error,
+      candidates: row.candidates,
+      newTokens: row.newTokens,
+    });
     expect(rows.every((s) => s.finishedAt! <= last.finishedAt)).toBe(true);
-    await waitFor(async () => (await autoScans(app)).some((s) => s.id > before && s.status === 'completed'), { what: 'an auto scan after the restart' });
+    await waitFor(async () => (await autoScans(app)).some((s) => s.id > before && s.status === 'completed'), {
+      what: 'an auto scan after the restart',
+    });
 
     expect(await again.discovery.autoStop()).toMatchObject({ autoDiscoveryActive: false });
     await waitFor(async () => !(await again.discovery.status()).scanning, { what: 'the running scan to end' });
@@ -90,10 +120,22 @@ describe('auto-discovery', () => {
   }, 240_000);
 
   it('AUTO_START_DISCOVERY, DISCOVERY_INTERVAL and DISCOVERY_MAX_TOKENS give the defaults before any admin choice', async () => {
-    const app = await createTestApp({ ...fakes.env, AUTO_START_DISCOVERY: 'true', DISCOVERY_INTERVAL: '1', DISCOVERY_MAX_TOKENS: '2', DISCOVERY_TICK_MS: '100' });
+    const app = await createTestApp({
+      ...fakes.env,
+      AUTO_START_DISCOVERY: 'true',
+      DISCOVERY_INTERVAL: '1',
+      DISCOVERY_MAX_TOKENS: '2',
+      DISCOVERY_TICK_MS: '100',
+    });
     const { caller } = await signUp(app);
-    expect(await caller.discovery.status()).toMatchObject({ autoDiscoveryActive: true, autoDiscoveryInterval: 1, autoDiscoveryMaxTokens: 2 });
-    await waitFor(async () => (await autoScans(app)).some((s) => s.status === 'completed' && s.maxTokens === 2), { what: 'an auto scan with the env defaults' });
+    expect(await caller.discovery.status()).toMatchObject({
+      autoDiscoveryActive: true,
+      autoDiscoveryInterval: 1,
+      autoDiscoveryMaxTokens: 2,
+    });
+    await waitFor(async () => (await autoScans(app)).some((s) => s.status === 'completed' && s.maxTokens === 2), {
+      what: 'an auto scan with the env defaults',
+    });
     // The first account of this fresh database is its admin.
     expect(await caller.discovery.autoStop()).toMatchObject({ autoDiscoveryActive: false });
   }, 180_000);

@@ -1,33 +1,39 @@
 import { execFile } from 'node:child_process';
-import { createServer } from 'node:net';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { createTestApp, signUp, startTestServer } from '../helpers/app';
 import { startFakes } from '../helpers/discovery';
+import { startFakeBinance } from '../helpers/market';
+import { closedPort } from '../helpers/ports';
 import { waitFor } from '../helpers/wait';
 
 const fakes = await startFakes({ dex: { newPerCall: 0 } });
-const app = await createTestApp(fakes.env);
+const binance = await startFakeBinance();
+const app = await createTestApp({ ...fakes.env, ...binance.env });
 const server = await startTestServer(app);
 const root = new URL('../..', import.meta.url).pathname;
 const run = promisify(execFile);
 
 /** The real CLI in its own process; execFile's timeout kills it whatever happens. Never throws: exit code returned. */
 async function cli(token: string | null, args: string[], url = server.url) {
-  const env = { PATH: process.env.PATH, HUBCAST_URL: url, HUBCAST_CREDENTIALS: '/nonexistent/credentials.json', ...(token ? { HUBCAST_TOKEN: token } : {}) };
-  return run(process.execPath, ['--import', 'tsx', 'client/cli/main.ts', ...args], { cwd: root, env, timeout: 40_000 }).then(
+  const env = {
+    PATH: process.env.PATH,
+    HUBCAST_URL: url,
+    HUBCAST_CREDENTIALS: '/nonexistent/credentials.json',
+    ...(token ? { HUBCAST_TOKEN: token } : {}),
+  };
+  return run(process.execPath, ['--import', 'tsx', 'client/cli/main.ts', ...args], {
+    cwd: root,
+    env,
+    timeout: 40_000,
+  }).then(
     (r) => ({ ...r, code: 0 }),
-    (err: { stdout: string; stderr: string; code: number }) => ({ stdout: err.stdout, stderr: err.stderr, code: err.code }),
+    (err: { stdout: string; stderr: string; code: number }) => ({
+      stdout: err.stdout,
+      stderr: err.stderr,
+      code: err.code,
+    }),
   );
-}
-
-/** A loopback port nobody listens on (taken, then released). */
-async function closedPort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const { port } = s.address() as { port: number };
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
 }
 
 describe('npm run cli -- discovery', () => {
@@ -48,7 +54,8 @@ describe('npm run cli -- discovery', () => {
     const header = lines.findIndex((l) => /^\s+chain\s+symbol\s+verdict\s+risk/.test(l));
     const rows = lines.slice(header + 2).filter(Boolean);
     expect(rows).toHaveLength(7);
-    for (const t of second) expect(rows.filter((r) => r.startsWith('new ') && r.includes(` ${t.symbol.slice(0, 12)} `))).not.toHaveLength(0);
+    for (const t of second)
+      expect(rows.filter((r) => r.startsWith('new ') && r.includes(` ${t.symbol.slice(0, 12)} `))).not.toHaveLength(0);
     expect(rows.filter((r) => r.startsWith('known'))).toHaveLength(first.length);
     expect(rows.filter((r) => r.startsWith('new'))).toHaveLength(second.length);
   });
@@ -62,7 +69,9 @@ describe('npm run cli -- discovery', () => {
     expect(failed.stdout).toMatch(/^scan \d+ failed: Scan failed: DexScreener error 503/m);
 
     const status = await cli(user.token, ['discovery', 'status']);
-    expect(status.stdout).toMatch(/^last scan\s+scan \d+ FAILED \d{4}-\d\d-\d\d \d\d:\d\d:\d\d: Scan failed: DexScreener error 503/m);
+    expect(status.stdout).toMatch(
+      /^last scan\s+scan \d+ FAILED \d{4}-\d\d-\d\d \d\d:\d\d:\d\d: Scan failed: DexScreener error 503/m,
+    );
     const raw = JSON.parse((await cli(user.token, ['discovery', 'status', '--json'])).stdout);
     expect(raw.lastScan).toMatchObject({ outcome: 'failed', error: expect.stringMatching(/DexScreener error 503/) });
   });
@@ -71,11 +80,32 @@ describe('npm run cli -- discovery', () => {
 describe('npm run cli -- tables, --json and errors', () => {
   it('market strategies prints a table by default and the raw list with --json', async () => {
     const user = await signUp(app);
-    await user.caller.market.strategies.create({ name: 'Dip buyer', symbol: 'ETHUSDT', timeframe: '4h', rule: { type: 'rsi', oversold: 25, overbought: 75 }, positionSize: 500, takeProfitPct: 4, stopLossPct: 2, enabled: true });
-    await user.caller.market.strategies.create({ name: 'Trend', symbol: 'BTCUSDT', timeframe: '1h', rule: { type: 'ema_cross' }, positionSize: 100, takeProfitPct: 3, stopLossPct: 1.5, enabled: false });
+    await user.caller.market.strategies.create({
+      name: 'Dip buyer',
+      symbol: 'ETHUSDT',
+      timeframe: '4h',
+      rule: { type: 'rsi', oversold: 25, overbought: 75 },
+      positionSize: 500,
+      takeProfitPct: 4,
+      stopLossPct: 2,
+      enabled: true,
+    });
+    await user.caller.market.strategies.create({
+      name: 'Trend',
+      symbol: 'BTCUSDT',
+      timeframe: '1h',
+      rule: { type: 'ema_cross' },
+      positionSize: 100,
+      takeProfitPct: 3,
+      stopLossPct: 1.5,
+      enabled: false,
+    });
     const table = (await cli(user.token, ['market', 'strategies'])).stdout.trimEnd().split('\n');
     expect(table[0]).toMatch(/^id\s+name\s+series\s+rule\s+size\s+TP %\s+SL %\s+state$/);
-    const raw = JSON.parse((await cli(user.token, ['market', 'strategies', '--json'])).stdout) as { name: string; rule: unknown }[];
+    const raw = JSON.parse((await cli(user.token, ['market', 'strategies', '--json'])).stdout) as {
+      name: string;
+      rule: unknown;
+    }[];
     // One row per strategy (a new account also has the starter set), ours among them.
     expect(table.slice(2)).toHaveLength(raw.length);
     expect(table.slice(2)).toEqual(

@@ -5,7 +5,10 @@ import { createTestApp, signUp } from '../helpers/app';
 import { scanFinished, startFakes } from '../helpers/discovery';
 
 // Keyed GoPlus: checks go in batches under an access token.
-const fakes = await startFakes({ dex: { newPerCall: 50, pageSize: 100 }, goplus: { appKey: 'k-test', appSecret: 's-test' } });
+const fakes = await startFakes({
+  dex: { newPerCall: 50, pageSize: 100 },
+  goplus: { appKey: 'k-test', appSecret: 's-test' },
+});
 const { dex, goplus } = fakes;
 const app = await createTestApp(fakes.env);
 
@@ -31,7 +34,9 @@ describe('discovery store (FIFO, one row per token)', () => {
     const [rows] = await app.db.select({ n: count() }).from(tokens);
     expect(rows!.n).toBe(200);
 
-    const stored = new Set((await caller.discovery.recent({ limit: 200 })).tokens.map((t) => `${t.chain}:${t.address}`));
+    const stored = new Set(
+      (await caller.discovery.recent({ limit: 200 })).tokens.map((t) => `${t.chain}:${t.address}`),
+    );
     const key = (t: { chain: string; address: string }) => `${t.chain}:${t.address}`;
     expect(dex.tokens.slice(0, 50).filter((t) => stored.has(key(t)))).toEqual([]);
     expect(dex.tokens.slice(50).every((t) => stored.has(key(t)))).toBe(true);

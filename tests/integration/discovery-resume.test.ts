@@ -14,7 +14,13 @@ async function scan() {
   // The newest four are the freshly minted ones; unkeyed GoPlus allows ~30 look-ups a minute.
   const { scanId } = await caller.discovery.trigger({ maxTokens: 4 });
   await scanFinished(app, scanId);
-  return { scanId, minted: dex.tokens.slice(-4).map((t) => t.address).sort() };
+  return {
+    scanId,
+    minted: dex.tokens
+      .slice(-4)
+      .map((t) => t.address)
+      .sort(),
+  };
 }
 
 describe('discovery.events is resumable', () => {
@@ -23,7 +29,12 @@ describe('discovery.events is resumable', () => {
     const first = await watchDiscovery(server.url, reader.token);
     const s1 = await scan();
     await first.until('scan_completed', s1.scanId);
-    expect(first.of('new_token', s1.scanId).map((e) => e.token.address).sort()).toEqual(s1.minted);
+    expect(
+      first
+        .of('new_token', s1.scanId)
+        .map((e) => e.token.address)
+        .sort(),
+    ).toEqual(s1.minted);
     const lastEventId = first.lastId()!;
     first.close();
 
@@ -42,7 +53,12 @@ describe('discovery.events is resumable', () => {
 
     const live = await scan();
     await again.until('scan_completed', live.scanId);
-    expect(again.of('new_token', live.scanId).map((e) => e.token.address).sort()).toEqual(live.minted);
+    expect(
+      again
+        .of('new_token', live.scanId)
+        .map((e) => e.token.address)
+        .sort(),
+    ).toEqual(live.minted);
     const ids = again.received.map((r) => Number(r.id));
     expect(ids).toEqual([...new Set(ids)].sort((a, b) => a - b));
     expect(ids[0]).toBeGreaterThan(Number(lastEventId));
@@ -65,6 +81,9 @@ describe('discovery.events is resumable', () => {
     // What the store's trim does once more than its capacity of events exist.
     await app.db.delete(discoveryEvents).where(lte(discoveryEvents.id, first!.id + 2));
     const stale = await reader.caller.discovery.events({ lastEventId: String(first!.id) });
-    await expect(stale[Symbol.asyncIterator]().next()).rejects.toMatchObject({ code: 'PRECONDITION_FAILED', message: expect.stringContaining('reload') });
+    await expect(stale[Symbol.asyncIterator]().next()).rejects.toMatchObject({
+      code: 'PRECONDITION_FAILED',
+      message: expect.stringContaining('reload'),
+    });
   });
 });

@@ -27,14 +27,21 @@ const liquid: MarketFacts = {
 
 describe('risk verdict on recorded GoPlus answers', () => {
   it('a clean, widely held token with locked liquidity is safe with no findings', () => {
-    expect(assessRisk(recorded('evm-clean'), liquid)).toEqual({ riskScore: 0, isSafe: true, verified: true, risks: [] });
+    expect(assessRisk(recorded('evm-clean'), liquid)).toEqual({
+      riskScore: 0,
+      isSafe: true,
+      verified: true,
+      risks: [],
+    });
     expect(assessRisk(recorded('solana-clean'), liquid)).toMatchObject({ riskScore: 0, isSafe: true, risks: [] });
   });
 
   it('a honeypot scores 100 and is never safe', () => {
     const v = assessRisk(recorded('evm-honeypot'), liquid);
     expect(v).toMatchObject({ riskScore: 100, isSafe: false, verified: true });
-    expect(v.risks).toEqual(expect.arrayContaining(['Honeypot: buyers cannot sell', 'Holders cannot sell all their tokens', 'Sell tax 100%']));
+    expect(v.risks).toEqual(
+      expect.arrayContaining(['Honeypot: buyers cannot sell', 'Holders cannot sell all their tokens', 'Sell tax 100%']),
+    );
   });
 
   it('high taxes add up with the owner being able to change them', () => {
@@ -59,16 +66,33 @@ describe('risk verdict on recorded GoPlus answers', () => {
   it('owner powers (mint, balance changes, hidden owner, pause, proxy) cap at 100', () => {
     const v = assessRisk(recorded('evm-mintable-owner'), liquid);
     expect(v.riskScore).toBe(100);
-    expect(v.risks).toEqual(expect.arrayContaining(['Owner can mint new tokens', 'Owner can change balances', 'Hidden owner', 'Transfers can be paused', 'Upgradeable proxy contract']));
+    expect(v.risks).toEqual(
+      expect.arrayContaining([
+        'Owner can mint new tokens',
+        'Owner can change balances',
+        'Hidden owner',
+        'Transfers can be paused',
+        'Upgradeable proxy contract',
+      ]),
+    );
   });
 
   it('a young token with no honeypot or tax data is unverified, never safe, and says what is missing', () => {
-    const v = assessRisk(recorded('evm-young-missing-fields'), { ...liquid, liquidityUsd: null, fdvUsd: null, pairCreatedAt: null });
+    const v = assessRisk(recorded('evm-young-missing-fields'), {
+      ...liquid,
+      liquidityUsd: null,
+      fdvUsd: null,
+      pairCreatedAt: null,
+    });
     expect(v).toEqual({
       riskScore: 50,
       isSafe: false,
       verified: false,
-      risks: ['Security data incomplete: GoPlus did not report honeypot, sell restriction, buy tax, sell tax', 'Only 3 holders', 'Liquidity not reported yet'],
+      risks: [
+        'Security data incomplete: GoPlus did not report honeypot, sell restriction, buy tax, sell tax',
+        'Only 3 holders',
+        'Liquidity not reported yet',
+      ],
     });
   });
 
@@ -101,18 +125,35 @@ describe('risk verdict on recorded GoPlus answers', () => {
     const v = assessRisk(recorded('solana-authorities'), liquid);
     expect(v.riskScore).toBe(100);
     expect(v.risks).toEqual(
-      expect.arrayContaining(['Authority can change balances', 'Authority can freeze accounts', 'Authority can mint new tokens', 'Transfer fee 30%', 'One holder owns 71% of the supply']),
+      expect.arrayContaining([
+        'Authority can change balances',
+        'Authority can freeze accounts',
+        'Authority can mint new tokens',
+        'Transfer fee 30%',
+        'One holder owns 71% of the supply',
+      ]),
     );
   });
 
   it('market facts: no pair and thin liquidity', () => {
-    expect(assessRisk(recorded('evm-clean'), null)).toMatchObject({ riskScore: 10, risks: ['No trading pair found yet'], isSafe: true });
-    expect(assessRisk(recorded('evm-clean'), { ...liquid, liquidityUsd: 420 }).risks).toEqual(['Very low liquidity ($420)']);
+    expect(assessRisk(recorded('evm-clean'), null)).toMatchObject({
+      riskScore: 10,
+      risks: ['No trading pair found yet'],
+      isSafe: true,
+    });
+    expect(assessRisk(recorded('evm-clean'), { ...liquid, liquidityUsd: 420 }).risks).toEqual([
+      'Very low liquidity ($420)',
+    ]);
   });
 
   it('a failed check is unverified: score at least 50, never safe, the reason first', () => {
     const v = assessRisk({ ok: false, reason: 'Security check unavailable (GoPlus error 500)' }, liquid);
-    expect(v).toEqual({ riskScore: 50, isSafe: false, verified: false, risks: ['Security check unavailable (GoPlus error 500)'] });
+    expect(v).toEqual({
+      riskScore: 50,
+      isSafe: false,
+      verified: false,
+      risks: ['Security check unavailable (GoPlus error 500)'],
+    });
   });
 });
 
@@ -121,7 +162,12 @@ async function keyedApp(lifetime: number, secret: string) {
   const fake = await startFakeGoPlus({ appKey: 'key', appSecret: 'secret', tokenLifetimeSeconds: lifetime });
   afterAll(fake.close);
   // No scheduler: the first token is signed for on first use, as the test counts.
-  const app = await createTestApp({ GOPLUS_URL: fake.url, GOPLUS_APP_KEY: 'key', GOPLUS_APP_SECRET: secret, VAULT_AUTO_REFRESH_ENABLED: 'false' });
+  const app = await createTestApp({
+    GOPLUS_URL: fake.url,
+    GOPLUS_APP_KEY: 'key',
+    GOPLUS_APP_SECRET: secret,
+    VAULT_AUTO_REFRESH_ENABLED: 'false',
+  });
   return { fake, app, client: app.discovery.goplus };
 }
 
@@ -132,12 +178,19 @@ describe('GoPlus adapter on recorded answers', async () => {
   it('turns "still syncing" (code 2, address missing) into an unverified reason', async () => {
     const body = JSON.parse(readFileSync(new URL('../fixtures/goplus/evm-syncing.json', import.meta.url), 'utf8'));
     const fake = await serveLoopback((_req, res) => sendJson(res, 200, body));
-    afterAll(fake.close);
-    const client = new GoPlusClient({ baseUrl: fake.url, policy: { retries: 0, minTimeoutMs: 1, timeoutMs: 2000, maxRetryAfterMs: 0 }, tokens: null });
+    onTestFinished(fake.close);
+    const client = new GoPlusClient({
+      baseUrl: fake.url,
+      policy: { retries: 0, minTimeoutMs: 1, timeoutMs: 2000, maxRetryAfterMs: 0 },
+      tokens: null,
+    });
     const out = await client.check('ethereum', ['0x5e6f708192a3b4c5d6e7f8091a2b3c4d5e6f7081']);
     expect([...out.values()]).toEqual([{ ok: false, reason: 'Security check unavailable (GoPlus has no data yet)' }]);
     const unsupported = await client.check('tron', ['TXYZ']);
-    expect(unsupported.get('TXYZ')).toEqual({ ok: false, reason: 'Security check unavailable (GoPlus does not cover tron)' });
+    expect(unsupported.get('TXYZ')).toEqual({
+      ok: false,
+      reason: 'Security check unavailable (GoPlus does not cover tron)',
+    });
   });
 
   it('signs for an access token once, batches under it, and renews it before it expires', async () => {
@@ -162,6 +215,9 @@ describe('GoPlus adapter on recorded answers', async () => {
   it('a wrong app secret becomes an unverified reason naming the variables to check', async () => {
     const { client } = wrongSecret;
     const out = await client.check('ethereum', ['0x1111111111111111111111111111111111111111']);
-    expect([...out.values()][0]).toEqual({ ok: false, reason: expect.stringMatching(/GOPLUS_APP_KEY \/ GOPLUS_APP_SECRET/) });
+    expect([...out.values()][0]).toEqual({
+      ok: false,
+      reason: expect.stringMatching(/GOPLUS_APP_KEY \/ GOPLUS_APP_SECRET/),
+    });
   });
 });

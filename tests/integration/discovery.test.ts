@@ -46,7 +46,10 @@ describe('discovery: shared scan', () => {
     expect(new Set(lookups.map((l) => l.addresses[0])).size).toBe(completed.counts.candidates);
 
     const stored = (await admin.caller.discovery.recent({ limit: 200 })).tokens;
-    const newest = dex.tokens.slice(-6).map((t) => t.address).sort();
+    const newest = dex.tokens
+      .slice(-6)
+      .map((t) => t.address)
+      .sort();
     for (const w of watchers) {
       const got = w.of('new_token', scanId).map((e) => e.token.address);
       expect(got.slice().sort()).toEqual(newest);
@@ -73,7 +76,9 @@ describe('discovery: shared scan', () => {
     const completed = watcher.of('scan_completed', scanId)[0]!;
     expect(completed.counts).toMatchObject({ candidates: 4, newTokens: 4 });
     expect(completed.counts.safe + completed.counts.risky + completed.counts.unverified).toBe(4);
-    const stored = (await user.caller.discovery.recent({ chain: 'ethereum', limit: 200 })).tokens.filter((t) => minted.some((m) => m.address === t.address));
+    const stored = (await user.caller.discovery.recent({ chain: 'ethereum', limit: 200 })).tokens.filter((t) =>
+      minted.some((m) => m.address === t.address),
+    );
     // The broken one, plus any the fake GoPlus reports without honeypot/tax data.
     expect(stored.filter((t) => t.verdict === 'unverified')).toHaveLength(completed.counts.unverified);
     const token = stored.find((t) => t.address === broken.address)!;
@@ -106,22 +111,41 @@ describe('discovery: shared scan', () => {
       candidates: 0,
       newTokens: 0,
     });
-    const failed = logged.lines.map((l) => JSON.parse(l)).filter((l) => l.msg === 'discovery scan failed' && l.scanId === scanId);
-    expect(failed).toEqual([expect.objectContaining({ level: 40, reason: expect.stringMatching(/DexScreener error 503/) })]);
+    const failed = logged.lines
+      .map((l) => JSON.parse(l))
+      .filter((l) => l.msg === 'discovery scan failed' && l.scanId === scanId);
+    expect(failed).toEqual([
+      expect.objectContaining({ level: 40, reason: expect.stringMatching(/DexScreener error 503/) }),
+    ]);
     expect(failed[0]).not.toHaveProperty('err');
 
     const again = await user.caller.discovery.trigger({ maxTokens: 2 });
     expect(again).toEqual({ scanId: again.scanId, joined: false });
     await watcher.until('scan_completed', again.scanId);
-    await waitFor(async () => (await user.caller.discovery.status()).lastScan?.scanId === again.scanId, { what: 'status to show the new scan' });
-    expect((await user.caller.discovery.status()).lastScan).toMatchObject({ outcome: 'completed', error: null, newTokens: expect.any(Number) });
-    expect(logged.lines.some((l) => l.includes('"msg":"discovery scan completed"') && l.includes(`"scanId":${again.scanId}`))).toBe(true);
+    await waitFor(async () => (await user.caller.discovery.status()).lastScan?.scanId === again.scanId, {
+      what: 'status to show the new scan',
+    });
+    expect((await user.caller.discovery.status()).lastScan).toMatchObject({
+      outcome: 'completed',
+      error: null,
+      newTokens: expect.any(Number),
+    });
+    expect(
+      logged.lines.some(
+        (l) => l.includes('"msg":"discovery scan completed"') && l.includes(`"scanId":${again.scanId}`),
+      ),
+    ).toBe(true);
     watcher.close();
   });
 
   it('status, stats and recent describe the store', async () => {
     const status = await admin.caller.discovery.status();
-    expect(status).toMatchObject({ scanning: false, databaseCapacity: 200, autoDiscoveryActive: false, autoDiscoveryInterval: 300 });
+    expect(status).toMatchObject({
+      scanning: false,
+      databaseCapacity: 200,
+      autoDiscoveryActive: false,
+      autoDiscoveryInterval: 300,
+    });
     expect(status.totalScans).toBeGreaterThanOrEqual(3);
     expect(status.tokensInDatabase).toBeGreaterThanOrEqual(10);
     const stats = await admin.caller.discovery.stats();
@@ -139,7 +163,9 @@ describe('discovery: shared scan', () => {
   it('a profileUrl scans exactly that token', async () => {
     const [target] = dex.mint(1, 'bsc');
     const user = await signUp(app);
-    const { scanId } = await user.caller.discovery.trigger({ profileUrl: `https://dexscreener.com/bsc/${target!.address}` });
+    const { scanId } = await user.caller.discovery.trigger({
+      profileUrl: `https://dexscreener.com/bsc/${target!.address}`,
+    });
     const row = await scanFinished(app, scanId);
     expect(row).toMatchObject({ status: 'completed', candidates: 1, newTokens: 1 });
   });
@@ -156,7 +182,10 @@ describe('discovery: access and input', () => {
     const { caller } = await signUp(app);
     dex.configure({ newPerCall: 0 });
     const [known] = dex.mint(1, 'base');
-    await scanFinished(app, (await caller.discovery.trigger({ profileUrl: `https://dexscreener.com/base/${known!.address}` })).scanId);
+    await scanFinished(
+      app,
+      (await caller.discovery.trigger({ profileUrl: `https://dexscreener.com/base/${known!.address}` })).scanId,
+    );
     // The scan's row is final a moment before the service lets go of it: a trigger then would join it.
     await waitFor(async () => !(await caller.discovery.status()).scanning, { what: 'the first scan to be let go' });
     const [fresh] = dex.mint(1, 'base');
@@ -166,7 +195,12 @@ describe('discovery: access and input', () => {
     const other = await signUp(app);
     const got = await other.caller.discovery.scanTokens({ scanId });
     expect(got).toMatchObject({ scanId, status: 'completed' });
-    expect(got.tokens.map((t) => [t.token.address, t.isNew]).sort()).toEqual([[fresh!.address, true], [known!.address, false]].sort());
+    expect(got.tokens.map((t) => [t.token.address, t.isNew]).sort()).toEqual(
+      [
+        [fresh!.address, true],
+        [known!.address, false],
+      ].sort(),
+    );
     expect((await rejection(caller.discovery.scanTokens({ scanId: 999_999 }))).code).toBe('NOT_FOUND');
     expect((await rejection(caller.discovery.scanTokens({ scanId: 0 }))).code).toBe('BAD_REQUEST');
   });
@@ -199,6 +233,8 @@ describe('discovery: access and input', () => {
     expect(err.code).toBe('TOO_MANY_REQUESTS');
     expect(err.message).toMatch(/try again in \d+ s/);
     // Someone else's budget is untouched.
-    await expect(other.caller.discovery.trigger({ maxTokens: 1 })).resolves.toMatchObject({ scanId: expect.any(Number) });
+    await expect(other.caller.discovery.trigger({ maxTokens: 1 })).resolves.toMatchObject({
+      scanId: expect.any(Number),
+    });
   });
 });

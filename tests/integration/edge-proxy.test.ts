@@ -17,7 +17,10 @@ const signIn = (forwardedFor: string) =>
   });
 
 const request = (forwardedFor: string | undefined, remoteAddress: string) =>
-  ({ headers: forwardedFor === undefined ? {} : { 'x-forwarded-for': forwardedFor }, socket: { remoteAddress } }) as unknown as IncomingMessage;
+  ({
+    headers: forwardedFor === undefined ? {} : { 'x-forwarded-for': forwardedFor },
+    socket: { remoteAddress },
+  }) as unknown as IncomingMessage;
 
 describe('client address behind proxies', () => {
   it('takes the right-most hop the proxies did not add, and ignores the header without TRUST_PROXY', () => {
@@ -42,7 +45,9 @@ describe('/metrics', () => {
   it('is served to loopback and to holders of METRICS_TOKEN only', async () => {
     expect((await metrics({})).status).toBe(200);
     expect((await metrics({ 'X-Forwarded-For': '203.0.113.30' })).status).toBe(403);
-    expect((await metrics({ 'X-Forwarded-For': '203.0.113.30', Authorization: 'Bearer wrong-token-of-some-length' })).status).toBe(403);
+    expect(
+      (await metrics({ 'X-Forwarded-For': '203.0.113.30', Authorization: 'Bearer wrong-token-of-some-length' })).status,
+    ).toBe(403);
     const allowed = await metrics({ 'X-Forwarded-For': '203.0.113.30', Authorization: `Bearer ${METRICS_TOKEN}` });
     expect(allowed.status).toBe(200);
     expect(await allowed.text()).toContain('# TYPE hubcast_ws_connections gauge');

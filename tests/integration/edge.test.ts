@@ -3,17 +3,29 @@ import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../../server/config';
 import { GENERIC_ERROR_MESSAGE } from '../../server/errors';
 import { createTestApp, signUp, startTestServer } from '../helpers/app';
-import { httpClient } from '../helpers/clients';
-import { rejection } from '../helpers/errors';
+import { afterThis } from '../helpers/cleanup';
+import { httpClient, wsClient } from '../helpers/clients';
+import { clientError, rejection } from '../helpers/errors';
 import { capturedLog } from '../helpers/log';
+import { startFakeBinance } from '../helpers/market';
 
 const logs = capturedLog();
-const app = await createTestApp({}, { log: logs.log });
+// Strategies are checked against the exchange's symbol list, which the fake serves.
+const binance = await startFakeBinance();
+const app = await createTestApp(binance.env, { log: logs.log });
 const server = await startTestServer(app);
-const first = await httpClient(server.url).auth.signUp.mutate({ email: 'edge-admin@example.com', password: 'long enough', name: 'Edge Admin' });
+const first = await httpClient(server.url).auth.signUp.mutate({
+  email: 'edge-admin@example.com',
+  password: 'long enough',
+  name: 'Edge Admin',
+});
 
 const post = (path: string, body: string, headers: Record<string, string> = {}) =>
-  fetch(`${server.url}/trpc/${path}`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body });
+  fetch(`${server.url}/trpc/${path}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    body,
+  });
 const get = (path: string, headers: Record<string, string> = {}) => fetch(`${server.url}/trpc/${path}`, { headers });
 
 const LEAKS = [/select /i, /insert into/i, /scrypt\$/, /Failed query:/, /params:/];
@@ -26,10 +38,16 @@ describe('unexpected errors', () => {
     // A constraint the service does not know about: the insert fails with the user's scrypt
     // hash among the statement's parameters, as the NUL byte used to make it fail.
     await app.db.execute(sql`alter table users add constraint edge_test_no_zed check (name <> 'Zed Broken')`);
-    const res = await post('auth.signUp', JSON.stringify({ json: { email: 'zed@example.com', password: 'long enough', name: 'Zed Broken' } }), { Origin: server.url });
+    const res = await post(
+      'auth.signUp',
+      JSON.stringify({ json: { email: 'zed@example.com', password: 'long enough', name: 'Zed Broken' } }),
+      { Origin: server.url },
+    );
     const text = await res.text();
     expect(res.status).toBe(500);
-    const { error } = JSON.parse(text) as { error: { json: { message: string; data: { code: string; requestId: string } } } };
+    const { error } = JSON.parse(text) as {
+      error: { json: { message: string; data: { code: string; requestId: string } } };
+    };
     expect(error.json.message).toBe(GENERIC_ERROR_MESSAGE);
     expect(error.json.data.code).toBe('INTERNAL_SERVER_ERROR');
     expect(error.json.data.requestId).toMatch(/^[0-9a-f-]{36}$/);
@@ -38,6 +56,56 @@ describe('unexpected errors', () => {
     expect(line).toBeDefined();
     expect(line).toContain('edge_test_no_zed');
     expectClean(logs.text());
+  });
+});
+
+type ErrorBody = {
+  error: {
+    json: {
+      message: string;
+      data: { code: string; httpStatus: number; stack?: string | null; requestId: string | null };
+    };
+  };
+};
+
+describe("a service's AppError", () => {
+  it('reaches an HTTP client with its code, its HTTP status and its message, and nothing of its cause', async () => {
+    const wrong = await post(
+      'auth.signIn',
+      JSON.stringify({ json: { email: 'edge-admin@example.com', password: 'not the password' } }),
+      { Origin: server.url },
+    );
+    expect(wrong.status).toBe(401);
+    const body = (await wrong.json()) as ErrorBody;
+    expect(body.error.json).toMatchObject({
+      message: 'Wrong e-mail or password.',
+      data: { code: 'UNAUTHORIZED', httpStatus: 401, requestId: null },
+    });
+    expect(body.error.json.data.stack ?? null).toBeNull();
+
+    // The AppError wraps the upstream failure as its cause: the log may read it, the client never does.
+    // The symbol list is loaded first, so the klines call is the one that fails.
+    await app.market.symbols.check('ETHUSDT');
+    binance.faultRest({ kind: 'down' });
+    afterThis(() => binance.faultRest(null));
+    const res = await get(
+      `market.candles?input=${encodeURIComponent(JSON.stringify({ json: { symbol: 'ETHUSDT', timeframe: '1h', limit: 10 } }))}`,
+      { Authorization: `Bearer ${first.token}` },
+    );
+    const text = await res.text();
+    expect(res.status).toBe(503);
+    expect((JSON.parse(text) as ErrorBody).error.json).toMatchObject({
+      message: 'The exchange did not answer: try again in a moment.',
+      data: { code: 'SERVICE_UNAVAILABLE' },
+    });
+    expect(text).not.toMatch(/Binance error|503 Service Temporarily/);
+  });
+
+  it('reaches a WebSocket client alike', async () => {
+    const { client } = wsClient(server.url, first.token);
+    const err = await clientError(client.discovery.scanTokens.query({ scanId: 987_654 }));
+    expect(err.message).toBe('There is no scan 987654.');
+    expect(err.data).toMatchObject({ code: 'NOT_FOUND', httpStatus: 404 });
   });
 });
 
@@ -58,10 +126,14 @@ describe('requests the edge refuses', () => {
   });
 
   it('answers a 10 MB body with 413 PAYLOAD_TOO_LARGE and an over-long batch with BAD_REQUEST', async () => {
-    const big = JSON.stringify({ json: { email: 'a@example.com', password: 'x'.repeat(10 * 1024 * 1024), name: 'Big' } });
+    const big = JSON.stringify({
+      json: { email: 'a@example.com', password: 'x'.repeat(10 * 1024 * 1024), name: 'Big' },
+    });
     const res = await post('auth.signUp', big, { Origin: server.url });
     expect(res.status).toBe(413);
-    expect(await res.json()).toMatchObject({ error: { json: { data: { code: 'PAYLOAD_TOO_LARGE' }, message: 'Request too large: send less at once.' } } });
+    expect(await res.json()).toMatchObject({
+      error: { json: { data: { code: 'PAYLOAD_TOO_LARGE' }, message: 'Request too large: send less at once.' } },
+    });
     const paths = Array.from({ length: 51 }, () => 'system.health').join(',');
     const batch = await get(`${paths}?batch=1&input=${encodeURIComponent('{}')}`);
     expect(batch.status).toBe(400);
@@ -82,7 +154,9 @@ describe('requests the edge refuses', () => {
       const res = await post('auth.signIn', body, { Origin: server.url });
       const text = await res.text();
       expect(res.status, body.slice(0, 80)).toBe(400);
-      expect(JSON.parse(text)).toMatchObject({ error: { json: { message: 'malformed request body', data: { code: 'BAD_REQUEST' } } } });
+      expect(JSON.parse(text)).toMatchObject({
+        error: { json: { message: 'malformed request body', data: { code: 'BAD_REQUEST' } } },
+      });
     }
   });
 });
@@ -90,21 +164,38 @@ describe('requests the edge refuses', () => {
 describe('limits on what a user may create', () => {
   it('keeps at most 100 strategies per user, even from concurrent calls, and pages through them', async () => {
     const { caller, token } = await signUp(app);
-    const input = (i: number) => ({ name: `S${i}`, symbol: 'BTCUSDT', timeframe: '1m' as const, rule: { type: 'ema_cross' as const }, positionSize: 10, takeProfitPct: 1, stopLossPct: 1 });
+    const input = (i: number) => ({
+      name: `S${i}`,
+      symbol: 'BTCUSDT',
+      timeframe: '1m' as const,
+      rule: { type: 'ema_cross' as const },
+      positionSize: 10,
+      takeProfitPct: 1,
+      stopLossPct: 1,
+    });
     // 18 defaults + 90 attempted at once: exactly 82 fit.
-    const results = await Promise.allSettled(Array.from({ length: 90 }, (_, i) => caller.market.strategies.create(input(i))));
+    const results = await Promise.allSettled(
+      Array.from({ length: 90 }, (_, i) => caller.market.strategies.create(input(i))),
+    );
     expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(82);
     const refused = await rejection(caller.market.strategies.create(input(999)));
     expect(refused.code).toBe('CONFLICT');
-    expect(refused.message).toBe('You have 100 strategies, the most one account may keep: delete one before adding another.');
+    expect(refused.message).toBe(
+      'You have 100 strategies, the most one account may keep: delete one before adding another.',
+    );
     // Over HTTP the domain error keeps its code and message.
-    const overHttp = await httpClient(server.url, token).market.strategies.create.mutate(input(1000)).catch((e: { data?: { code?: string }; message: string }) => e);
+    const overHttp = await httpClient(server.url, token)
+      .market.strategies.create.mutate(input(1000))
+      .catch((e: { data?: { code?: string }; message: string }) => e);
     expect(overHttp).toMatchObject({ data: { code: 'CONFLICT' }, message: refused.message });
 
     const ids: number[] = [];
     let cursor: number | null = null;
     do {
-      const page: { items: { id: number }[]; nextCursor: number | null } = await caller.market.strategies.list({ cursor, limit: 30 });
+      const page: { items: { id: number }[]; nextCursor: number | null } = await caller.market.strategies.list({
+        cursor,
+        limit: 30,
+      });
       expect(page.items.length).toBeLessThanOrEqual(30);
       ids.push(...page.items.map((s) => s.id));
       cursor = page.nextCursor;
@@ -119,7 +210,10 @@ describe('configuration errors', () => {
   it('name the variable and the rule, never the value', () => {
     const err = (() => {
       try {
-        loadConfig({ DATABASE_URL: 'postgress://hubcast:s3cr3t-pa55w0rd@db.internal:5432/hubcast', METRICS_TOKEN: 'tooshort-secret' });
+        loadConfig({
+          DATABASE_URL: 'postgress://hubcast:s3cr3t-pa55w0rd@db.internal:5432/hubcast',
+          METRICS_TOKEN: 'tooshort-secret',
+        });
       } catch (e) {
         return e;
       }
@@ -136,10 +230,13 @@ describe('configuration errors', () => {
 describe('subscriptions over HTTP', () => {
   it('are refused: they would escape the WebSocket limits', async () => {
     // Refused, the event stream ends at once; accepted, it would stay open (hence the deadline).
-    const res = await fetch(`${server.url}/trpc/system.notifications?input=${encodeURIComponent(JSON.stringify({ json: null }))}`, {
-      headers: { Authorization: `Bearer ${first.token}` },
-      signal: AbortSignal.timeout(15_000),
-    });
+    const res = await fetch(
+      `${server.url}/trpc/system.notifications?input=${encodeURIComponent(JSON.stringify({ json: null }))}`,
+      {
+        headers: { Authorization: `Bearer ${first.token}` },
+        signal: AbortSignal.timeout(15_000),
+      },
+    );
     const text = await res.text();
     expect(text).toContain('"code":"METHOD_NOT_SUPPORTED"');
     expect(text).toContain('Subscriptions run over the WebSocket at /trpc, not over HTTP.');

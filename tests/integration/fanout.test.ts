@@ -1,5 +1,5 @@
 import { setImmediate as tick } from 'node:timers/promises';
-import { describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import type { ClosedCandleEvent, FormingCandleEvent, LiveEvent, Timeframe } from '../../shared/market';
 import { seriesTopic } from '../../server/modules/market/series';
 import { topic } from '../../server/realtime/bus';
@@ -12,13 +12,31 @@ import { marketTestApp, quickUsers, until } from '../helpers/market';
 import { RawTrpcSocket } from '../helpers/raw-ws';
 
 // Small bounds so a paused reader crosses them with a few megabytes.
-const { app } = await marketTestApp({ WS_MAX_BUFFERED_BYTES: String(512 * 1024), WS_CONFLATE_BYTES: String(32 * 1024) });
+const { app } = await marketTestApp({
+  WS_MAX_BUFFERED_BYTES: String(512 * 1024),
+  WS_CONFLATE_BYTES: String(32 * 1024),
+});
 const server = await startTestServer(app);
 const SYMBOL = 'BTCUSDT';
 const HOUR = 3_600_000;
 
-const indicators = { sma20: null, ema9: null, ema21: null, rsi14: null, macd: null } as unknown as LiveEvent['indicators'];
-const candleAt = (openTime: number, close = 1) => ({ openTime, closeTime: openTime + HOUR - 1, open: 1, high: 1, low: 1, close, volume: 1, trades: 1 });
+const indicators = {
+  sma20: null,
+  ema9: null,
+  ema21: null,
+  rsi14: null,
+  macd: null,
+} as unknown as LiveEvent['indicators'];
+const candleAt = (openTime: number, close = 1) => ({
+  openTime,
+  closeTime: openTime + HOUR - 1,
+  open: 1,
+  high: 1,
+  low: 1,
+  close,
+  volume: 1,
+  trades: 1,
+});
 
 /** Stores `n` closed candles after everything stored for the series, the way SeriesHub does. */
 async function storeCandles(tf: Timeframe, n: number) {
@@ -26,7 +44,10 @@ async function storeCandles(tf: Timeframe, n: number) {
   const from = (last?.candle.openTime ?? Date.UTC(2030, 0, 1)) + HOUR;
   const stored = [];
   for (let i = 0; i < n; i += 500) {
-    const items = Array.from({ length: Math.min(500, n - i) }, (_, k) => ({ candle: candleAt(from + (i + k) * HOUR), indicators }));
+    const items = Array.from({ length: Math.min(500, n - i) }, (_, k) => ({
+      candle: candleAt(from + (i + k) * HOUR),
+      indicators,
+    }));
     stored.push(...(await app.market.store.insert(SYMBOL, tf, items)));
   }
   return stored;
@@ -47,26 +68,53 @@ async function subscribers(tf: Timeframe, n: number, lastEventId?: string, accou
 }
 
 describe('shared-topic fan-out', () => {
+  // Each test's sockets close when it ends; the next one counts from an empty fan-out.
+  beforeEach(() => until(() => server.fanout().sinks === 0, "the last test's subscribers to leave"));
+
   it('encodes each event once for all subscribers of a topic and sends each its own envelope', async () => {
     const sockets = await subscribers('1h', 20);
     const stored = await storeCandles('1h', 4);
     const before = encodeCounter.encodes;
     const writesBefore = wsCounters.fanoutWrites;
-    const published = stored.map((c) => ({ id: c.id, data: { symbol: SYMBOL, timeframe: '1h' as const, candle: c.candle, closed: true as const, indicators } }));
-    const forming = { data: { symbol: SYMBOL, timeframe: '1h' as const, candle: candleAt(stored.at(-1)!.candle.openTime + HOUR, 2), closed: false as const, indicators } };
+    const published = stored.map((c) => ({
+      id: c.id,
+      data: { symbol: SYMBOL, timeframe: '1h' as const, candle: c.candle, closed: true as const, indicators },
+    }));
+    const forming = {
+      data: {
+        symbol: SYMBOL,
+        timeframe: '1h' as const,
+        candle: candleAt(stored.at(-1)!.candle.openTime + HOUR, 2),
+        closed: false as const,
+        indicators,
+      },
+    };
     for (const e of [...published, forming]) app.bus.publish(seriesTopic(SYMBOL, '1h'), e);
     await until(() => sockets.every((s) => s.data(1).length >= 5), 'every subscriber to receive the five events');
     expect(encodeCounter.encodes - before).toBe(5);
     // Published in one task: the five go to each socket in one write.
     expect(wsCounters.fanoutWrites - writesBefore).toBe(20);
     for (const s of sockets) {
-      expect(s.data(1)).toEqual([...published.map((e) => ({ id: String(e.id), data: { id: String(e.id), data: e.data } })), { id: undefined, data: forming }]);
+      expect(s.data(1)).toEqual([
+        ...published.map((e) => ({ id: String(e.id), data: { id: String(e.id), data: e.data } })),
+        { id: undefined, data: forming },
+      ]);
     }
     for (const s of sockets) s.ws.terminate();
     await until(() => server.fanout().sinks === 0, 'the fan-out to empty');
     const metrics = await (await fetch(`${server.url}/metrics`)).text();
-    for (const name of ['hubcast_ws_messages_sent', 'hubcast_ws_bytes_sent', 'hubcast_ws_fanout_events', 'hubcast_ws_encodes', 'hubcast_ws_fanout_writes', 'hubcast_ws_slow_client_disconnects', 'hubcast_event_loop_max_block_seconds']) {
+    for (const name of [
+      'hubcast_ws_messages_sent_total',
+      'hubcast_ws_bytes_sent_total',
+      'hubcast_ws_fanout_events_total',
+      'hubcast_ws_encodes_total',
+      'hubcast_ws_fanout_writes_total',
+      'hubcast_ws_slow_client_disconnects_total',
+      'hubcast_event_loop_max_block_seconds',
+    ]) {
       expect(metrics).toMatch(new RegExp(`^${name} \\d`, 'm'));
+      // Counts that only grow are Counters, so rate() over a restart stays right.
+      expect(metrics).toMatch(new RegExp(`^# TYPE ${name} ${name.endsWith('_total') ? 'counter' : 'gauge'}$`, 'm'));
     }
   });
 
@@ -78,7 +126,10 @@ describe('shared-topic fan-out', () => {
     const pad = 'x'.repeat(4096);
     for (let i = 0; i < stored.length; i++) {
       const c = stored[i]!;
-      app.bus.publish(seriesTopic(SYMBOL, '1d'), { id: c.id, data: { symbol: SYMBOL, timeframe: '1d', candle: c.candle, closed: true, indicators, pad } as ClosedCandleEvent });
+      app.bus.publish(seriesTopic(SYMBOL, '1d'), {
+        id: c.id,
+        data: { symbol: SYMBOL, timeframe: '1d', candle: c.candle, closed: true, indicators, pad } as ClosedCandleEvent,
+      });
       if (i % 50 === 0) await tick();
     }
     await until(() => app.stats.slowClientDisconnects === 1, 'the paused reader to be cut', 20_000);
@@ -103,7 +154,16 @@ describe('shared-topic fan-out', () => {
     const openTime = Date.UTC(2031, 0, 1);
     const N = 1500;
     for (let i = 1; i <= N; i++) {
-      app.bus.publish(seriesTopic(SYMBOL, '4h'), { data: { symbol: SYMBOL, timeframe: '4h', candle: candleAt(openTime, i), closed: false, indicators, pad } as FormingCandleEvent });
+      app.bus.publish(seriesTopic(SYMBOL, '4h'), {
+        data: {
+          symbol: SYMBOL,
+          timeframe: '4h',
+          candle: candleAt(openTime, i),
+          closed: false,
+          indicators,
+          pad,
+        } as FormingCandleEvent,
+      });
       if (i % 50 === 0) await tick();
     }
     reader!.resume();
@@ -130,12 +190,25 @@ describe('shared-topic fan-out', () => {
       const openTime = Date.UTC(2032, 0, 1);
       const N = 300;
       for (let i = 1; i <= N; i++) {
-        app.bus.publish(seriesTopic(SYMBOL, '4h'), { data: { symbol: SYMBOL, timeframe: '4h', candle: candleAt(openTime, i), closed: false, indicators, pad } as FormingCandleEvent });
+        app.bus.publish(seriesTopic(SYMBOL, '4h'), {
+          data: {
+            symbol: SYMBOL,
+            timeframe: '4h',
+            candle: candleAt(openTime, i),
+            closed: false,
+            indicators,
+            pad,
+          } as FormingCandleEvent,
+        });
         if (i % 20 === 0) await tick();
       }
       s.resume();
       const newest = (id: number) => (s.data(id).at(-1)?.data as { data: LiveEvent } | undefined)?.data.candle.close;
-      await until(() => ids.every((id) => newest(id) === N), 'every subscription to get the newest forming update', 20_000);
+      await until(
+        () => ids.every((id) => newest(id) === N),
+        'every subscription to get the newest forming update',
+        20_000,
+      );
       expect(s.closeCode).toBeNull();
       expect(warnings.filter((w) => w.name === 'MaxListenersExceededWarning')).toEqual([]);
       s.ws.terminate();
@@ -150,8 +223,13 @@ describe('shared-topic fan-out', () => {
     const base = server.fanout().sinks;
     const [s] = await subscribers('15m', 1, undefined, [account!]);
     await account!.caller.auth.signOut();
-    await until(() => s!.messages.some((m) => m !== 'PING' && m.id === 1 && m.error), 'the subscription to end with an error');
-    const err = s!.messages.find((m) => m !== 'PING' && m.id === 1 && m.error) as { error: { json: { data: { code: string } } } };
+    await until(
+      () => s!.messages.some((m) => m !== 'PING' && m.id === 1 && m.error),
+      'the subscription to end with an error',
+    );
+    const err = s!.messages.find((m) => m !== 'PING' && m.id === 1 && m.error) as {
+      error: { json: { data: { code: string } } };
+    };
     expect(err.error.json.data.code).toBe('UNAUTHORIZED');
     await until(() => server.fanout().sinks === base, 'the fan-out to let it go');
   });
@@ -162,9 +240,15 @@ describe('shared-topic fan-out', () => {
     await until(() => (app.stats.subscriptionsByPath()['market.live'] ?? 0) >= 1, 'the subscription to be counted');
     const counted = app.stats.subscriptionsByPath()['market.live']!;
     s!.send({ id: 1, method: 'subscription.stop' });
-    await until(() => s!.messages.some((m) => m !== 'PING' && m.id === 1 && m.result?.type === 'stopped'), 'the stopped answer');
+    await until(
+      () => s!.messages.some((m) => m !== 'PING' && m.id === 1 && m.result?.type === 'stopped'),
+      'the stopped answer',
+    );
     await until(() => server.fanout().sinks === base, 'the fan-out to let it go');
-    await until(() => (app.stats.subscriptionsByPath()['market.live'] ?? 0) === counted - 1, 'the subscription count to drop');
+    await until(
+      () => (app.stats.subscriptionsByPath()['market.live'] ?? 0) === counted - 1,
+      'the subscription count to drop',
+    );
     // Still usable: a new subscription on the same socket joins again.
     s!.subscribe(2, 'market.live', { symbol: SYMBOL, timeframe: '5m' });
     await until(() => server.fanout().sinks === base + 1, 'the new subscription to join');
@@ -183,11 +267,15 @@ describe('shared-topic fan-out', () => {
     );
     await until(() => server.fanout().sinks === base + 5, 'every discovery subscriber to join the fan-out');
     const before = encodeCounter.encodes;
-    const events = [901, 902].map((id) => ({ id, data: { id, type: 'scan_started', scanId: `scan-${id}`, createdAt: new Date(Date.UTC(2030, 0, 1)) } }));
+    const events = [901, 902].map((id) => ({
+      id,
+      data: { id, type: 'scan_started', scanId: `scan-${id}`, createdAt: new Date(Date.UTC(2030, 0, 1)) },
+    }));
     for (const e of events) app.bus.publish(topic<typeof e>(DISCOVERY_STREAM), e);
     await until(() => sockets.every((s) => s.data(7).length === 2), 'every subscriber to receive both events');
     expect(encodeCounter.encodes - before).toBe(2);
-    for (const s of sockets) expect(s.data(7)).toEqual(events.map((e) => ({ id: String(e.id), data: { id: String(e.id), data: e.data } })));
+    for (const s of sockets)
+      expect(s.data(7)).toEqual(events.map((e) => ({ id: String(e.id), data: { id: String(e.id), data: e.data } })));
     for (const s of sockets) s.ws.terminate();
     await until(() => server.fanout().sinks === base, 'the fan-out to empty');
   });

@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import { httpClient } from '../helpers/clients';
 import { createTestDatabase } from '../helpers/db';
 import { exited, startMain } from '../helpers/main-process';
@@ -15,15 +15,23 @@ import { waitFor } from '../helpers/wait';
 describe('SIGKILL in the middle of writes', () => {
   it('leaves no half-written state, and keeps everything it acknowledged', { timeout: 180_000 }, async () => {
     const database = process.env.DATABASE_URL ? await createTestDatabase() : null;
-    if (database) afterAll(() => database.close());
+    if (database) onTestFinished(() => database.close());
     const dataDir = mkdtempSync(join(tmpdir(), 'hubcast-kill-'));
-    afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
+    onTestFinished(() => rmSync(dataDir, { recursive: true, force: true }));
     const env: Record<string, string> = database?.url ? { DATABASE_URL: database.url } : { DATA_DIR: dataDir };
 
     const first = await startMain(env);
     const anon = httpClient(first.url);
-    const alice = await anon.auth.signUp.mutate({ email: 'alice@example.com', password: 'killed mid-write', name: 'Alice' });
-    const carol = await anon.auth.signUp.mutate({ email: 'carol@example.com', password: 'killed mid-write', name: 'Carol' });
+    const alice = await anon.auth.signUp.mutate({
+      email: 'alice@example.com',
+      password: 'killed mid-write',
+      name: 'Alice',
+    });
+    const carol = await anon.auth.signUp.mutate({
+      email: 'carol@example.com',
+      password: 'killed mid-write',
+      name: 'Carol',
+    });
     const a = httpClient(first.url, alice.token);
     const c = httpClient(first.url, carol.token);
     const { invitationId } = await a.chat.invite.mutate({ toUserId: carol.user.id });
@@ -44,12 +52,18 @@ describe('SIGKILL in the middle of writes', () => {
       }
     };
     const writers = [
-      loop((i) => a.collections.addCard.mutate({ collectionId: collection.id, front: `card ${i}` }), acknowledged.cards, 'card'),
+      loop(
+        (i) => a.collections.addCard.mutate({ collectionId: collection.id, front: `card ${i}` }),
+        acknowledged.cards,
+        'card',
+      ),
       loop((i) => c.chat.send.mutate({ conversationId, content: `message ${i}` }), acknowledged.messages, 'message'),
     ];
     // The import (a copy of 40 cards in one transaction) is in flight when the kill comes.
     const importing = c.collections.importByCode.mutate({ code }).catch(() => null);
-    await waitFor(() => acknowledged.cards.length >= 10 && acknowledged.messages.length >= 10, { what: 'writes before the kill' });
+    await waitFor(() => acknowledged.cards.length >= 10 && acknowledged.messages.length >= 10, {
+      what: 'writes before the kill',
+    });
     first.child.kill('SIGKILL');
     await exited(first.child);
     running = false;
@@ -72,7 +86,9 @@ describe('SIGKILL in the middle of writes', () => {
     for (const m of acknowledged.messages) expect(contents).toContain(m);
     // The conversation list agrees with the messages: its last message is the newest one.
     const conversations = await c2.chat.conversations.query({});
-    expect(conversations.items.find((x) => x.id === conversationId)?.lastMessage?.id).toBe(Math.max(...items.map((m) => m.id)));
+    expect(conversations.items.find((x) => x.id === conversationId)?.lastMessage?.id).toBe(
+      Math.max(...items.map((m) => m.id)),
+    );
 
     // The import is all or nothing: either no copy, or a copy with all 40 cards.
     const copies = (await c2.collections.list.query({})).items;

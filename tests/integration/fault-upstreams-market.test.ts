@@ -8,6 +8,7 @@ import { rejection } from '../helpers/errors';
 import { FAKE_START } from '../helpers/market';
 import { expectPlain, expectServing, FAULTS, strictLog, TIMEOUT_MS } from '../helpers/upstream-faults';
 import { waitFor } from '../helpers/wait';
+import { skipResumePoint } from '../helpers/resume-point';
 
 // Binance's REST klines and its kline WebSocket put down, slow and garbage in turn: market keeps
 // answering (SERVICE_UNAVAILABLE with a plain message, the feed's state in market.stats), stores
@@ -42,7 +43,8 @@ const { caller: admin, token } = await signUp(app, { name: 'Admin' });
 async function expectWholeHistory(symbol: string) {
   const candles = (await app.market.store.latest(symbol, '1m', 1000)).map((c) => c.candle);
   expect(candles.length).toBeGreaterThan(0);
-  for (const c of candles) for (const v of [c.open, c.high, c.low, c.close, c.volume]) expect(Number.isFinite(v)).toBe(true);
+  for (const c of candles)
+    for (const v of [c.open, c.high, c.low, c.close, c.volume]) expect(Number.isFinite(v)).toBe(true);
   const gaps = candles.slice(1).filter((c, i) => c.openTime - candles[i]!.openTime !== STEP);
   expect(gaps).toEqual([]);
   return candles;
@@ -54,15 +56,24 @@ const symbol = 'BTCUSDT';
 const received: LiveEvent[] = [];
 const viewerErrors: unknown[] = [];
 const { client } = wsClient(server.url, token);
-client.market.live.subscribe({ symbol, timeframe: '1m' }, { onData: ({ data }) => void received.push(data), onError: (err) => void viewerErrors.push(err) });
-await waitFor(() => {
-  if (received.length) return true;
-  fake.advance(0);
-  return false;
-}, { what: 'the viewer to receive a forming candle', intervalMs: 100 });
+client.market.live.subscribe(
+  { symbol, timeframe: '1m' },
+  { onData: skipResumePoint(({ data }) => void received.push(data)), onError: (err) => void viewerErrors.push(err) },
+);
+await waitFor(
+  () => {
+    if (received.length) return true;
+    fake.advance(0);
+    return false;
+  },
+  { what: 'the viewer to receive a forming candle', intervalMs: 100 },
+);
 
 describe('Binance REST klines misbehaving', () => {
-  const rowsOfNonsense: Fault = { kind: 'garbage', body: JSON.stringify([[FAKE_START, 'abc', '1', '1', 'NaN', '', FAKE_START - 1, '0', 'x']]) };
+  const rowsOfNonsense: Fault = {
+    kind: 'garbage',
+    body: JSON.stringify([[FAKE_START, 'abc', '1', '1', 'NaN', '', FAKE_START - 1, '0', 'x']]),
+  };
   const cases: Array<[string, Fault]> = [...FAULTS, ['garbage (kline rows with non-numbers)', rowsOfNonsense]];
   const symbols = ['ETHUSDT', 'SOLUSDT', 'BNBUSDT', 'XRPUSDT', 'ADAUSDT'];
 
@@ -92,11 +103,14 @@ describe('the Binance kline WebSocket misbehaving', () => {
   /** Candles close on the exchange until the viewer gets a new closed one; then history must be whole. */
   async function expectFlowing() {
     const seen = closedSeen();
-    await waitFor(() => {
-      if (closedSeen() > seen) return true;
-      fake.advance(STEP);
-      return false;
-    }, { what: 'closed candles to reach the viewer again', intervalMs: 200 });
+    await waitFor(
+      () => {
+        if (closedSeen() > seen) return true;
+        fake.advance(STEP);
+        return false;
+      },
+      { what: 'closed candles to reach the viewer again', intervalMs: 200 },
+    );
     await app.market.settled(symbol, '1m');
     await expectWholeHistory(symbol);
     expect((await feedState())?.connections).toBe(1);
@@ -136,8 +150,27 @@ describe('the Binance kline WebSocket misbehaving', () => {
     const before = await app.market.store.latest(symbol, '1m', 1000);
     const next = Math.floor(fake.now / STEP) * STEP + STEP;
     // A closed candle of the coming minute, as Binance sends it; each frame below breaks one field.
-    const k = { t: next, T: next + STEP - 1, s: symbol, i: '1m', f: 0, L: 1, o: '100', c: '101', h: '102', l: '99', v: '5', n: 2, x: true, q: '500', V: '0', Q: '0', B: '0' };
-    const frame = (kline: unknown) => JSON.stringify({ stream: 'btcusdt@kline_1m', data: { e: 'kline', E: fake.now, s: symbol, k: kline } });
+    const k = {
+      t: next,
+      T: next + STEP - 1,
+      s: symbol,
+      i: '1m',
+      f: 0,
+      L: 1,
+      o: '100',
+      c: '101',
+      h: '102',
+      l: '99',
+      v: '5',
+      n: 2,
+      x: true,
+      q: '500',
+      V: '0',
+      Q: '0',
+      B: '0',
+    };
+    const frame = (kline: unknown) =>
+      JSON.stringify({ stream: 'btcusdt@kline_1m', data: { e: 'kline', E: fake.now, s: symbol, k: kline } });
     const garbage = [
       'not json {',
       'null',
@@ -167,16 +200,20 @@ describe('the Binance kline WebSocket misbehaving', () => {
     const events = received.length;
     for (const text of garbage) fake.sendRaw(text);
     // Frames on one socket arrive in order: once this forming update is through, so is the garbage.
-    await waitFor(() => {
-      if (received.length > events) return true;
-      fake.advance(0);
-      return false;
-    }, { what: 'a real update after the garbage', intervalMs: 100 });
+    await waitFor(
+      () => {
+        if (received.length > events) return true;
+        fake.advance(0);
+        return false;
+      },
+      { what: 'a real update after the garbage', intervalMs: 100 },
+    );
     await app.market.settled(symbol, '1m');
     expect(await app.market.store.latest(symbol, '1m', 1000)).toEqual(before);
     for (const e of received.slice(events)) {
       expect(e.symbol).toBe(symbol);
-      for (const v of [e.candle.open, e.candle.high, e.candle.low, e.candle.close, e.candle.volume]) expect(Number.isFinite(v)).toBe(true);
+      for (const v of [e.candle.open, e.candle.high, e.candle.low, e.candle.close, e.candle.volume])
+        expect(Number.isFinite(v)).toBe(true);
     }
     expect((await feedState())?.connections).toBe(1);
     await expectServing(admin);

@@ -16,7 +16,11 @@ const SCALE = 60;
 const t0 = performance.now();
 const epoch = Date.now();
 const clock = () => epoch + (performance.now() - t0) * SCALE;
-const fastVault = { VAULT_AUTO_REFRESH_ENABLED: 'true', VAULT_REFRESH_INTERVAL_MINUTES: '1', VAULT_MINUTE_MS: String(60_000 / SCALE) };
+const fastVault = {
+  VAULT_AUTO_REFRESH_ENABLED: 'true',
+  VAULT_REFRESH_INTERVAL_MINUTES: '1',
+  VAULT_MINUTE_MS: String(60_000 / SCALE),
+};
 
 const vinted = await startVinted({ accessLifetimeSeconds: 60, now: clock });
 const vaultLog = strictLog();
@@ -25,54 +29,70 @@ const vaultApp = await createTestApp(
   { now: clock, log: vaultLog.log },
 );
 const vaultAdmin = await signUp(vaultApp, { name: 'Vault admin' });
-const saved = await vaultAdmin.caller.vault.saveSession({ provider: 'vinted', label: 'default', secrets: { cookie: vinted.signIn() } });
+const saved = await vaultAdmin.caller.vault.saveSession({
+  provider: 'vinted',
+  label: 'default',
+  secrets: { cookie: vinted.signIn() },
+});
 
 afterEach(() => vinted.fault(null));
 
 const vintedSession = async () => (await vaultAdmin.caller.vault.sessions()).find((s) => s.id === saved.id)!;
 
 describe('Vinted misbehaving', () => {
-  it.each(FAULTS)('%s (web host): the scheduler marks the session in error with the reason, keeps the old token, and refreshes it again by itself after recovery', async (_name, fault) => {
-    vinted.fault(fault, 'web');
-    const failing = await waitFor(async () => {
-      const s = await vintedSession();
-      return s.status === 'error' ? s : null;
-    }, { what: 'the scheduler to record the failed refresh' });
-    expect(failing.lastError).toMatch(/Vinted/);
-    expectPlain(failing.lastError);
-    const attempts = await vaultAdmin.caller.vault.attempts({ sessionId: saved.id, limit: 5 });
-    expect(attempts[0]).toMatchObject({ outcome: 'error', message: failing.lastError });
-    // The sealed secrets are the ones of the last good refresh: a failed attempt never writes them.
-    const row = (await vaultApp.vault.store.get(saved.id))!;
-    const good = attempts.find((a) => a.outcome === 'success');
-    if (good) expect(row.lastRefreshAt!.getTime()).toBeLessThanOrEqual(good.at.getTime());
-    expect(vaultApp.vault.box.open(row).access_token_web).toBeTruthy();
-    await expectServing(vaultAdmin.caller);
+  it.each(FAULTS)(
+    '%s (web host): the scheduler marks the session in error with the reason, keeps the old token, and refreshes it again by itself after recovery',
+    async (_name, fault) => {
+      vinted.fault(fault, 'web');
+      const failing = await waitFor(
+        async () => {
+          const s = await vintedSession();
+          return s.status === 'error' ? s : null;
+        },
+        { what: 'the scheduler to record the failed refresh' },
+      );
+      expect(failing.lastError).toMatch(/Vinted/);
+      expectPlain(failing.lastError);
+      const attempts = await vaultAdmin.caller.vault.attempts({ sessionId: saved.id, limit: 5 });
+      expect(attempts[0]).toMatchObject({ outcome: 'error', message: failing.lastError });
+      // The sealed secrets are the ones of the last good refresh: a failed attempt never writes them.
+      const row = (await vaultApp.vault.store.get(saved.id))!;
+      const good = attempts.find((a) => a.outcome === 'success');
+      if (good) expect(row.lastRefreshAt!.getTime()).toBeLessThanOrEqual(good.at.getTime());
+      expect(vaultApp.vault.box.open(row).access_token_web).toBeTruthy();
+      await expectServing(vaultAdmin.caller);
 
-    const refreshes = vinted.counters.refreshes;
-    vinted.fault(null);
-    const recovered = await waitFor(async () => {
-      const s = await vintedSession();
-      return s.status === 'active' && s.lastError === null ? s : null;
-    }, { what: 'the scheduler to refresh the session again' });
-    expect(recovered.lastRefreshAt!.getTime()).toBeGreaterThan(failing.lastRefreshAt?.getTime() ?? 0);
-    expect(vinted.counters.refreshes).toBeGreaterThan(refreshes);
-    expect(vinted.counters.refreshRejected).toBe(0);
-    expect((await vaultAdmin.caller.vinted.analyze({ query: 'veste' })).count).toBeGreaterThan(0);
-    vaultLog.expectNoErrors();
-  });
+      const refreshes = vinted.counters.refreshes;
+      vinted.fault(null);
+      const recovered = await waitFor(
+        async () => {
+          const s = await vintedSession();
+          return s.status === 'active' && s.lastError === null ? s : null;
+        },
+        { what: 'the scheduler to refresh the session again' },
+      );
+      expect(recovered.lastRefreshAt!.getTime()).toBeGreaterThan(failing.lastRefreshAt?.getTime() ?? 0);
+      expect(vinted.counters.refreshes).toBeGreaterThan(refreshes);
+      expect(vinted.counters.refreshRejected).toBe(0);
+      expect((await vaultAdmin.caller.vinted.analyze({ query: 'veste' })).count).toBeGreaterThan(0);
+      vaultLog.expectNoErrors();
+    },
+  );
 
-  it.each(FAULTS)('%s (catalogue API): the analysis answers BAD_GATEWAY with a plain reason, the session stays healthy, and the next analysis works', async (_name, fault) => {
-    vinted.fault(fault, 'api');
-    const err = await rejection(vaultAdmin.caller.vinted.analyze({ query: 'veste' }));
-    expect(err.code).toBe('BAD_GATEWAY');
-    expect(err.message).toMatch(/Vinted/);
-    expectPlain(err.message);
-    expect((await vintedSession()).status).not.toBe('error');
-    await expectServing(vaultAdmin.caller);
+  it.each(FAULTS)(
+    '%s (catalogue API): the analysis answers BAD_GATEWAY with a plain reason, the session stays healthy, and the next analysis works',
+    async (_name, fault) => {
+      vinted.fault(fault, 'api');
+      const err = await rejection(vaultAdmin.caller.vinted.analyze({ query: 'veste' }));
+      expect(err.code).toBe('BAD_GATEWAY');
+      expect(err.message).toMatch(/Vinted/);
+      expectPlain(err.message);
+      expect((await vintedSession()).status).not.toBe('error');
+      await expectServing(vaultAdmin.caller);
 
-    vinted.fault(null);
-    expect((await vaultAdmin.caller.vinted.analyze({ query: 'veste' })).count).toBeGreaterThan(0);
-    vaultLog.expectNoErrors();
-  });
+      vinted.fault(null);
+      expect((await vaultAdmin.caller.vinted.analyze({ query: 'veste' })).count).toBeGreaterThan(0);
+      vaultLog.expectNoErrors();
+    },
+  );
 });

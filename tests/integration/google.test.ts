@@ -1,7 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { createTestApp, signUp, startTestServer } from '../helpers/app';
 
-const app = await createTestApp({ GOOGLE_CLIENT_ID: 'client-id.apps.googleusercontent.com', GOOGLE_CLIENT_SECRET: 'not-a-real-secret' });
+const app = await createTestApp({
+  GOOGLE_CLIENT_ID: 'client-id.apps.googleusercontent.com',
+  GOOGLE_CLIENT_SECRET: 'not-a-real-secret',
+});
 const server = await startTestServer(app);
 
 describe('Google sign-in', () => {
@@ -21,19 +24,36 @@ describe('Google sign-in', () => {
   });
 
   it('refuses a callback whose state does not match the cookie', async () => {
-    const res = await fetch(`${server.url}/auth/google/callback?code=abc&state=forged`, { headers: { Cookie: 'google_oauth_state=real; google_code_verifier=v' } });
+    const res = await fetch(`${server.url}/auth/google/callback?code=abc&state=forged`, {
+      headers: { Cookie: 'google_oauth_state=real; google_code_verifier=v' },
+    });
     expect(res.status).toBe(400);
     expect(await res.text()).toContain('start again');
   });
 
   it('creates an account for a new Google identity, and links an existing e-mail instead of duplicating it', async () => {
-    const fresh = await app.auth.signInWithGoogle({ googleId: 'g-1', email: 'New.Person@Example.com', name: 'New Person' });
+    const fresh = await app.auth.signInWithGoogle({
+      googleId: 'g-1',
+      email: 'New.Person@Example.com',
+      name: 'New Person',
+      emailVerified: true,
+    });
     expect(fresh.user).toMatchObject({ email: 'new.person@example.com', name: 'New Person' });
-    const again = await app.auth.signInWithGoogle({ googleId: 'g-1', email: 'new.person@example.com', name: 'Renamed' });
+    const again = await app.auth.signInWithGoogle({
+      googleId: 'g-1',
+      email: 'new.person@example.com',
+      name: 'Renamed',
+      emailVerified: true,
+    });
     expect(again.user.id).toBe(fresh.user.id);
 
     const existing = await signUp(app, { email: 'has-password@example.com' });
-    const linked = await app.auth.signInWithGoogle({ googleId: 'g-2', email: 'has-password@example.com', name: 'Whoever' });
+    const linked = await app.auth.signInWithGoogle({
+      googleId: 'g-2',
+      email: 'has-password@example.com',
+      name: 'Whoever',
+      emailVerified: true,
+    });
     expect(linked.user.id).toBe(existing.user.id);
     expect((await app.auth.validate(linked.token)).user?.id).toBe(existing.user.id);
   });

@@ -11,7 +11,19 @@ let openTime = 1_700_000_000_000;
 const candle = (close: number) => {
   openTime += 60_000;
   const t = openTime;
-  return (c = close) => ({ symbol: 'ONCEUSDT', timeframe: '1m' as const, openTime: t, closeTime: t + 59_999, open: c, high: c, low: c, close: c, volume: 1, trades: 1, indicators: { sma20: null, ema9: null, ema21: null, rsi14: null, macd: null, bollinger: null } });
+  return (c = close) => ({
+    symbol: 'ONCEUSDT',
+    timeframe: '1m' as const,
+    openTime: t,
+    closeTime: t + 59_999,
+    open: c,
+    high: c,
+    low: c,
+    close: c,
+    volume: 1,
+    trades: 1,
+    indicators: { sma20: null, ema9: null, ema21: null, rsi14: null, macd: null, bollinger: null },
+  });
 };
 const KEY = ['symbol', 'timeframe', 'openTime'] as const;
 
@@ -33,34 +45,41 @@ describe('insertOnce', () => {
     expect(again.row.close).toBe(1);
 
     const both = candle(3);
-    const [a, b] = await Promise.all([insertOnce(app.db, marketCandles, both(), KEY), insertOnce(app.db, marketCandles, both(4), KEY)]);
+    const [a, b] = await Promise.all([
+      insertOnce(app.db, marketCandles, both(), KEY),
+      insertOnce(app.db, marketCandles, both(4), KEY),
+    ]);
     expect([a.created, b.created].sort()).toEqual([false, true]);
     expect(a.row.id).toBe(b.row.id);
   });
 
-  it.skipIf(!process.env.DATABASE_URL)('on Postgres, a call made while another transaction holds the same key waits and returns its row (needs DATABASE_URL)', async () => {
-    const values = candle(5);
-    let release!: () => void;
-    const held = new Promise<void>((r) => (release = r));
-    let second: Promise<Awaited<ReturnType<typeof insertOnce<typeof marketCandles, (typeof KEY)[number]>>>> | null = null;
-    const first = app.db.transaction(async (tx) => {
-      const r = await insertOnce(tx, marketCandles, values(), KEY);
-      second = insertOnce(app.db, marketCandles, values(6), KEY);
-      await held;
-      return r;
-    });
-    // Commit only once the second call is really blocked on the first's uncommitted row.
-    await until(async () => {
-      const [row] = await app.db
-        .select({ n: sql<number>`count(*)::int` })
-        .from(sql`pg_stat_activity`)
-        .where(sql`datname = current_database() and wait_event_type = 'Lock'`);
-      return (row?.n ?? 0) > 0;
-    }, 'the second call to wait on the first');
-    release();
-    const one = await first;
-    const two = await second!;
-    expect(one.created).toBe(true);
-    expect(two).toEqual({ row: one.row, created: false });
-  });
+  it.skipIf(!process.env.DATABASE_URL)(
+    'on Postgres, a call made while another transaction holds the same key waits and returns its row (needs DATABASE_URL)',
+    async () => {
+      const values = candle(5);
+      let release!: () => void;
+      const held = new Promise<void>((r) => (release = r));
+      let second: Promise<Awaited<ReturnType<typeof insertOnce<typeof marketCandles, (typeof KEY)[number]>>>> | null =
+        null;
+      const first = app.db.transaction(async (tx) => {
+        const r = await insertOnce(tx, marketCandles, values(), KEY);
+        second = insertOnce(app.db, marketCandles, values(6), KEY);
+        await held;
+        return r;
+      });
+      // Commit only once the second call is really blocked on the first's uncommitted row.
+      await until(async () => {
+        const [row] = await app.db
+          .select({ n: sql<number>`count(*)::int` })
+          .from(sql`pg_stat_activity`)
+          .where(sql`datname = current_database() and wait_event_type = 'Lock'`);
+        return (row?.n ?? 0) > 0;
+      }, 'the second call to wait on the first');
+      release();
+      const one = await first;
+      const two = await second!;
+      expect(one.created).toBe(true);
+      expect(two).toEqual({ row: one.row, created: false });
+    },
+  );
 });

@@ -31,7 +31,8 @@ expect([admin.user, alice.user, bob.user]).toMatchObject([{ role: 'admin' }, { r
 const MARK = `secret${randomUUID().slice(0, 8)}`;
 const has = (value: unknown) => superjson.stringify(value).includes(MARK);
 
-const call = (caller: Caller, path: string, input: unknown) => (getAt(caller, path.split('.')) as (i: unknown) => Promise<unknown>)(input);
+const call = (caller: Caller, path: string, input: unknown) =>
+  (getAt(caller, path.split('.')) as (i: unknown) => Promise<unknown>)(input);
 
 /** A subscription through the caller, collecting what it yields until stopped. */
 function listen(caller: Caller, path: string, input: unknown) {
@@ -77,7 +78,9 @@ const inputFor = (p: WalkedProcedure, fields: Record<string, unknown> = {}) => {
 };
 
 // Alice listens to every stream first, so her own events (and their ids) are recorded.
-const aliceStreams = new Map(subscriptions.map((p) => [p.path, listen(alice.caller, p.path, inputFor(p, { lastEventId: undefined }))]));
+const aliceStreams = new Map(
+  subscriptions.map((p) => [p.path, listen(alice.caller, p.path, inputFor(p, { lastEventId: undefined }))]),
+);
 
 // --- Alice's data, in every feature -----------------------------------------------------------
 const conversationId = await converse(alice, carol);
@@ -93,7 +96,12 @@ afterAll(() => release());
 await until(() => fake.subscriptions().includes('btcusdt@kline_1m'), 'the upstream subscription');
 for (let i = 0; i < 4 && !(await alice.caller.market.trades({})).items.length; i++) {
   fake.advance(60_000);
-  await until(async () => (await app.market.store.latest('BTCUSDT', '1m', 1))[0]?.candle.openTime === Math.floor(fake.now / 60_000) * 60_000 - 60_000, 'the candle');
+  await until(
+    async () =>
+      (await app.market.store.latest('BTCUSDT', '1m', 1))[0]?.candle.openTime ===
+      Math.floor(fake.now / 60_000) * 60_000 - 60_000,
+    'the candle',
+  );
   await app.market.hub.settled('BTCUSDT', '1m');
 }
 const trade = await until(async () => (await alice.caller.market.trades({})).items[0], 'a trade of Alice');
@@ -122,6 +130,8 @@ const ID_SOURCES: Record<string, unknown> = {
   'collections.cardIds': [card.id],
   'collections.code': code,
   'collections.list.cursor': collection.id + 1,
+  // The cursor of Alice's first card: with her collection id it would page her second card.
+  'collections.get.cursor': `${card.position}:${card.id}`,
   'market.strategies.id': strategy.id,
   'market.strategies.list.cursor': strategy.id + 1,
   'market.trades.cursor': trade.id + 1,
@@ -131,7 +141,8 @@ const ID_SOURCES: Record<string, unknown> = {
 const PUBLIC: Record<string, string> = {
   'chat.invite.toUserId': 'inviting another person by id is the feature (users.search finds them)',
   'collections.importByCode.code': 'a share code is handed out to be used by others',
-  'discovery.scanTokens.scanId': 'scans are shared: one scan for everyone, joined from every browser, over public market data',
+  'discovery.scanTokens.scanId':
+    'scans are shared: one scan for everyone, joined from every browser, over public market data',
 };
 const ID_LIKE = /^(id|cursor|code|lastEventId)$|Ids?$/;
 
@@ -150,21 +161,26 @@ function sourceOf(path: string, field: string): { found: true; value: unknown } 
 }
 
 const adminCheck = adminProcedure._def.middlewares.at(-1);
-const adminOnly = (p: WalkedProcedure) => ((p.procedure._def as unknown as { middlewares: unknown[] }).middlewares).includes(adminCheck);
+const adminOnly = (p: WalkedProcedure) =>
+  (p.procedure._def as unknown as { middlewares: unknown[] }).middlewares.includes(adminCheck);
 const refusedCode = (err: unknown) => (err instanceof TRPCError ? err.code : `not a TRPCError: ${String(err)}`);
 
-describe('Bob with Alice\'s ids, on every procedure of the router', () => {
-  it('has data of Alice\'s to find in every feature', async () => {
+describe("Bob with Alice's ids, on every procedure of the router", () => {
+  it("has data of Alice's to find in every feature", async () => {
     expect(has(await alice.caller.chat.messages({ conversationId }))).toBe(true);
     expect(has(await alice.caller.collections.list({}))).toBe(true);
     expect(has(await alice.caller.market.trades({}))).toBe(true);
     expect(has(await alice.caller.chat.invitations({ direction: 'outgoing' }))).toBe(true);
   });
 
-  it('knows where every id-like field\'s ids come from', () => {
+  it("knows where every id-like field's ids come from", () => {
     const unknown = procedures
       .filter((p) => p.type !== 'subscription')
-      .flatMap((p) => idFields(p).filter((f) => f !== 'lastEventId' && !PUBLIC[`${p.path}.${f}`] && !sourceOf(p.path, f).found).map((f) => `${p.path}.${f}`));
+      .flatMap((p) =>
+        idFields(p)
+          .filter((f) => f !== 'lastEventId' && !PUBLIC[`${p.path}.${f}`] && !sourceOf(p.path, f).found)
+          .map((f) => `${p.path}.${f}`),
+      );
     expect(unknown, 'add each to ID_SOURCES in tests/integration/isolation.test.ts').toEqual([]);
   });
 
@@ -174,7 +190,11 @@ describe('Bob with Alice\'s ids, on every procedure of the router', () => {
     const admins = adminOnly(p);
     // Without an id, a mutation acts on the caller's own data; nothing of Alice's to aim at.
     if (!admins && p.type === 'mutation' && !fields.length) continue;
-    const label = admins ? 'is refused to a non-administrator' : fields.length ? `with Alice's ${fields.join(', ')}` : 'shows none of Alice\'s data';
+    const label = admins
+      ? 'is refused to a non-administrator'
+      : fields.length
+        ? `with Alice's ${fields.join(', ')}`
+        : "shows none of Alice's data";
     it(`${p.path} (${p.type}) ${label}${publicFields.length ? ` (public: ${publicFields.map((f) => `${f}, ${PUBLIC[`${p.path}.${f}`]}`).join('; ')})` : ''}`, async () => {
       const ids = Object.fromEntries(fields.map((f) => [f, (sourceOf(p.path, f) as { value: unknown }).value]));
       const input = inputFor(p, ids);
@@ -188,8 +208,13 @@ describe('Bob with Alice\'s ids, on every procedure of the router', () => {
         (err: unknown) => ({ ok: false as const, code: refusedCode(err) }),
       );
       if (admins) expect(outcome).toEqual({ ok: false, code: 'FORBIDDEN' });
-      else if (p.type === 'mutation') expect(outcome).toMatchObject({ ok: false, code: expect.stringMatching(/^(NOT_FOUND|FORBIDDEN)$/) });
-      else if (outcome.ok) expect(has(outcome.value), `Bob's answer carries Alice's data: ${superjson.stringify(outcome.value).slice(0, 300)}`).toBe(false);
+      else if (p.type === 'mutation')
+        expect(outcome).toMatchObject({ ok: false, code: expect.stringMatching(/^(NOT_FOUND|FORBIDDEN)$/) });
+      else if (outcome.ok)
+        expect(
+          has(outcome.value),
+          `Bob's answer carries Alice's data: ${superjson.stringify(outcome.value).slice(0, 300)}`,
+        ).toBe(false);
       else expect(outcome.code).toMatch(/^(NOT_FOUND|FORBIDDEN)$/);
       expect(rowChanges(before, await rowCounts(app))).toEqual([]);
     });
@@ -197,46 +222,82 @@ describe('Bob with Alice\'s ids, on every procedure of the router', () => {
 });
 
 describe('idempotency keys', () => {
-  it('Bob sending with Alice\'s clientId in his own conversation gets his own message, not hers', async () => {
-    const sent = await bob.caller.chat.send({ conversationId: bobConversation, content: 'mine', clientId: aliceMessage.message.clientId });
+  it("Bob sending with Alice's clientId in his own conversation gets his own message, not hers", async () => {
+    const sent = await bob.caller.chat.send({
+      conversationId: bobConversation,
+      content: 'mine',
+      clientId: aliceMessage.message.clientId,
+    });
     expect(sent.message).toMatchObject({ conversationId: bobConversation, senderId: bob.user.id, content: 'mine' });
     expect(has(sent)).toBe(false);
   });
 });
 
-describe('Bob on every subscription, live and replaying from Alice\'s event ids', () => {
-  it('gets none of Alice\'s events', { timeout: 120_000 }, async () => {
+describe("Bob on every subscription, live and replaying from Alice's event ids", () => {
+  it("gets none of Alice's events", { timeout: 120_000 }, async () => {
     const bobStreams = subscriptions.flatMap((p) => {
       const ownIds = aliceStreams.get(p.path)!.events.flatMap((e) => (e.id ? [e.id] : []));
-      const live = { path: p.path, how: 'live', ...listen(bob.caller, p.path, inputFor(p, { lastEventId: undefined })) };
+      const live = {
+        path: p.path,
+        how: 'live',
+        ...listen(bob.caller, p.path, inputFor(p, { lastEventId: undefined })),
+      };
       if (!idFields(p).includes('lastEventId')) return [live];
       // Replays from Alice's first and last event ids, and from the start of the stream.
       const from = [...new Set([ownIds[0], ownIds.at(-1), '1'].filter((id): id is string => id !== undefined))];
-      return [live, ...from.map((id) => ({ path: p.path, how: `replay after ${id}`, ...listen(bob.caller, p.path, inputFor(p, { lastEventId: id })) }))];
+      return [
+        live,
+        ...from.map((id) => ({
+          path: p.path,
+          how: `replay after ${id}`,
+          ...listen(bob.caller, p.path, inputFor(p, { lastEventId: id })),
+        })),
+      ];
     });
     // Alice's streams did record her events, so the ids above are real ones.
     for (const path of ['chat.events', 'collections.events', 'market.activity', 'system.notifications']) {
-      if (aliceStreams.has(path)) expect(aliceStreams.get(path)!.events.some((e) => has(e.data)), `Alice's own ${path}`).toBe(true);
+      if (aliceStreams.has(path))
+        expect(
+          aliceStreams.get(path)!.events.some((e) => has(e.data)),
+          `Alice's own ${path}`,
+        ).toBe(true);
     }
 
     // More of Alice's activity while Bob listens, then a barrier of Bob's own on the streams
     // that carry his events: once his arrive, Alice's (sent earlier) would have too.
     const extra = await alice.caller.chat.send({ conversationId, content: `${MARK} while Bob listens` });
     await alice.caller.collections.update({ id: collection.id, title: `${MARK} renamed` });
-    await waitFor(() => aliceStreams.get('chat.events')?.events.some((e) => superjson.stringify(e.data).includes(String(extra.message.id))), { what: 'Alice\'s own live event' });
+    await waitFor(
+      () =>
+        aliceStreams
+          .get('chat.events')
+          ?.events.some((e) => superjson.stringify(e.data).includes(String(extra.message.id))),
+      { what: "Alice's own live event" },
+    );
     await carol.caller.chat.send({ conversationId: bobConversation, content: 'barrier for Bob' });
     const own = await bob.caller.collections.create({ title: 'Bob barrier' });
     await waitFor(
       () =>
-        bobStreams.filter((s) => s.path === 'chat.events' && s.how === 'live').every((s) => s.events.some((e) => superjson.stringify(e.data).includes('barrier for Bob'))) &&
-        bobStreams.filter((s) => s.path === 'collections.events' && s.how === 'live').every((s) => s.events.some((e) => superjson.stringify(e.data).includes(String(own.id)))),
-      { what: 'Bob\'s own events on his live streams' },
+        bobStreams
+          .filter((s) => s.path === 'chat.events' && s.how === 'live')
+          .every((s) => s.events.some((e) => superjson.stringify(e.data).includes('barrier for Bob'))) &&
+        bobStreams
+          .filter((s) => s.path === 'collections.events' && s.how === 'live')
+          .every((s) => s.events.some((e) => superjson.stringify(e.data).includes(String(own.id)))),
+      { what: "Bob's own events on his live streams" },
     );
 
-    const report = bobStreams.map((s) => ({ stream: `${s.path} ${s.how}`, leaked: s.events.filter((e) => has(e.data)).length, refused: s.state.error ? refusedCode(s.state.error) : null }));
+    const report = bobStreams.map((s) => ({
+      stream: `${s.path} ${s.how}`,
+      leaked: s.events.filter((e) => has(e.data)).length,
+      refused: s.state.error ? refusedCode(s.state.error) : null,
+    }));
     expect(report.filter((r) => r.leaked > 0)).toEqual([]);
     // A stream Bob may not open (administrators only) is refused, not silently empty.
     for (const r of report) if (r.refused !== null) expect(r.refused, r.stream).toBe('FORBIDDEN');
-    for (const p of subscriptions.filter(adminOnly)) expect(report.filter((r) => r.stream.startsWith(`${p.path} `)).every((r) => r.refused === 'FORBIDDEN')).toBe(true);
+    for (const p of subscriptions.filter(adminOnly))
+      expect(report.filter((r) => r.stream.startsWith(`${p.path} `)).every((r) => r.refused === 'FORBIDDEN')).toBe(
+        true,
+      );
   });
 });

@@ -1,4 +1,5 @@
 import { spawnSync } from 'node:child_process';
+import { stripVTControlCharacters } from 'node:util';
 import { TRPCError } from '@trpc/server';
 import { describe, expect, it } from 'vitest';
 import { UpstreamError } from '../../server/upstream/error';
@@ -10,7 +11,11 @@ const script = ['--import', 'tsx', 'tests/fixtures/log/upstream-failure.ts'];
 
 /** The fixture script in its own process, stdout piped (not a terminal). */
 function run(env: Record<string, string>) {
-  const out = spawnSync(process.execPath, script, { cwd: root, env: { PATH: process.env.PATH, ...env }, encoding: 'utf8' });
+  const out = spawnSync(process.execPath, script, {
+    cwd: root,
+    env: { PATH: process.env.PATH, ...env },
+    encoding: 'utf8',
+  });
   expect(out.status, out.stderr).toBe(0);
   return out.stdout.trim().split('\n');
 }
@@ -23,8 +28,7 @@ function runOnTerminal(env: Record<string, string>) {
     encoding: 'utf8',
   });
   expect(out.status, out.stderr).toBe(0);
-  // eslint-disable-next-line no-control-regex
-  return out.stdout.replace(/\x1b\[[0-9;]*m/g, '').replace(/\r/g, '').trim().split('\n');
+  return stripVTControlCharacters(out.stdout).replace(/\r/g, '').trim().split('\n');
 }
 
 describe('log lines', () => {
@@ -73,7 +77,9 @@ describe('log lines', () => {
 
   it('on a terminal: readable lines by default, JSON in production', () => {
     const tty = runOnTerminal({});
-    expect(tty[0]).toMatch(/WARN: security look-up failed — TRPCError: look-up failed ← UpstreamError: GoPlus error 503 \{"password":"\[Redacted\]"\}$/);
+    expect(tty[0]).toMatch(
+      /WARN: security look-up failed — TRPCError: look-up failed ← UpstreamError: GoPlus error 503 \{"password":"\[Redacted\]"\}$/,
+    );
     expect(tty).toHaveLength(2);
     const production = runOnTerminal({ NODE_ENV: 'production' });
     expect(production.map((l) => JSON.parse(l).msg)).toEqual(['security look-up failed', 'discovery scan completed']);

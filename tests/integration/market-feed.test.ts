@@ -4,12 +4,17 @@ import { startTestServer } from '../helpers/app';
 import { wsClient } from '../helpers/clients';
 import { marketTestApp, quickUsers, until } from '../helpers/market';
 import { waitFor } from '../helpers/wait';
+import { skipResumePoint } from '../helpers/resume-point';
 
 // Pings every second (Binance: every 20 s): with the pongs they cost, the 3 control messages a
 // second the feed allows itself must still stay under 5/s. Faster pings break that budget on a
 // busy machine, where subscriptions trickle in and each one costs its own SUBSCRIBE.
 // A grace period a busy machine cannot overrun between a release and the next watch.
-const { app, fake } = await marketTestApp({ MARKET_SYMBOL_GRACE_MS: '1500' }, { pingIntervalMs: 1_000 });
+// The 200 viewers' sockets all come from loopback: room above the per-address cap's default (200).
+const { app, fake } = await marketTestApp(
+  { MARKET_SYMBOL_GRACE_MS: '1500', WS_MAX_SOCKETS_PER_ADDRESS: '400' },
+  { pingIntervalMs: 1_000 },
+);
 const server = await startTestServer(app);
 const SYMBOLS = ['BTCUSDT', 'ETHUSDT', 'SOLUSDT'];
 const VIEWERS = 200;
@@ -27,10 +32,10 @@ describe('market feed sharing', () => {
           client.market.live.subscribe(
             { symbol, timeframe },
             {
-              onData: ({ data: e }) => {
+              onData: skipResumePoint(({ data: e }) => {
                 events++;
                 if (e.closed && e.timeframe === '1m') closed1m.add(e.symbol);
-              },
+              }),
             },
           ),
         ),
@@ -39,12 +44,19 @@ describe('market feed sharing', () => {
     });
 
     const subscriptions = () => app.market.stats().totalSubscriptions;
-    await waitFor(() => subscriptions() === VIEWERS * 18, { what: 'every subscription to start', progress: subscriptions });
+    await waitFor(() => subscriptions() === VIEWERS * 18, {
+      what: 'every subscription to start',
+      progress: subscriptions,
+    });
     await until(() => fake.subscriptions().length === 18, 'the 18 upstream streams');
     expect(fake.openConnections).toBe(6);
     // All three at once: a failure then says whether the exchange cut a connection and why.
     const { connectionsOpened, rateLimitKicks, pongTimeouts } = fake.counters;
-    expect({ connectionsOpened, rateLimitKicks, pongTimeouts }).toEqual({ connectionsOpened: 6, rateLimitKicks: 0, pongTimeouts: 0 });
+    expect({ connectionsOpened, rateLimitKicks, pongTimeouts }).toEqual({
+      connectionsOpened: 6,
+      rateLimitKicks: 0,
+      pongTimeouts: 0,
+    });
 
     // One closing minute: every viewer gets the three 1m candles, from one upstream message each.
     fake.advance(30_000);
@@ -58,10 +70,17 @@ describe('market feed sharing', () => {
       activeSessions: VIEWERS,
       totalSubscriptions: VIEWERS * 18,
       sharedWebSockets: 6,
-      efficiency: { traditionalConnections: VIEWERS * 6, sharedConnections: 6, savedConnections: VIEWERS * 6 - 6, savingsPercent: 99.5 },
+      efficiency: {
+        traditionalConnections: VIEWERS * 6,
+        sharedConnections: 6,
+        savedConnections: VIEWERS * 6 - 6,
+        savingsPercent: 99.5,
+      },
     });
     expect(stats.timeframes.map((t) => t.timeframe)).toEqual([...TIMEFRAMES]);
-    expect(stats.timeframes.every((t) => t.symbols.join() === 'BTCUSDT,ETHUSDT,SOLUSDT' && t.connections === 1)).toBe(true);
+    expect(stats.timeframes.every((t) => t.symbols.join() === 'BTCUSDT,ETHUSDT,SOLUSDT' && t.connections === 1)).toBe(
+      true,
+    );
     expect(app.stats.upstreamConnections().binance).toBe(6);
     // Control messages were coalesced and paced: no rate-limit disconnect, a handful of SUBSCRIBEs.
     expect(fake.counters.rateLimitKicks).toBe(0);
@@ -72,7 +91,11 @@ describe('market feed sharing', () => {
     await waitFor(() => subscriptions() === 0, { what: 'every subscription to end', progress: subscriptions });
     // After the grace period nobody watches anything: the upstream connections close.
     await until(() => fake.openConnections === 0, 'the upstream connections to close');
-    expect(await accounts[0]!.caller.market.stats()).toMatchObject({ activeSessions: 0, sharedWebSockets: 0, efficiency: { savingsPercent: 0 } });
+    expect(await accounts[0]!.caller.market.stats()).toMatchObject({
+      activeSessions: 0,
+      sharedWebSockets: 0,
+      efficiency: { savingsPercent: 0 },
+    });
   }, 600_000);
 
   it('keeps a symbol through the grace period and drops it with UNSUBSCRIBE when another symbol remains', async () => {
@@ -101,7 +124,10 @@ describe('market feed sharing', () => {
     const [a] = await quickUsers(app, 1);
     const { client } = wsClient(server.url, a!.token);
     const got: LiveEvent[] = [];
-    const sub = client.market.live.subscribe({ symbol: 'BTCUSDT', timeframe: '15m' }, { onData: (d) => void got.push(d.data) });
+    const sub = client.market.live.subscribe(
+      { symbol: 'BTCUSDT', timeframe: '15m' },
+      { onData: skipResumePoint((d) => void got.push(d.data)) },
+    );
     await until(() => fake.subscriptions().includes('btcusdt@kline_15m'), 'the stream');
     const opened = fake.counters.connectionsOpened;
     const pongs = fake.counters.pongs;
@@ -109,7 +135,10 @@ describe('market feed sharing', () => {
     expect(fake.counters.pongTimeouts).toBe(0);
     expect(fake.counters.connectionsOpened).toBe(opened);
     fake.dropConnections();
-    await until(() => fake.counters.connectionsOpened === opened + 1 && fake.subscriptions().includes('btcusdt@kline_15m'), 'the reconnect');
+    await until(
+      () => fake.counters.connectionsOpened === opened + 1 && fake.subscriptions().includes('btcusdt@kline_15m'),
+      'the reconnect',
+    );
     const before = got.length;
     fake.advance(1000);
     await until(() => got.length > before, 'data after the reconnect');

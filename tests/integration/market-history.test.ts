@@ -3,6 +3,7 @@ import type { Candle, Indicators, LiveEvent } from '../../shared/market';
 import { signUp, startTestServer } from '../helpers/app';
 import { wsClient } from '../helpers/clients';
 import { marketTestApp, until } from '../helpers/market';
+import { skipResumePoint } from '../helpers/resume-point';
 
 const { app, fake } = await marketTestApp();
 const server = await startTestServer(app);
@@ -18,7 +19,7 @@ function watchLive(token: string, input: { symbol: string; timeframe: '1m'; last
   const { client } = wsClient(server.url, token);
   const got: Received[] = [];
   const sub = client.market.live.subscribe(input, {
-    onData: (d) => void got.push({ id: d.id, event: d.data }),
+    onData: skipResumePoint((d) => void got.push({ id: d.id, event: d.data })),
   });
   return { got, closed: () => got.filter((g) => g.event.closed), sub };
 }
@@ -56,7 +57,10 @@ function reference(closes: number[]) {
         avgLoss = (avgLoss * 13 + loss) / 14;
       }
     }
-    const m = i >= 25 ? { macd: macdLine[i - 25]!, signal: signal[i - 25]!, histogram: macdLine[i - 25]! - signal[i - 25]! } : null;
+    const m =
+      i >= 25
+        ? { macd: macdLine[i - 25]!, signal: signal[i - 25]!, histogram: macdLine[i - 25]! - signal[i - 25]! }
+        : null;
     out.push({
       sma20: i >= 19 ? mean : null,
       ema9: i >= 8 ? ema9[i]! : null,
@@ -71,8 +75,10 @@ function reference(closes: number[]) {
 
 function expectClose(actual: unknown, expected: unknown, path: string) {
   if (expected === null || actual === null) return expect(actual, path).toBe(expected);
-  if (typeof expected === 'number') return expect(Math.abs((actual as number) - expected), path).toBeLessThan(1e-8 * Math.max(1, Math.abs(expected)));
-  for (const k of Object.keys(expected as object)) expectClose((actual as Record<string, unknown>)[k], (expected as Record<string, unknown>)[k], `${path}.${k}`);
+  if (typeof expected === 'number')
+    return expect(Math.abs((actual as number) - expected), path).toBeLessThan(1e-8 * Math.max(1, Math.abs(expected)));
+  for (const k of Object.keys(expected as object))
+    expectClose((actual as Record<string, unknown>)[k], (expected as Record<string, unknown>)[k], `${path}.${k}`);
 }
 
 const sameCandle = (c: Candle, symbol: string, tf: string) => {
@@ -87,7 +93,9 @@ describe('market history', () => {
     expect(candles).toHaveLength(120);
     const current = Math.floor(fake.now / 300_000) * 300_000;
     expect(candles.at(-1)!.candle.openTime).toBe(current - 300_000);
-    expect(candles.every((c, i) => i === 0 || c.candle.openTime - candles[i - 1]!.candle.openTime === 300_000)).toBe(true);
+    expect(candles.every((c, i) => i === 0 || c.candle.openTime - candles[i - 1]!.candle.openTime === 300_000)).toBe(
+      true,
+    );
     expect(candles.every((c) => sameCandle(c.candle, 'ETHUSDT', '5m'))).toBe(true);
   });
 
@@ -154,10 +162,16 @@ describe('market history', () => {
     fake.advance(MIN);
     fake.advance(MIN);
     fake.restore();
-    await until(() => app.market.feed.openConnections() === 1 && fake.subscriptions().includes('btcusdt@kline_1m'), 'the reconnect');
+    await until(
+      () => app.market.feed.openConnections() === 1 && fake.subscriptions().includes('btcusdt@kline_1m'),
+      'the reconnect',
+    );
     fake.advance(MIN);
     const newest = Math.floor(fake.now / MIN) * MIN - MIN;
-    await until(() => steady.closed().some((g) => g.event.candle.openTime === newest), 'the first candle after the outage');
+    await until(
+      () => steady.closed().some((g) => g.event.candle.openTime === newest),
+      'the first candle after the outage',
+    );
     expect(fake.counters.connectionsOpened).toBe(opened + 1);
 
     const { candles } = await caller.market.candles({ symbol: 'BTCUSDT', timeframe: '1m', limit: 1000 });
@@ -199,14 +213,21 @@ describe('market history', () => {
     fake.advance(MIN);
     fake.advance(MIN);
     fake.advance(MIN);
-    // Two whole backfills fail: each REST call already tries 4 times (3 retries) before it gives up.
+    // Two whole backfills fail: each REST call tries 3 times (the test policy's 2 retries) before it gives up.
     const requests = fake.counters.restRequests;
     fake.failRestNext(503, 8);
     fake.restore();
-    await until(() => app.market.feed.isLive('ETHUSDT', '1m') && fake.subscriptions().includes('ethusdt@kline_1m'), 'the reconnect');
+    await until(
+      () => app.market.feed.isLive('ETHUSDT', '1m') && fake.subscriptions().includes('ethusdt@kline_1m'),
+      'the reconnect',
+    );
     fake.advance(MIN);
     const newest = Math.floor(fake.now / MIN) * MIN - MIN;
-    await until(() => viewer.closed().some((g) => g.event.candle.openTime === newest), 'the first candle after the outage', 30_000);
+    await until(
+      () => viewer.closed().some((g) => g.event.candle.openTime === newest),
+      'the first candle after the outage',
+      30_000,
+    );
     expect(fake.counters.restRequests - requests).toBeGreaterThan(8);
 
     const { candles } = await caller.market.candles({ symbol: 'ETHUSDT', timeframe: '1m', limit: 1000 });
@@ -230,11 +251,14 @@ describe('market history', () => {
     await app.market.settled('XRPUSDT', '1m');
     const forming = fake.forming('XRPUSDT', '1m');
     // 1,000 updates in one go, as a burst of exchange messages behind a slow database would be.
-    for (let i = 1; i <= 1000; i++) app.market.hub.onKline('XRPUSDT', '1m', { ...forming, close: forming.open + i / 1e6 }, false);
+    for (let i = 1; i <= 1000; i++)
+      app.market.hub.onKline('XRPUSDT', '1m', { ...forming, close: forming.open + i / 1e6 }, false);
     const newest = forming.open + 1000 / 1e6;
     await until(() => viewer.got.some((g) => g.event.candle.close === newest), 'the newest price');
     await app.market.settled('XRPUSDT', '1m');
-    const burst = viewer.got.filter((g) => !g.event.closed && g.event.candle.openTime === forming.openTime && g.event.candle.close > forming.open);
+    const burst = viewer.got.filter(
+      (g) => !g.event.closed && g.event.candle.openTime === forming.openTime && g.event.candle.close > forming.open,
+    );
     expect(burst.length).toBeLessThanOrEqual(2);
     expect(burst.at(-1)!.event.candle.close).toBe(newest);
     viewer.sub.unsubscribe();
@@ -242,14 +266,25 @@ describe('market history', () => {
 
   it('refuses bad input with BAD_REQUEST', async () => {
     const { caller } = await signUp(app);
-    await expect(caller.market.candles({ symbol: 'BTC', timeframe: '1m' })).rejects.toMatchObject({ code: 'BAD_REQUEST' });
-    await expect(caller.market.candles({ symbol: 'BTCUSDT', timeframe: '2m' as '1m' })).rejects.toMatchObject({ code: 'BAD_REQUEST' });
-    await expect(caller.market.candles({ symbol: 'BTCUSDT', timeframe: '1m', limit: 5000 })).rejects.toMatchObject({ code: 'BAD_REQUEST' });
-    await expect(caller.market.candles({ symbol: 'NOSUCHCOIN', timeframe: '1m' })).rejects.toMatchObject({ code: 'BAD_REQUEST', message: expect.stringContaining('NOSUCHCOIN') });
+    await expect(caller.market.candles({ symbol: 'BTC', timeframe: '1m' })).rejects.toMatchObject({
+      code: 'BAD_REQUEST',
+    });
+    await expect(caller.market.candles({ symbol: 'BTCUSDT', timeframe: '2m' as '1m' })).rejects.toMatchObject({
+      code: 'BAD_REQUEST',
+    });
+    await expect(caller.market.candles({ symbol: 'BTCUSDT', timeframe: '1m', limit: 5000 })).rejects.toMatchObject({
+      code: 'BAD_REQUEST',
+    });
+    await expect(caller.market.candles({ symbol: 'NOSUCHCOIN', timeframe: '1m' })).rejects.toMatchObject({
+      code: 'BAD_REQUEST',
+      message: expect.stringContaining('NOSUCHCOIN'),
+    });
     // Nor is an unknown symbol watched upstream.
     const live = await caller.market.live({ symbol: 'NOSUCHCOIN', timeframe: '1m' });
     await expect(live[Symbol.asyncIterator]().next()).rejects.toMatchObject({ code: 'BAD_REQUEST' });
-    await expect(caller.market.live({ symbol: 'BTCUSDT', timeframe: '1m', lastEventId: 'abc' })).rejects.toMatchObject({ code: 'BAD_REQUEST' });
+    await expect(caller.market.live({ symbol: 'BTCUSDT', timeframe: '1m', lastEventId: 'abc' })).rejects.toMatchObject({
+      code: 'BAD_REQUEST',
+    });
     expect(fake.subscriptions().some((s) => s.startsWith('nosuchcoin'))).toBe(false);
   });
 });

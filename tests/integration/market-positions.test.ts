@@ -26,7 +26,12 @@ async function openPosition(caller: Caller, strategyId: number) {
   await until(() => fake.subscriptions().includes('btcusdt@kline_1m'), 'the upstream subscription for the strategy');
   for (let i = 0; i < 5; i++) {
     fake.advance(MIN);
-    await until(async () => (await app.market.store.latest('BTCUSDT', '1m', 1))[0]?.candle.openTime === Math.floor(fake.now / MIN) * MIN - MIN, 'the candle');
+    await until(
+      async () =>
+        (await app.market.store.latest('BTCUSDT', '1m', 1))[0]?.candle.openTime ===
+        Math.floor(fake.now / MIN) * MIN - MIN,
+      'the candle',
+    );
     await app.market.settled('BTCUSDT', '1m');
     const position = (await caller.market.positions()).find((p) => p.strategyId === strategyId);
     if (position) return position;
@@ -40,18 +45,31 @@ describe('market strategies with an open position', () => {
     const s = await caller.market.strategies.create(holder('Mover'));
     await openPosition(caller, s.id);
 
-    for (const patch of [{ timeframe: '5m' as const }, { symbol: 'ETHUSDT' }, { symbol: 'BTCUSDT', timeframe: '1h' as const }]) {
+    for (const patch of [
+      { timeframe: '5m' as const },
+      { symbol: 'ETHUSDT' },
+      { symbol: 'BTCUSDT', timeframe: '1h' as const },
+    ]) {
       const err = await rejection(caller.market.strategies.update({ id: s.id, ...patch }));
       expect(err.code).toBe('CONFLICT');
       expect(err.message).toMatch(/"Mover" has an open position on BTCUSDT 1m: turn the strategy off first/);
     }
     // The edit form always sends both: the same series with another setting is fine.
-    expect(await caller.market.strategies.update({ id: s.id, symbol: 'BTCUSDT', timeframe: '1m', takeProfitPct: 30 })).toMatchObject({ takeProfitPct: 30, timeframe: '1m' });
+    expect(
+      await caller.market.strategies.update({ id: s.id, symbol: 'BTCUSDT', timeframe: '1m', takeProfitPct: 30 }),
+    ).toMatchObject({ takeProfitPct: 30, timeframe: '1m' });
     expect((await caller.market.positions()).filter((p) => p.strategyId === s.id)).toHaveLength(1);
     // Turning it off in the same update closes the position first; then the move is fine.
-    expect(await caller.market.strategies.update({ id: s.id, enabled: false, timeframe: '5m' })).toMatchObject({ enabled: false, timeframe: '5m' });
+    expect(await caller.market.strategies.update({ id: s.id, enabled: false, timeframe: '5m' })).toMatchObject({
+      enabled: false,
+      timeframe: '5m',
+    });
     expect(await caller.market.positions()).toEqual([]);
-    expect((await caller.market.trades()).items[0]).toMatchObject({ strategyId: s.id, timeframe: '1m', reason: 'disabled' });
+    expect((await caller.market.trades()).items[0]).toMatchObject({
+      strategyId: s.id,
+      timeframe: '1m',
+      reason: 'disabled',
+    });
   });
 
   it('turning a strategy off closes its position at the last price and records the trade (reason "disabled")', async () => {
@@ -64,12 +82,23 @@ describe('market strategies with an open position', () => {
     await caller.market.strategies.setEnabled({ id: s.id, enabled: false });
     expect(await caller.market.positions()).toEqual([]);
     const [trade] = (await caller.market.trades()).items;
-    expect(trade).toMatchObject({ strategyId: s.id, strategyName: 'Quitter', reason: 'disabled', entryPrice: position.entryPrice, exitPrice: last });
+    expect(trade).toMatchObject({
+      strategyId: s.id,
+      strategyName: 'Quitter',
+      reason: 'disabled',
+      entryPrice: position.entryPrice,
+      exitPrice: last,
+    });
     expect(trade!.pnl).toBeCloseTo((last - position.entryPrice) * (1000 / position.entryPrice), 6);
 
     // Off means off: later candles open nothing for it.
     fake.advance(MIN);
-    await until(async () => (await app.market.store.latest('BTCUSDT', '1m', 1))[0]?.candle.openTime === Math.floor(fake.now / MIN) * MIN - MIN, 'the candle');
+    await until(
+      async () =>
+        (await app.market.store.latest('BTCUSDT', '1m', 1))[0]?.candle.openTime ===
+        Math.floor(fake.now / MIN) * MIN - MIN,
+      'the candle',
+    );
     await app.market.settled('BTCUSDT', '1m');
     expect(await caller.market.positions()).toEqual([]);
   });
@@ -86,7 +115,13 @@ describe('market strategies with an open position', () => {
     await caller.market.strategies.remove({ id: s.id });
     expect(await caller.market.positions()).toEqual([]);
     const [trade] = (await caller.market.trades()).items;
-    expect(trade).toMatchObject({ strategyId: null, strategyName: 'Goner', reason: 'deleted', entryPrice: position.entryPrice, exitPrice: last });
+    expect(trade).toMatchObject({
+      strategyId: null,
+      strategyName: 'Goner',
+      reason: 'deleted',
+      entryPrice: position.entryPrice,
+      exitPrice: last,
+    });
     expect((await other.caller.market.trades()).items).toEqual([]);
   });
 
@@ -94,8 +129,15 @@ describe('market strategies with an open position', () => {
     const { caller } = await signUp(app);
     const eth = await caller.market.strategies.create({ ...holder('Eth 4h'), symbol: 'ETHUSDT', timeframe: '4h' });
     const sol = await caller.market.strategies.create({ ...holder('Sol 4h'), symbol: 'SOLUSDT', timeframe: '4h' });
-    await until(() => ['ethusdt@kline_4h', 'solusdt@kline_4h'].every((s) => fake.subscriptions().includes(s)), 'both 4h series upstream');
-    expect(app.market.feed.carried().find((c) => c.timeframe === '4h')).toEqual({ timeframe: '4h', symbols: ['ETHUSDT', 'SOLUSDT'], connections: 1 });
+    await until(
+      () => ['ethusdt@kline_4h', 'solusdt@kline_4h'].every((s) => fake.subscriptions().includes(s)),
+      'both 4h series upstream',
+    );
+    expect(app.market.feed.carried().find((c) => c.timeframe === '4h')).toEqual({
+      timeframe: '4h',
+      symbols: ['ETHUSDT', 'SOLUSDT'],
+      connections: 1,
+    });
 
     await caller.market.strategies.setEnabled({ id: eth.id, enabled: false });
     await until(() => !fake.subscriptions().includes('ethusdt@kline_4h'), 'the ETHUSDT 4h release');

@@ -6,6 +6,7 @@ import type { AppRouter } from '../../server/router';
 import { signUp } from '../helpers/app';
 import { rejection } from '../helpers/errors';
 import { marketTestApp, until, eagerStrategy } from '../helpers/market';
+import { isResumePointEnvelope } from '../helpers/resume-point';
 
 const { app, fake } = await marketTestApp();
 const MIN = 60_000;
@@ -17,7 +18,12 @@ function expectTradeFromExchange(t: Trade) {
   const entry = entryCandle.close;
   const stop = entry * (1 - 0.01 / 100);
   const target = entry * (1 + 0.01 / 100);
-  const [reason, exit] = exitCandle.low <= stop ? ['stop_loss', stop] : exitCandle.high >= target ? ['take_profit', target] : ['signal', exitCandle.close];
+  const [reason, exit] =
+    exitCandle.low <= stop
+      ? ['stop_loss', stop]
+      : exitCandle.high >= target
+        ? ['take_profit', target]
+        : ['signal', exitCandle.close];
   expect(t.entryPrice).toBe(entry);
   expect(t.reason).toBe(reason);
   expect(t.exitPrice).toBeCloseTo(exit, 6);
@@ -30,6 +36,7 @@ const eager = eagerStrategy;
 async function collect(iterable: AsyncIterable<unknown>, into: Notification[], signal: AbortSignal) {
   try {
     for await (const e of iterable) {
+      if (isResumePointEnvelope(e)) continue;
       // Through createCaller a tracked event arrives as its [id, data] envelope.
       into.push((Array.isArray(e) ? e[1] : e) as Notification);
       if (signal.aborted) break;
@@ -56,9 +63,16 @@ describe('market strategies', () => {
     const { caller } = await signUp(app);
     const s = await caller.market.strategies.create({ ...eager('Mine'), enabled: false });
     expect(s).toMatchObject({ name: 'Mine', symbol: 'BTCUSDT', enabled: false });
-    await expect(caller.market.strategies.create({ ...eager('Mine'), enabled: false })).rejects.toMatchObject({ code: 'CONFLICT' });
-    expect((await caller.market.strategies.create({ ...eager('Mine'), timeframe: '5m', enabled: false })).timeframe).toBe('5m');
-    expect(await caller.market.strategies.update({ id: s.id, takeProfitPct: 5, symbol: 'ethusdt' })).toMatchObject({ takeProfitPct: 5, symbol: 'ETHUSDT' });
+    await expect(caller.market.strategies.create({ ...eager('Mine'), enabled: false })).rejects.toMatchObject({
+      code: 'CONFLICT',
+    });
+    expect(
+      (await caller.market.strategies.create({ ...eager('Mine'), timeframe: '5m', enabled: false })).timeframe,
+    ).toBe('5m');
+    expect(await caller.market.strategies.update({ id: s.id, takeProfitPct: 5, symbol: 'ethusdt' })).toMatchObject({
+      takeProfitPct: 5,
+      symbol: 'ETHUSDT',
+    });
     expect((await caller.market.strategies.setEnabled({ id: s.id, enabled: true })).enabled).toBe(true);
     await caller.market.strategies.remove({ id: s.id });
     expect((await caller.market.strategies.list()).items.some((x) => x.id === s.id)).toBe(false);
@@ -78,9 +92,14 @@ describe('market strategies', () => {
       { ...eager('x'), rule: { type: 'rsi', oversold: 70, overbought: 30 } },
       { ...eager('x'), rule: { type: 'bogus' } },
     ];
-    for (const input of bad) await expect(caller.market.strategies.create(input as CreateInput)).rejects.toMatchObject({ code: 'BAD_REQUEST' });
+    for (const input of bad)
+      await expect(caller.market.strategies.create(input as CreateInput)).rejects.toMatchObject({
+        code: 'BAD_REQUEST',
+      });
     await expect(caller.market.trades({ cursor: -3 })).rejects.toMatchObject({ code: 'BAD_REQUEST' });
-    await expect(caller.market.strategies.setEnabled({ id: 0, enabled: true })).rejects.toMatchObject({ code: 'BAD_REQUEST' });
+    await expect(caller.market.strategies.setEnabled({ id: 0, enabled: true })).rejects.toMatchObject({
+      code: 'BAD_REQUEST',
+    });
   });
 
   it('trades each user on paper in isolation: own positions, trades, events; another user’s strategy is NOT_FOUND', async () => {
@@ -99,14 +118,26 @@ describe('market strategies', () => {
     void collect(await alice.caller.system.notifications(), aliceInbox, stop.signal);
 
     // Nobody watches the chart: the enabled strategies alone keep the series watched upstream.
-    await until(() => fake.subscriptions().includes('btcusdt@kline_1m'), 'the upstream subscription for the strategies');
+    await until(
+      () => fake.subscriptions().includes('btcusdt@kline_1m'),
+      'the upstream subscription for the strategies',
+    );
     expect(app.market.stats().totalSubscriptions).toBe(0);
     for (let i = 0; i < 4; i++) {
       fake.advance(MIN);
-      await until(async () => (await app.market.store.latest('BTCUSDT', '1m', 1))[0]?.candle.openTime === Math.floor(fake.now / MIN) * MIN - MIN, 'the candle');
+      await until(
+        async () =>
+          (await app.market.store.latest('BTCUSDT', '1m', 1))[0]?.candle.openTime ===
+          Math.floor(fake.now / MIN) * MIN - MIN,
+        'the candle',
+      );
       await app.market.settled('BTCUSDT', '1m');
     }
-    await until(() => aliceEvents.some((e) => e.type === 'position_closed') && bobEvents.some((e) => e.type === 'position_closed'), 'closed positions');
+    await until(
+      () =>
+        aliceEvents.some((e) => e.type === 'position_closed') && bobEvents.some((e) => e.type === 'position_closed'),
+      'closed positions',
+    );
 
     const [aTrades, bTrades] = [await alice.caller.market.trades(), await bob.caller.market.trades()];
     expect(aTrades.items.length).toBeGreaterThan(0);
@@ -130,18 +161,26 @@ describe('market strategies', () => {
     expect(aliceEvents.filter((e) => e.type === 'position_closed')).toHaveLength(aTrades.items.length);
     await until(() => aliceInbox.length === aliceEvents.length, 'the inbox to carry the same events');
     expect(aliceInbox.map((e) => e.id)).toEqual(aliceEvents.map((e) => e.id));
-    expect(aliceInbox.every((e) => /^Scalper: (opened|closed) /.test((e.payload as { message: string }).message))).toBe(true);
+    expect(aliceInbox.every((e) => /^Scalper: (opened|closed) /.test((e.payload as { message: string }).message))).toBe(
+      true,
+    );
 
     for (const call of [
       () => alice.caller.market.strategies.update({ id: sb.id, name: 'Stolen' }),
       () => alice.caller.market.strategies.setEnabled({ id: sb.id, enabled: false }),
       () => alice.caller.market.strategies.remove({ id: sb.id }),
     ]) {
-      const err = await call().then(() => null, (e: unknown) => e);
+      const err = await call().then(
+        () => null,
+        (e: unknown) => e,
+      );
       expect(err).toBeInstanceOf(TRPCError);
       expect((err as TRPCError).code).toBe('NOT_FOUND');
     }
-    expect((await bob.caller.market.strategies.list()).items.find((s) => s.id === sb.id)).toMatchObject({ name: 'Scalper', enabled: true });
+    expect((await bob.caller.market.strategies.list()).items.find((s) => s.id === sb.id)).toMatchObject({
+      name: 'Scalper',
+      enabled: true,
+    });
 
     // Trades page by cursor, newest first.
     const first = await alice.caller.market.trades({ limit: 1 });

@@ -1,22 +1,16 @@
-import { createServer } from 'node:net';
-import type { AddressInfo } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { createTestApp, signUp } from '../helpers/app';
 import { rejection } from '../helpers/errors';
-
-/** A port that was just free and now refuses connections: an exchange that is down. */
-async function closedPort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const { port } = s.address() as AddressInfo;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
-}
+import { closedPort } from '../helpers/ports';
 
 describe('market with the exchange unreachable', () => {
   it('answers a typed, retryable SERVICE_UNAVAILABLE for candles, not an internal error', async () => {
     const port = await closedPort();
-    const app = await createTestApp({ UPSTREAMS: 'live', BINANCE_REST_URL: `http://127.0.0.1:${port}`, BINANCE_WS_URL: `ws://127.0.0.1:${port}` });
+    const app = await createTestApp({
+      UPSTREAMS: 'live',
+      BINANCE_REST_URL: `http://127.0.0.1:${port}`,
+      BINANCE_WS_URL: `ws://127.0.0.1:${port}`,
+    });
     const { caller } = await signUp(app);
     const err = await rejection(caller.market.candles({ symbol: 'BTCUSDT', timeframe: '1h' }));
     expect(err.code).toBe('SERVICE_UNAVAILABLE');

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { Notification } from '../../shared/system';
 import { createTestApp, signUp, startTestServer } from '../helpers/app';
 import { httpClient, wsClient } from '../helpers/clients';
+import { skipResumePoint } from '../helpers/resume-point';
 
 const app = await createTestApp();
 const server = await startTestServer(app);
@@ -12,7 +13,12 @@ type Received = { id: string; data: Notification };
 function collect() {
   const events: Received[] = [];
   const errors: unknown[] = [];
-  return { events, errors, onData: (e: Received) => void events.push(e), onError: (e: unknown) => void errors.push(e) };
+  return {
+    events,
+    errors,
+    onData: skipResumePoint((e: Received) => void events.push(e)),
+    onError: (e: unknown) => void errors.push(e),
+  };
 }
 
 const openSubscriptions = () => app.stats.subscriptionsByPath()['system.notifications'] ?? 0;
@@ -26,10 +32,17 @@ async function subscribed<T>(start: () => T): Promise<T> {
 }
 
 const deliver = (userId: string, n: number, tag: string) =>
-  app.inbox.deliver(Array.from({ length: n }, (_, i) => ({ userId, feature: 'test', type: 'ping', payload: { message: `${tag}-${i}` } })));
+  app.inbox.deliver(
+    Array.from({ length: n }, (_, i) => ({
+      userId,
+      feature: 'test',
+      type: 'ping',
+      payload: { message: `${tag}-${i}` },
+    })),
+  );
 
 describe('system.notifications', () => {
-  it('resumes after a reconnect with exactly the events missed, and only the caller\'s', async () => {
+  it("resumes after a reconnect with exactly the events missed, and only the caller's", async () => {
     const alice = await signUp(app);
     const bob = await signUp(app);
     const first = wsClient(server.url, alice.token);
@@ -79,10 +92,17 @@ describe('system.notifications', () => {
     // A last event: a duplicate of anything earlier would arrive before it.
     await deliver(carol.user.id, 1, 'last');
     await expect.poll(() => seen.events.length).toBeGreaterThanOrEqual(6);
-    expect(seen.events.map((e) => (e.data.payload as { message: string }).message)).toEqual(['before-0', 'before-1', 'gap-0', 'gap-1', 'gap-2', 'last-0']);
+    expect(seen.events.map((e) => (e.data.payload as { message: string }).message)).toEqual([
+      'before-0',
+      'before-1',
+      'gap-0',
+      'gap-1',
+      'gap-2',
+      'last-0',
+    ]);
   });
 
-  it('ends a session\'s open subscriptions within a second of signing out', async () => {
+  it("ends a session's open subscriptions within a second of signing out", async () => {
     const dave = await signUp(app);
     const { client } = wsClient(server.url, dave.token);
     const seen = collect();

@@ -22,7 +22,11 @@ describe('the server process', () => {
 
     const first = await startMain(env);
     expect((await fetch(`${first.url}/healthz`)).status).toBe(200);
-    const { user } = await httpClient(first.url).auth.signUp.mutate({ email: 'kept@example.com', password: 'survives restarts', name: 'Kept' });
+    const { user } = await httpClient(first.url).auth.signUp.mutate({
+      email: 'kept@example.com',
+      password: 'survives restarts',
+      name: 'Kept',
+    });
     const ws = new WebSocket(`${first.url.replace('http', 'ws')}/trpc`);
     await new Promise((r) => ws.once('open', r));
     const closeCode = new Promise<number>((resolve) => ws.once('close', (code) => resolve(code)));
@@ -31,7 +35,10 @@ describe('the server process', () => {
     expect(await exited(first.child)).toBe(0);
 
     const second = await startMain(env);
-    const again = await httpClient(second.url).auth.signIn.mutate({ email: 'kept@example.com', password: 'survives restarts' });
+    const again = await httpClient(second.url).auth.signIn.mutate({
+      email: 'kept@example.com',
+      password: 'survives restarts',
+    });
     expect(again.user).toEqual(user);
     second.child.kill('SIGTERM');
     expect(await exited(second.child)).toBe(0);
@@ -50,7 +57,13 @@ describe('the server process', () => {
 describe('loadConfig', () => {
   it('applies the documented defaults', () => {
     const c = loadConfig({});
-    expect(c).toMatchObject({ PORT: 3000, HOST: '127.0.0.1', DATA_DIR: './.data', UPSTREAMS: 'live', BINANCE_WS_URL: 'wss://data-stream.binance.vision' });
+    expect(c).toMatchObject({
+      PORT: 3000,
+      HOST: '127.0.0.1',
+      DATA_DIR: './.data',
+      UPSTREAMS: 'live',
+      BINANCE_WS_URL: 'wss://data-stream.binance.vision',
+    });
     expect(c.DATABASE_URL).toBeUndefined();
     expect(c.allowedOrigins).toContain('http://localhost:3000');
   });
@@ -64,14 +77,20 @@ describe('loadConfig', () => {
       }
     })();
     expect(err).toBeInstanceOf(ConfigError);
-    expect((err as ConfigError).problems.map((p) => p.split(':')[0])).toEqual(['PORT', 'DATABASE_URL', 'DEXSCREENER_URL']);
+    expect((err as ConfigError).problems.map((p) => p.split(':')[0])).toEqual([
+      'PORT',
+      'DATABASE_URL',
+      'DEXSCREENER_URL',
+    ]);
   });
 
   it('lets only NODE_ENV=test lower the password hash cost', () => {
     expect(loadConfig({}).PASSWORD_HASH_COST).toBe(PRODUCTION_HASH_COST);
     expect(loadConfig({ NODE_ENV: 'test', PASSWORD_HASH_COST: '10' }).PASSWORD_HASH_COST).toBe(10);
     for (const NODE_ENV of ['development', 'production']) {
-      expect(() => loadConfig({ NODE_ENV, PASSWORD_HASH_COST: '10' })).toThrow(/PASSWORD_HASH_COST: must be at least 15 outside NODE_ENV=test/);
+      expect(() => loadConfig({ NODE_ENV, PASSWORD_HASH_COST: '10' })).toThrow(
+        /PASSWORD_HASH_COST: must be at least 15 outside NODE_ENV=test/,
+      );
     }
     expect(loadConfig({ NODE_ENV: 'production', PASSWORD_HASH_COST: '16' }).PASSWORD_HASH_COST).toBe(16);
   });

@@ -1,10 +1,12 @@
 import { getEventListeners } from 'node:events';
-import { isTrackedEnvelope, TRPCError } from '@trpc/server';
-import { and, asc, eq, gt } from 'drizzle-orm';
+import { isTrackedEnvelope } from '@trpc/server';
+import { and, asc, eq, gt, max } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
 import { inboxEvents } from '../../server/db/schema';
+import { AppError } from '../../server/errors';
 import { topic } from '../../server/realtime/bus';
 import { resumable, type BusEvent, type StoredEvent } from '../../server/realtime/resumable';
+import { isResumePoint } from '../../shared/system';
 import { createTestApp, signUp } from '../helpers/app';
 
 const app = await createTestApp();
@@ -13,7 +15,10 @@ const live = topic<StoredEvent<string>>(`test:${user.id}`);
 
 /** Writes an event the way features do: row first, then publish. */
 async function write(message: string): Promise<number> {
-  const [row] = await app.db.insert(inboxEvents).values({ userId: user.id, feature: 'test', type: 't', payload: message }).returning();
+  const [row] = await app.db
+    .insert(inboxEvents)
+    .values({ userId: user.id, feature: 'test', type: 't', payload: message })
+    .returning();
   app.bus.publish(live, { id: row!.id, data: message });
   return row!.id;
 }
@@ -26,6 +31,23 @@ async function replayFromTable(afterId: number, limit: number): Promise<StoredEv
     .orderBy(asc(inboxEvents.id))
     .limit(limit);
   return rows.map((r) => ({ id: r.id, data: r.payload as string }));
+}
+
+/** The stream's head as features read it: the newest stored id (0 when none). */
+async function headOfTable(): Promise<number> {
+  const [row] = await app.db
+    .select({ id: max(inboxEvents.id) })
+    .from(inboxEvents)
+    .where(eq(inboxEvents.userId, user.id));
+  return row?.id ?? 0;
+}
+
+/** A stream started without lastEventId first yields its resume point: checks it, returns its id. */
+async function resumePoint(stream: AsyncGenerator<unknown>): Promise<string> {
+  const { value } = await stream.next();
+  if (!isTrackedEnvelope(value) || !isResumePoint(value[1]))
+    throw new Error(`expected the resume point, got ${JSON.stringify(value)}`);
+  return value[0];
 }
 
 async function take(stream: AsyncGenerator<unknown>, n: number): Promise<[string, string][]> {
@@ -49,6 +71,7 @@ describe('resumable()', () => {
       signal: ac.signal,
       lastEventId: String(start),
       subscribe: (push) => app.bus.subscribe(live, push),
+      head: headOfTable,
       replay: async (afterId, limit) => {
         // One event lands before the query runs (seen by replay and live), one after (live only).
         duringReplay ??= write('during-replay');
@@ -74,6 +97,7 @@ describe('resumable()', () => {
       lastEventId: String(from),
       subscribe: (push) => app.bus.subscribe(live, push),
       replay: replayFromTable,
+      head: headOfTable,
       replayPageSize: 3,
     });
     const got = await take(stream, 7);
@@ -88,7 +112,9 @@ describe('resumable()', () => {
       lastEventId: undefined,
       subscribe: (push) => app.bus.subscribe(live, push),
       replay: replayFromTable,
+      head: headOfTable,
     });
+    await resumePoint(stream);
     for (let i = 0; i < 30; i++) {
       const next = stream.next();
       await write(`l-${i}`);
@@ -105,8 +131,10 @@ describe('resumable()', () => {
       lastEventId: undefined,
       subscribe: (push) => app.bus.subscribe(live, push),
       replay: replayFromTable,
+      head: headOfTable,
       maxBuffered: 3,
     });
+    await resumePoint(stream);
     const first = stream.next();
     await write('x-0');
     await first;
@@ -115,8 +143,47 @@ describe('resumable()', () => {
       () => null,
       (e: unknown) => e,
     );
-    expect(err).toBeInstanceOf(TRPCError);
-    expect((err as TRPCError).code).toBe('TOO_MANY_REQUESTS');
+    expect(err).toBeInstanceOf(AppError);
+    expect((err as AppError).code).toBe('TOO_MANY_REQUESTS');
+  });
+});
+
+describe('resumable() resume point', () => {
+  it('gives a stream started without lastEventId its head as the first, tracked message; a resume from it misses nothing', async () => {
+    await write('before-the-tab');
+    const head = await headOfTable();
+    const open = (lastEventId: string | undefined) =>
+      resumable<string>({
+        signal: undefined,
+        lastEventId,
+        subscribe: (push) => app.bus.subscribe(live, push),
+        replay: replayFromTable,
+        head: headOfTable,
+      });
+    const tab = open(undefined);
+    expect(await resumePoint(tab)).toBe(String(head));
+    await tab.return(undefined);
+    // Written while the tab reconnects; it comes back with the resume point as its lastEventId.
+    await write('during-the-gap');
+    const again = open(String(head));
+    expect((await take(again, 1)).map(([, m]) => m)).toEqual(['during-the-gap']);
+    await again.return(undefined);
+  });
+
+  it('resumes from 0 (the resume point of a stream with nothing stored) from its start, without mapping it through resumeFrom', async () => {
+    const asked: number[] = [];
+    const stream = resumable<string>({
+      signal: undefined,
+      lastEventId: '0',
+      subscribe: (push) => app.bus.subscribe(live, push),
+      replay: async (after) => (asked.push(after), [{ id: 7, data: 'first' }]),
+      head: async () => 0,
+      resumeFrom: () => Promise.reject(new Error('0 is no event id')),
+      position: () => 1,
+    });
+    expect((await take(stream, 1)).map(([, m]) => m)).toEqual(['first']);
+    expect(asked).toEqual([0]);
+    await stream.return(undefined);
   });
 });
 
@@ -124,22 +191,30 @@ describe('resumable() for chat and market', () => {
   const mixed = topic<BusEvent<string, { typing: string }>>(`test-mixed:${user.id}`);
   /** Stored events go to the table; live-only ones straight to the bus. */
   async function writeMixed(message: string) {
-    const [row] = await app.db.insert(inboxEvents).values({ userId: user.id, feature: 'test', type: 't', payload: message }).returning();
+    const [row] = await app.db
+      .insert(inboxEvents)
+      .values({ userId: user.id, feature: 'test', type: 't', payload: message })
+      .returning();
     app.bus.publish(mixed, { id: row!.id, data: message });
     return row!.id;
   }
-  const openMixed = (lastEventId: string | undefined, extra: Partial<Parameters<typeof resumable<string, { typing: string }>>[0]> = {}) =>
+  const openMixed = (
+    lastEventId: string | undefined,
+    extra: Partial<Parameters<typeof resumable<string, { typing: string }>>[0]> = {},
+  ) =>
     resumable<string, { typing: string }>({
       signal: undefined,
       lastEventId,
       subscribe: (push) => app.bus.subscribe(mixed, push),
       replay: replayFromTable,
+      head: headOfTable,
       ...extra,
     });
 
   it('delivers live-only events untracked, as the very object published, to every subscriber, and never replays them', async () => {
     const a = openMixed(undefined);
     const b = openMixed(undefined);
+    await Promise.all([resumePoint(a), resumePoint(b)]);
     const [na, nb] = [a.next(), b.next()];
     const typing = { data: { typing: 'alice' } };
     app.bus.publish(mixed, typing);
@@ -169,7 +244,10 @@ describe('resumable() for chat and market', () => {
     await writeMixed('secret-1');
     let removed = false;
     const ac = new AbortController();
-    const stream = openMixed(String(from), { signal: ac.signal, authorize: (e) => !removed && !(typeof e.data === 'string' && e.data.startsWith('secret')) });
+    const stream = openMixed(String(from), {
+      signal: ac.signal,
+      authorize: (e) => !removed && !(typeof e.data === 'string' && e.data.startsWith('secret')),
+    });
     const got = await take(stream, 1);
     expect(got.map(([, m]) => m)).toEqual(['ok-1']);
     const next = stream.next();
@@ -196,7 +274,11 @@ describe('resumable() for chat and market', () => {
       position: (e) => pos(e.data),
       livePosition: (d) => Number(d.typing),
       resumeFrom: async (id) => [...ids].find(([, i]) => i === id)![0],
-      replay: async (after, limit) => (await replayFromTable(0, 1000)).filter((e) => e.data.startsWith('pos:') && pos(e.data) > after).sort((x, y) => pos(x.data) - pos(y.data)).slice(0, limit),
+      replay: async (after, limit) =>
+        (await replayFromTable(0, 1000))
+          .filter((e) => e.data.startsWith('pos:') && pos(e.data) > after)
+          .sort((x, y) => pos(x.data) - pos(y.data))
+          .slice(0, limit),
       snapshot: () => ({ data: { typing: '25' } }),
     });
     const replayed = await take(stream, 2);
@@ -215,7 +297,10 @@ describe('resumable() for chat and market', () => {
     await writeMixed('kept-b');
     const retainedFrom = async () => kept;
     const gone = openMixed(String(old - 1), { retainedFrom });
-    await expect(gone.next()).rejects.toMatchObject({ code: 'PRECONDITION_FAILED', message: expect.stringContaining('reload') });
+    await expect(gone.next()).rejects.toMatchObject({
+      code: 'PRECONDITION_FAILED',
+      message: expect.stringContaining('reload'),
+    });
     // Resuming from the last event before the kept ones loses nothing: allowed.
     const fine = openMixed(String(old), { retainedFrom });
     expect((await take(fine, 2)).map(([, m]) => m)).toEqual(['kept-a', 'kept-b']);

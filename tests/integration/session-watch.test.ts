@@ -1,12 +1,12 @@
-import type { TRPCError } from '@trpc/server';
+import type { AppError } from '../../server/errors';
 import { describe, expect, it } from 'vitest';
 import { createTestApp, signUp } from '../helpers/app';
 
 const app = await createTestApp();
 
-/** What a handed-over subscription's claim receives from the watch (transport/claims.ts). */
+/** What a handed-over subscription's claim receives from the watch (realtime/handover.ts). */
 function handOff(watch: ReturnType<typeof app.auth.watchSession>) {
-  return new Promise<TRPCError>((resolve) => watch.handOff({ endWith: resolve }));
+  return new Promise<AppError>((resolve) => watch.handOff({ endWith: resolve }));
 }
 
 describe('session watch', () => {
@@ -24,7 +24,11 @@ describe('session watch', () => {
     const { token } = await signUp(app);
     const { session } = await app.auth.validate(token);
     // A session that is not stored and ends in a moment: the expiry check finds nothing to slide to.
-    const watch = app.auth.watchSession({ ...session!, id: 'session-that-is-not-stored', expiresAt: new Date(Date.now() + 100) });
+    const watch = app.auth.watchSession({
+      ...session!,
+      id: 'session-that-is-not-stored',
+      expiresAt: new Date(Date.now() + 100),
+    });
     await expect(handOff(watch)).resolves.toMatchObject({ code: 'UNAUTHORIZED' });
     expect(watch.isValid()).toBe(false);
     watch.stop();

@@ -17,7 +17,13 @@ describe('a client that stops reading', () => {
     const raw = new WebSocket(`${server.url.replace('http', 'ws')}/trpc?connectionParams=1`);
     await new Promise((r) => raw.once('open', r));
     raw.send(JSON.stringify({ method: 'connectionParams', data: { token: slow.token } }));
-    raw.send(JSON.stringify({ id: 1, method: 'subscription', params: { path: 'system.notifications', input: superjson.serialize(undefined) } }));
+    raw.send(
+      JSON.stringify({
+        id: 1,
+        method: 'subscription',
+        params: { path: 'system.notifications', input: superjson.serialize(undefined) },
+      }),
+    );
     await expect.poll(() => app.stats.subscriptionsByPath()['system.notifications'] ?? 0).toBe(1);
     (raw as unknown as { _socket: { pause(): void } })._socket.pause();
 
@@ -30,9 +36,12 @@ describe('a client that stops reading', () => {
     const blob = 'x'.repeat(16 * 1024);
     for (let sent = 0; sent < 640; sent += 20) {
       await app.inbox.deliver(
-        Array.from({ length: 20 }, () => ({ userId: slow.user.id, feature: 'test', type: 'big', payload: { blob } })).concat([
-          { userId: fast.user.id, feature: 'test', type: 'small', payload: { blob: '' } },
-        ]),
+        Array.from({ length: 20 }, () => ({
+          userId: slow.user.id,
+          feature: 'test',
+          type: 'big',
+          payload: { blob },
+        })).concat([{ userId: fast.user.id, feature: 'test', type: 'small', payload: { blob: '' } }]),
       );
     }
     await expect.poll(() => app.stats.slowClientDisconnects, { timeout: 10_000 }).toBe(1);

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { recordThenPublish } from '../../server/realtime/record';
 import type { Notification } from '../../shared/system';
 import { createTestApp, signUp } from '../helpers/app';
+import { isResumePointEnvelope } from '../helpers/resume-point';
 
 const app = await createTestApp();
 const PER_WRITER = 500;
@@ -13,6 +13,7 @@ async function read(stream: Stream, got: { id: number; tag: string }[], stop: ()
   while (!stop()) {
     const r = await stream.next();
     if (r.done) return;
+    if (isResumePointEnvelope(r.value)) continue;
     const [id, data] = r.value as unknown as [string, Notification];
     got.push({ id: Number(id), tag: (data.payload as { tag: string }).tag });
   }
@@ -33,7 +34,11 @@ describe(`two writers into one inbox (${process.env.DATABASE_URL ? 'Postgres' : 
   it('a live subscriber and a client resuming midway each get all 1,000 events, in order, once', async () => {
     const { user } = await signUp(app);
     const ac = new AbortController();
-    const open = () => app.inbox.stream({ userId: user.id, lastEventId: undefined, signal: ac.signal });
+    const open = () =>
+      app.inbox.stream(
+        { userId: user.id, lastEventId: undefined },
+        { sessionSignal: ac.signal, requestSignal: undefined },
+      );
     const total = 2 * PER_WRITER;
 
     const live: { id: number; tag: string }[] = [];
@@ -48,7 +53,10 @@ describe(`two writers into one inbox (${process.env.DATABASE_URL ? 'Postgres' : 
       const first = open();
       await read(first, resumer, () => resumer.length >= 200);
       await first.return(undefined);
-      const again = app.inbox.stream({ userId: user.id, lastEventId: String(resumer.at(-1)!.id), signal: ac.signal });
+      const again = app.inbox.stream(
+        { userId: user.id, lastEventId: String(resumer.at(-1)!.id) },
+        { sessionSignal: ac.signal, requestSignal: undefined },
+      );
       const rest = read(again, resumer, () => resumer.length >= total);
       resumed();
       await rest;
@@ -58,10 +66,12 @@ describe(`two writers into one inbox (${process.env.DATABASE_URL ? 'Postgres' : 
     const writer = async (name: string) => {
       for (let i = 0; i < PER_WRITER; i++) {
         if (i === 300) await resumedGate;
-        await recordThenPublish(
-          app.db,
+        await app.streams.recordThenPublish(
           [],
-          (tx) => app.inbox.record(tx, [{ userId: user.id, feature: 'test', type: 'order', payload: { tag: `${name}-${i}` } }]),
+          (tx) =>
+            app.inbox.record(tx, [
+              { userId: user.id, feature: 'test', type: 'order', payload: { tag: `${name}-${i}` } },
+            ]),
           (stored) => app.inbox.publish(stored),
         );
       }

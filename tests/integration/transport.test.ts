@@ -22,21 +22,31 @@ function upgrade(headers: Record<string, string>): Promise<{ opened: boolean; st
 
 describe('a Node script over HTTP and WebSocket', () => {
   it('signs up, then reads auth.me with the bearer token over HTTP and with connectionParams over WebSocket', async () => {
-    const { user, token } = await httpClient(server.url).auth.signUp.mutate({ email: 'script@example.com', password: 'long enough', name: 'Script' });
+    const { user, token } = await httpClient(server.url).auth.signUp.mutate({
+      email: 'script@example.com',
+      password: 'long enough',
+      name: 'Script',
+    });
     expect(await httpClient(server.url, token).auth.me.query()).toEqual(user);
     expect(await wsClient(server.url, token).client.auth.me.query()).toEqual(user);
   });
 
   it('without a token: auth.me is null and an authed procedure is UNAUTHORIZED, on both transports', async () => {
     expect(await httpClient(server.url).auth.me.query()).toBeNull();
-    expect((await clientError(httpClient(server.url).users.search.query({ query: 'a' }))).data?.code).toBe('UNAUTHORIZED');
+    expect((await clientError(httpClient(server.url).users.search.query({ query: 'a' }))).data?.code).toBe(
+      'UNAUTHORIZED',
+    );
     const { client } = wsClient(server.url);
     expect(await client.auth.me.query()).toBeNull();
     expect((await clientError(client.users.search.query({ query: 'a' }))).data?.code).toBe('UNAUTHORIZED');
   });
 
   it('a WebSocket opened before signing out elsewhere stops acting for that session', async () => {
-    const { token } = await httpClient(server.url).auth.signUp.mutate({ email: 'ws-stale@example.com', password: 'long enough', name: 'Stale' });
+    const { token } = await httpClient(server.url).auth.signUp.mutate({
+      email: 'ws-stale@example.com',
+      password: 'long enough',
+      name: 'Stale',
+    });
     const { client } = wsClient(server.url, token);
     expect(await client.auth.me.query()).toMatchObject({ email: 'ws-stale@example.com' });
     await httpClient(server.url, token).auth.signOut.mutate();
@@ -45,7 +55,9 @@ describe('a Node script over HTTP and WebSocket', () => {
   });
 
   it('answers bad input with BAD_REQUEST, a readable message and field errors', async () => {
-    const err = await clientError(httpClient(server.url).auth.signUp.mutate({ email: 'nope', password: 'abc', name: 'X' }));
+    const err = await clientError(
+      httpClient(server.url).auth.signUp.mutate({ email: 'nope', password: 'abc', name: 'X' }),
+    );
     expect(err.data?.code).toBe('BAD_REQUEST');
     expect(err.message).toContain('Enter a valid e-mail address');
     expect(err.message).toContain('Passwords need at least 8 characters');
@@ -61,14 +73,26 @@ describe('origins', () => {
   });
 
   it('refuses cookie-authenticated mutations and sign-in sent from another site', async () => {
-    const { token } = await httpClient(server.url).auth.signUp.mutate({ email: 'cookie@example.com', password: 'long enough', name: 'C' });
+    const { token } = await httpClient(server.url).auth.signUp.mutate({
+      email: 'cookie@example.com',
+      password: 'long enough',
+      name: 'C',
+    });
     const post = (path: string, body: unknown, headers: Record<string, string>) =>
-      fetch(`${server.url}/trpc/${path}`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify({ json: body }) });
+      fetch(`${server.url}/trpc/${path}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...headers },
+        body: JSON.stringify({ json: body }),
+      });
     const cookie = { Cookie: `hubcast_session=${token}` };
     const foreign = await post('auth.signOut', undefined, { ...cookie, Origin: 'https://evil.example' });
     expect(foreign.status).toBe(403);
     expect(await httpClient(server.url, token).auth.me.query()).not.toBeNull();
-    const login = await post('auth.signIn', { email: 'cookie@example.com', password: 'long enough' }, { Origin: 'https://evil.example' });
+    const login = await post(
+      'auth.signIn',
+      { email: 'cookie@example.com', password: 'long enough' },
+      { Origin: 'https://evil.example' },
+    );
     expect(login.status).toBe(403);
     const own = await post('auth.signOut', undefined, { ...cookie, Origin: server.url });
     expect(own.status).toBe(200);
@@ -102,18 +126,34 @@ describe('operational endpoints', () => {
   });
 
   it('system.stats is for admins and counts connections and subscriptions per path', async () => {
-    const admin = (await httpClient(server.url).auth.signIn.mutate({ email: 'script@example.com', password: 'long enough' })).token;
-    const other = (await httpClient(server.url).auth.signUp.mutate({ email: 'plain@example.com', password: 'long enough', name: 'P' })).token;
+    const admin = (
+      await httpClient(server.url).auth.signIn.mutate({ email: 'script@example.com', password: 'long enough' })
+    ).token;
+    const other = (
+      await httpClient(server.url).auth.signUp.mutate({
+        email: 'plain@example.com',
+        password: 'long enough',
+        name: 'P',
+      })
+    ).token;
     expect((await clientError(httpClient(server.url, other).system.stats.query())).data?.code).toBe('FORBIDDEN');
 
     const { client } = wsClient(server.url, other);
     const sub = client.system.notifications.subscribe(undefined, {});
-    await expect.poll(async () => (await httpClient(server.url, admin).system.stats.query()).subscriptions['system.notifications']).toBe(1);
+    await expect
+      .poll(
+        async () => (await httpClient(server.url, admin).system.stats.query()).subscriptions['system.notifications'],
+      )
+      .toBe(1);
     const stats = await httpClient(server.url, admin).system.stats.query();
     expect(stats.connections).toBeGreaterThanOrEqual(1);
     // On Postgres the bus crosses instances (LISTEN/NOTIFY); embedded PGlite keeps it in memory.
     expect(stats.bus.kind).toBe(app.database.kind === 'postgres' ? 'postgres' : 'memory');
     sub.unsubscribe();
-    await expect.poll(async () => (await httpClient(server.url, admin).system.stats.query()).subscriptions['system.notifications']).toBeUndefined();
+    await expect
+      .poll(
+        async () => (await httpClient(server.url, admin).system.stats.query()).subscriptions['system.notifications'],
+      )
+      .toBeUndefined();
   });
 });

@@ -32,8 +32,20 @@ async function reopenable(forcePglite = false): Promise<{ open: () => Promise<Da
   return { open: () => openDatabase({ dataDir: join(dir, 'db') }), dir: join(dir, 'db') };
 }
 
-async function start(db: { open: () => Promise<Database> }, env: Record<string, string>, log?: ReturnType<typeof createLogger>): Promise<App> {
-  const config = loadConfig({ NODE_ENV: 'test', LOG_LEVEL: 'silent', PORT: '0', UPSTREAMS: 'demo', VAULT_AUTO_REFRESH_ENABLED: 'false', ...vinted.env, ...env });
+async function start(
+  db: { open: () => Promise<Database> },
+  env: Record<string, string>,
+  log?: ReturnType<typeof createLogger>,
+): Promise<App> {
+  const config = loadConfig({
+    NODE_ENV: 'test',
+    LOG_LEVEL: 'silent',
+    PORT: '0',
+    UPSTREAMS: 'demo',
+    VAULT_AUTO_REFRESH_ENABLED: 'false',
+    ...vinted.env,
+    ...env,
+  });
   return createApp(config, { database: await db.open(), log });
 }
 
@@ -45,7 +57,11 @@ function filesUnder(dir: string): string[] {
 }
 
 async function vaultRowsText(app: App) {
-  const rows = [await app.db.select().from(vaultSessions), await app.db.select().from(vaultEvents), await app.db.select().from(vaultSettings)];
+  const rows = [
+    await app.db.select().from(vaultSessions),
+    await app.db.select().from(vaultEvents),
+    await app.db.select().from(vaultSettings),
+  ];
   return JSON.stringify(rows);
 }
 
@@ -53,17 +69,30 @@ describe('no plaintext secret at rest, in logs, answers or events', () => {
   it('searches every PGlite data file and every vault column for the token bytes', async () => {
     const db = await reopenable(true);
     const lines: string[] = [];
-    const log = createLogger('trace', new Writable({ write: (chunk, _e, cb) => void (lines.push(String(chunk)), cb()) }));
+    const log = createLogger(
+      'trace',
+      new Writable({ write: (chunk, _e, cb) => void (lines.push(String(chunk)), cb()) }),
+    );
     const app = await start(db, { VAULT_KEY: key() }, log);
     const cookie = vinted.signIn();
     const secrets = new Set(secretValues(cookie));
-    const saved = await app.vault.saveSession({ provider: 'vinted', label: 'plaintext-probe-label', secrets: { cookie } });
+    const saved = await app.vault.saveSession({
+      provider: 'vinted',
+      label: 'plaintext-probe-label',
+      secrets: { cookie },
+    });
     vinted.expireAccessTokens();
     const answers: unknown[] = [saved, await app.vault.refreshNow(saved.id)];
     // The rotated tokens are secrets too.
-    for (const v of Object.values((await app.vault.credential('vinted', 'plaintext-probe-label')).secrets)) if (v.length >= 16) secrets.add(v);
+    for (const v of Object.values((await app.vault.credential('vinted', 'plaintext-probe-label')).secrets))
+      if (v.length >= 16) secrets.add(v);
     vinted.revokeAll();
-    answers.push(await app.vault.refreshNow(saved.id), await app.vault.sessions(), await app.vault.attempts(undefined, 50), await app.vault.store.replay(0, 100));
+    answers.push(
+      await app.vault.refreshNow(saved.id),
+      await app.vault.sessions(),
+      await app.vault.attempts(undefined, 50),
+      await app.vault.store.replay(0, 100),
+    );
     expect(secrets.size).toBeGreaterThanOrEqual(6);
 
     const columns = await vaultRowsText(app);
@@ -85,7 +114,10 @@ describe('the generated key', () => {
     const dir = mkdtempSync(join(tmpdir(), 'hubcast-key-'));
     afterAll(() => rmSync(dir, { recursive: true, force: true }));
     const lines: string[] = [];
-    const log = createLogger('warn', new Writable({ write: (chunk, _e, cb) => void (lines.push(String(chunk)), cb()) }));
+    const log = createLogger(
+      'warn',
+      new Writable({ write: (chunk, _e, cb) => void (lines.push(String(chunk)), cb()) }),
+    );
     const first = loadKeyring({ vaultKey: undefined, previousKeys: [], dataDir: dir, log });
     const file = join(dir, KEY_FILE);
     expect(statSync(file).mode & 0o777).toBe(0o600);
@@ -107,7 +139,10 @@ describe('key rotation', () => {
 
     // Rotated without listing the old key: the row is unreadable, and says how to fix it.
     const lost = await start(db, { VAULT_KEY: k2 });
-    expect((await lost.vault.refreshNow(first.id)).session).toMatchObject({ status: 'requires_configuration', lastError: expect.stringMatching(/VAULT_PREVIOUS_KEYS/) });
+    expect((await lost.vault.refreshNow(first.id)).session).toMatchObject({
+      status: 'requires_configuration',
+      lastError: expect.stringMatching(/VAULT_PREVIOUS_KEYS/),
+    });
     await lost.close();
 
     const b = await start(db, { VAULT_KEY: k2, VAULT_PREVIOUS_KEYS: k1 });
@@ -117,7 +152,10 @@ describe('key rotation', () => {
     expect((await b.vault.refreshNow(first.id)).outcome).toBe('success');
     await b.vault.saveSession({ provider: 'vinted', label: 'new', secrets: { cookie: vinted.signIn() } });
     // A row still sealed under k1 (saved before the rotation, never refreshed since).
-    await b.db.update(vaultSessions).set(a.vault.box.seal('vinted', { access_token_web: 'x', refresh_token_web: 'y', anon_id: 'z' })).where(eqLabel('new'));
+    await b.db
+      .update(vaultSessions)
+      .set(a.vault.box.seal('vinted', { access_token_web: 'x', refresh_token_web: 'y', anon_id: 'z' }))
+      .where(eqLabel('new'));
     const report = await rekey(b.db, b.vault.box);
     expect(report).toMatchObject({ unreadable: [] });
     expect(report.rekeyed).toBeGreaterThanOrEqual(1);

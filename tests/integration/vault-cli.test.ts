@@ -21,7 +21,11 @@ async function cli(args: string[], env: Record<string, string>) {
     cwd: root,
     // Port 9 (discard) never answers: no server owns the embedded database.
     env: { PATH: process.env.PATH, HUBCAST_URL: 'http://127.0.0.1:9', LOG_LEVEL: 'silent', ...vinted.env, ...env },
-  }).catch((err: { stdout: string; stderr: string; code: number }) => ({ stdout: err.stdout, stderr: err.stderr, code: err.code }));
+  }).catch((err: { stdout: string; stderr: string; code: number }) => ({
+    stdout: err.stdout,
+    stderr: err.stderr,
+    code: err.code,
+  }));
   return { stdout: res.stdout, code: 'code' in res ? res.code : 0 };
 }
 
@@ -30,14 +34,26 @@ describe('vault rekey and diagnose from the CLI', () => {
     const dir = mkdtempSync(join(tmpdir(), 'hubcast-cli-'));
     afterAll(() => rmSync(dir, { recursive: true, force: true }));
     const [oldKey, newKey] = [key(), key()];
-    const env = { NODE_ENV: 'test', LOG_LEVEL: 'silent', PORT: '0', UPSTREAMS: 'demo', DATA_DIR: dir, VAULT_AUTO_REFRESH_ENABLED: 'false', ...vinted.env };
-    const app = await createApp(loadConfig({ ...env, VAULT_KEY: oldKey }), { database: await openDatabase({ dataDir: dir }) });
+    const env = {
+      NODE_ENV: 'test',
+      LOG_LEVEL: 'silent',
+      PORT: '0',
+      UPSTREAMS: 'demo',
+      DATA_DIR: dir,
+      VAULT_AUTO_REFRESH_ENABLED: 'false',
+      ...vinted.env,
+    };
+    const app = await createApp(loadConfig({ ...env, VAULT_KEY: oldKey }), {
+      database: await openDatabase({ dataDir: dir }),
+    });
     await app.vault.saveSession({ provider: 'vinted', label: 'default', secrets: { cookie: vinted.signIn() } });
     await app.close();
 
     const lost = await cli(['diagnose'], { DATA_DIR: dir, VAULT_KEY: newKey });
     expect(lost.code).toBe(1);
-    expect(lost.stdout).toMatch(/PROBLEM session 1 vinted\/default: sealed under key \w+, which is not configured\n\s+fix: put the old key in VAULT_PREVIOUS_KEYS/);
+    expect(lost.stdout).toMatch(
+      /PROBLEM session 1 vinted\/default: sealed under key \w+, which is not configured\n\s+fix: put the old key in VAULT_PREVIOUS_KEYS/,
+    );
 
     const rekeyed = await cli(['rekey', '--json'], { DATA_DIR: dir, VAULT_KEY: newKey, VAULT_PREVIOUS_KEYS: oldKey });
     expect(JSON.parse(rekeyed.stdout)).toEqual({ total: 1, rekeyed: 1, alreadyCurrent: 0, unreadable: [] });

@@ -13,14 +13,23 @@ const clock = () => epoch + (performance.now() - t0) * SCALE;
 const vinted = await startVinted({ accessLifetimeSeconds: 60, now: clock });
 const app = await createTestApp(
   // One scheduler minute lasts one real second: the same fake minute the clock shows.
-  { ...vinted.env, VAULT_AUTO_REFRESH_ENABLED: 'true', VAULT_REFRESH_INTERVAL_MINUTES: '1', VAULT_MINUTE_MS: String(60_000 / SCALE) },
+  {
+    ...vinted.env,
+    VAULT_AUTO_REFRESH_ENABLED: 'true',
+    VAULT_REFRESH_INTERVAL_MINUTES: '1',
+    VAULT_MINUTE_MS: String(60_000 / SCALE),
+  },
   { now: clock },
 );
 const admin = await signUp(app, { name: 'Admin' });
 
 describe('the scheduler keeps a 60-second Vinted session alive', () => {
   it('vinted.analyze succeeds continuously for 5 minutes of fake time, no 401 reaching the caller', async () => {
-    const saved = await admin.caller.vault.saveSession({ provider: 'vinted', label: 'default', secrets: { cookie: vinted.signIn() } });
+    const saved = await admin.caller.vault.saveSession({
+      provider: 'vinted',
+      label: 'default',
+      secrets: { cookie: vinted.signIn() },
+    });
     const end = clock() + 5 * 60_000;
     let analyses = 0;
     while (clock() < end) {

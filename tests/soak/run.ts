@@ -23,14 +23,21 @@ const GROWTH_WINDOW = Math.min(5, MINUTES - 1);
 const MAX_GROWTH = 0.05;
 const MAX_P99_MS = 250;
 
-const child = fork(fileURLToPath(new URL('./server.ts', import.meta.url)), [String(USERS)], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+const child = fork(fileURLToPath(new URL('./server.ts', import.meta.url)), [String(USERS)], {
+  execArgv: ['--import', 'tsx'],
+  stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+});
 const ask = <T>(m: SoakCommand) =>
   new Promise<T>((resolve) => {
     child.once('message', (v) => resolve(v as T));
     child.send(m);
   });
-const { url, users } = await new Promise<{ url: string; users: SoakUser[] }>((resolve) => child.once('message', (v) => resolve(v as never)));
-console.log(`soak: ${CONNECTIONS} connections for ${USERS} users, ${MINUTES} min, ${CHAT_PER_SECOND} chat messages/s, ${COLLECTIONS_PER_SECOND} collection changes/s, 1 candle/s`);
+const { url, users } = await new Promise<{ url: string; users: SoakUser[] }>((resolve) =>
+  child.once('message', (v) => resolve(v as never)),
+);
+console.log(
+  `soak: ${CONNECTIONS} connections for ${USERS} users, ${MINUTES} min, ${CHAT_PER_SECOND} chat messages/s, ${COLLECTIONS_PER_SECOND} collection changes/s, 1 candle/s`,
+);
 
 // --- clients -----------------------------------------------------------------------------------
 let latencies: number[] = [];
@@ -68,7 +75,8 @@ function open(user: SoakUser): Promise<void> {
     let started = 0;
     ws.on('open', () => {
       ws.send(JSON.stringify({ method: 'connectionParams', data: { token: user.token } }));
-      for (const [id, path, input] of STREAMS) ws.send(JSON.stringify({ id, method: 'subscription', params: { path, input: { json: input } } }));
+      for (const [id, path, input] of STREAMS)
+        ws.send(JSON.stringify({ id, method: 'subscription', params: { path, input: { json: input } } }));
     });
     ws.on('message', (data) => {
       const text = data.toString();
@@ -80,7 +88,10 @@ function open(user: SoakUser): Promise<void> {
   });
 }
 
-for (let i = 0; i < CONNECTIONS; i += 100) await Promise.all(Array.from({ length: Math.min(100, CONNECTIONS - i) }, (_, j) => open(users[(i + j) % users.length]!)));
+for (let i = 0; i < CONNECTIONS; i += 100)
+  await Promise.all(
+    Array.from({ length: Math.min(100, CONNECTIONS - i) }, (_, j) => open(users[(i + j) % users.length]!)),
+  );
 const opened = await ask<SoakSample>({ cmd: 'sample' });
 console.log(`soak: ${opened.connections} connections, ${opened.subscriptions} subscriptions open on the server`);
 
@@ -88,7 +99,11 @@ console.log(`soak: ${opened.connections} connections, ${opened.subscriptions} su
 let sent = 0;
 let failed = 0;
 async function post(token: string, path: string, input: unknown) {
-  const res = await fetch(`${url}/trpc/${path}`, { method: 'POST', headers: { 'content-type': 'application/json', Authorization: `Bearer ${token}` }, body: JSON.stringify({ json: input }) });
+  const res = await fetch(`${url}/trpc/${path}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', Authorization: `Bearer ${token}` },
+    body: JSON.stringify({ json: input }),
+  });
   await res.text();
   if (res.ok) sent++;
   else failed++;
@@ -109,7 +124,8 @@ const timers = [
 ];
 
 // --- minutes -----------------------------------------------------------------------------------
-const pct = (sorted: number[], p: number) => (sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor((sorted.length * p) / 100))]! : NaN);
+const pct = (sorted: number[], p: number) =>
+  sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor((sorted.length * p) / 100))]! : NaN;
 const mb = (b: number) => (b / 1024 / 1024).toFixed(1);
 const minutes: (SoakSample & { p50: number; p99: number; max: number; frames: number })[] = [];
 for (let m = 1; m <= MINUTES; m++) {
@@ -117,7 +133,13 @@ for (let m = 1; m <= MINUTES; m++) {
   const sample = await ask<SoakSample>({ cmd: 'sample' });
   const sorted = latencies.sort((a, b) => a - b);
   latencies = [];
-  const row = { ...sample, p50: pct(sorted, 50), p99: pct(sorted, 99), max: sorted.at(-1) ?? NaN, frames: sorted.length };
+  const row = {
+    ...sample,
+    p50: pct(sorted, 50),
+    p99: pct(sorted, 99),
+    max: sorted.at(-1) ?? NaN,
+    frames: sorted.length,
+  };
   minutes.push(row);
   console.log(
     `minute ${m}: heap ${mb(row.heapUsed)} MB, rss ${mb(row.rss)} MB, loop p99 ${row.loopP99Ms.toFixed(1)} ms (max ${row.loopMaxMs.toFixed(1)}), ` +
@@ -139,10 +161,19 @@ const last = minutes.at(-1)!;
 const growth = (last.heapUsed - first.heapUsed) / first.heapUsed;
 const worstP99 = Math.max(...minutes.map((m) => m.p99));
 const checks = [
-  { ok: growth < MAX_GROWTH, text: `heap growth over the last ${GROWTH_WINDOW} min: ${(growth * 100).toFixed(2)} % (limit ${MAX_GROWTH * 100} %; rss ${mb(first.rss)} → ${mb(last.rss)} MB)` },
-  { ok: worstP99 < MAX_P99_MS, text: `worst minute's p99 delivery latency: ${worstP99.toFixed(1)} ms (limit ${MAX_P99_MS} ms)` },
+  {
+    ok: growth < MAX_GROWTH,
+    text: `heap growth over the last ${GROWTH_WINDOW} min: ${(growth * 100).toFixed(2)} % (limit ${MAX_GROWTH * 100} %; rss ${mb(first.rss)} → ${mb(last.rss)} MB)`,
+  },
+  {
+    ok: worstP99 < MAX_P99_MS,
+    text: `worst minute's p99 delivery latency: ${worstP99.toFixed(1)} ms (limit ${MAX_P99_MS} ms)`,
+  },
   { ok: Object.values(delivered).every((v) => v > 0), text: `every feature delivered: ${JSON.stringify(delivered)}` },
-  { ok: closedEarly === 0 && last.connections === CONNECTIONS && failed === 0 && errors === 0, text: `${last.connections} of ${CONNECTIONS} connections held to the end (${closedEarly} closed early), ${failed} failed calls, ${errors} error frames` },
+  {
+    ok: closedEarly === 0 && last.connections === CONNECTIONS && failed === 0 && errors === 0,
+    text: `${last.connections} of ${CONNECTIONS} connections held to the end (${closedEarly} closed early), ${failed} failed calls, ${errors} error frames`,
+  },
 ];
 for (const c of checks) console.log(`${c.ok ? 'PASS' : 'FAIL'} ${c.text}`);
 process.exit(checks.every((c) => c.ok) ? 0 : 1);

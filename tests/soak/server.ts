@@ -38,13 +38,26 @@ export interface SoakSample {
 const userCount = Number(process.argv[2] ?? 500);
 
 const demo = await startDemoUpstreams();
-const config = loadConfig({ ...process.env, ...demo.env, LOG_LEVEL: 'warn', PORT: '0', UPSTREAMS: 'demo', VAULT_KEY: throwawayVaultKey() });
+// SOAK_CONNECTIONS sockets, all from loopback: the per-address socket cap would refuse them.
+const config = loadConfig({
+  ...process.env,
+  ...demo.env,
+  LOG_LEVEL: 'warn',
+  PORT: '0',
+  UPSTREAMS: 'demo',
+  VAULT_KEY: throwawayVaultKey(),
+  WS_MAX_SOCKETS_PER_ADDRESS: '1000000',
+});
 const app = await createApp(config, { database: await openDatabase({ url: config.DATABASE_URL, dataDir: null }) });
 const server = await startServer(app, { port: 0 });
 const createCaller = createCallerFactory(appRouter);
 
 // Accounts without scrypt (its cost is not what is soaked); sessions made the way sign-up makes them.
-const rows = Array.from({ length: userCount }, (_, i) => ({ id: randomUUID(), email: `soak-${i}-${randomUUID().slice(0, 6)}@example.com`, name: `Soak ${i}` }));
+const rows = Array.from({ length: userCount }, (_, i) => ({
+  id: randomUUID(),
+  email: `soak-${i}-${randomUUID().slice(0, 6)}@example.com`,
+  name: `Soak ${i}`,
+}));
 await app.db.insert(users).values(rows);
 const people = rows.map(() => ({ token: generateSessionToken() }));
 const callers = await Promise.all(
@@ -76,7 +89,8 @@ loop.enable();
 let afterMajorGc = Infinity;
 new PerformanceObserver((list) => {
   for (const e of list.getEntries()) {
-    if (((e as unknown as { detail?: { kind?: number } }).detail)?.kind === constants.NODE_PERFORMANCE_GC_MAJOR) afterMajorGc = Math.min(afterMajorGc, process.memoryUsage().heapUsed);
+    if ((e as unknown as { detail?: { kind?: number } }).detail?.kind === constants.NODE_PERFORMANCE_GC_MAJOR)
+      afterMajorGc = Math.min(afterMajorGc, process.memoryUsage().heapUsed);
   }
 }).observe({ entryTypes: ['gc'] });
 
@@ -84,7 +98,10 @@ new PerformanceObserver((list) => {
 // publishes it, with its send time inside (tests/bench/event.ts).
 const topic = seriesTopic('BTCUSDT', '1m');
 let seq = 0;
-const candles = setInterval(() => app.bus.publish(topic, { id: 1_000_000 + seq, data: benchEvent(seq++, nowMs()) }), 1000);
+const candles = setInterval(
+  () => app.bus.publish(topic, { id: 1_000_000 + seq, data: benchEvent(seq++, nowMs()) }),
+  1000,
+);
 
 process.on('message', async (m: SoakCommand) => {
   if (m.cmd === 'stop') {
@@ -98,7 +115,15 @@ process.on('message', async (m: SoakCommand) => {
   const heapUsed = Number.isFinite(afterMajorGc) ? afterMajorGc : now;
   afterMajorGc = Infinity;
   const subscriptions = Object.values(app.stats.subscriptionsByPath()).reduce((a, b) => a + b, 0);
-  const sample: SoakSample = { heapUsed, rss, loopP99Ms: loop.percentile(99) / 1e6, loopMaxMs: loop.max / 1e6, connections: app.stats.connections, subscriptions, slowCuts: app.stats.slowClientDisconnects };
+  const sample: SoakSample = {
+    heapUsed,
+    rss,
+    loopP99Ms: loop.percentile(99) / 1e6,
+    loopMaxMs: loop.max / 1e6,
+    connections: app.stats.connections,
+    subscriptions,
+    slowCuts: app.stats.slowClientDisconnects,
+  };
   loop.reset();
   process.send!(sample);
 });

@@ -4,7 +4,10 @@ import { view } from '../render';
 import { httpApi, loginHint, saveToken } from '../session';
 
 const signedIn = (user: { name: string; email: string | null; role: string }) =>
-  view(user, `Signed in as ${user.name}${user.email ? ` <${user.email}>` : ''}${user.role === 'admin' ? ' (admin)' : ''}.`);
+  view(
+    user,
+    `Signed in as ${user.name}${user.email ? ` <${user.email}>` : ''}${user.role === 'admin' ? ' (admin)' : ''}.`,
+  );
 
 async function ask(question: string, hidden = false): Promise<string> {
   const rl = createInterface({ input: process.stdin, output: process.stderr, terminal: true });
@@ -17,7 +20,9 @@ async function ask(question: string, hidden = false): Promise<string> {
 
 const credentials = async (flags: Record<string, string | boolean | undefined>) => ({
   email: typeof flags.email === 'string' ? flags.email : await ask('E-mail: '),
-  password: process.env.HUBCAST_PASSWORD ?? (typeof flags.password === 'string' ? flags.password : await ask('Password: ', true)),
+  password:
+    process.env.HUBCAST_PASSWORD ??
+    (typeof flags.password === 'string' ? flags.password : await ask('Password: ', true)),
 });
 
 export const accountCommands: Command[] = [
@@ -43,11 +48,24 @@ export const accountCommands: Command[] = [
   },
   {
     name: 'logout',
-    usage: 'logout',
-    async run({ ctx }) {
-      if (ctx.token) await httpApi(ctx).auth.signOut.mutate();
+    usage: 'logout [--everywhere]   (--everywhere: every device of this account, this one included)',
+    async run({ ctx, flags }) {
+      const everywhere = flags.everywhere === true;
+      if (ctx.token)
+        await (everywhere ? httpApi(ctx).auth.signOutEverywhere.mutate() : httpApi(ctx).auth.signOut.mutate());
       await saveToken(ctx.url, null);
-      return view({ ok: true }, 'Signed out.');
+      return view({ ok: true }, everywhere ? 'Signed out on every device.' : 'Signed out.');
+    },
+  },
+  {
+    name: 'password',
+    usage:
+      'password   (current and new password from HUBCAST_PASSWORD and HUBCAST_NEW_PASSWORD, or prompts; signs out every other device)',
+    async run({ ctx }) {
+      const currentPassword = process.env.HUBCAST_PASSWORD ?? (await ask('Current password: ', true));
+      const newPassword = process.env.HUBCAST_NEW_PASSWORD ?? (await ask('New password: ', true));
+      await httpApi(ctx).auth.changePassword.mutate({ currentPassword, newPassword });
+      return view({ ok: true }, 'Password changed. Every other device is signed out; this one stays signed in.');
     },
   },
   {

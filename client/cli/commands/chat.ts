@@ -14,7 +14,10 @@ async function directory(http: Http, url: string) {
   const conversations: Conversation[] = [];
   let cursor: string | null = null;
   do {
-    const page: { items: Conversation[]; nextCursor: string | null } = await http.chat.conversations.query({ cursor, limit: 100 });
+    const page: { items: Conversation[]; nextCursor: string | null } = await http.chat.conversations.query({
+      cursor,
+      limit: 100,
+    });
     conversations.push(...page.items);
     cursor = page.nextCursor;
   } while (cursor);
@@ -22,7 +25,8 @@ async function directory(http: Http, url: string) {
   return { me, names, conversations };
 }
 
-const messageLine = (m: Message, names: Map<string, string>) => `[${clock(m.createdAt)}] #${m.conversationId} ${names.get(m.senderId) ?? m.senderId}: ${m.content}`;
+const messageLine = (m: Message, names: Map<string, string>) =>
+  `[${clock(m.createdAt)}] #${m.conversationId} ${names.get(m.senderId) ?? m.senderId}: ${m.content}`;
 
 function eventLine(e: ChatEvent, names: Map<string, string>): string {
   switch (e.type) {
@@ -43,22 +47,38 @@ function eventLine(e: ChatEvent, names: Map<string, string>): string {
 
 async function invite(http: Http, who: string, message: string | undefined) {
   const found = await http.users.search.query({ query: who });
-  const exact = found.filter((u) => u.email?.toLowerCase() === who.toLowerCase() || u.name.toLowerCase() === who.toLowerCase());
+  const exact = found.filter(
+    (u) => u.email?.toLowerCase() === who.toLowerCase() || u.name.toLowerCase() === who.toLowerCase(),
+  );
   const pick = exact.length === 1 ? exact : found;
   if (pick.length === 0) throw new Error(`Nobody matches "${who}".`);
-  if (pick.length > 1) throw new Error(`"${who}" matches ${pick.length} people: ${pick.map((u) => (u.email ? `${u.name} <${u.email}>` : u.name)).join(', ')}. Be more precise.`);
+  if (pick.length > 1)
+    throw new Error(
+      `"${who}" matches ${pick.length} people: ${pick.map((u) => (u.email ? `${u.name} <${u.email}>` : u.name)).join(', ')}. Be more precise.`,
+    );
   const { invitationId } = await http.chat.invite.mutate({ toUserId: pick[0]!.id, message });
   return { invitationId, to: pick[0]!.name };
 }
 
-function watch(ctx: CliContext, signal: AbortSignal, names: Map<string, string>, out: (e: ChatEvent) => void, lastEventId?: string) {
-  return followSubscription<ChatStreamMessage>(ctx, signal, (api, handlers) => api.chat.events.subscribe(lastEventId ? { lastEventId } : undefined, handlers), {
-    // Stored events arrive tracked ({ id, data }), typing as { data }.
-    onData: ({ data: event }) => {
-      if (event.type === 'invitation_accepted') names.set(event.invitation.to.id, event.invitation.to.name);
-      out(event);
+function watch(
+  ctx: CliContext,
+  signal: AbortSignal,
+  names: Map<string, string>,
+  out: (e: ChatEvent) => void,
+  lastEventId?: string,
+) {
+  return followSubscription<ChatStreamMessage>(
+    ctx,
+    signal,
+    (api, handlers) => api.chat.events.subscribe(lastEventId ? { lastEventId } : undefined, handlers),
+    {
+      // Stored events arrive tracked ({ id, data }), typing as { data }.
+      onData: ({ data: event }) => {
+        if (event.type === 'invitation_accepted') names.set(event.invitation.to.id, event.invitation.to.name);
+        out(event);
+      },
     },
-  });
+  );
 }
 
 /**
@@ -68,7 +88,8 @@ function watch(ctx: CliContext, signal: AbortSignal, names: Map<string, string>,
  */
 export const chatCommand: Command = {
   name: 'chat',
-  usage: 'chat invite <name|e-mail> [--message=TEXT] | invitations | accept|reject <id> | conversations | history <id> | send <id> <text> | watch [--from=EVENT_ID]  (--json)',
+  usage:
+    'chat invite <name|e-mail> [--message=TEXT] | invitations | accept|reject <id> | conversations | history <id> | send <id> <text> | watch [--from=EVENT_ID]  (--json)',
   async run({ ctx, args, flags, signal, print }) {
     const [sub, ...rest] = args;
     const http = httpApi(ctx);
@@ -81,7 +102,8 @@ export const chatCommand: Command = {
     if (sub === 'invitations') {
       const { items } = await http.chat.invitations.query({ limit: 100 });
       if (json) return items;
-      for (const i of items) console.log(`${String(i.id).padStart(5)}  ${i.from.name} → ${i.to.name}${i.message ? `  "${i.message}"` : ''}`);
+      for (const i of items)
+        console.log(`${String(i.id).padStart(5)}  ${i.from.name} → ${i.to.name}${i.message ? `  "${i.message}"` : ''}`);
       return items.length ? undefined : void console.log('no pending invitations');
     }
     if (sub === 'accept' || sub === 'reject') {
@@ -92,16 +114,27 @@ export const chatCommand: Command = {
       const [id, ...words] = rest;
       // One key per command: if the network fails after the server stored it, a rerun with --client-id sends nothing twice.
       const clientId = typeof flags['client-id'] === 'string' ? flags['client-id'] : randomUUID();
-      const { message } = await http.chat.send.mutate({ conversationId: Number(id), content: words.join(' '), clientId });
+      const { message } = await http.chat.send.mutate({
+        conversationId: Number(id),
+        content: words.join(' '),
+        clientId,
+      });
       return json ? message : void console.log(`sent message ${message.id} to #${message.conversationId}`);
     }
     const { names, conversations } = await directory(http, ctx.url);
     if (sub === 'conversations') {
       if (json) return conversations;
       for (const c of conversations) {
-        const who = c.participants.filter((p) => names.get(p.id) !== 'you').map((p) => p.name).join(', ');
-        const last = c.lastMessage ? `  ${names.get(c.lastMessage.senderId) ?? '?'}: ${c.lastMessage.content.slice(0, 60)}` : '';
-        console.log(`#${String(c.id).padEnd(5)} ${who.padEnd(24)} ${c.unreadCount ? `${c.unreadCount} unread` : '        '}${last}`);
+        const who = c.participants
+          .filter((p) => names.get(p.id) !== 'you')
+          .map((p) => p.name)
+          .join(', ');
+        const last = c.lastMessage
+          ? `  ${names.get(c.lastMessage.senderId) ?? '?'}: ${c.lastMessage.content.slice(0, 60)}`
+          : '';
+        console.log(
+          `#${String(c.id).padEnd(5)} ${who.padEnd(24)} ${c.unreadCount ? `${c.unreadCount} unread` : '        '}${last}`,
+        );
       }
       return conversations.length ? undefined : void console.log('no conversations yet: chat invite <name>');
     }
@@ -111,7 +144,14 @@ export const chatCommand: Command = {
       for (const m of items.reverse()) console.log(messageLine(m, names));
       return;
     }
-    if (sub === 'watch') return watch(ctx, signal, names, (e) => (json ? print(e) : console.log(eventLine(e, names))), typeof flags.from === 'string' ? flags.from : undefined);
+    if (sub === 'watch')
+      return watch(
+        ctx,
+        signal,
+        names,
+        (e) => (json ? print(e) : console.log(eventLine(e, names))),
+        typeof flags.from === 'string' ? flags.from : undefined,
+      );
     throw new Error(`Usage: npm run cli -- ${chatCommand.usage}`);
   },
 };

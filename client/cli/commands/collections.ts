@@ -1,4 +1,10 @@
-import { ZShareCode, formatShareCode, type Collection, type ShareCodeInfo } from '../../../shared/collections';
+import {
+  ZShareCode,
+  formatShareCode,
+  type Card,
+  type Collection,
+  type ShareCodeInfo,
+} from '../../../shared/collections';
 import type { Command } from '../command';
 import { httpApi } from '../session';
 
@@ -18,24 +24,28 @@ const flag = (v: string | boolean | undefined) => (typeof v === 'string' ? Numbe
 
 function positiveId(arg: string | undefined): number {
   const id = Number(arg);
-  if (!Number.isSafeInteger(id) || id <= 0) throw new Error('Give the collection id, as shown by `collections list` (e.g. collections share 12).');
+  if (!Number.isSafeInteger(id) || id <= 0)
+    throw new Error('Give the collection id, as shown by `collections list` (e.g. collections share 12).');
   return id;
 }
 
 /**
- * `collections list` · `collections share <id> [--hours=N] [--max-uses=N]` (prints the new code, then all codes
+ * `collections list` · `collections show <id>` (every card, page by page) · `collections share <id> [--hours=N] [--max-uses=N]` (prints the new code, then all codes
  * of the collection with their uses) · `collections import <code>`. `--json` prints the API's answer instead.
  */
 export const collectionsCommand: Command = {
   name: 'collections',
-  usage: 'collections list | share <id> [--hours=N] [--max-uses=N] | import <CODE>   [--json]',
+  usage: 'collections list | show <id> | share <id> [--hours=N] [--max-uses=N] | import <CODE>   [--json]',
   async run({ ctx, args, flags }) {
     const [sub, arg] = args;
     const http = httpApi(ctx);
     if (sub === 'list') {
       const items: Collection[] = [];
-      for (let cursor: number | null = null; ; ) {
-        const page: { items: Collection[]; nextCursor: number | null } = await http.collections.list.query({ cursor, limit: 100 });
+      for (let cursor: number | null = null; ;) {
+        const page: { items: Collection[]; nextCursor: number | null } = await http.collections.list.query({
+          cursor,
+          limit: 100,
+        });
         items.push(...page.items);
         if ((cursor = page.nextCursor) === null) break;
       }
@@ -44,9 +54,30 @@ export const collectionsCommand: Command = {
       for (const c of items) console.log(collectionLine(c));
       return;
     }
+    if (sub === 'show') {
+      // collections.get answers a page of cards at a time: every page is read, so every card is shown.
+      const id = positiveId(arg);
+      const cards: Card[] = [];
+      let collection: Collection | null = null;
+      for (let cursor: string | null = null; ;) {
+        const page: { collection: Collection; cards: Card[]; nextCursor: string | null } =
+          await http.collections.get.query({ id, cursor, limit: 100 });
+        collection ??= page.collection;
+        cards.push(...page.cards);
+        if ((cursor = page.nextCursor) === null) break;
+      }
+      if (flags.json) return { collection, cards };
+      console.log(collectionLine(collection!));
+      for (const card of cards) console.log(`  ${card.position + 1}. ${card.front} — ${card.back}`);
+      return;
+    }
     if (sub === 'share') {
       const collectionId = positiveId(arg);
-      const made = await http.collections.createShareCode.mutate({ collectionId, expiresInHours: flag(flags.hours), maxUses: flag(flags['max-uses']) });
+      const made = await http.collections.createShareCode.mutate({
+        collectionId,
+        expiresInHours: flag(flags.hours),
+        maxUses: flag(flags['max-uses']),
+      });
       if (flags.json) return made;
       console.log(`Share code: ${formatShareCode(made.code)}`);
       for (const c of await http.collections.shareCodes.query({ collectionId })) console.log(`  ${codeLine(c)}`);
@@ -62,6 +93,8 @@ export const collectionsCommand: Command = {
       for (const card of result.cards) console.log(`  ${card.position + 1}. ${card.front} — ${card.back}`);
       return;
     }
-    throw new Error('Usage: npm run cli -- collections list | share <id> [--hours=N] [--max-uses=N] | import <CODE>   [--json]');
+    throw new Error(
+      'Usage: npm run cli -- collections list | show <id> | share <id> [--hours=N] [--max-uses=N] | import <CODE>   [--json]',
+    );
   },
 };

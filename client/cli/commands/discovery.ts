@@ -4,7 +4,8 @@ import type { Command } from '../command';
 import { table, view } from '../render';
 import { followSubscription, httpApi, type CliContext } from '../session';
 
-const money = (n: number | null) => (n == null ? '-' : `$${n >= 1 ? Math.round(n).toLocaleString('en-US') : n.toPrecision(3)}`);
+const money = (n: number | null) =>
+  n == null ? '-' : `$${n >= 1 ? Math.round(n).toLocaleString('en-US') : n.toPrecision(3)}`;
 
 const VERDICT = { safe: 'safe', risky: 'RISKY', unverified: 'UNVERIFIED' } as const;
 
@@ -28,7 +29,14 @@ function eventLine(e: StreamEvent): string {
   }
 }
 
-function statusText(s: DiscoveryStatus & { safeTokens: number; riskyTokens: number; unverifiedTokens: number; databaseUsagePercent: number }) {
+function statusText(
+  s: DiscoveryStatus & {
+    safeTokens: number;
+    riskyTokens: number;
+    unverifiedTokens: number;
+    databaseUsagePercent: number;
+  },
+) {
   const last = s.lastScan;
   const lastText = !last
     ? 'none finished yet'
@@ -41,7 +49,10 @@ function statusText(s: DiscoveryStatus & { safeTokens: number; riskyTokens: numb
     ['scans', String(s.totalScans)],
     ['tokens stored', `${s.tokensInDatabase} / ${s.databaseCapacity} (${s.databaseUsagePercent}%)`],
     ['safe / risky / unverified', `${s.safeTokens} / ${s.riskyTokens} / ${s.unverifiedTokens}`],
-    ['auto-discovery', s.autoDiscoveryActive ? `on, every ${s.autoDiscoveryInterval} s, ${s.autoDiscoveryMaxTokens} tokens` : 'off'],
+    [
+      'auto-discovery',
+      s.autoDiscoveryActive ? `on, every ${s.autoDiscoveryInterval} s, ${s.autoDiscoveryMaxTokens} tokens` : 'off',
+    ],
   ];
   return rows.map(([k, v]) => `${k.padEnd(26)}${v}`).join('\n');
 }
@@ -63,11 +74,21 @@ const checkedTable = (rows: Array<{ token: Token; isNew: boolean }>) =>
   );
 
 /** Streams discovery events until `onEvent` returns true or Ctrl-C. */
-function follow(ctx: CliContext, signal: AbortSignal, opts: { lastEventId?: string; onStarted?: () => void; onEvent: (e: StreamEvent) => boolean | void }) {
-  return followSubscription(ctx, signal, (api, handlers) => api.discovery.events.subscribe(opts.lastEventId ? { lastEventId: opts.lastEventId } : undefined, handlers), {
-    onStarted: opts.onStarted,
-    onData: (d) => opts.onEvent((d as { data: StreamEvent }).data),
-  });
+function follow(
+  ctx: CliContext,
+  signal: AbortSignal,
+  opts: { lastEventId?: string; onStarted?: () => void; onEvent: (e: StreamEvent) => boolean | void },
+) {
+  return followSubscription(
+    ctx,
+    signal,
+    (api, handlers) =>
+      api.discovery.events.subscribe(opts.lastEventId ? { lastEventId: opts.lastEventId } : undefined, handlers),
+    {
+      onStarted: opts.onStarted,
+      onData: (d) => opts.onEvent((d as { data: StreamEvent }).data),
+    },
+  );
 }
 
 const flag = (v: string | boolean | undefined) => (typeof v === 'string' ? v : undefined);
@@ -80,7 +101,8 @@ const flag = (v: string | boolean | undefined) => (typeof v === 'string' ? v : u
  */
 export const discoveryCommand: Command = {
   name: 'discovery',
-  usage: 'discovery trigger [--max=N] [--chain=ID] [--page=DEXSCREENER_URL] | status | recent [--limit=N] [--chain=ID] | watch [--from=EVENT_ID]   (--json)',
+  usage:
+    'discovery trigger [--max=N] [--chain=ID] [--page=DEXSCREENER_URL] | status | recent [--limit=N] [--chain=ID] | watch [--from=EVENT_ID]   (--json)',
   async run({ ctx, args, flags, signal, print }) {
     const [sub] = args;
     const http = httpApi(ctx);
@@ -92,7 +114,10 @@ export const discoveryCommand: Command = {
     if (sub === 'recent') {
       const limit = flag(flags.limit) ? Number(flags.limit) : 20;
       const { tokens } = await http.discovery.recent.query({ limit, chain: flag(flags.chain) });
-      return view(tokens, tokens.length ? tokens.map(tokenLine).join('\n') : 'No tokens discovered yet: discovery trigger');
+      return view(
+        tokens,
+        tokens.length ? tokens.map(tokenLine).join('\n') : 'No tokens discovered yet: discovery trigger',
+      );
     }
     if (sub === 'watch') return follow(ctx, signal, { lastEventId: flag(flags.from), onEvent: (e) => void out(e) });
     if (sub !== 'trigger') throw new Error('Usage: npm run cli -- discovery trigger|status|recent|watch');
@@ -124,7 +149,11 @@ export const discoveryCommand: Command = {
       onEvent: (e) => (scanId === null ? void early.push(e) : mine(e)),
     });
     await started;
-    const res = await http.discovery.trigger.mutate({ maxTokens, chain: flag(flags.chain), profileUrl: flag(flags.page) });
+    const res = await http.discovery.trigger.mutate({
+      maxTokens,
+      chain: flag(flags.chain),
+      profileUrl: flag(flags.page),
+    });
     scanId = res.scanId;
     if (!flags.json) console.log(res.joined ? `joined scan ${scanId}, already running` : `started scan ${scanId}`);
     // Stop early if the held events already include the end (a quick scan).

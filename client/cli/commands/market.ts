@@ -1,4 +1,14 @@
-import { MAX_STRATEGIES_PER_USER, ZLiveInput, ZTimeframe, type LiveEvent, type LiveMessage, type Position, type Strategy, type StrategyRule, type Trade } from '../../../shared/market';
+import {
+  MAX_STRATEGIES_PER_USER,
+  ZLiveInput,
+  ZTimeframe,
+  type LiveEvent,
+  type LiveMessage,
+  type Position,
+  type Strategy,
+  type StrategyRule,
+  type Trade,
+} from '../../../shared/market';
 import { TRPCClientError } from '@trpc/client';
 import { RESUME_EXPIRED_CODE } from '../../../shared/system';
 import type { Command } from '../command';
@@ -18,7 +28,8 @@ function line(e: LiveEvent): string {
   ].join('  ');
 }
 
-const ruleText = (r: StrategyRule) => (r.type === 'rsi' ? `RSI ${r.oversold}/${r.overbought}` : r.type === 'ema_cross' ? 'EMA 9/21 cross' : 'MACD cross');
+const ruleText = (r: StrategyRule) =>
+  r.type === 'rsi' ? `RSI ${r.oversold}/${r.overbought}` : r.type === 'ema_cross' ? 'EMA 9/21 cross' : 'MACD cross';
 const when = (d: Date) => d.toISOString().replace('T', ' ').slice(0, 16);
 const signed = (n: number | null, digits = 2) => (n == null ? '-' : `${n >= 0 ? '+' : ''}${n.toFixed(digits)}`);
 
@@ -97,7 +108,8 @@ export const marketCommand: Command = {
       const page = await http.market.trades.query();
       return view(page, tradesTable(page.items) + (page.nextCursor ? '\n(more: newest 50 shown)' : ''));
     }
-    if (sub !== 'watch') throw new Error('Usage: market watch BTCUSDT 1m (or market stats | strategies | positions | trades)');
+    if (sub !== 'watch')
+      throw new Error('Usage: market watch BTCUSDT 1m (or market stats | strategies | positions | trades)');
     const parsed = ZLiveInput.safeParse({ symbol: symbolArg ?? '', timeframe: tfArg ?? '1m' });
     if (!parsed.success) throw new Error(parsed.error.issues.map((i) => i.message).join(' '));
     const { symbol, timeframe } = parsed.data;
@@ -106,13 +118,23 @@ export const marketCommand: Command = {
     // A resume point the server no longer keeps (retention) means: start again from fresh history.
     for (;;) {
       const history = await http.market.candles.query({ symbol, timeframe, limit: 5 });
-      for (const c of history.candles) out({ symbol, timeframe, candle: c.candle, closed: true, indicators: c.indicators });
+      for (const c of history.candles)
+        out({ symbol, timeframe, candle: c.candle, closed: true, indicators: c.indicators });
       const lastEventId = history.candles.at(-1)?.id;
       try {
-        return await followSubscription<LiveMessage>(ctx, signal, (api, handlers) => api.market.live.subscribe({ symbol, timeframe, lastEventId: lastEventId === undefined ? undefined : String(lastEventId) }, handlers), {
-          // Closed candles arrive tracked ({ id, data }), forming updates untracked ({ data }).
-          onData: (d) => void out(d.data),
-        });
+        return await followSubscription<LiveMessage>(
+          ctx,
+          signal,
+          (api, handlers) =>
+            api.market.live.subscribe(
+              { symbol, timeframe, lastEventId: lastEventId === undefined ? undefined : String(lastEventId) },
+              handlers,
+            ),
+          {
+            // Closed candles arrive tracked ({ id, data }), forming updates untracked ({ data }).
+            onData: (d) => void out(d.data),
+          },
+        );
       } catch (err) {
         if (!(err instanceof TRPCClientError) || err.data?.code !== RESUME_EXPIRED_CODE) throw err;
       }

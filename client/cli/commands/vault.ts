@@ -5,7 +5,10 @@ import { httpApi, type CliContext } from '../session';
  * Runs server-side code against the database with this shell's configuration (the same
  * environment the server gets): rekey needs the keys, which never travel over the API.
  */
-async function withDatabase<T>(ctx: CliContext, run: (deps: Awaited<ReturnType<typeof serverSide>>) => Promise<T>): Promise<T> {
+export async function withDatabase<T>(
+  ctx: CliContext,
+  run: (deps: Awaited<ReturnType<typeof serverSide>>) => Promise<T>,
+): Promise<T> {
   const deps = await serverSide(ctx);
   try {
     return await run(deps);
@@ -20,8 +23,14 @@ async function serverSide(ctx: CliContext) {
   const config = loadConfig(process.env);
   if (!config.DATABASE_URL) {
     // An embedded database is one process's files: a second writer would corrupt them.
-    const running = await fetch(`${ctx.url}/healthz`, { signal: AbortSignal.timeout(2_000) }).then(() => true, () => false);
-    if (running) throw new Error(`A Hubcast server answers at ${ctx.url} and owns the embedded database in ${config.DATA_DIR}: stop it first (with DATABASE_URL set, no need).`);
+    const running = await fetch(`${ctx.url}/healthz`, { signal: AbortSignal.timeout(2_000) }).then(
+      () => true,
+      () => false,
+    );
+    if (running)
+      throw new Error(
+        `A Hubcast server answers at ${ctx.url} and owns the embedded database in ${config.DATA_DIR}: stop it first (with DATABASE_URL set, no need).`,
+      );
   }
   const database = await openDatabase({ url: config.DATABASE_URL, dataDir: config.DATA_DIR });
   return { config, database };
@@ -30,7 +39,12 @@ async function serverSide(ctx: CliContext) {
 async function keyring(config: import('../../../server/config').Config) {
   const { loadKeyring } = await import('../../../server/modules/vault/crypto');
   const { createLogger } = await import('../../../server/log');
-  return loadKeyring({ vaultKey: config.VAULT_KEY, previousKeys: config.VAULT_PREVIOUS_KEYS, dataDir: config.DATA_DIR, log: createLogger('error') });
+  return loadKeyring({
+    vaultKey: config.VAULT_KEY,
+    previousKeys: config.VAULT_PREVIOUS_KEYS,
+    dataDir: config.DATA_DIR,
+    log: createLogger('error'),
+  });
 }
 
 /**
@@ -40,7 +54,8 @@ async function keyring(config: import('../../../server/config').Config) {
  */
 export const vaultCommand: Command = {
   name: 'vault',
-  usage: 'vault status | refresh <sessionId> | rekey | diagnose   (rekey/diagnose read DATABASE_URL or DATA_DIR and VAULT_KEY here)',
+  usage:
+    'vault status | refresh <sessionId> | rekey | diagnose   (rekey/diagnose read DATABASE_URL or DATA_DIR and VAULT_KEY here)',
   async run({ ctx, args }) {
     const [sub, id] = args;
     if (sub === 'status') {
@@ -48,7 +63,8 @@ export const vaultCommand: Command = {
       return { scheduler: await http.vault.scheduler.query(), sessions: await http.vault.sessions.query() };
     }
     if (sub === 'refresh') {
-      if (!id || !/^\d+$/.test(id)) throw new Error('Usage: npm run cli -- vault refresh <sessionId>   (ids: npm run cli -- vault status)');
+      if (!id || !/^\d+$/.test(id))
+        throw new Error('Usage: npm run cli -- vault refresh <sessionId>   (ids: npm run cli -- vault status)');
       return httpApi(ctx).vault.refreshNow.mutate({ sessionId: Number(id) });
     }
     if (sub === 'rekey') {
@@ -78,7 +94,8 @@ async function diagnose(ctx: CliContext) {
     print({ name: 'configuration', ok: true, detail: 'every variable is valid' });
   } catch (err) {
     if (!(err instanceof ConfigError)) throw err;
-    for (const p of err.problems) print({ name: 'configuration', ok: false, detail: p, fix: 'correct the variable (see README, Configuration)' });
+    for (const p of err.problems)
+      print({ name: 'configuration', ok: false, detail: p, fix: 'correct the variable (see README, Configuration)' });
     return;
   }
   const key = keySource(config);
@@ -89,8 +106,15 @@ async function diagnose(ctx: CliContext) {
       if (key.ok) for (const c of await checkSessions(database, await keyring(config))) print(c);
     });
   } catch (err) {
-    print({ name: 'database', ok: false, detail: err instanceof Error ? err.message : 'cannot be opened', fix: 'check DATABASE_URL (or DATA_DIR) and that the database is up' });
+    print({
+      name: 'database',
+      ok: false,
+      detail: err instanceof Error ? err.message : 'cannot be opened',
+      fix: 'check DATABASE_URL (or DATA_DIR) and that the database is up',
+    });
   }
   for (const c of await checkUpstreams(config)) print(c);
-  console.log(process.exitCode ? '\nSome checks failed: see the fixes above.' : '\nEverything the vault needs is in place.');
+  console.log(
+    process.exitCode ? '\nSome checks failed: see the fixes above.' : '\nEverything the vault needs is in place.',
+  );
 }

@@ -8,7 +8,7 @@ import { followSubscription, type StreamHandlers } from '../session';
  */
 export const watchCommand: Command = {
   name: 'watch',
-  usage: "watch <path> [json-input]   e.g. watch system.notifications",
+  usage: 'watch <path> [json-input]   e.g. watch system.notifications',
   async run({ ctx, args, signal, print }) {
     const [path, rawInput] = args;
     if (!path) throw new Error('Name the subscription to watch, e.g. `watch system.notifications`.');

@@ -42,9 +42,7 @@ export function AuthPage() {
             Create account
           </button>
         </div>
-        {mode === 'signUp' && (
-          <Field label="Name" name="name" autoComplete="name" errors={fieldErrors.name} />
-        )}
+        {mode === 'signUp' && <Field label="Name" name="name" autoComplete="name" errors={fieldErrors.name} />}
         <Field label="E-mail" name="email" type="email" autoComplete="email" errors={fieldErrors.email} />
         <Field
           label="Password"
@@ -72,12 +70,25 @@ export function AuthPage() {
   );
 }
 
-function Field(props: { label: string; name: string; type?: string; autoComplete?: string; hint?: string; errors?: string[] }) {
+function Field(props: {
+  label: string;
+  name: string;
+  type?: string;
+  autoComplete?: string;
+  hint?: string;
+  errors?: string[];
+}) {
   const id = `field-${props.name}`;
   return (
     <label htmlFor={id} className="field">
       <span>{props.label}</span>
-      <input id={id} name={props.name} type={props.type ?? 'text'} autoComplete={props.autoComplete} aria-invalid={!!props.errors?.length} />
+      <input
+        id={id}
+        name={props.name}
+        type={props.type ?? 'text'}
+        autoComplete={props.autoComplete}
+        aria-invalid={!!props.errors?.length}
+      />
       {props.hint && !props.errors?.length && <small className="muted">{props.hint}</small>}
       {props.errors?.map((e) => (
         <small key={e} className="error">

@@ -37,7 +37,13 @@ const LABELS: Record<ConnectionStatus, string> = {
 export function ConnectionIndicator() {
   const status = useConnectionStatus();
   return (
-    <span className={`connection connection-${status}`} data-testid="connection" data-status={status} role="status" title={`Realtime connection: ${status}`}>
+    <span
+      className={`connection connection-${status}`}
+      data-testid="connection"
+      data-status={status}
+      role="status"
+      title={`Realtime connection: ${status}`}
+    >
       <span className="dot" aria-hidden /> {LABELS[status]}
     </span>
   );

@@ -34,15 +34,19 @@ export function Layout({ user, routes, children }: { user: SessionUser; routes: 
         </nav>
         <div className="topbar-right">
           {health.data?.upstreams === 'demo' && (
-            <span className="badge demo" data-testid="demo-badge" title="Upstreams are simulated: prices and tokens are not real">
+            <span
+              className="badge demo"
+              data-testid="demo-badge"
+              title="Upstreams are simulated: prices and tokens are not real"
+            >
               Demo data
             </span>
           )}
           <ConnectionIndicator />
-          <span className="user" data-testid="user-name" title={user.email}>
+          <Link href="/account" className="user" data-testid="user-name" title={`${user.email}: password and sessions`}>
             {user.name}
             {user.role === 'admin' && <span className="badge">admin</span>}
-          </span>
+          </Link>
           <button className="link" onClick={() => signOut.mutate()} disabled={signOut.isPending}>
             Sign out
           </button>

@@ -1,6 +1,6 @@
 import { useSubscription } from '@trpc/tanstack-react-query';
 import { toast } from 'sonner';
-import { RESUME_EXPIRED_CODE } from '../../../shared/system';
+import { isResumePoint, RESUME_EXPIRED_CODE } from '../../../shared/system';
 import { useTRPC } from '../trpc';
 
 /** Every event addressed to the signed-in user becomes a toast; features choose the text via payload.message. */
@@ -9,6 +9,8 @@ export function NotificationToasts() {
   const stream = useSubscription(
     trpc.system.notifications.subscriptionOptions(undefined, {
       onData: ({ data: event }) => {
+        // The stream's resume point only lets a reconnect resume; it is no notification.
+        if (isResumePoint(event)) return;
         const message = (event.payload as { message?: unknown } | null)?.message;
         if (typeof message === 'string') toast(message, { description: event.feature });
       },

@@ -9,7 +9,8 @@ export function QueryState<T>(props: {
 }) {
   const { query } = props;
   if (query.isPending) return <p className="loading">Loading…</p>;
-  if (query.isError || query.data === undefined) return <p className="error">{query.error?.message ?? 'Could not load.'}</p>;
+  if (query.isError || query.data === undefined)
+    return <p className="error">{query.error?.message ?? 'Could not load.'}</p>;
   if (props.isEmpty(query.data)) return <p className="muted">{props.empty}</p>;
   return <>{props.children(query.data)}</>;
 }

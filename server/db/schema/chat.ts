@@ -13,7 +13,9 @@ export const chatInvitations = pgTable(
       .notNull()
       .references(() => users.id, { onDelete: 'cascade' }),
     message: text(),
-    status: text({ enum: ['pending', 'accepted', 'rejected'] }).notNull().default('pending'),
+    status: text({ enum: ['pending', 'accepted', 'rejected'] })
+      .notNull()
+      .default('pending'),
     conversationId: bigint({ mode: 'number' }).references(() => chatConversations.id, { onDelete: 'set null' }),
     createdAt: timestamp({ withTimezone: true }).notNull().defaultNow(),
     respondedAt: timestamp({ withTimezone: true }),

@@ -18,6 +18,9 @@ export const busPayloads = pgTable(
 /**
  * One row per running instance, refreshed every election round: who is alive (seen recently),
  * which singletons each leads, its upstream connections and bus lag, for system.stats and /metrics.
+ * The elector reads and writes it with raw SQL (cluster/elector.ts); the table object stays for
+ * drizzle-kit, which diffs these files against its snapshot: without it, the next
+ * `drizzle-kit generate` would write a migration dropping the table.
  */
 export const clusterInstances = pgTable('cluster_instances', {
   id: text().primaryKey(),

@@ -43,7 +43,10 @@ export const collectionCards = pgTable(
     createdAt: timestamp({ withTimezone: true }).notNull().defaultNow(),
     updatedAt: timestamp({ withTimezone: true }).notNull().defaultNow(),
   },
-  (t) => [index('collection_cards_user_id_idx').on(t.userId), index('collection_cards_collection_position_idx').on(t.collectionId, t.position)],
+  (t) => [
+    index('collection_cards_user_id_idx').on(t.userId),
+    index('collection_cards_collection_position_idx').on(t.collectionId, t.position),
+  ],
 );
 
 /** Codes that let anyone signed in import a copy of one collection. */

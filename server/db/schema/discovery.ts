@@ -1,5 +1,18 @@
 import { sql } from 'drizzle-orm';
-import { bigint, bigserial, boolean, check, doublePrecision, index, integer, jsonb, pgTable, text, timestamp, uniqueIndex } from 'drizzle-orm/pg-core';
+import {
+  bigint,
+  bigserial,
+  boolean,
+  check,
+  doublePrecision,
+  index,
+  integer,
+  jsonb,
+  pgTable,
+  text,
+  timestamp,
+  uniqueIndex,
+} from 'drizzle-orm/pg-core';
 
 /** Shared by every user (not user-owned): one row per (chain, address), newest 200 kept. */
 export const tokens = pgTable(
@@ -26,7 +39,10 @@ export const tokens = pgTable(
     updatedAt: timestamp({ withTimezone: true }).notNull().defaultNow(),
     lastScanId: bigint({ mode: 'number' }),
   },
-  (t) => [uniqueIndex('tokens_chain_address_idx').on(t.chain, t.address), index('tokens_discovered_at_idx').on(t.discoveredAt, t.id)],
+  (t) => [
+    uniqueIndex('tokens_chain_address_idx').on(t.chain, t.address),
+    index('tokens_discovered_at_idx').on(t.discoveredAt, t.id),
+  ],
 );
 
 export const discoveryScans = pgTable(
@@ -37,7 +53,9 @@ export const discoveryScans = pgTable(
     triggeredBy: text().notNull(),
     maxTokens: integer().notNull(),
     chain: text(),
-    status: text({ enum: ['running', 'completed', 'failed'] }).notNull().default('running'),
+    status: text({ enum: ['running', 'completed', 'failed'] })
+      .notNull()
+      .default('running'),
     startedAt: timestamp({ withTimezone: true }).notNull().defaultNow(),
     finishedAt: timestamp({ withTimezone: true }),
     candidates: integer().notNull().default(0),

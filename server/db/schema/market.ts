@@ -1,4 +1,16 @@
-import { bigint, bigserial, boolean, doublePrecision, index, integer, jsonb, pgTable, text, timestamp, uniqueIndex } from 'drizzle-orm/pg-core';
+import {
+  bigint,
+  bigserial,
+  boolean,
+  doublePrecision,
+  index,
+  integer,
+  jsonb,
+  pgTable,
+  text,
+  timestamp,
+  uniqueIndex,
+} from 'drizzle-orm/pg-core';
 import type { Indicators, StrategyRule, Timeframe, TradeReason } from '../../../shared/market';
 import { users } from './auth';
 
@@ -68,7 +80,10 @@ export const marketPositions = pgTable(
     stopLossPrice: doublePrecision().notNull(),
     openedAt: timestamp({ withTimezone: true }).notNull(),
   },
-  (t) => [index('market_positions_user_id_idx').on(t.userId), uniqueIndex('market_positions_strategy_idx').on(t.strategyId)],
+  (t) => [
+    index('market_positions_user_id_idx').on(t.userId),
+    uniqueIndex('market_positions_strategy_idx').on(t.strategyId),
+  ],
 );
 
 /** Completed paper trades; the strategy may be deleted later, so its name is kept. */

@@ -1,14 +1,17 @@
 import { and, count, desc, eq, gt, inArray, ne, or, sql } from 'drizzle-orm';
 import type { Db } from '../../db/client';
+import { AppError } from '../../errors';
 import { chatConversations, chatMessages, chatParticipants, users } from '../../db/schema';
 import type { Conversation } from '../../../shared/chat';
+import { CURSOR_MESSAGE, decodePosition, encodePosition } from '../../../shared/cursor';
 import { toMessage } from './messages';
 
 /** `<lastActivityAt ms>:<id>`: the list moves as messages arrive, so the cursor is the position, not an offset. */
 // The instant goes in as text: postgres.js cannot bind a Date inside a raw sql fragment.
 const parseCursor = (cursor: string) => {
-  const [at, id] = cursor.split(':').map(Number);
-  return { at: new Date(at!).toISOString(), id: id! };
+  const p = decodePosition(cursor);
+  if (!p) throw new AppError('BAD_REQUEST', CURSOR_MESSAGE);
+  return { at: p.at.toISOString(), id: p.id };
 };
 
 /** The caller's conversations, most recent activity first, with unread counts and the last message. */
@@ -24,7 +27,10 @@ export async function listConversations(db: Db, callerId: string, input: { curso
         after
           ? or(
               sql`date_trunc('milliseconds', ${chatConversations.lastActivityAt}) < ${after.at}::timestamptz`,
-              and(sql`date_trunc('milliseconds', ${chatConversations.lastActivityAt}) = ${after.at}::timestamptz`, sql`${chatConversations.id} < ${after.id}`),
+              and(
+                sql`date_trunc('milliseconds', ${chatConversations.lastActivityAt}) = ${after.at}::timestamptz`,
+                sql`${chatConversations.id} < ${after.id}`,
+              ),
             )
           : undefined,
       ),
@@ -33,16 +39,26 @@ export async function listConversations(db: Db, callerId: string, input: { curso
     .limit(input.limit + 1);
   const page = rows.slice(0, input.limit);
   const last = page.at(-1);
-  const nextCursor = rows.length > input.limit && last ? `${last.lastActivityAt.getTime()}:${last.id}` : null;
+  const nextCursor =
+    rows.length > input.limit && last ? encodePosition({ at: last.lastActivityAt, id: last.id }) : null;
   return { items: await describe(db, callerId, page), nextCursor };
 }
 
-async function describe(db: Db, callerId: string, page: { id: number; lastActivityAt: Date }[]): Promise<Conversation[]> {
+async function describe(
+  db: Db,
+  callerId: string,
+  page: { id: number; lastActivityAt: Date }[],
+): Promise<Conversation[]> {
   if (page.length === 0) return [];
   const ids = page.map((c) => c.id);
   const [people, lastMessages, unread] = await Promise.all([
     db
-      .select({ conversationId: chatParticipants.conversationId, id: users.id, name: users.name, lastReadMessageId: chatParticipants.lastReadMessageId })
+      .select({
+        conversationId: chatParticipants.conversationId,
+        id: users.id,
+        name: users.name,
+        lastReadMessageId: chatParticipants.lastReadMessageId,
+      })
       .from(chatParticipants)
       .innerJoin(users, eq(users.id, chatParticipants.userId))
       .where(inArray(chatParticipants.conversationId, ids)),
@@ -54,7 +70,10 @@ async function describe(db: Db, callerId: string, page: { id: number; lastActivi
     db
       .select({ conversationId: chatMessages.conversationId, n: count() })
       .from(chatMessages)
-      .innerJoin(chatParticipants, and(eq(chatParticipants.conversationId, chatMessages.conversationId), eq(chatParticipants.userId, callerId)))
+      .innerJoin(
+        chatParticipants,
+        and(eq(chatParticipants.conversationId, chatMessages.conversationId), eq(chatParticipants.userId, callerId)),
+      )
       .where(
         and(
           inArray(chatMessages.conversationId, ids),
@@ -68,7 +87,9 @@ async function describe(db: Db, callerId: string, page: { id: number; lastActivi
   const unreadBy = new Map(unread.map((u) => [u.conversationId, u.n]));
   return page.map((c) => ({
     id: c.id,
-    participants: people.filter((p) => p.conversationId === c.id).map(({ id, name, lastReadMessageId }) => ({ id, name, lastReadMessageId })),
+    participants: people
+      .filter((p) => p.conversationId === c.id)
+      .map(({ id, name, lastReadMessageId }) => ({ id, name, lastReadMessageId })),
     unreadCount: unreadBy.get(c.id) ?? 0,
     lastMessage: lastBy.get(c.id) ?? null,
     lastActivityAt: c.lastActivityAt,

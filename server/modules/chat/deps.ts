@@ -3,11 +3,13 @@ import type { Db } from '../../db/client';
 import { AppError } from '../../errors';
 import { chatParticipants } from '../../db/schema';
 import type { Inbox, InboxItem } from '../../realtime/inbox';
+import type { StreamLog } from '../../realtime/record';
 import { CHAT_FEATURE, type ChatEvent } from '../../../shared/chat';
 
 export interface ChatDeps {
   db: Db;
   inbox: Inbox;
+  streams: StreamLog;
 }
 
 export type StoredChatEvent = Exclude<ChatEvent, { type: 'typing' }>;
@@ -31,6 +33,9 @@ export async function requireParticipant(db: Db, conversationId: number, userId:
 }
 
 export async function participantIds(db: Db, conversationId: number): Promise<string[]> {
-  const rows = await db.select({ userId: chatParticipants.userId }).from(chatParticipants).where(eq(chatParticipants.conversationId, conversationId));
+  const rows = await db
+    .select({ userId: chatParticipants.userId })
+    .from(chatParticipants)
+    .where(eq(chatParticipants.conversationId, conversationId));
   return rows.map((r) => r.userId);
 }

@@ -1,10 +1,10 @@
-import { tracked } from '@trpc/server';
 import { and, eq } from 'drizzle-orm';
 import { chatParticipants } from '../../db/schema';
 import type { LiveItem } from '../../realtime/inbox';
-import type { BusEvent } from '../../realtime/resumable';
+import { trackedEvent, type BusEvent } from '../../realtime/resumable';
+import type { StreamScope } from '../../realtime/streams';
 import { CHAT_FEATURE, TYPING_INTERVAL_MS, ZChatEvent, type ChatEvent } from '../../../shared/chat';
-import type { Notification } from '../../../shared/system';
+import { isResumePoint, type Notification } from '../../../shared/system';
 import { participantIds, requireParticipant, type ChatDeps } from './deps';
 
 type TypingEvent = Extract<ChatEvent, { type: 'typing' }>;
@@ -27,7 +27,8 @@ export class TypingRelay {
     this.prune(now);
     const event: TypingEvent = { type: 'typing', conversationId, userId: caller.id, name: caller.name };
     for (const userId of await participantIds(this.deps.db, conversationId)) {
-      if (userId !== caller.id) this.deps.inbox.publishLive(userId, { feature: CHAT_FEATURE, type: event.type, payload: event });
+      if (userId !== caller.id)
+        this.deps.inbox.publishLive(userId, { feature: CHAT_FEATURE, type: event.type, payload: event });
     }
     return { relayed: true };
   }
@@ -62,9 +63,16 @@ async function mayReceive(deps: ChatDeps, userId: string, e: BusEvent<Notificati
  * `chat.events`: the caller's chat view of the inbox, resumable from `lastEventId`, with
  * typing mixed in live only. Stored events arrive tracked ({ id, data }), typing as { data }.
  */
-export async function* chatEvents(deps: ChatDeps, opts: { userId: string; lastEventId: string | null | undefined; signal: AbortSignal | undefined }) {
+export async function* chatEvents(
+  deps: ChatDeps,
+  opts: { userId: string; lastEventId: string | null | undefined },
+  scope: StreamScope,
+) {
   const { userId } = opts;
-  const source = deps.inbox.featureStream({ ...opts, feature: CHAT_FEATURE, authorize: (e) => mayReceive(deps, userId, e) });
+  const source = deps.inbox.featureStream(
+    { ...opts, feature: CHAT_FEATURE, authorize: (e) => mayReceive(deps, userId, e) },
+    scope,
+  );
   for await (const e of source) {
     if ('data' in e) {
       const event = asChatEvent(e.data);
@@ -72,7 +80,11 @@ export async function* chatEvents(deps: ChatDeps, opts: { userId: string; lastEv
       continue;
     }
     const [id, notification] = e;
+    if (isResumePoint(notification)) {
+      yield trackedEvent(id, notification);
+      continue;
+    }
     const event = asChatEvent(notification);
-    if (event && event.type !== 'typing') yield tracked(id, event);
+    if (event && event.type !== 'typing') yield trackedEvent(id, event);
   }
 }

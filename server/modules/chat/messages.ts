@@ -3,7 +3,6 @@ import { and, desc, eq, lt, sql } from 'drizzle-orm';
 import type { Db } from '../../db/client';
 import { insertOnce } from '../../db/insert-once';
 import { AppError } from '../../errors';
-import { recordThenPublish } from '../../realtime/record';
 import { chatConversations, chatMessages, chatParticipants } from '../../db/schema';
 import type { Message } from '../../../shared/chat';
 import { chatItems, participantIds, requireParticipant, type ChatDeps } from './deps';
@@ -18,12 +17,21 @@ export const toMessage = (r: typeof chatMessages.$inferSelect): Message => ({
 });
 
 /** Newest first; `nextCursor` pages back through older messages. */
-export async function listMessages(db: Db, callerId: string, input: { conversationId: number; cursor?: number | null; limit: number }) {
+export async function listMessages(
+  db: Db,
+  callerId: string,
+  input: { conversationId: number; cursor?: number | null; limit: number },
+) {
   await requireParticipant(db, input.conversationId, callerId);
   const rows = await db
     .select()
     .from(chatMessages)
-    .where(and(eq(chatMessages.conversationId, input.conversationId), input.cursor ? lt(chatMessages.id, input.cursor) : undefined))
+    .where(
+      and(
+        eq(chatMessages.conversationId, input.conversationId),
+        input.cursor ? lt(chatMessages.id, input.cursor) : undefined,
+      ),
+    )
     .orderBy(desc(chatMessages.id))
     .limit(input.limit + 1);
   const items = rows.slice(0, input.limit).map(toMessage);
@@ -35,23 +43,44 @@ export async function listMessages(db: Db, callerId: string, input: { conversati
  * (its other tabs show it too). A retried send with the same clientId returns the stored
  * message and delivers nothing again.
  */
-export async function sendMessage(deps: ChatDeps, callerId: string, input: { conversationId: number; content: string; clientId?: string }) {
-  const { db, inbox } = deps;
+export async function sendMessage(
+  deps: ChatDeps,
+  callerId: string,
+  input: { conversationId: number; content: string; clientId?: string },
+) {
+  const { db, inbox, streams } = deps;
   await requireParticipant(db, input.conversationId, callerId);
-  const values = { conversationId: input.conversationId, senderId: callerId, content: input.content, clientId: input.clientId ?? randomUUID() };
-  const { message } = await recordThenPublish(
-    db,
+  const values = {
+    conversationId: input.conversationId,
+    senderId: callerId,
+    content: input.content,
+    clientId: input.clientId ?? randomUUID(),
+  };
+  const { message } = await streams.recordThenPublish(
     [],
     async (tx) => {
       const { row, created } = await insertOnce(tx, chatMessages, values, ['senderId', 'clientId']);
       if (!created) {
-        if (row.conversationId !== input.conversationId) throw new AppError('BAD_REQUEST', 'This clientId already belongs to another message: use a new one for each message.');
+        if (row.conversationId !== input.conversationId)
+          throw new AppError(
+            'BAD_REQUEST',
+            'This clientId already belongs to another message: use a new one for each message.',
+          );
         return { message: toMessage(row), stored: [] };
       }
-      await tx.update(chatConversations).set({ lastActivityAt: row.createdAt }).where(eq(chatConversations.id, input.conversationId));
+      await tx
+        .update(chatConversations)
+        .set({ lastActivityAt: row.createdAt })
+        .where(eq(chatConversations.id, input.conversationId));
       const message = toMessage(row);
       const recipients = await participantIds(tx, input.conversationId);
-      return { message, stored: await inbox.record(tx, chatItems(recipients, { type: 'new_message', conversationId: input.conversationId, message })) };
+      return {
+        message,
+        stored: await inbox.record(
+          tx,
+          chatItems(recipients, { type: 'new_message', conversationId: input.conversationId, message }),
+        ),
+      };
     },
     ({ stored }) => inbox.publish(stored),
   );
@@ -60,16 +89,16 @@ export async function sendMessage(deps: ChatDeps, callerId: string, input: { con
 
 /** Moves the caller's read marker forward (never back) and tells every participant's tabs. */
 export async function markRead(deps: ChatDeps, callerId: string, input: { conversationId: number; messageId: number }) {
-  const { db, inbox } = deps;
+  const { db, inbox, streams } = deps;
   await requireParticipant(db, input.conversationId, callerId);
   const [message] = await db
     .select({ id: chatMessages.id })
     .from(chatMessages)
     .where(and(eq(chatMessages.id, input.messageId), eq(chatMessages.conversationId, input.conversationId)))
     .limit(1);
-  if (!message) throw new AppError('NOT_FOUND', `No message ${input.messageId} in conversation ${input.conversationId}.`);
-  const { lastReadMessageId } = await recordThenPublish(
-    db,
+  if (!message)
+    throw new AppError('NOT_FOUND', `No message ${input.messageId} in conversation ${input.conversationId}.`);
+  const { lastReadMessageId } = await streams.recordThenPublish(
     [],
     async (tx) => {
       const [moved] = await tx
@@ -83,10 +112,22 @@ export async function markRead(deps: ChatDeps, callerId: string, input: { conver
           ),
         )
         .returning({ lastReadMessageId: chatParticipants.lastReadMessageId });
-      if (!moved) return { lastReadMessageId: (await requireParticipant(tx, input.conversationId, callerId)).lastReadMessageId, stored: [] };
+      if (!moved)
+        return {
+          lastReadMessageId: (await requireParticipant(tx, input.conversationId, callerId)).lastReadMessageId,
+          stored: [],
+        };
       const recipients = await participantIds(tx, input.conversationId);
-      const event = { type: 'read' as const, conversationId: input.conversationId, userId: callerId, messageId: input.messageId };
-      return { lastReadMessageId: moved.lastReadMessageId, stored: await inbox.record(tx, chatItems(recipients, event)) };
+      const event = {
+        type: 'read' as const,
+        conversationId: input.conversationId,
+        userId: callerId,
+        messageId: input.messageId,
+      };
+      return {
+        lastReadMessageId: moved.lastReadMessageId,
+        stored: await inbox.record(tx, chatItems(recipients, event)),
+      };
     },
     ({ stored }) => inbox.publish(stored),
   );

@@ -59,5 +59,9 @@ export const chatRouter = router({
     .output(ZTypingOutput)
     .mutation(({ ctx, input }) => ctx.app.chat.typing(ctx.user, input)),
   // Subscriptions cannot take .output(): each event is parsed against ZChatEvent in the service.
-  events: authedProcedure.input(ZResumeInput).subscription(({ ctx, input }) => ctx.app.chat.events(ctx.user, input?.lastEventId, ctx.signal)),
+  events: authedProcedure
+    .input(ZResumeInput)
+    .subscription(({ ctx, input, signal }) =>
+      ctx.app.chat.events(ctx.user, input?.lastEventId, { sessionSignal: ctx.sessionSignal, requestSignal: signal }),
+    ),
 });

@@ -1,5 +1,6 @@
 import type { SessionUser } from '../../../shared/auth';
 import { listConversations } from './conversations';
+import type { StreamScope } from '../../realtime/streams';
 import type { ChatDeps } from './deps';
 import { chatEvents, TypingRelay } from './events';
 import { invite, listInvitations, respond } from './invitations';
@@ -26,7 +27,10 @@ export class ChatService {
     return respond(this.deps, caller.id, input);
   }
 
-  invitations(caller: Caller, input: { direction?: 'incoming' | 'outgoing'; cursor?: number | null; limit?: number } = {}) {
+  invitations(
+    caller: Caller,
+    input: { direction?: 'incoming' | 'outgoing'; cursor?: number | null; limit?: number } = {},
+  ) {
     return listInvitations(this.deps.db, caller.id, { ...input, limit: input.limit ?? 50 });
   }
 
@@ -50,7 +54,7 @@ export class ChatService {
     return this.typingRelay.typing(caller, input.conversationId);
   }
 
-  events(caller: Caller, lastEventId: string | null | undefined, signal: AbortSignal | undefined) {
-    return chatEvents(this.deps, { userId: caller.id, lastEventId, signal });
+  events(caller: Caller, lastEventId: string | null | undefined, scope: StreamScope) {
+    return chatEvents(this.deps, { userId: caller.id, lastEventId }, scope);
   }
 }

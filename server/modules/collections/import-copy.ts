@@ -1,10 +1,18 @@
 import { and, asc, count, eq, gt, isNull, or, sql } from 'drizzle-orm';
 import type { Db } from '../../db/client';
+import type { StreamLog } from '../../realtime/record';
 import { insertOnce } from '../../db/insert-once';
 import { collectionCards, collections, collectionShareCodes } from '../../db/schema';
 import type { Inbox } from '../../realtime/inbox';
 import type { SessionUser } from '../../../shared/auth';
-import { COLLECTION_IMPORTED, COLLECTION_LIMITS, formatShareCode, type Card, type Collection, type ShareCodeInfo } from '../../../shared/collections';
+import {
+  COLLECTION_IMPORTED,
+  COLLECTION_LIMITS,
+  formatShareCode,
+  type Card,
+  type Collection,
+  type ShareCodeInfo,
+} from '../../../shared/collections';
 import { withEvents } from './events';
 import { limitReached, shareCodeStatus, toCard, toCollection } from './rows';
 import { checkCardBudget, lockUser } from './limits';
@@ -32,7 +40,11 @@ class CodeRefused extends Error {
  * racing imports the second finds the first's row instead of copying twice. Only then is a use counted, with a conditional update that re-checks expiry,
  * revocation and the use limit under the row lock, so concurrent importers never exceed it.
  */
-export async function importCopy(deps: { db: Db; inbox: Inbox }, user: SessionUser, share: ShareRow): Promise<ImportResult> {
+export async function importCopy(
+  deps: { db: Db; inbox: Inbox; streams: StreamLog },
+  user: SessionUser,
+  share: ShareRow,
+): Promise<ImportResult> {
   const existing = await findCopy(deps.db, user.id, share.code);
   if (existing) return { ok: true, imported: await alreadyImported(deps.db, user.id, existing) };
   const status = shareCodeStatus(share);
@@ -42,7 +54,9 @@ export async function importCopy(deps: { db: Db; inbox: Inbox }, user: SessionUs
       await lockUser(tx, user.id);
       const [owned] = await tx.select({ n: count() }).from(collections).where(eq(collections.userId, user.id));
       if ((owned?.n ?? 0) >= COLLECTION_LIMITS.collectionsPerUser) {
-        throw limitReached(`You have ${owned?.n} collections, the most one account keeps: delete one before importing another.`);
+        throw limitReached(
+          `You have ${owned?.n} collections, the most one account keeps: delete one before importing another.`,
+        );
       }
       const [source] = await tx
         .select()
@@ -82,7 +96,10 @@ export async function importCopy(deps: { db: Db; inbox: Inbox }, user: SessionUs
             eq(collectionShareCodes.id, share.id),
             isNull(collectionShareCodes.revokedAt),
             or(isNull(collectionShareCodes.expiresAt), gt(collectionShareCodes.expiresAt, now)),
-            or(isNull(collectionShareCodes.maxUses), sql`${collectionShareCodes.uses} < ${collectionShareCodes.maxUses}`),
+            or(
+              isNull(collectionShareCodes.maxUses),
+              sql`${collectionShareCodes.uses} < ${collectionShareCodes.maxUses}`,
+            ),
           ),
         )
         .returning();
@@ -95,7 +112,16 @@ export async function importCopy(deps: { db: Db; inbox: Inbox }, user: SessionUs
       const cards = sourceCards.length
         ? await tx
             .insert(collectionCards)
-            .values(sourceCards.map((c, i) => ({ userId: user.id, collectionId: copy.id, position: i, front: c.front, back: c.back, tags: c.tags })))
+            .values(
+              sourceCards.map((c, i) => ({
+                userId: user.id,
+                collectionId: copy.id,
+                position: i,
+                front: c.front,
+                back: c.back,
+                tags: c.tags,
+              })),
+            )
             .returning()
         : [];
       const collection = toCollection(copy);
@@ -111,7 +137,12 @@ export async function importCopy(deps: { db: Db; inbox: Inbox }, user: SessionUs
           message: `${user.name} imported your collection "${source.title}" (code ${formatShareCode(share.code)}).`,
         },
       });
-      return { collection, cards: cards.sort((a, b) => a.position - b.position).map(toCard), message, alreadyImported: false };
+      return {
+        collection,
+        cards: cards.sort((a, b) => a.position - b.position).map(toCard),
+        message,
+        alreadyImported: false,
+      };
     });
     return { ok: true, imported };
   } catch (err) {

@@ -21,6 +21,8 @@ export async function checkCardBudget(tx: Db, userId: string, adding: number) {
     .from(collections)
     .where(eq(collections.userId, userId));
   if ((budget?.total ?? 0) + adding > COLLECTION_LIMITS.cardsPerUser) {
-    throw limitReached(`That would take you past ${COLLECTION_LIMITS.cardsPerUser} cards, the most one account keeps: delete cards you no longer need first.`);
+    throw limitReached(
+      `That would take you past ${COLLECTION_LIMITS.cardsPerUser} cards, the most one account keeps: delete cards you no longer need first.`,
+    );
   }
 }

@@ -6,6 +6,7 @@ import {
   ZCardsOutput,
   ZCardUpdateInput,
   ZCollectionCreateInput,
+  ZCollectionGetInput,
   ZCollectionGetOutput,
   ZCollectionIdInput,
   ZCollectionListInput,
@@ -22,17 +23,22 @@ import {
   ZShareCodesOutput,
 } from '../../../shared/collections';
 import { ZResumeInput } from '../../../shared/system';
-import { authedProcedure, router } from '../../trpc';
+import { authedProcedure, rateLimited, router } from '../../trpc';
+
+// One budget for every card write: each is a transaction and an event to every tab of the user.
+const cardWrite = rateLimited(authedProcedure, 'collections.cards.write', { points: 120, durationSeconds: 60 });
 
 export const collectionsRouter = router({
   list: authedProcedure
     .input(ZCollectionListInput)
     .output(ZCollectionListOutput)
-    .query(({ ctx, input }) => ctx.app.collections.list(ctx.user.id, { cursor: input?.cursor, limit: input?.limit ?? 50 })),
+    .query(({ ctx, input }) =>
+      ctx.app.collections.list(ctx.user.id, { cursor: input?.cursor, limit: input?.limit ?? 50 }),
+    ),
   get: authedProcedure
-    .input(ZCollectionIdInput)
+    .input(ZCollectionGetInput)
     .output(ZCollectionGetOutput)
-    .query(({ ctx, input }) => ctx.app.collections.get(ctx.user.id, input.id)),
+    .query(({ ctx, input: { id, ...page } }) => ctx.app.collections.get(ctx.user.id, id, page)),
   create: authedProcedure
     .input(ZCollectionCreateInput)
     .output(ZCollectionOutput)
@@ -45,19 +51,23 @@ export const collectionsRouter = router({
     .input(ZCollectionIdInput)
     .output(ZRemovedOutput)
     .mutation(({ ctx, input }) => ctx.app.collections.remove(ctx.user.id, input.id)),
-  addCard: authedProcedure
+  addCard: cardWrite
     .input(ZCardAddInput)
     .output(ZCardOutput)
-    .mutation(({ ctx, input: { collectionId, ...card } }) => ctx.app.collections.addCard(ctx.user.id, collectionId, card)),
-  updateCard: authedProcedure
+    .mutation(({ ctx, input: { collectionId, ...card } }) =>
+      ctx.app.collections.addCard(ctx.user.id, collectionId, card),
+    ),
+  updateCard: cardWrite
     .input(ZCardUpdateInput)
     .output(ZCardOutput)
-    .mutation(({ ctx, input: { collectionId, cardId, ...patch } }) => ctx.app.collections.updateCard(ctx.user.id, collectionId, cardId, patch)),
-  removeCard: authedProcedure
+    .mutation(({ ctx, input: { collectionId, cardId, ...patch } }) =>
+      ctx.app.collections.updateCard(ctx.user.id, collectionId, cardId, patch),
+    ),
+  removeCard: cardWrite
     .input(ZCardRemoveInput)
     .output(ZRemovedOutput)
     .mutation(({ ctx, input }) => ctx.app.collections.removeCard(ctx.user.id, input.collectionId, input.cardId)),
-  reorderCards: authedProcedure
+  reorderCards: cardWrite
     .input(ZCardReorderInput)
     .output(ZCardsOutput)
     .mutation(({ ctx, input }) => ctx.app.collections.reorderCards(ctx.user.id, input.collectionId, input.cardIds)),
@@ -77,7 +87,10 @@ export const collectionsRouter = router({
     .input(ZImportByCodeInput)
     .output(ZImportByCodeOutput)
     .mutation(({ ctx, input }) => ctx.app.collectionShares.importByCode(ctx.user, input.code)),
-  events: authedProcedure
-    .input(ZResumeInput)
-    .subscription(({ ctx, input }) => ctx.app.collections.events(ctx.user.id, input?.lastEventId, ctx.signal)),
+  events: authedProcedure.input(ZResumeInput).subscription(({ ctx, input, signal }) =>
+    ctx.app.collections.events(ctx.user.id, input?.lastEventId, {
+      sessionSignal: ctx.sessionSignal,
+      requestSignal: signal,
+    }),
+  ),
 });

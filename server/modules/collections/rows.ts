@@ -11,7 +11,10 @@ export const toCollection = (r: CollectionRow): Collection => ({
   title: r.title,
   description: r.description,
   cardCount: r.cardCount,
-  source: r.sourceCode === null ? null : { code: r.sourceCode, collectionId: r.sourceCollectionId, ownerName: r.sourceOwnerName ?? '' },
+  source:
+    r.sourceCode === null
+      ? null
+      : { code: r.sourceCode, collectionId: r.sourceCollectionId, ownerName: r.sourceOwnerName ?? '' },
   createdAt: r.createdAt,
   updatedAt: r.updatedAt,
 });
@@ -47,7 +50,9 @@ export const toShareCodeInfo = (r: ShareCodeRow): ShareCodeInfo => ({
 });
 
 // Another user's collection is NOT_FOUND, never FORBIDDEN: its existence is not revealed.
-export const collectionNotFound = () => new AppError('NOT_FOUND', 'No such collection among yours: it may have been deleted.');
-export const cardNotFound = () => new AppError('NOT_FOUND', 'No such card in this collection: it may have been deleted.');
+export const collectionNotFound = () =>
+  new AppError('NOT_FOUND', 'No such collection among yours: it may have been deleted.');
+export const cardNotFound = () =>
+  new AppError('NOT_FOUND', 'No such card in this collection: it may have been deleted.');
 // CONFLICT, as for strategies: the request is fine, the account is full.
 export const limitReached = (message: string) => new AppError('CONFLICT', message);

@@ -1,8 +1,10 @@
-import { and, asc, count, desc, eq, lt, sql } from 'drizzle-orm';
+import { and, asc, count, desc, eq, gt, lt, or, sql } from 'drizzle-orm';
 import type { Db } from '../../db/client';
 import { AppError } from '../../errors';
 import { collectionCards, collections } from '../../db/schema';
 import type { Inbox } from '../../realtime/inbox';
+import type { StreamLog } from '../../realtime/record';
+import type { StreamScope } from '../../realtime/streams';
 import {
   COLLECTION_EVENT_TYPES,
   COLLECTION_LIMITS,
@@ -11,6 +13,7 @@ import {
   type Collection,
   type CollectionEvent,
 } from '../../../shared/collections';
+import { CURSOR_MESSAGE, decodeOrder, encodeOrder } from '../../../shared/cursor';
 import { withEvents, type Emit } from './events';
 import { checkCardBudget, lockUser } from './limits';
 import { cardNotFound, collectionNotFound, limitReached, toCard, toCollection } from './rows';
@@ -18,6 +21,7 @@ import { cardNotFound, collectionNotFound, limitReached, toCard, toCollection } 
 export interface CollectionsDeps {
   db: Db;
   inbox: Inbox;
+  streams: StreamLog;
 }
 
 type CardFields = { front: string; back: string; tags: string[] };
@@ -29,7 +33,10 @@ type CardFields = { front: string; back: string; tags: string[] };
 export class CollectionsService {
   constructor(private readonly deps: CollectionsDeps) {}
 
-  async list(userId: string, page: { cursor?: number | null; limit: number }): Promise<{ items: Collection[]; nextCursor: number | null }> {
+  async list(
+    userId: string,
+    page: { cursor?: number | null; limit: number },
+  ): Promise<{ items: Collection[]; nextCursor: number | null }> {
     const rows = await this.deps.db
       .select()
       .from(collections)
@@ -40,9 +47,34 @@ export class CollectionsService {
     return { items, nextCursor: rows.length > page.limit ? items.at(-1)!.id : null };
   }
 
-  async get(userId: string, id: number): Promise<{ collection: Collection; cards: Card[] }> {
+  /** One page of the collection's cards in their order: position, then id, so the order is total even if two cards share a position. */
+  async get(
+    userId: string,
+    id: number,
+    page: { cursor?: string | null; limit: number },
+  ): Promise<{ collection: Collection; cards: Card[]; nextCursor: string | null }> {
     const row = await this.owned(this.deps.db, userId, id);
-    return { collection: toCollection(row), cards: await this.cards(this.deps.db, userId, id) };
+    const from = page.cursor ? decodeOrder(page.cursor) : null;
+    if (page.cursor && !from) throw new AppError('BAD_REQUEST', CURSOR_MESSAGE);
+    const after = from
+      ? or(
+          gt(collectionCards.position, from.position),
+          and(eq(collectionCards.position, from.position), gt(collectionCards.id, from.id)),
+        )
+      : undefined;
+    const rows = await this.deps.db
+      .select()
+      .from(collectionCards)
+      .where(and(eq(collectionCards.collectionId, id), eq(collectionCards.userId, userId), after))
+      .orderBy(asc(collectionCards.position), asc(collectionCards.id))
+      .limit(page.limit + 1);
+    const cards = rows.slice(0, page.limit).map(toCard);
+    const last = cards.at(-1);
+    return {
+      collection: toCollection(row),
+      cards,
+      nextCursor: rows.length > page.limit && last ? encodeOrder(last) : null,
+    };
   }
 
   create(userId: string, input: { title: string; description: string }): Promise<Collection> {
@@ -51,9 +83,14 @@ export class CollectionsService {
       const [counted] = await tx.select({ n: count() }).from(collections).where(eq(collections.userId, userId));
       const n = counted?.n ?? 0;
       if (n >= COLLECTION_LIMITS.collectionsPerUser) {
-        throw limitReached(`You have ${n} collections, the most one account keeps: delete one you no longer need first.`);
+        throw limitReached(
+          `You have ${n} collections, the most one account keeps: delete one you no longer need first.`,
+        );
       }
-      const [row] = await tx.insert(collections).values({ userId, ...input }).returning();
+      const [row] = await tx
+        .insert(collections)
+        .values({ userId, ...input })
+        .returning();
       const collection = toCollection(row!);
       emit(userId, { type: 'new_collection', payload: { collection } });
       return collection;
@@ -90,14 +127,19 @@ export class CollectionsService {
       await lockUser(tx, userId);
       const owner = await this.owned(tx, userId, collectionId);
       if (owner.cardCount >= COLLECTION_LIMITS.cardsPerCollection) {
-        throw limitReached(`This collection has ${owner.cardCount} cards, the most one collection holds: start another collection.`);
+        throw limitReached(
+          `This collection has ${owner.cardCount} cards, the most one collection holds: start another collection.`,
+        );
       }
       await checkCardBudget(tx, userId, 1);
       const [last] = await tx
         .select({ next: sql<number>`coalesce(max(${collectionCards.position}) + 1, 0)`.mapWith(Number) })
         .from(collectionCards)
         .where(and(eq(collectionCards.collectionId, collectionId), eq(collectionCards.userId, userId)));
-      const [card] = await tx.insert(collectionCards).values({ userId, collectionId, position: last?.next ?? 0, ...fields }).returning();
+      const [card] = await tx
+        .insert(collectionCards)
+        .values({ userId, collectionId, position: last?.next ?? 0, ...fields })
+        .returning();
       await this.touch(tx, emit, userId, collectionId, 1);
       return toCard(card!);
     });
@@ -108,7 +150,13 @@ export class CollectionsService {
       const [card] = await tx
         .update(collectionCards)
         .set({ ...patch, updatedAt: new Date() })
-        .where(and(eq(collectionCards.id, cardId), eq(collectionCards.collectionId, collectionId), eq(collectionCards.userId, userId)))
+        .where(
+          and(
+            eq(collectionCards.id, cardId),
+            eq(collectionCards.collectionId, collectionId),
+            eq(collectionCards.userId, userId),
+          ),
+        )
         .returning();
       if (!card) throw (await this.exists(tx, userId, collectionId)) ? cardNotFound() : collectionNotFound();
       await this.touch(tx, emit, userId, collectionId, 0);
@@ -120,7 +168,13 @@ export class CollectionsService {
     return withEvents(this.deps, async (tx, emit) => {
       const [card] = await tx
         .delete(collectionCards)
-        .where(and(eq(collectionCards.id, cardId), eq(collectionCards.collectionId, collectionId), eq(collectionCards.userId, userId)))
+        .where(
+          and(
+            eq(collectionCards.id, cardId),
+            eq(collectionCards.collectionId, collectionId),
+            eq(collectionCards.userId, userId),
+          ),
+        )
         .returning({ id: collectionCards.id });
       if (!card) throw (await this.exists(tx, userId, collectionId)) ? cardNotFound() : collectionNotFound();
       await this.touch(tx, emit, userId, collectionId, -1);
@@ -136,10 +190,16 @@ export class CollectionsService {
       const current = await this.cards(tx, userId, collectionId);
       const given = new Set(cardIds);
       if (current.length !== cardIds.length || current.some((c) => !given.has(c.id))) {
-        throw new AppError('BAD_REQUEST', 'cardIds must list every card of the collection exactly once: reload the collection and try again.');
+        throw new AppError(
+          'BAD_REQUEST',
+          'cardIds must list every card of the collection exactly once: reload the collection and try again.',
+        );
       }
       if (cardIds.length > 0) {
-        const ids = sql.join(cardIds.map((id) => sql`${id}`), sql`, `);
+        const ids = sql.join(
+          cardIds.map((id) => sql`${id}`),
+          sql`, `,
+        );
         await tx
           .update(collectionCards)
           .set({ position: sql`array_position(ARRAY[${ids}]::bigint[], ${collectionCards.id}) - 1` })
@@ -151,8 +211,11 @@ export class CollectionsService {
   }
 
   /** `collections.events`: the caller's inbox, narrowed to this feature's three event types. */
-  events(userId: string, lastEventId: string | null | undefined, signal: AbortSignal | undefined) {
-    return this.deps.inbox.stream<CollectionEvent>({ userId, lastEventId, signal, feature: COLLECTIONS_FEATURE, types: COLLECTION_EVENT_TYPES });
+  events(userId: string, lastEventId: string | null | undefined, scope: StreamScope) {
+    return this.deps.inbox.stream<CollectionEvent>(
+      { userId, lastEventId, feature: COLLECTIONS_FEATURE, types: COLLECTION_EVENT_TYPES },
+      scope,
+    );
   }
 
   private async owned(tx: Db, userId: string, id: number, opts: { lock?: boolean } = {}) {

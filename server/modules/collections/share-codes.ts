@@ -5,6 +5,8 @@ import type { Db } from '../../db/client';
 import { AppError } from '../../errors';
 import { collections, collectionShareCodes } from '../../db/schema';
 import type { Inbox } from '../../realtime/inbox';
+import type { StreamLog } from '../../realtime/record';
+import { giveBack, take } from '../../cluster/take';
 import type { SessionUser } from '../../../shared/auth';
 import {
   COLLECTION_LIMITS,
@@ -19,6 +21,7 @@ import { collectionNotFound, limitReached, toShareCodeInfo } from './rows';
 export interface ShareCodesDeps {
   db: Db;
   inbox: Inbox;
+  streams: StreamLog;
   /** Wrong codes (unknown, expired, revoked, used up) one user may send per minute before imports are refused. */
   wrongCodesPerMinute?: number;
   /** Makes the counter: shared by every instance in a cluster (server/cluster/limits.ts); in memory when absent. */
@@ -40,10 +43,17 @@ export class ShareCodeService {
 
   constructor(private readonly deps: ShareCodesDeps) {
     const make = deps.limiter ?? ((o) => new RateLimiterMemory(o));
-    this.wrongCodes = make({ keyPrefix: 'collections.wrong-code', points: deps.wrongCodesPerMinute ?? 30, duration: 60 });
+    this.wrongCodes = make({
+      keyPrefix: 'collections.wrong-code',
+      points: deps.wrongCodesPerMinute ?? 30,
+      duration: 60,
+    });
   }
 
-  async create(user: SessionUser, input: { collectionId: number; expiresInHours?: number | null; maxUses?: number | null }): Promise<ShareCodeInfo> {
+  async create(
+    user: SessionUser,
+    input: { collectionId: number; expiresInHours?: number | null; maxUses?: number | null },
+  ): Promise<ShareCodeInfo> {
     return this.deps.db.transaction(async (tx) => {
       // Locking the collection serialises the count below with concurrent creates.
       const [owned] = await tx
@@ -55,16 +65,31 @@ export class ShareCodeService {
       const [active] = await tx
         .select({ n: count() })
         .from(collectionShareCodes)
-        .where(and(eq(collectionShareCodes.collectionId, input.collectionId), eq(collectionShareCodes.userId, user.id), isNull(collectionShareCodes.revokedAt)));
+        .where(
+          and(
+            eq(collectionShareCodes.collectionId, input.collectionId),
+            eq(collectionShareCodes.userId, user.id),
+            isNull(collectionShareCodes.revokedAt),
+          ),
+        );
       if ((active?.n ?? 0) >= COLLECTION_LIMITS.shareCodesPerCollection) {
-        throw limitReached(`This collection has ${COLLECTION_LIMITS.shareCodesPerCollection} share codes, the most it can have: revoke one you no longer hand out first.`);
+        throw limitReached(
+          `This collection has ${COLLECTION_LIMITS.shareCodesPerCollection} share codes, the most it can have: revoke one you no longer hand out first.`,
+        );
       }
       const expiresAt = input.expiresInHours ? new Date(Date.now() + input.expiresInHours * 3_600_000) : null;
       // A collision is astronomically rare; on one, draw again rather than fail.
       for (let attempt = 0; attempt < 5; attempt++) {
         const [row] = await tx
           .insert(collectionShareCodes)
-          .values({ code: generateShareCode(), userId: user.id, collectionId: input.collectionId, ownerName: user.name, maxUses: input.maxUses ?? null, expiresAt })
+          .values({
+            code: generateShareCode(),
+            userId: user.id,
+            collectionId: input.collectionId,
+            ownerName: user.name,
+            maxUses: input.maxUses ?? null,
+            expiresAt,
+          })
           .onConflictDoNothing({ target: collectionShareCodes.code })
           .returning();
         if (row) return toShareCodeInfo(row);
@@ -108,29 +133,43 @@ export class ShareCodeService {
    * user so codes cannot be found by trying.
    */
   async importByCode(user: SessionUser, code: string): Promise<Imported> {
-    const blocked = await this.wrongCodes.get(user.id);
-    if (blocked && blocked.remainingPoints <= 0) throw tooMany(blocked.msBeforeNext);
-    const [share] = await this.deps.db.select().from(collectionShareCodes).where(eq(collectionShareCodes.code, code));
-    if (!share) {
-      await this.wrongCodes.penalty(user.id);
-      throw new AppError('NOT_FOUND', `No collection is shared under ${shown(code)}: check the code with whoever gave it to you.`);
+    // Counted as wrong before the lookup, and given back once it proves right: a batch of
+    // guesses cannot all be looked up before the first of them is counted.
+    const taken = await take(this.wrongCodes, user.id);
+    if (!taken.ok) throw tooMany(taken.waitSeconds);
+    let wrong = true;
+    try {
+      const [share] = await this.deps.db.select().from(collectionShareCodes).where(eq(collectionShareCodes.code, code));
+      if (!share)
+        throw new AppError(
+          'NOT_FOUND',
+          `No collection is shared under ${shown(code)}: check the code with whoever gave it to you.`,
+        );
+      if (share.userId === user.id) {
+        wrong = false;
+        throw new AppError('BAD_REQUEST', `${shown(code)} shares your own collection: it is already in your list.`);
+      }
+      const result = await importCopy(this.deps, user, share);
+      if (!result.ok) throw unusable(result.status, code);
+      wrong = false;
+      return result.imported;
+    } catch (err) {
+      // Only a code that names no usable share counts; our own failures do not.
+      if (!(err instanceof AppError)) wrong = false;
+      throw err;
+    } finally {
+      if (!wrong) await giveBack(this.wrongCodes, user.id);
     }
-    if (share.userId === user.id) {
-      throw new AppError('BAD_REQUEST', `${shown(code)} shares your own collection: it is already in your list.`);
-    }
-    const result = await importCopy(this.deps, user, share);
-    if (result.ok) return result.imported;
-    await this.wrongCodes.penalty(user.id);
-    throw unusable(result.status, code);
   }
 }
 
-function tooMany(msBeforeNext: number) {
-  return new AppError('TOO_MANY_REQUESTS', `Too many wrong share codes: try again in ${Math.ceil(msBeforeNext / 1000)} s.`);
+function tooMany(waitSeconds: number) {
+  return new AppError('TOO_MANY_REQUESTS', `Too many wrong share codes: try again in ${waitSeconds} s.`);
 }
 
 function unusable(status: Exclude<ShareCodeInfo['status'], 'active'> | 'unknown', code: string) {
-  if (status === 'unknown') return new AppError('NOT_FOUND', `No collection is shared under ${shown(code)} any more: its owner deleted it.`);
+  if (status === 'unknown')
+    return new AppError('NOT_FOUND', `No collection is shared under ${shown(code)} any more: its owner deleted it.`);
   const messages = {
     expired: `Share code ${shown(code)} has expired: ask its owner for a new one.`,
     revoked: `Share code ${shown(code)} was revoked by its owner: ask them for a new one.`,

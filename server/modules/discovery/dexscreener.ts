@@ -48,7 +48,8 @@ const num = (v: unknown): number | null => {
 };
 
 /** EVM addresses compare case-insensitively; Solana (base58) addresses do not. */
-export const sameAddress = (a: string, b: string) => (a.startsWith('0x') ? a.toLowerCase() === b.toLowerCase() : a === b);
+export const sameAddress = (a: string, b: string) =>
+  a.startsWith('0x') ? a.toLowerCase() === b.toLowerCase() : a === b;
 
 export class DexScreenerClient {
   // Published limits: 60/min for profiles and boosts, 300/min for pair look-ups.
@@ -81,7 +82,9 @@ export class DexScreenerClient {
       // Not "no pairs": an answer we cannot read must not be stored as "no trading pair".
       if (!Array.isArray(pairs)) throw unexpectedShape('pairs');
       for (const address of batch) {
-        const mine = (pairs as DexPair[]).filter((p) => p?.baseToken?.address && sameAddress(p.baseToken.address, address));
+        const mine = (pairs as DexPair[]).filter(
+          (p) => p?.baseToken?.address && sameAddress(p.baseToken.address, address),
+        );
         if (mine.length) out.set(address, bestPairFacts(mine));
       }
     }
@@ -90,12 +93,16 @@ export class DexScreenerClient {
 }
 
 /** A 200 whose body is not the documented list: the API changed or something else answered. */
-const unexpectedShape = (what: string) => new UpstreamError(SERVICE, 502, `${SERVICE} sent ${what} in an unexpected format`);
+const unexpectedShape = (what: string) =>
+  new UpstreamError(SERVICE, 502, `${SERVICE} sent ${what} in an unexpected format`);
 
 function validProfiles(body: unknown): DexProfile[] {
   // An empty list is a quiet minute; anything but a list is a failure the scan must report.
   if (!Array.isArray(body)) throw unexpectedShape('token profiles');
-  return body.filter((p): p is DexProfile => typeof p?.chainId === 'string' && typeof p?.tokenAddress === 'string' && p.tokenAddress.length > 0);
+  return body.filter(
+    (p): p is DexProfile =>
+      typeof p?.chainId === 'string' && typeof p?.tokenAddress === 'string' && p.tokenAddress.length > 0,
+  );
 }
 
 /** The most liquid pair speaks for the token; young pairs often lack liquidity, fdv and age. */

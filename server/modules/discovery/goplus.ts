@@ -66,7 +66,8 @@ export class GoPlusClient {
     const solana = chain === 'solana';
     const chainId = GOPLUS_CHAINS[chain];
     if (!solana && !chainId) {
-      for (const a of addresses) out.set(a, { ok: false, reason: `Security check unavailable (GoPlus does not cover ${chain})` });
+      for (const a of addresses)
+        out.set(a, { ok: false, reason: `Security check unavailable (GoPlus does not cover ${chain})` });
       return out;
     }
     const keyed = (await this.tokens?.available()) ?? false;
@@ -76,10 +77,17 @@ export class GoPlusClient {
       const batch = addresses.slice(i, i + size);
       try {
         const path = solana ? '/api/v1/solana/token_security' : `/api/v1/token_security/${chainId}`;
-        const result = keyed ? await this.tokens!.withToken((auth) => this.fetchBatch(path, batch, auth)) : await this.fetchBatch(path, batch, null);
+        const result = keyed
+          ? await this.tokens!.withToken((auth) => this.fetchBatch(path, batch, auth))
+          : await this.fetchBatch(path, batch, null);
         for (const a of batch) {
           const data = result[solana ? a : a.toLowerCase()] ?? result[a];
-          out.set(a, data ? { ok: true, report: { kind: solana ? 'solana' : 'evm', data } } : { ok: false, reason: 'Security check unavailable (GoPlus has no data yet)' });
+          out.set(
+            a,
+            data
+              ? { ok: true, report: { kind: solana ? 'solana' : 'evm', data } }
+              : { ok: false, reason: 'Security check unavailable (GoPlus has no data yet)' },
+          );
         }
       } catch (err) {
         // One bad address must not sink its neighbours: retry a batch that failed with a
@@ -95,7 +103,11 @@ export class GoPlusClient {
     return out;
   }
 
-  private async fetchBatch(path: string, batch: string[], authorization: string | null): Promise<Record<string, Record<string, unknown>>> {
+  private async fetchBatch(
+    path: string,
+    batch: string[],
+    authorization: string | null,
+  ): Promise<Record<string, Record<string, unknown>>> {
     this.calls++;
     const body = await requestJson<GoPlusBody>({
       service: SERVICE,
@@ -111,7 +123,8 @@ export class GoPlusClient {
 
 /** GoPlus reports many errors inside an HTTP 200 body. */
 function checkBody(body: { code: number; message?: string }) {
-  if (typeof body?.code !== 'number') throw new UpstreamError(SERVICE, 502, 'GoPlus sent an answer in an unexpected format');
+  if (typeof body?.code !== 'number')
+    throw new UpstreamError(SERVICE, 502, 'GoPlus sent an answer in an unexpected format');
   const { code, message } = body;
   // 1 = ok, 2 = partly still syncing (the missing addresses become "no data yet").
   if (code === 1 || code === 2) return;

@@ -44,8 +44,19 @@ export { UNVERIFIED_FLOOR };
 
 /** GoPlus field → what it tells, for the "not reported" reason. */
 export const CORE_FIELDS = {
-  evm: { is_honeypot: 'honeypot', cannot_sell_all: 'sell restriction', buy_tax: 'buy tax', sell_tax: 'sell tax', is_open_source: 'source code' },
-  solana: { mintable: 'mint authority', freezable: 'freeze authority', balance_mutable_authority: 'balance authority', non_transferable: 'transferability' },
+  evm: {
+    is_honeypot: 'honeypot',
+    cannot_sell_all: 'sell restriction',
+    buy_tax: 'buy tax',
+    sell_tax: 'sell tax',
+    is_open_source: 'source code',
+  },
+  solana: {
+    mintable: 'mint authority',
+    freezable: 'freeze authority',
+    balance_mutable_authority: 'balance authority',
+    non_transferable: 'transferability',
+  },
 } as const;
 
 export interface RiskVerdict {
@@ -61,7 +72,8 @@ const pct = (v: unknown): number | null => {
   const n = typeof v === 'string' && v.trim() !== '' ? Number(v) : typeof v === 'number' ? v : NaN;
   return Number.isFinite(n) ? n : null;
 };
-const status = (v: unknown) => (v && typeof v === 'object' && 'status' in v ? (v as { status: unknown }).status : undefined);
+const status = (v: unknown) =>
+  v && typeof v === 'object' && 'status' in v ? (v as { status: unknown }).status : undefined;
 
 export function assessRisk(security: SecurityResult, market: MarketFacts | null): RiskVerdict {
   const found: Array<{ points: number; text: string; critical?: boolean }> = [];
@@ -77,7 +89,10 @@ export function assessRisk(security: SecurityResult, market: MarketFacts | null)
   else if (market.liquidityUsd === null) add(10, 'Liquidity not reported yet');
   else if (market.liquidityUsd < 1000) add(15, `Very low liquidity ($${Math.round(market.liquidityUsd)})`);
 
-  let score = Math.min(100, found.reduce((s, f) => s + f.points, 0));
+  let score = Math.min(
+    100,
+    found.reduce((s, f) => s + f.points, 0),
+  );
   const risks = found.map((f) => f.text);
   const missing = security.ok ? missingCore(security.report) : [];
   const verified = security.ok && missing.length === 0;
@@ -131,14 +146,23 @@ function solanaRules(d: Record<string, unknown>, add: Add) {
   if (yes(status(d.freezable))) add(25, 'Authority can freeze accounts');
   if (yes(status(d.closable))) add(20, 'Authority can close the token');
   if (yes(status(d.mintable))) add(15, 'Authority can mint new tokens');
-  const fee = d.transfer_fee && typeof d.transfer_fee === 'object' ? pct((d.transfer_fee as { fee_rate?: unknown }).fee_rate) : null;
+  const fee =
+    d.transfer_fee && typeof d.transfer_fee === 'object'
+      ? pct((d.transfer_fee as { fee_rate?: unknown }).fee_rate)
+      : null;
   if (fee !== null && fee > 0.1) add(20, `Transfer fee ${Math.round(fee * 100)}%`);
-  if (Array.isArray(d.transfer_hook) ? d.transfer_hook.length > 0 : yes(d.transfer_hook)) add(15, 'Has a transfer hook');
+  if (Array.isArray(d.transfer_hook) ? d.transfer_hook.length > 0 : yes(d.transfer_hook))
+    add(15, 'Has a transfer hook');
 }
 
 function holderRules(d: Record<string, unknown>, add: Add) {
   const holders = Array.isArray(d.holders) ? (d.holders as Array<{ percent?: unknown; is_contract?: unknown }>) : [];
-  const top = Math.max(0, pct(d.owner_percent) ?? 0, pct(d.creator_percent) ?? 0, ...holders.filter((h) => !yes(h.is_contract)).map((h) => pct(h.percent) ?? 0));
+  const top = Math.max(
+    0,
+    pct(d.owner_percent) ?? 0,
+    pct(d.creator_percent) ?? 0,
+    ...holders.filter((h) => !yes(h.is_contract)).map((h) => pct(h.percent) ?? 0),
+  );
   if (top > 0.5) add(20, `One holder owns ${Math.round(top * 100)}% of the supply`);
   const holderCount = pct(d.holder_count);
   if (holderCount !== null && holderCount < 50) add(10, `Only ${holderCount} holders`);

@@ -44,5 +44,7 @@ export const discoveryRouter = router({
 
   events: authedProcedure
     .input(ZResumeInput)
-    .subscription(({ ctx, input, signal }) => ctx.app.discovery.events({ lastEventId: input?.lastEventId, signal: ctx.signal, requestSignal: signal })),
+    .subscription(({ ctx, input, signal }) =>
+      ctx.app.discovery.events(input?.lastEventId, { sessionSignal: ctx.sessionSignal, requestSignal: signal }),
+    ),
 });

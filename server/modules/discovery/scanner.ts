@@ -21,7 +21,8 @@ export interface ScannerDeps {
   chunkSize: number;
 }
 
-const key = (chain: string, address: string) => `${chain}:${address.startsWith('0x') ? address.toLowerCase() : address}`;
+const key = (chain: string, address: string) =>
+  `${chain}:${address.startsWith('0x') ? address.toLowerCase() : address}`;
 
 /** Latest profiles first, then boosts; de-duplicated, filtered by chain, at most maxTokens. */
 async function candidates(dex: DexScreenerClient, req: ScanRequest): Promise<DexProfile[]> {
@@ -31,7 +32,10 @@ async function candidates(dex: DexScreenerClient, req: ScanRequest): Promise<Dex
   }
   const [profiles, boosts] = await Promise.allSettled([dex.latestProfiles(), dex.latestBoosts()]);
   if (profiles.status === 'rejected' && boosts.status === 'rejected') throw profiles.reason;
-  const all = [...(profiles.status === 'fulfilled' ? profiles.value : []), ...(boosts.status === 'fulfilled' ? boosts.value : [])];
+  const all = [
+    ...(profiles.status === 'fulfilled' ? profiles.value : []),
+    ...(boosts.status === 'fulfilled' ? boosts.value : []),
+  ];
   const seen = new Set<string>();
   const out: DexProfile[] = [];
   for (const p of all) {
@@ -48,7 +52,14 @@ async function candidates(dex: DexScreenerClient, req: ScanRequest): Promise<Dex
 /** One scan: find candidates, price them, check their security, store them, announce the new ones. */
 export async function runScan(deps: ScannerDeps, scanId: number, req: ScanRequest): Promise<ScanCounts> {
   const found = await candidates(deps.dex, req);
-  const counts: ScanCounts = { candidates: found.length, newTokens: 0, updatedTokens: 0, safe: 0, risky: 0, unverified: 0 };
+  const counts: ScanCounts = {
+    candidates: found.length,
+    newTokens: 0,
+    updatedTokens: 0,
+    safe: 0,
+    risky: 0,
+    unverified: 0,
+  };
   const byChain = new Map<string, DexProfile[]>();
   for (const p of found) byChain.set(p.chainId, [...(byChain.get(p.chainId) ?? []), p]);
   let checked = 0;
@@ -91,7 +102,12 @@ export async function runScan(deps: ScannerDeps, scanId: number, req: ScanReques
         };
       });
       checked += chunk.length;
-      const { created, updated } = await deps.store.saveTokens(scanId, drafts, { checked, total: found.length }, deps.publish);
+      const { created, updated } = await deps.store.saveTokens(
+        scanId,
+        drafts,
+        { checked, total: found.length },
+        deps.publish,
+      );
       counts.newTokens += created.length;
       counts.updatedTokens += updated;
     }

@@ -1,19 +1,25 @@
-import { TRPCError } from '@trpc/server';
 import type { Config } from '../../config';
+import { AppError } from '../../errors';
 import type { Db } from '../../db/client';
 import type { Logger } from '../../log';
 import { topic, type EventBus } from '../../realtime/bus';
-import { recordThenPublish } from '../../realtime/record';
-import { resumable, type StoredEvent } from '../../realtime/resumable';
-import { DISCOVERY_CAPACITY, type DiscoveryEvent, type DiscoveryStatus, type TriggerInput } from '../../../shared/discovery';
+import type { StreamLog } from '../../realtime/record';
+import type { StoredEvent } from '../../realtime/resumable';
+import { sharedTopic, type StreamScope } from '../../realtime/streams';
+import {
+  DISCOVERY_CAPACITY,
+  type DiscoveryEvent,
+  type DiscoveryStatus,
+  type TriggerInput,
+} from '../../../shared/discovery';
 import { DexScreenerClient } from './dexscreener';
 import { GoPlusClient, type GoPlusTokens } from './goplus';
 import { runScan, type ScanRequest } from './scanner';
 import { DISCOVERY_STREAM, DiscoveryStore, type Settings, type StreamEvent } from './store';
 import { UpstreamError } from '../../upstream/error';
 import { upstreamPolicy } from '../../upstream/policy';
-import { fanoutHandover } from '../../transport/claims';
 import type { Singleton } from '../../cluster/elector';
+import { guarded } from '../../guarded';
 
 const discoveryTopic = topic<StoredEvent<StreamEvent>>(DISCOVERY_STREAM);
 
@@ -47,16 +53,41 @@ export class DiscoveryService {
   private settingsChanges = 0;
 
   /** `goplusTokens`: the vault's GoPlus session; without it look-ups go unkeyed. */
-  constructor(deps: { db: Db; bus: EventBus; log: Logger; config: Config; goplusTokens?: GoPlusTokens; autoScan?: Singleton }) {
+  constructor(deps: {
+    db: Db;
+    bus: EventBus;
+    streams: StreamLog;
+    log: Logger;
+    config: Config;
+    goplusTokens?: GoPlusTokens;
+    autoScan?: Singleton;
+  }) {
     const { db, config } = deps;
     ({ bus: this.bus, log: this.log, config: this.config, autoScan: this.autoScan } = deps);
     // An admin's start/stop on another instance reaches this one's schedule through the bus.
-    this.unsubscribeStatus = this.bus.subscribe(discoveryTopic, ({ data: e }) => void (e.type === 'discovery_status' && this.reloadSettings()));
-    this.store = new DiscoveryStore({ db });
+    this.autoTick = guarded(this.log, 'auto-discovery timer', () => {
+      if (this.autoScan && !this.autoScan.isLeader()) return this.schedule();
+      return this.trigger('auto', { maxTokens: this.settings.maxTokens })
+        .catch((err) => this.log.error({ err }, 'auto-discovery trigger failed'))
+        .finally(() => this.schedule());
+    });
+    this.unsubscribeStatus = this.bus.subscribe(
+      discoveryTopic,
+      guarded(
+        this.log,
+        'discovery settings reload',
+        ({ data: e }: { data: StreamEvent }) => e.type === 'discovery_status' && this.reloadSettings(),
+      ),
+    );
+    this.store = new DiscoveryStore({ db, streams: deps.streams });
     const policy = upstreamPolicy(config);
     this.dex = new DexScreenerClient({ baseUrl: config.DEXSCREENER_URL, policy });
     this.goplus = new GoPlusClient({ baseUrl: config.GOPLUS_URL, policy, tokens: deps.goplusTokens ?? null });
-    this.settings = { autoActive: config.AUTO_START_DISCOVERY, intervalSeconds: config.DISCOVERY_INTERVAL, maxTokens: config.DISCOVERY_MAX_TOKENS };
+    this.settings = {
+      autoActive: config.AUTO_START_DISCOVERY,
+      intervalSeconds: config.DISCOVERY_INTERVAL,
+      maxTokens: config.DISCOVERY_MAX_TOKENS,
+    };
   }
 
   /** Loads the stored auto-discovery choice (env gives the defaults until an admin decides). */
@@ -102,20 +133,41 @@ export class DiscoveryService {
     this.currentId = scanId;
     const started = Date.now();
     // Everyone sees this event: say who started it only as "auto" or "user", never which user.
-    await this.emit([{ type: 'scan_started', scanId, triggeredBy: triggeredBy === 'auto' ? 'auto' : 'user', maxTokens: req.maxTokens, chain: req.chain ?? null }]);
+    await this.emit([
+      {
+        type: 'scan_started',
+        scanId,
+        triggeredBy: triggeredBy === 'auto' ? 'auto' : 'user',
+        maxTokens: req.maxTokens,
+        chain: req.chain ?? null,
+      },
+    ]);
     try {
       const counts = await runScan(
-        { dex: this.dex, goplus: this.goplus, store: this.store, publish: (e) => this.publish(e), log: this.log, chunkSize: this.goplusChunk() },
+        {
+          dex: this.dex,
+          goplus: this.goplus,
+          store: this.store,
+          publish: (e) => this.publish(e),
+          log: this.log,
+          chunkSize: this.goplusChunk(),
+        },
         scanId,
         req,
       );
       await this.store.finishScan(scanId, counts, null);
       release();
       const durationMs = Date.now() - started;
-      this.log.info({ scanId, triggeredBy: triggeredBy === 'auto' ? 'auto' : 'user', durationMs, ...counts }, 'discovery scan completed');
+      this.log.info(
+        { scanId, triggeredBy: triggeredBy === 'auto' ? 'auto' : 'user', durationMs, ...counts },
+        'discovery scan completed',
+      );
       await this.emit([{ type: 'scan_completed', scanId, durationMs, counts }]);
     } catch (err) {
-      const message = err instanceof UpstreamError ? `Scan failed: ${err.message}. Try again in a minute.` : 'Scan failed: internal error.';
+      const message =
+        err instanceof UpstreamError
+          ? `Scan failed: ${err.message}. Try again in a minute.`
+          : 'Scan failed: internal error.';
       // An upstream outage is expected (one line, its reason); anything else is our bug (with its stack).
       if (err instanceof UpstreamError) this.log.warn({ scanId, reason: err.message }, 'discovery scan failed');
       else this.log.error({ err, scanId }, 'discovery scan failed');
@@ -133,7 +185,11 @@ export class DiscoveryService {
   }
 
   private async emit(events: DiscoveryEvent[]) {
-    await recordThenPublish(this.store.db, [], (tx) => this.store.recordEvents(tx, events), (stored) => this.publish(stored));
+    await this.store.streams.recordThenPublish(
+      [],
+      (tx) => this.store.recordEvents(tx, events),
+      (stored) => this.publish(stored),
+    );
   }
 
   /** Only after the rows are committed: a replaying client must be able to find them. */
@@ -180,7 +236,7 @@ export class DiscoveryService {
   /** NOT_FOUND for an unknown scan: scans are shared, so any signed-in user may read any. */
   async scanTokens(scanId: number) {
     const scan = await this.store.scan(scanId);
-    if (!scan) throw new TRPCError({ code: 'NOT_FOUND', message: `There is no scan ${scanId}.` });
+    if (!scan) throw new AppError('NOT_FOUND', `There is no scan ${scanId}.`);
     return { scanId, status: scan.status, tokens: await this.store.scanTokens(scanId) };
   }
 
@@ -205,7 +261,12 @@ export class DiscoveryService {
     const stored = await this.store.settings().catch(() => null);
     if (!stored || seen !== this.settingsChanges || this.closed) return;
     const s = this.settings;
-    if (s.autoActive === stored.autoActive && s.intervalSeconds === stored.intervalSeconds && s.maxTokens === stored.maxTokens) return;
+    if (
+      s.autoActive === stored.autoActive &&
+      s.intervalSeconds === stored.intervalSeconds &&
+      s.maxTokens === stored.maxTokens
+    )
+      return;
     this.settings = stored;
     this.schedule();
   }
@@ -218,7 +279,12 @@ export class DiscoveryService {
     this.settings = settings;
     this.schedule();
     await this.emit([
-      { type: 'discovery_status', autoDiscoveryActive: settings.autoActive, autoDiscoveryInterval: settings.intervalSeconds, autoDiscoveryMaxTokens: settings.maxTokens },
+      {
+        type: 'discovery_status',
+        autoDiscoveryActive: settings.autoActive,
+        autoDiscoveryInterval: settings.intervalSeconds,
+        autoDiscoveryMaxTokens: settings.maxTokens,
+      },
     ]);
   }
 
@@ -227,29 +293,26 @@ export class DiscoveryService {
     this.timer = null;
     if (!this.settings.autoActive || this.closed) return;
     // One timer per instance, so a follower is ready to take over; only the leader scans.
-    this.timer = setTimeout(() => {
-      if (this.autoScan && !this.autoScan.isLeader()) return this.schedule();
-      this.trigger('auto', { maxTokens: this.settings.maxTokens })
-        .catch((err) => this.log.error({ err }, 'auto-discovery trigger failed'))
-        .finally(() => this.schedule());
-    }, this.settings.intervalSeconds * this.config.DISCOVERY_TICK_MS);
+    this.timer = setTimeout(this.autoTick, this.settings.intervalSeconds * this.config.DISCOVERY_TICK_MS);
     this.timer.unref();
   }
+
+  /** One guarded callback for every auto-scan timer, so a failure repeating each interval is logged once a minute. */
+  private readonly autoTick: () => void;
 
   /** Whether a timer will start another auto scan (tests check that stopping leaves none). */
   get autoScheduled(): boolean {
     return this.timer !== null;
   }
 
-  /** `requestSignal` is the transport's own: over our WebSocket adapter the caught-up stream joins the topic's fan-out. */
-  events(opts: { lastEventId: string | null | undefined; signal: AbortSignal | undefined; requestSignal?: AbortSignal }) {
-    return resumable<StreamEvent>({
-      signal: opts.signal,
-      lastEventId: opts.lastEventId,
-      subscribe: (push) => this.bus.subscribe(discoveryTopic, push),
+  events(lastEventId: string | null | undefined, scope: StreamScope) {
+    return sharedTopic<StreamEvent>(scope, {
+      bus: this.bus,
+      topic: discoveryTopic,
+      lastEventId,
       replay: (afterId, limit) => this.store.replay(afterId, limit),
+      head: () => this.store.eventsHead(),
       retainedFrom: () => this.store.eventsRetainedFrom(),
-      handover: fanoutHandover(opts.requestSignal, discoveryTopic),
     });
   }
 

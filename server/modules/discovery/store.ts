@@ -1,8 +1,16 @@
 import { asc, count, desc, eq, getTableColumns, gt, isNotNull, lte, max, min, notInArray, sql, sum } from 'drizzle-orm';
 import type { Db } from '../../db/client';
 import { discoveryEvents, discoveryScans, discoverySettings, tokens } from '../../db/schema';
-import { DISCOVERY_CAPACITY, verdictOf, ZDiscoveryEvent, type DiscoveryEvent, type DiscoveryStatus, type ScanCounts, type Token } from '../../../shared/discovery';
-import { lockStreams, recordThenPublish, type Tx } from '../../realtime/record';
+import {
+  DISCOVERY_CAPACITY,
+  verdictOf,
+  ZDiscoveryEvent,
+  type DiscoveryEvent,
+  type DiscoveryStatus,
+  type ScanCounts,
+  type Token,
+} from '../../../shared/discovery';
+import { lockStreams, type StreamLog, type Tx } from '../../realtime/record';
 import type { StoredEvent } from '../../realtime/resumable';
 
 /** The stream's bus topic and lock key. */
@@ -43,13 +51,18 @@ const toToken = (r: TokenRow): Token => ({
 
 export class DiscoveryStore {
   readonly db: Db;
+  readonly streams: StreamLog;
 
-  constructor(deps: { db: Db }) {
+  constructor(deps: { db: Db; streams: StreamLog }) {
     this.db = deps.db;
+    this.streams = deps.streams;
   }
 
   async createScan(triggeredBy: string, maxTokens: number, chain: string | null): Promise<number> {
-    const [row] = await this.db.insert(discoveryScans).values({ triggeredBy, maxTokens, chain }).returning({ id: discoveryScans.id });
+    const [row] = await this.db
+      .insert(discoveryScans)
+      .values({ triggeredBy, maxTokens, chain })
+      .returning({ id: discoveryScans.id });
     return row!.id;
   }
 
@@ -72,36 +85,65 @@ export class DiscoveryStore {
    * Upserts one batch of a scan's tokens, trims the store to its capacity and records a
    * new_token event per new token, all in one transaction; `publish` runs after the commit.
    */
-  async saveTokens(scanId: number, drafts: TokenDraft[], progress: { checked: number; total: number }, publish: (created: StreamEvent[]) => void) {
+  async saveTokens(
+    scanId: number,
+    drafts: TokenDraft[],
+    progress: { checked: number; total: number },
+    publish: (created: StreamEvent[]) => void,
+  ) {
     if (drafts.length === 0) return { created: [] as StreamEvent[], updated: 0 };
-    return recordThenPublish(this.db, [], async (tx) => {
-      const now = new Date();
-      const rows = await tx
-        .insert(tokens)
-        .values(drafts.map((d) => ({ ...d, lastScanId: scanId, discoveredAt: now, updatedAt: now })))
-        .onConflictDoUpdate({
-          target: [tokens.chain, tokens.address],
-          // discoveredAt is left alone: FIFO order is by first discovery.
-          set: Object.fromEntries(
-            (['name', 'symbol', 'priceUsd', 'liquidityUsd', 'volume24hUsd', 'fdvUsd', 'pairCreatedAt', 'url', 'iconUrl', 'riskScore', 'isSafe', 'verified', 'risks', 'updatedAt', 'lastScanId'] as const).map(
-              (k) => [k, sql.raw(`excluded.${k.replace(/[A-Z]/g, (m) => `_${m.toLowerCase()}`)}`)],
+    return this.streams.recordThenPublish(
+      [],
+      async (tx) => {
+        const now = new Date();
+        const rows = await tx
+          .insert(tokens)
+          .values(drafts.map((d) => ({ ...d, lastScanId: scanId, discoveredAt: now, updatedAt: now })))
+          .onConflictDoUpdate({
+            target: [tokens.chain, tokens.address],
+            // discoveredAt is left alone: FIFO order is by first discovery.
+            set: Object.fromEntries(
+              (
+                [
+                  'name',
+                  'symbol',
+                  'priceUsd',
+                  'liquidityUsd',
+                  'volume24hUsd',
+                  'fdvUsd',
+                  'pairCreatedAt',
+                  'url',
+                  'iconUrl',
+                  'riskScore',
+                  'isSafe',
+                  'verified',
+                  'risks',
+                  'updatedAt',
+                  'lastScanId',
+                ] as const
+              ).map((k) => [k, sql.raw(`excluded.${k.replace(/[A-Z]/g, (m) => `_${m.toLowerCase()}`)}`)]),
             ),
-          ),
-        })
-        // xmax = 0 only on a freshly inserted row: tells "new" from "re-discovered".
-        .returning({ ...getTableColumns(tokens), inserted: sql<boolean>`(xmax = 0)` });
-      const fresh = rows.filter((r) => r.inserted).sort((a, b) => a.id - b.id);
-      await this.prune(tx);
-      const created = await this.recordEvents(
-        tx,
-        fresh.map((r) => ({ type: 'new_token', scanId, token: toToken(r), progress })),
-      );
-      return { created, updated: rows.length - fresh.length };
-    }, (saved) => publish(saved.created));
+          })
+          // xmax = 0 only on a freshly inserted row: tells "new" from "re-discovered".
+          .returning({ ...getTableColumns(tokens), inserted: sql<boolean>`(xmax = 0)` });
+        const fresh = rows.filter((r) => r.inserted).sort((a, b) => a.id - b.id);
+        await this.prune(tx);
+        const created = await this.recordEvents(
+          tx,
+          fresh.map((r) => ({ type: 'new_token', scanId, token: toToken(r), progress })),
+        );
+        return { created, updated: rows.length - fresh.length };
+      },
+      (saved) => publish(saved.created),
+    );
   }
 
   private async prune(tx: Db) {
-    const keep = tx.select({ id: tokens.id }).from(tokens).orderBy(desc(tokens.discoveredAt), desc(tokens.id)).limit(DISCOVERY_CAPACITY);
+    const keep = tx
+      .select({ id: tokens.id })
+      .from(tokens)
+      .orderBy(desc(tokens.discoveredAt), desc(tokens.id))
+      .limit(DISCOVERY_CAPACITY);
     await tx.delete(tokens).where(notInArray(tokens.id, keep));
   }
 
@@ -117,9 +159,23 @@ export class DiscoveryStore {
   }
 
   async replay(afterId: number, limit: number): Promise<StoredEvent<StreamEvent>[]> {
-    const rows = await this.db.select().from(discoveryEvents).where(gt(discoveryEvents.id, afterId)).orderBy(asc(discoveryEvents.id)).limit(limit);
+    const rows = await this.db
+      .select()
+      .from(discoveryEvents)
+      .where(gt(discoveryEvents.id, afterId))
+      .orderBy(asc(discoveryEvents.id))
+      .limit(limit);
     // jsonb turned dates into strings; the shared schema turns them back.
-    return rows.map((r) => ({ id: r.id, data: { ...ZDiscoveryEvent.parse(r.payload), id: r.id, createdAt: r.createdAt } }));
+    return rows.map((r) => ({
+      id: r.id,
+      data: { ...ZDiscoveryEvent.parse(r.payload), id: r.id, createdAt: r.createdAt },
+    }));
+  }
+
+  /** The newest event id (0 when none): the stream's resume point for a new subscriber. */
+  async eventsHead(): Promise<number> {
+    const [row] = await this.db.select({ id: max(discoveryEvents.id) }).from(discoveryEvents);
+    return row?.id ?? 0;
   }
 
   /** The lowest event id still stored (null when none): a resume from below it is told to reload. */
@@ -130,7 +186,8 @@ export class DiscoveryStore {
 
   async pruneEvents() {
     const [top] = await this.db.select({ id: max(discoveryEvents.id) }).from(discoveryEvents);
-    if (top?.id != null && top.id > EVENTS_KEPT) await this.db.delete(discoveryEvents).where(lte(discoveryEvents.id, Number(top.id) - EVENTS_KEPT));
+    if (top?.id != null && top.id > EVENTS_KEPT)
+      await this.db.delete(discoveryEvents).where(lte(discoveryEvents.id, Number(top.id) - EVENTS_KEPT));
   }
 
   async settings(): Promise<Settings | null> {
@@ -140,7 +197,10 @@ export class DiscoveryStore {
 
   async saveSettings(s: Settings, updatedBy: string) {
     const values = { ...s, updatedBy, updatedAt: new Date() };
-    await this.db.insert(discoverySettings).values({ id: 1, ...values }).onConflictDoUpdate({ target: discoverySettings.id, set: values });
+    await this.db
+      .insert(discoverySettings)
+      .values({ id: 1, ...values })
+      .onConflictDoUpdate({ target: discoverySettings.id, set: values });
   }
 
   async recent(limit: number, chain: string | undefined): Promise<Token[]> {
@@ -178,9 +238,21 @@ export class DiscoveryStore {
 
   /** The newest finished scan (completed or failed), for the status panel. */
   async lastFinishedScan(): Promise<DiscoveryStatus['lastScan']> {
-    const [row] = await this.db.select().from(discoveryScans).where(isNotNull(discoveryScans.finishedAt)).orderBy(desc(discoveryScans.finishedAt), desc(discoveryScans.id)).limit(1);
+    const [row] = await this.db
+      .select()
+      .from(discoveryScans)
+      .where(isNotNull(discoveryScans.finishedAt))
+      .orderBy(desc(discoveryScans.finishedAt), desc(discoveryScans.id))
+      .limit(1);
     if (!row || row.status === 'running') return null;
-    return { scanId: row.id, outcome: row.status, finishedAt: row.finishedAt!, error: row.error, candidates: row.candidates, newTokens: row.newTokens };
+    return {
+      scanId: row.id,
+      outcome: row.status,
+      finishedAt: row.finishedAt!,
+      error: row.error,
+      candidates: row.candidates,
+      newTokens: row.newTokens,
+    };
   }
 
   /** Tokens whose latest check was scan `id`; new = first discovered by it. */

@@ -1,8 +1,11 @@
 import type { Config } from '../../config';
 import type { Logger } from '../../log';
 import { TIMEFRAMES, type Candle, type Timeframe } from '../../../shared/market';
-import { decimal } from './binance-rest';
-import { BinanceStream } from './binance-stream';
+import { decimal, storableCandle } from './binance-rest';
+import { BinanceStream, MAX_STREAMS_PER_CONNECTION } from './binance-stream';
+import { AppError } from '../../errors';
+import { guarded } from '../../guarded';
+import { countDown, countUp, releaseOnce } from '../../ref-count';
 
 export interface KlineHandler {
   onKline(symbol: string, timeframe: Timeframe, candle: Candle, closed: boolean): void;
@@ -11,7 +14,19 @@ export interface KlineHandler {
 
 interface KlinePayload {
   e: 'kline';
-  k: { t: number; T: number; s: string; i: string; o: string; h: string; l: string; c: string; v: string; n: number; x: boolean };
+  k: {
+    t: number;
+    T: number;
+    s: string;
+    i: string;
+    o: string;
+    h: string;
+    l: string;
+    c: string;
+    v: string;
+    n: number;
+    x: boolean;
+  };
 }
 
 const streamName = (symbol: string, tf: Timeframe) => `${symbol.toLowerCase()}@kline_${tf}`;
@@ -21,95 +36,157 @@ const streamName = (symbol: string, tf: Timeframe) => `${symbol.toLowerCase()}@k
  * field missing or of another type (an API change, a proxy's page) must never become a candle,
  * and a NaN price stored once would poison the series' indicators for good.
  */
-export function parseKline(data: unknown): { symbol: string; timeframe: Timeframe; candle: Candle; closed: boolean } | null {
+export function parseKline(
+  data: unknown,
+): { symbol: string; timeframe: Timeframe; candle: Candle; closed: boolean } | null {
   const p = data as Partial<KlinePayload> | null;
-  if (p?.e !== 'kline' || !p.k || typeof p.k !== 'object' || !(TIMEFRAMES as readonly string[]).includes(p.k.i)) return null;
+  if (p?.e !== 'kline' || !p.k || typeof p.k !== 'object' || !(TIMEFRAMES as readonly string[]).includes(p.k.i))
+    return null;
   const k = p.k;
   if (typeof k.s !== 'string' || !/^[A-Za-z0-9]{2,20}$/.test(k.s) || typeof k.x !== 'boolean') return null;
-  if (!Number.isSafeInteger(k.t) || !Number.isSafeInteger(k.T) || k.T <= k.t || !Number.isSafeInteger(k.n) || k.n < 0) return null;
-  const candle: Candle = { openTime: k.t, closeTime: k.T, open: decimal(k.o), high: decimal(k.h), low: decimal(k.l), close: decimal(k.c), volume: decimal(k.v), trades: k.n };
-  if (![candle.open, candle.high, candle.low, candle.close, candle.volume].every((v) => Number.isFinite(v) && v >= 0)) return null;
+  const candle: Candle = {
+    openTime: k.t,
+    closeTime: k.T,
+    open: decimal(k.o),
+    high: decimal(k.h),
+    low: decimal(k.l),
+    close: decimal(k.c),
+    volume: decimal(k.v),
+    trades: k.n,
+  };
+  if (!storableCandle(candle)) return null;
   return { symbol: k.s.toUpperCase(), timeframe: k.i as Timeframe, candle, closed: k.x };
 }
 
+/** Past MARKET_MAX_STREAMS_PER_TIMEFRAME: said to the one caller asking for a new series. */
+export const streamsFull = () =>
+  new AppError(
+    'TOO_MANY_REQUESTS',
+    'Hubcast follows as many markets as it can right now: try a symbol already followed, or try again later.',
+  );
+
+/** What MarketService uses of a feed: BinanceFeed itself, or the cluster-wide one (cluster-feed.ts). */
+export type MarketFeed = Pick<BinanceFeed, 'watch' | 'isFull' | 'isLive' | 'openConnections' | 'carried' | 'close'>;
+
 /**
- * Binance kline feed shared by every viewer: one connection per timeframe, opened when the
- * first symbol on it is watched and closed when none is left. Symbols nobody watches any
- * more are kept for a grace period, so a page reload does not churn SUBSCRIBE/UNSUBSCRIBE.
+ * Binance kline feed shared by every viewer: per timeframe, as many connections as its
+ * symbols need (Binance carries at most 1,024 streams on one), up to
+ * MARKET_MAX_STREAMS_PER_TIMEFRAME; opened when needed and closed when empty. Symbols nobody
+ * watches any more are kept for a grace period, so a page reload does not churn
+ * SUBSCRIBE/UNSUBSCRIBE; at the cap, one in its grace period makes room for a new one.
  */
 export class BinanceFeed {
-  private readonly streams = new Map<Timeframe, BinanceStream>();
+  private readonly streams = new Map<Timeframe, Set<BinanceStream>>();
+  /** Stream key → the connection carrying it. */
+  private readonly carrier = new Map<string, BinanceStream>();
   private readonly refs = new Map<string, number>();
   private readonly graceTimers = new Map<string, NodeJS.Timeout>();
 
   constructor(private readonly deps: { config: Config; log: Logger; handler: KlineHandler }) {}
 
-  /** Ref-counted; call the returned function once when the viewer leaves. */
+  /** Whether watching this series now would be refused (it is not carried and the timeframe is full). */
+  isFull(symbol: string, timeframe: Timeframe): boolean {
+    const key = streamName(symbol, timeframe);
+    if (this.carrier.has(key)) return false;
+    return this.count(timeframe) >= this.deps.config.MARKET_MAX_STREAMS_PER_TIMEFRAME && !this.graceKey(timeframe);
+  }
+
+  /** Ref-counted; call the returned function once when the viewer leaves. Throws streamsFull() past the cap. */
   watch(symbol: string, timeframe: Timeframe): () => void {
     const key = streamName(symbol, timeframe);
+    if (!this.carrier.has(key)) this.carry(timeframe, key);
     const grace = this.graceTimers.get(key);
     if (grace) {
       clearTimeout(grace);
       this.graceTimers.delete(key);
     }
-    this.refs.set(key, (this.refs.get(key) ?? 0) + 1);
-    this.streamFor(timeframe).add(key);
-    let released = false;
-    return () => {
-      if (released) return;
-      released = true;
-      const n = (this.refs.get(key) ?? 1) - 1;
-      if (n > 0) return void this.refs.set(key, n);
-      this.refs.delete(key);
-      const timer = setTimeout(() => this.drop(timeframe, key), this.deps.config.MARKET_SYMBOL_GRACE_MS);
+    countUp(this.refs, key);
+    return releaseOnce(() => {
+      if (!countDown(this.refs, key)) return;
+      const timer = setTimeout(
+        guarded(this.deps.log, 'market unsubscribe', () => this.drop(key)),
+        this.deps.config.MARKET_SYMBOL_GRACE_MS,
+      );
       timer.unref();
       this.graceTimers.set(key, timer);
-    };
+    });
   }
 
   /** Whether the series' stream is currently flowing (so history can trust it). */
   isLive(symbol: string, timeframe: Timeframe): boolean {
-    const s = this.streams.get(timeframe);
-    return !!s?.isOpen && s.streams().includes(streamName(symbol, timeframe));
+    return !!this.carrier.get(streamName(symbol, timeframe))?.isOpen;
   }
 
   openConnections(): number {
     let n = 0;
-    for (const s of this.streams.values()) if (s.isOpen) n++;
+    for (const set of this.streams.values()) for (const s of set) if (s.isOpen) n++;
     return n;
   }
 
-  /** Symbols carried per timeframe (including those in their grace period). */
+  /** Symbols carried per timeframe (including those in their grace period), and its open connections. */
   carried(): { timeframe: Timeframe; symbols: string[]; connections: number }[] {
     return TIMEFRAMES.filter((tf) => this.streams.has(tf)).map((tf) => {
-      const s = this.streams.get(tf)!;
-      return { timeframe: tf, symbols: s.streams().map((x) => x.split('@')[0]!.toUpperCase()).sort(), connections: s.isOpen ? 1 : 0 };
+      const set = [...this.streams.get(tf)!];
+      return {
+        timeframe: tf,
+        symbols: set.flatMap((s) => s.streams().map((x) => x.split('@')[0]!.toUpperCase())).sort(),
+        connections: set.filter((s) => s.isOpen).length,
+      };
     });
   }
 
   close() {
     for (const t of this.graceTimers.values()) clearTimeout(t);
     this.graceTimers.clear();
-    for (const s of this.streams.values()) s.close();
+    for (const set of this.streams.values()) for (const s of set) s.close();
     this.streams.clear();
+    this.carrier.clear();
   }
 
-  private drop(timeframe: Timeframe, key: string) {
+  private count(tf: Timeframe): number {
+    let n = 0;
+    for (const s of this.streams.get(tf) ?? []) n += s.size;
+    return n;
+  }
+
+  private graceKey(tf: Timeframe): string | undefined {
+    for (const key of this.graceTimers.keys()) if (key.endsWith(`@kline_${tf}`)) return key;
+    return undefined;
+  }
+
+  /** Puts a new key on a connection of its timeframe with room, opening one if none has. */
+  private carry(tf: Timeframe, key: string) {
+    if (this.count(tf) >= this.deps.config.MARKET_MAX_STREAMS_PER_TIMEFRAME) {
+      const idle = this.graceKey(tf);
+      if (!idle) throw streamsFull();
+      clearTimeout(this.graceTimers.get(idle));
+      this.drop(idle);
+    }
+    let set = this.streams.get(tf);
+    if (!set) this.streams.set(tf, (set = new Set()));
+    let s = [...set].find((c) => c.size < MAX_STREAMS_PER_CONNECTION);
+    if (!s) set.add((s = this.open(tf)));
+    s.add(key);
+    this.carrier.set(key, s);
+  }
+
+  private drop(key: string) {
     this.graceTimers.delete(key);
-    const s = this.streams.get(timeframe);
+    const s = this.carrier.get(key);
     if (!s) return;
+    this.carrier.delete(key);
     s.remove(key);
-    if (s.size === 0) {
-      s.close();
-      this.streams.delete(timeframe);
+    if (s.size > 0) return;
+    s.close();
+    for (const [tf, set] of this.streams) {
+      if (!set.delete(s)) continue;
+      if (set.size === 0) this.streams.delete(tf);
     }
   }
 
-  private streamFor(timeframe: Timeframe): BinanceStream {
-    let s = this.streams.get(timeframe);
-    if (s) return s;
+  private open(timeframe: Timeframe): BinanceStream {
     const c = this.deps.config;
-    s = new BinanceStream({
+    const s: BinanceStream = new BinanceStream({
       url: c.BINANCE_WS_URL,
       controlMsgsPerSec: c.MARKET_CONTROL_MSGS_PER_SEC,
       reconnectMinMs: c.MARKET_RECONNECT_MIN_MS,
@@ -123,10 +200,9 @@ export class BinanceFeed {
         if (k) this.deps.handler.onKline(k.symbol, k.timeframe, k.candle, k.closed);
       },
       onReconnected: () => {
-        for (const key of s!.streams()) this.deps.handler.onReconnected(key.split('@')[0]!.toUpperCase(), timeframe);
+        for (const key of s.streams()) this.deps.handler.onReconnected(key.split('@')[0]!.toUpperCase(), timeframe);
       },
     });
-    this.streams.set(timeframe, s);
     return s;
   }
 }

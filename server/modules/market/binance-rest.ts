@@ -8,7 +8,15 @@ const SERVICE = 'Binance';
 
 // 429 asks us to slow down and 418 means banned: both say how long in Retry-After. Coming back
 // before a ban ends extends it, so a wait longer than 10 s ends the call instead.
-const POLICY: RetryPolicy = { retries: 3, minTimeoutMs: 200, maxTimeoutMs: 2_000, timeoutMs: 10_000, maxRetryAfterMs: 10_000, failOnLongRetryAfter: true };
+// Binance's own rules, given to upstreamPolicy (which keeps failOnLongRetryAfter in tests).
+export const BINANCE_REST_POLICY: RetryPolicy = {
+  retries: 3,
+  minTimeoutMs: 200,
+  maxTimeoutMs: 2_000,
+  timeoutMs: 10_000,
+  maxRetryAfterMs: 10_000,
+  failOnLongRetryAfter: true,
+};
 
 /** Binance said the symbol does not exist (code -1121). */
 export class UnknownSymbolError extends Error {}
@@ -18,25 +26,47 @@ type Row = [number, string, string, string, string, string, number, string, numb
 /** Binance sends prices and volumes as decimal strings; anything else is NaN (and refused). */
 export const decimal = (v: unknown): number => (typeof v === 'string' && v.trim() !== '' ? Number(v) : NaN);
 
-const validRow = (r: unknown): r is Row => {
-  if (!Array.isArray(r) || r.length < 9) return false;
-  const [open, close, trades] = [r[0], r[6], r[8]];
-  const prices = [r[1], r[2], r[3], r[4], r[5]].map(decimal);
-  return Number.isSafeInteger(open) && Number.isSafeInteger(close) && close > open && Number.isSafeInteger(trades) && prices.every((v) => Number.isFinite(v) && v >= 0);
-};
+/** The largest trade count the `trades` column (a Postgres integer) holds. */
+const MAX_TRADES = 2 ** 31 - 1;
 
-const toCandle = (r: Row): Candle => ({ openTime: r[0], open: +r[1], high: +r[2], low: +r[3], close: +r[4], volume: +r[5], closeTime: r[6], trades: r[8] });
+/**
+ * Whether every field fits our columns (bigint times, finite doubles, an integer trade count):
+ * a candle that would fail its insert is refused when parsed, so it never blocks the ones around it.
+ * Shared by the REST and the stream parser.
+ */
+export function storableCandle(c: Candle): boolean {
+  const times =
+    Number.isSafeInteger(c.openTime) &&
+    Number.isSafeInteger(c.closeTime) &&
+    c.openTime >= 0 &&
+    c.closeTime > c.openTime;
+  const trades = Number.isSafeInteger(c.trades) && c.trades >= 0 && c.trades <= MAX_TRADES;
+  return times && trades && [c.open, c.high, c.low, c.close, c.volume].every((v) => Number.isFinite(v) && v >= 0);
+}
+
+const toCandle = (r: unknown[]): Candle => ({
+  openTime: r[0] as number,
+  open: decimal(r[1]),
+  high: decimal(r[2]),
+  low: decimal(r[3]),
+  close: decimal(r[4]),
+  volume: decimal(r[5]),
+  closeTime: r[6] as number,
+  trades: r[8] as number,
+});
+
+const validRow = (r: unknown): r is Row => Array.isArray(r) && r.length >= 9 && storableCandle(toCandle(r));
 
 /** REST klines: history on first request and the candles missed while the stream was down. */
 export class BinanceRest {
-  private readonly policy: RetryPolicy;
+  /** `policy`: `upstreamPolicy(config, BINANCE_REST_POLICY)`, as every upstream adapter's. */
+  constructor(private readonly deps: { baseUrl: string; policy: RetryPolicy }) {}
 
-  /** `timeoutMs`: per attempt (UPSTREAM_TIMEOUT_MS); 10 s when absent. */
-  constructor(private readonly deps: { baseUrl: string; timeoutMs?: number | undefined }) {
-    this.policy = deps.timeoutMs === undefined ? POLICY : { ...POLICY, timeoutMs: deps.timeoutMs };
-  }
-
-  private async page(symbol: string, tf: Timeframe, params: { startTime?: number; endTime?: number; limit: number }): Promise<Candle[]> {
+  private async page(
+    symbol: string,
+    tf: Timeframe,
+    params: { startTime?: number; endTime?: number; limit: number },
+  ): Promise<Candle[]> {
     const url = new URL('/api/v3/klines', this.deps.baseUrl);
     url.searchParams.set('symbol', symbol);
     url.searchParams.set('interval', tf);
@@ -47,17 +77,19 @@ export class BinanceRest {
       service: SERVICE,
       url,
       budget: unlimited,
-      policy: this.policy,
+      policy: this.deps.policy,
       rateLimitStatuses: [429, 418],
       errorBody: (status, body) => {
         const { code, msg } = (body ?? {}) as { code?: number; msg?: string };
         if (code === -1121) return new UnknownSymbolError(`Binance does not know the symbol ${symbol}.`);
-        if (status < 500 && status !== 429 && status !== 418) return new UpstreamError(SERVICE, status, `Binance klines failed: ${status} ${msg ?? ''}`.trim());
+        if (status < 500 && status !== 429 && status !== 418)
+          return new UpstreamError(SERVICE, status, `Binance klines failed: ${status} ${msg ?? ''}`.trim());
         return undefined;
       },
     });
     // Checked, not cast: a row of another shape must fail the call, never become a NaN candle.
-    if (!Array.isArray(rows) || !rows.every(validRow)) throw new UpstreamError(SERVICE, 502, 'Binance sent klines in an unexpected format');
+    if (!Array.isArray(rows) || !rows.every(validRow))
+      throw new UpstreamError(SERVICE, 502, 'Binance sent klines in an unexpected format');
     return rows.map(toCandle);
   }
 
@@ -66,7 +98,11 @@ export class BinanceRest {
    * Binance returns is then the forming candle and is dropped.
    * With `from` null, only the latest `latest` closed candles (before `to`).
    */
-  async closed(symbol: string, tf: Timeframe, opts: { from: number | null; to: number | null; latest: number }): Promise<Candle[]> {
+  async closed(
+    symbol: string,
+    tf: Timeframe,
+    opts: { from: number | null; to: number | null; latest: number },
+  ): Promise<Candle[]> {
     const step = TIMEFRAME_MS[tf];
     const endTime = opts.to === null ? undefined : opts.to - 1;
     let from = opts.from ?? (opts.to === null ? undefined : opts.to - opts.latest * step);

@@ -1,5 +1,7 @@
 import { WebSocket } from 'ws';
 import type { Logger } from '../../log';
+import { guarded } from '../../guarded';
+import { backoff } from '../../backoff';
 
 export interface StreamOptions {
   url: string;
@@ -43,6 +45,11 @@ export class BinanceStream {
 
   constructor(private readonly opts: StreamOptions) {}
 
+  /** Every socket event and timer of the connection: a throw is logged, never the end of the process. */
+  private safe<A extends unknown[]>(what: string, fn: (...args: A) => unknown) {
+    return guarded(this.opts.log, what, fn);
+  }
+
   get isOpen(): boolean {
     return this.ws?.readyState === WebSocket.OPEN;
   }
@@ -57,7 +64,8 @@ export class BinanceStream {
 
   add(stream: string) {
     if (this.wanted.has(stream)) return;
-    if (this.wanted.size >= MAX_STREAMS_PER_CONNECTION) throw new Error(`a Binance connection carries at most ${MAX_STREAMS_PER_CONNECTION} streams`);
+    if (this.wanted.size >= MAX_STREAMS_PER_CONNECTION)
+      throw new Error(`a Binance connection carries at most ${MAX_STREAMS_PER_CONNECTION} streams`);
     this.wanted.add(stream);
     if (!this.ws && !this.reconnectTimer) this.connect();
     else this.scheduleFlush();
@@ -79,32 +87,50 @@ export class BinanceStream {
     this.reconnectTimer = null;
     if (this.closed) return;
     // autoPong (the ws default, set explicitly): Binance pings every 20 s and cuts us after a minute without a pong.
-    const ws = new WebSocket(`${this.opts.url}/stream`, { autoPong: true, handshakeTimeout: this.opts.handshakeTimeoutMs });
+    const ws = new WebSocket(`${this.opts.url}/stream`, {
+      autoPong: true,
+      handshakeTimeout: this.opts.handshakeTimeoutMs,
+    });
     this.ws = ws;
-    ws.on('open', () => {
-      this.attempts = 0;
-      this.sent.clear();
-      this.pendingReplies.clear();
-      this.touch();
-      this.ageTimer = setTimeout(() => this.restart('planned reconnect before the 24 h cut'), this.opts.maxAgeMs);
-      this.ageTimer.unref();
-      this.scheduleFlush();
-      if (this.connectedOnce) this.opts.onReconnected();
-      this.connectedOnce = true;
-    });
-    ws.on('ping', () => this.touch());
-    ws.on('message', (raw) => {
-      this.touch();
-      this.onMessage(String(raw));
-    });
+    ws.on(
+      'open',
+      this.safe('binance stream open', () => {
+        this.attempts = 0;
+        this.sent.clear();
+        this.pendingReplies.clear();
+        this.touch();
+        this.ageTimer = setTimeout(
+          this.safe('binance planned reconnect', () => this.restart('planned reconnect before the 24 h cut')),
+          this.opts.maxAgeMs,
+        );
+        this.ageTimer.unref();
+        this.scheduleFlush();
+        if (this.connectedOnce) this.opts.onReconnected();
+        this.connectedOnce = true;
+      }),
+    );
+    ws.on(
+      'ping',
+      this.safe('binance stream ping', () => this.touch()),
+    );
+    ws.on(
+      'message',
+      this.safe('binance stream message', (raw: unknown) => {
+        this.touch();
+        this.onMessage(String(raw));
+      }),
+    );
     ws.on('error', (err) => this.opts.log.warn({ err: err.message }, 'binance stream error'));
-    ws.on('close', () => {
-      if (this.ws !== ws) return;
-      this.ws = null;
-      this.clearTimers();
-      if (this.closed || this.wanted.size === 0) return;
-      this.scheduleReconnect();
-    });
+    ws.on(
+      'close',
+      this.safe('binance stream close', () => {
+        if (this.ws !== ws) return;
+        this.ws = null;
+        this.clearTimers();
+        if (this.closed || this.wanted.size === 0) return;
+        this.scheduleReconnect();
+      }),
+    );
   }
 
   private restart(reason: string) {
@@ -118,20 +144,32 @@ export class BinanceStream {
 
   private scheduleReconnect() {
     // Full jitter on an exponential base: many instances restarting together do not stampede the 300 attempts/5 min limit.
-    const base = Math.min(this.opts.reconnectMaxMs, this.opts.reconnectMinMs * 2 ** this.attempts++);
+    const base = backoff(++this.attempts, this.opts.reconnectMinMs, this.opts.reconnectMaxMs);
     const delay = base / 2 + Math.random() * (base / 2);
-    this.reconnectTimer = setTimeout(() => this.connect(), delay);
+    this.reconnectTimer = setTimeout(
+      this.safe('binance reconnect', () => this.connect()),
+      delay,
+    );
     this.reconnectTimer.unref();
   }
 
   private touch() {
     if (this.idleTimer) clearTimeout(this.idleTimer);
-    this.idleTimer = setTimeout(() => this.restart('no traffic from Binance'), this.opts.idleMs);
+    this.idleTimer = setTimeout(
+      this.safe('binance idle reconnect', () => this.restart('no traffic from Binance')),
+      this.opts.idleMs,
+    );
     this.idleTimer.unref();
   }
 
   private onMessage(text: string) {
-    let msg: { stream?: string; data?: { e?: string }; id?: number; result?: unknown; error?: { code: number; msg: string } };
+    let msg: {
+      stream?: string;
+      data?: { e?: string };
+      id?: number;
+      result?: unknown;
+      error?: { code: number; msg: string };
+    };
     try {
       msg = JSON.parse(text);
     } catch {
@@ -155,10 +193,13 @@ export class BinanceStream {
   private scheduleFlush() {
     if (this.flushTimer || !this.isOpen) return;
     const wait = Math.max(0, this.lastSendAt + 1000 / this.opts.controlMsgsPerSec - Date.now());
-    this.flushTimer = setTimeout(() => {
-      this.flushTimer = null;
-      this.flush();
-    }, wait);
+    this.flushTimer = setTimeout(
+      this.safe('binance subscribe', () => {
+        this.flushTimer = null;
+        this.flush();
+      }),
+      wait,
+    );
   }
 
   private flush() {
@@ -171,7 +212,10 @@ export class BinanceStream {
     const batch = params.slice(0, MAX_PARAMS_PER_MESSAGE);
     const id = this.nextId++;
     this.pendingReplies.set(id, { method, params: batch });
-    for (const p of batch) (method === 'SUBSCRIBE' ? this.sent.add(p) : this.sent.delete(p));
+    for (const p of batch) {
+      if (method === 'SUBSCRIBE') this.sent.add(p);
+      else this.sent.delete(p);
+    }
     ws.send(JSON.stringify({ method, params: batch, id }));
     this.lastSendAt = Date.now();
     this.scheduleFlush();

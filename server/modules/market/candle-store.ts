@@ -1,6 +1,6 @@
 import { and, asc, count, desc, eq, gt, lt } from 'drizzle-orm';
 import type { Db } from '../../db/client';
-import { recordThenPublish } from '../../realtime/record';
+import type { StreamLog } from '../../realtime/record';
 import { marketCandles } from '../../db/schema';
 import type { Candle, Indicators, Timeframe } from '../../../shared/market';
 
@@ -13,26 +13,40 @@ export interface StoredCandle {
 type Row = typeof marketCandles.$inferSelect;
 const toStored = (r: Row): StoredCandle => ({
   id: r.id,
-  candle: { openTime: r.openTime, closeTime: r.closeTime, open: r.open, high: r.high, low: r.low, close: r.close, volume: r.volume, trades: r.trades },
+  candle: {
+    openTime: r.openTime,
+    closeTime: r.closeTime,
+    open: r.open,
+    high: r.high,
+    low: r.low,
+    close: r.close,
+    volume: r.volume,
+    trades: r.trades,
+  },
   indicators: r.indicators,
 });
 
 /** One series' live stream: the bus topic and the stream lock share this key. */
 export const candleStreamKey = (symbol: string, tf: Timeframe) => `market:candles:${symbol}:${tf}`;
 
-const series = (symbol: string, tf: Timeframe) => and(eq(marketCandles.symbol, symbol), eq(marketCandles.timeframe, tf));
+const series = (symbol: string, tf: Timeframe) =>
+  and(eq(marketCandles.symbol, symbol), eq(marketCandles.timeframe, tf));
 
 export class CandleStore {
-  constructor(private readonly deps: { db: Db }) {}
+  constructor(private readonly deps: { db: Db; streams: StreamLog }) {}
 
   /**
    * Inserts closed candles and, after the commit, hands those that were new (a candle seen
    * twice is stored once) to `publish`, in time order.
    */
-  insert(symbol: string, tf: Timeframe, items: { candle: Candle; indicators: Indicators }[], publish: (stored: StoredCandle[]) => void = () => {}): Promise<StoredCandle[]> {
+  insert(
+    symbol: string,
+    tf: Timeframe,
+    items: { candle: Candle; indicators: Indicators }[],
+    publish: (stored: StoredCandle[]) => void = () => {},
+  ): Promise<StoredCandle[]> {
     if (items.length === 0) return Promise.resolve([]);
-    return recordThenPublish(
-      this.deps.db,
+    return this.deps.streams.recordThenPublish(
       [candleStreamKey(symbol, tf)],
       async (tx) => {
         const rows = await tx
@@ -48,12 +62,20 @@ export class CandleStore {
 
   /** The newest `limit` closed candles, oldest first. */
   async latest(symbol: string, tf: Timeframe, limit: number): Promise<StoredCandle[]> {
-    const rows = await this.deps.db.select().from(marketCandles).where(series(symbol, tf)).orderBy(desc(marketCandles.openTime)).limit(limit);
+    const rows = await this.deps.db
+      .select()
+      .from(marketCandles)
+      .where(series(symbol, tf))
+      .orderBy(desc(marketCandles.openTime))
+      .limit(limit);
     return rows.map(toStored).reverse();
   }
 
   async byId(symbol: string, tf: Timeframe, id: number): Promise<StoredCandle | null> {
-    const [row] = await this.deps.db.select().from(marketCandles).where(and(series(symbol, tf), eq(marketCandles.id, id)));
+    const [row] = await this.deps.db
+      .select()
+      .from(marketCandles)
+      .where(and(series(symbol, tf), eq(marketCandles.id, id)));
     return row ? toStored(row) : null;
   }
 
@@ -89,7 +111,10 @@ export class CandleStore {
 
   /** Whether any series has a candle with this id (a resume id from another series is bad input, not pruning). */
   async exists(id: number): Promise<boolean> {
-    const [row] = await this.deps.db.select({ id: marketCandles.id }).from(marketCandles).where(eq(marketCandles.id, id));
+    const [row] = await this.deps.db
+      .select({ id: marketCandles.id })
+      .from(marketCandles)
+      .where(eq(marketCandles.id, id));
     return row !== undefined;
   }
 

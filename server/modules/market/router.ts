@@ -22,25 +22,29 @@ import { authedProcedure, rateLimited, router } from '../../trpc';
 
 // candles may call the exchange's REST API (weight 2 per page), so it is metered per user.
 const candlesProcedure = rateLimited(authedProcedure, 'market.candles', { points: 60, durationSeconds: 60 });
+// Every strategy write re-reads the watched series and may open one: one budget for all four.
+const strategyWrite = rateLimited(authedProcedure, 'market.strategies.write', { points: 120, durationSeconds: 60 });
 
 const strategiesRouter = router({
   list: authedProcedure
     .input(ZStrategiesListInput)
     .output(ZStrategiesListOutput)
-    .query(({ ctx, input }) => ctx.app.market.strategies.list(ctx.user.id, input?.cursor ?? null, input?.limit ?? MAX_STRATEGIES_PER_USER)),
-  create: authedProcedure
+    .query(({ ctx, input }) =>
+      ctx.app.market.strategies.list(ctx.user.id, input?.cursor ?? null, input?.limit ?? MAX_STRATEGIES_PER_USER),
+    ),
+  create: strategyWrite
     .input(ZStrategyCreateInput)
     .output(ZStrategy)
     .mutation(({ ctx, input }) => ctx.app.market.strategies.create(ctx.user.id, input)),
-  update: authedProcedure
+  update: strategyWrite
     .input(ZStrategyUpdateInput)
     .output(ZStrategy)
     .mutation(({ ctx, input: { id, ...patch } }) => ctx.app.market.strategies.update(ctx.user.id, id, patch)),
-  setEnabled: authedProcedure
+  setEnabled: strategyWrite
     .input(ZStrategySetEnabledInput)
     .output(ZStrategy)
     .mutation(({ ctx, input }) => ctx.app.market.strategies.setEnabled(ctx.user.id, input.id, input.enabled)),
-  remove: authedProcedure
+  remove: strategyWrite
     .input(ZStrategyIdInput)
     .output(z.object({ id: z.number() }))
     .mutation(({ ctx, input }) => ctx.app.market.strategies.remove(ctx.user.id, input.id)),
@@ -50,8 +54,13 @@ export const marketRouter = router({
   candles: candlesProcedure
     .input(ZCandlesInput)
     .output(ZCandlesOutput)
-    .query(({ ctx, input }) => ctx.app.market.candles(input.symbol, input.timeframe, input.limit)),
-  live: authedProcedure.input(ZLiveInput).subscription(({ ctx, input, signal }) => ctx.app.market.live(ctx.session.id, input, ctx.signal, signal)),
+    .query(({ ctx, input }) => ctx.app.market.candles(ctx.user.id, input.symbol, input.timeframe, input.limit)),
+  live: authedProcedure.input(ZLiveInput).subscription(({ ctx, input, signal }) =>
+    ctx.app.market.live({ sessionId: ctx.session.id, userId: ctx.user.id }, input, {
+      sessionSignal: ctx.sessionSignal,
+      requestSignal: signal,
+    }),
+  ),
   stats: authedProcedure.output(ZMarketStatsOutput).query(({ ctx }) => ctx.app.market.stats()),
   strategies: strategiesRouter,
   positions: authedProcedure.output(z.array(ZPosition)).query(({ ctx }) => ctx.app.market.positions(ctx.user.id)),
@@ -61,7 +70,10 @@ export const marketRouter = router({
     .query(({ ctx, input }) => ctx.app.market.trades(ctx.user.id, input?.cursor ?? null, input?.limit ?? 50)),
   activity: authedProcedure
     .input(ZResumeInput)
-    .subscription(({ ctx, input }) =>
-      ctx.app.inbox.stream({ userId: ctx.user.id, lastEventId: input?.lastEventId, signal: ctx.signal, feature: MARKET_FEATURE }),
+    .subscription(({ ctx, input, signal }) =>
+      ctx.app.inbox.stream(
+        { userId: ctx.user.id, lastEventId: input?.lastEventId, feature: MARKET_FEATURE },
+        { sessionSignal: ctx.sessionSignal, requestSignal: signal },
+      ),
     ),
 });

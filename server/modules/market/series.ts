@@ -1,8 +1,19 @@
 import { topic, type EventBus } from '../../realtime/bus';
 import type { Logger } from '../../log';
+import { backoff } from '../../backoff';
+import { releaseOnce } from '../../ref-count';
+import { guarded } from '../../guarded';
 import type { BusEvent, LiveOnlyEvent } from '../../realtime/resumable';
-import { TIMEFRAME_MS, type Candle, type ClosedCandleEvent, type FormingCandleEvent, type Indicators, type Timeframe } from '../../../shared/market';
+import {
+  TIMEFRAME_MS,
+  type Candle,
+  type ClosedCandleEvent,
+  type FormingCandleEvent,
+  type Indicators,
+  type Timeframe,
+} from '../../../shared/market';
 import pRetry from 'p-retry';
+import { isDatabaseUnavailable } from '../../db/unavailable';
 import { UpstreamError } from '../../upstream/error';
 import { UnknownSymbolError, type BinanceRest } from './binance-rest';
 import { candleStreamKey, type CandleStore, type StoredCandle } from './candle-store';
@@ -19,6 +30,17 @@ const MAX_QUEUED_CLOSED = 500;
 /** Back-off between failed gap backfills, on top of each REST call's own retries. */
 const GAP_RETRY_MIN_MS = 500;
 const GAP_RETRY_MAX_MS = 30_000;
+/**
+ * Back-off between attempts to store closed candles. While the database is unreachable a live
+ * series retries for as long as the outage lasts (its newer candles wait in the bounded queue);
+ * any other failure gets this many retries, then the series rebuilds from what is stored and the
+ * gap rule fetches the missing candles from the exchange again (with the gap back-off above).
+ */
+const STORE_RETRY_MIN_MS = 100;
+const STORE_RETRY_MAX_MS = 5_000;
+const STORE_RETRIES_OTHER_ERRORS = 4;
+/** Initial history (someone's request waits on it): about ten seconds, as retryWhileDatabaseUnavailable. */
+const STORE_RETRIES_HISTORY = 8;
 
 interface Series {
   symbol: string;
@@ -36,6 +58,13 @@ interface Series {
   gapFailures: number;
   gapRetryAt: number;
   gapTimer: NodeJS.Timeout | null;
+  /** Viewers and traders holding the series (retain); at zero it is dropped after the idle period. */
+  refs: number;
+  /** Last time anything touched the series (a kline, a history request, a release). */
+  usedAt: number;
+  /** Jobs queued or running on the chain: a busy series is never dropped. */
+  jobs: number;
+  idleTimer: NodeJS.Timeout | null;
 }
 
 /**
@@ -49,10 +78,63 @@ export class SeriesHub {
   private readonly series = new Map<string, Series>();
   private closed = false;
 
-  constructor(private readonly deps: { store: CandleStore; rest: BinanceRest; bus: EventBus; log: Logger; historyCandles: number; onClosed: ClosedHandler }) {}
+  private readonly stopping = new AbortController();
+  /** Series whose closed candles are waiting for the database: the outage is logged once, not per series or attempt. */
+  private readonly storeFailing = new Set<Series>();
+
+  /** Every series' gap-retry timer calls this one guarded callback (a failure is logged once a minute, not per series). */
+  private readonly gapRetry: (s: Series) => void;
+
+  constructor(
+    private readonly deps: {
+      store: CandleStore;
+      rest: BinanceRest;
+      bus: EventBus;
+      log: Logger;
+      historyCandles: number;
+      onClosed: ClosedHandler;
+      /** How long a series nobody holds and no kline touches stays in memory (MARKET_SYMBOL_GRACE_MS). */
+      idleMs: number;
+      /** Called when a series is dropped, so its owner forgets what it keeps about it. */
+      onEvict?: (symbol: string, tf: Timeframe) => void;
+    },
+  ) {
+    this.gapRetry = guarded(deps.log, 'market gap retry', (s: Series) => {
+      s.gapTimer = null;
+      this.scheduleDrain(s);
+    });
+  }
+
+  /**
+   * Keeps the series in memory while held (a viewer's stream, a traded series); call the
+   * returned function once to let go. Unheld series are dropped once idle for `idleMs`, so
+   * memory follows what is watched; a later user rebuilds it from the database (and the
+   * exchange for what closed meanwhile).
+   */
+  retain(symbol: string, tf: Timeframe): () => void {
+    const s = this.get(symbol, tf);
+    s.refs++;
+    if (s.idleTimer) clearTimeout(s.idleTimer);
+    s.idleTimer = null;
+    return releaseOnce(() => {
+      s.refs--;
+      s.usedAt = Date.now();
+      this.armIdle(s);
+    });
+  }
 
   forming(symbol: string, tf: Timeframe): LiveOnlyEvent<FormingCandleEvent> | null {
     return this.series.get(`${symbol}|${tf}`)?.forming ?? null;
+  }
+
+  /** Whether this instance already keeps the series (its state and history are set up). */
+  has(symbol: string, tf: Timeframe): boolean {
+    return this.series.has(`${symbol}|${tf}`);
+  }
+
+  /** Series kept in memory (tests, stats). */
+  size(): number {
+    return this.series.size;
   }
 
   lastPrice(symbol: string, tf: Timeframe): number | null {
@@ -92,7 +174,11 @@ export class SeriesHub {
 
   close() {
     this.closed = true;
-    for (const s of this.series.values()) if (s.gapTimer) clearTimeout(s.gapTimer);
+    this.stopping.abort();
+    for (const s of this.series.values()) {
+      if (s.gapTimer) clearTimeout(s.gapTimer);
+      if (s.idleTimer) clearTimeout(s.idleTimer);
+    }
   }
 
   private get(symbol: string, tf: Timeframe): Series {
@@ -113,20 +199,56 @@ export class SeriesHub {
         gapFailures: 0,
         gapRetryAt: 0,
         gapTimer: null,
+        refs: 0,
+        usedAt: 0,
+        jobs: 0,
+        idleTimer: null,
       };
       this.series.set(key, s);
     }
+    s.usedAt = Date.now();
+    this.armIdle(s);
     return s;
   }
 
+  /** Unheld: check back after the idle period (a timer per idle series, none per kline). */
+  private armIdle(s: Series, delay = this.deps.idleMs) {
+    if (s.refs > 0 || s.idleTimer || this.closed) return;
+    s.idleTimer = setTimeout(
+      guarded(this.deps.log, 'market series eviction', () => this.evictIfIdle(s)),
+      delay,
+    );
+    s.idleTimer.unref();
+  }
+
+  private evictIfIdle(s: Series) {
+    s.idleTimer = null;
+    const key = `${s.symbol}|${s.tf}`;
+    if (this.closed || s.refs > 0 || this.series.get(key) !== s) return;
+    const left = s.usedAt + this.deps.idleMs - Date.now();
+    // Candles still waiting (a store retry, a gap to fill) keep the series until they are applied.
+    const busy = s.jobs > 0 || s.closedQueue.length > 0 || s.gapTimer !== null;
+    if (left > 0 || busy) return this.armIdle(s, Math.max(left, 50));
+    this.series.delete(key);
+    this.deps.onEvict?.(s.symbol, s.tf);
+  }
+
   private run(s: Series, job: () => Promise<void>, rethrow = false): Promise<void> {
-    const next = s.chain.then(async () => {
-      if (!s.warmed) await this.warm(s);
-      await job();
-    });
+    s.jobs++;
+    const next = s.chain
+      .then(async () => {
+        if (!s.warmed) await this.warm(s);
+        await job();
+      })
+      .finally(() => {
+        s.jobs--;
+        s.usedAt = Date.now();
+      });
     s.chain = next.catch((err) => {
+      if (this.closed) return;
       // The exchange failing is expected (one line, its reason); anything else is our bug (with its stack).
-      if (err instanceof UpstreamError || err instanceof UnknownSymbolError) this.deps.log.warn({ reason: err.message, symbol: s.symbol, tf: s.tf }, 'market series update failed');
+      if (err instanceof UpstreamError || err instanceof UnknownSymbolError)
+        this.deps.log.warn({ reason: err.message, symbol: s.symbol, tf: s.tf }, 'market series update failed');
       else this.deps.log.error({ err, symbol: s.symbol, tf: s.tf }, 'market series update failed');
     });
     return rethrow ? next : s.chain;
@@ -168,7 +290,15 @@ export class SeriesHub {
     if (closed.length) await this.ingest(s, closed, true);
     const last = s.lastClosed?.openTime ?? null;
     if (!forming || (last !== null && forming.openTime <= last)) return;
-    const event = { data: { symbol: s.symbol, timeframe: s.tf, candle: forming, closed: false as const, indicators: s.state.forming(forming.openTime, forming.close) } };
+    const event = {
+      data: {
+        symbol: s.symbol,
+        timeframe: s.tf,
+        candle: forming,
+        closed: false as const,
+        indicators: s.state.forming(forming.openTime, forming.close),
+      },
+    };
     s.forming = event;
     this.deps.bus.publish(seriesTopic(s.symbol, s.tf), event);
   }
@@ -183,28 +313,26 @@ export class SeriesHub {
     if (last !== null && upTo <= last + step) return true;
     if (Date.now() < s.gapRetryAt) return false;
     try {
-      const missed = await pRetry(() => this.deps.rest.closed(s.symbol, s.tf, { from: last === null ? null : last + step, to: upTo, latest: this.deps.historyCandles }), {
-        retries: 2,
-        minTimeout: GAP_RETRY_MIN_MS,
-        maxTimeout: GAP_RETRY_MAX_MS,
-        randomize: true,
-        shouldRetry: ({ error }) => !(error instanceof UnknownSymbolError) && !this.closed,
-        onFailedAttempt: ({ error, attemptNumber }) =>
-          this.deps.log.warn({ err: error.message, symbol: s.symbol, tf: s.tf, attempt: attemptNumber }, 'kline gap backfill failed; retrying'),
+      // One layer of retries: the REST call's own (upstream policy). A call that still fails is
+      // tried again later by the timer below, not at once.
+      const missed = await this.deps.rest.closed(s.symbol, s.tf, {
+        from: last === null ? null : last + step,
+        to: upTo,
+        latest: this.deps.historyCandles,
       });
       await this.ingest(s, missed, last !== null);
       s.gapFailures = 0;
       s.gapRetryAt = 0;
       return true;
     } catch (err) {
-      const delay = Math.min(GAP_RETRY_MAX_MS, GAP_RETRY_MIN_MS * 2 ** ++s.gapFailures);
+      const delay = backoff(++s.gapFailures, GAP_RETRY_MIN_MS, GAP_RETRY_MAX_MS);
       s.gapRetryAt = Date.now() + delay;
-      this.deps.log.warn({ err: (err as Error).message, symbol: s.symbol, tf: s.tf, retryInMs: delay }, 'kline gap backfill failed; holding newer candles until it is filled');
+      this.deps.log.warn(
+        { err: (err as Error).message, symbol: s.symbol, tf: s.tf, retryInMs: delay },
+        'kline gap backfill failed; holding newer candles until it is filled',
+      );
       if (!s.gapTimer && !this.closed) {
-        s.gapTimer = setTimeout(() => {
-          s.gapTimer = null;
-          this.scheduleDrain(s);
-        }, delay);
+        s.gapTimer = setTimeout(this.gapRetry, delay, s);
         s.gapTimer.unref();
       }
       return false;
@@ -240,11 +368,66 @@ export class SeriesHub {
     s.lastClosed = { openTime: lastItem.candle.openTime, indicators: lastItem.indicators };
     if (s.forming && s.forming.data.candle.openTime <= lastItem.candle.openTime) s.forming = null;
     const publish = (stored: StoredCandle[]) => {
-      for (const c of stored) this.deps.bus.publish(seriesTopic(s.symbol, s.tf), { id: c.id, data: { symbol: s.symbol, timeframe: s.tf, candle: c.candle, closed: true, indicators: c.indicators } });
+      for (const c of stored)
+        this.deps.bus.publish(seriesTopic(s.symbol, s.tf), {
+          id: c.id,
+          data: { symbol: s.symbol, timeframe: s.tf, candle: c.candle, closed: true, indicators: c.indicators },
+        });
     };
-    const stored = await this.deps.store.insert(s.symbol, s.tf, items, live ? publish : undefined);
+    const stored = await this.store(s, items, live, live ? publish : undefined);
     if (!live) return;
     // Handed over, not awaited: users' trade transactions stay off this path.
     for (const c of stored) this.deps.onClosed(s.symbol, s.tf, c, previous.get(c.candle.openTime) ?? null);
+  }
+
+  /**
+   * Stores closed candles whose indicators are already applied to the series' state, retrying
+   * (see STORE_RETRY_*): moving on after a failed insert would drop them for good, since the
+   * series' last-closed mark is past them. When retrying ends, the series forgets its in-memory
+   * state, so its next update rebuilds from the database and refetches the missing candles.
+   */
+  private async store(
+    s: Series,
+    items: { candle: Candle; indicators: Indicators }[],
+    live: boolean,
+    publish?: (stored: StoredCandle[]) => void,
+  ): Promise<StoredCandle[]> {
+    let failedOnce = false;
+    try {
+      const stored = await pRetry(() => this.deps.store.insert(s.symbol, s.tf, items, publish), {
+        retries: live ? Infinity : STORE_RETRIES_HISTORY,
+        minTimeout: STORE_RETRY_MIN_MS,
+        maxTimeout: STORE_RETRY_MAX_MS,
+        randomize: true,
+        signal: this.stopping.signal,
+        shouldRetry: ({ error, attemptNumber }) =>
+          !this.closed && (isDatabaseUnavailable(error) || (live && attemptNumber <= STORE_RETRIES_OTHER_ERRORS)),
+        onFailedAttempt: ({ error }) => {
+          if (failedOnce) return;
+          failedOnce = true;
+          // Once per outage for the whole hub when the database is away; once per failure otherwise.
+          const unavailable = isDatabaseUnavailable(error);
+          if (!unavailable || this.storeFailing.size === 0) {
+            this.deps.log.warn(
+              { err: error, symbol: s.symbol, tf: s.tf, candles: items.length },
+              unavailable
+                ? 'market: the database is unreachable; closed candles wait and are stored when it answers'
+                : 'market: storing closed candles failed; retrying',
+            );
+          }
+          this.storeFailing.add(s);
+        },
+      });
+      if (this.storeFailing.delete(s) && this.storeFailing.size === 0)
+        this.deps.log.info({ symbol: s.symbol, tf: s.tf }, 'market: closed candles are stored again');
+      return stored;
+    } catch (err) {
+      this.storeFailing.delete(s);
+      s.state = new IndicatorState();
+      s.lastClosed = null;
+      s.forming = null;
+      s.warmed = false;
+      throw err;
+    }
   }
 }

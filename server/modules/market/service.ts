@@ -1,17 +1,25 @@
-import { TRPCError } from '@trpc/server';
+import { RateLimiterMemory, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
+import type { LimiterOptions } from '../../cluster/limits';
+import { AppError } from '../../errors';
+import { guarded } from '../../guarded';
+import { countDown, countUp, releaseOnce } from '../../ref-count';
 import type { Config } from '../../config';
 import type { Db } from '../../db/client';
 import type { Logger } from '../../log';
 import { topic, type EventBus } from '../../realtime/bus';
 import type { Inbox } from '../../realtime/inbox';
+import type { StreamLog } from '../../realtime/record';
 import type { RealtimeStats } from '../../realtime/stats';
 import type { ClosedCandleEvent, FormingCandleEvent, MarketStats, Timeframe } from '../../../shared/market';
-import { BinanceFeed, type KlineHandler } from './binance-feed';
-import { BinanceRest, UnknownSymbolError } from './binance-rest';
+import { BinanceFeed, streamsFull, type KlineHandler, type MarketFeed } from './binance-feed';
+import { BINANCE_REST_POLICY, BinanceRest, UnknownSymbolError } from './binance-rest';
+import { upstreamPolicy } from '../../upstream/policy';
+import { EXCHANGE_INFO_POLICY, ExchangeSymbols } from './exchange-info';
 import { CandleStore, type StoredCandle } from './candle-store';
-import { resumable, resumeExpired } from '../../realtime/resumable';
-import { afterStream, fanoutHandover } from '../../transport/claims';
+import { resumeExpired } from '../../realtime/resumable';
+import { sharedTopic, type StreamScope } from '../../realtime/streams';
 import { seriesTopic, SeriesHub } from './series';
+import { SeriesStarts } from './series-starts';
 import { StrategyService } from './strategies';
 import { listPositions, listTrades, TradingEngine } from './trading';
 import { TradingWatch } from './trading-watch';
@@ -22,13 +30,17 @@ import { TradingWatch } from './trading-watch';
  */
 const tradedSeriesChanged = topic<Record<string, never>>('market_traded_series');
 
+const isBadRequest = (err: unknown) => err instanceof AppError && err.code === 'BAD_REQUEST';
+
 /** The market feature: one shared feed, per-series state, per-user paper trading. */
 export class MarketService {
   readonly store: CandleStore;
   readonly hub: SeriesHub;
-  readonly feed: Pick<BinanceFeed, 'watch' | 'isLive' | 'openConnections' | 'carried' | 'close'>;
+  readonly feed: MarketFeed;
   readonly strategies: StrategyService;
   readonly tradingWatch: TradingWatch;
+  readonly symbols: ExchangeSymbols;
+  private readonly newSeries: SeriesStarts;
   private readonly engine: TradingEngine;
   /** viewer (session) → timeframe → open live subscriptions. */
   private readonly viewers = new Map<string, Map<Timeframe, number>>();
@@ -37,20 +49,71 @@ export class MarketService {
   private readonly stopFollowingTradedSeries: () => void;
 
   constructor(
-    // `feed`: with several instances, the cluster's one-connection-per-timeframe feed (server/cluster/market-feed.ts).
-    private readonly deps: { config: Config; db: Db; bus: EventBus; inbox: Inbox; log: Logger; stats: RealtimeStats; feed?: (handler: KlineHandler, log: Logger) => MarketService['feed'] },
+    // `feed`: with several instances, the cluster's one-connection-per-timeframe feed (cluster-feed.ts).
+    private readonly deps: {
+      config: Config;
+      db: Db;
+      bus: EventBus;
+      streams: StreamLog;
+      inbox: Inbox;
+      log: Logger;
+      stats: RealtimeStats;
+      feed?: (handler: KlineHandler, log: Logger) => MarketFeed;
+      /** Makes the per-user new-series counter, shared by a cluster (server/cluster/limits.ts); in memory when absent. */
+      limiter?: (o: LimiterOptions) => RateLimiterAbstract;
+    },
   ) {
     const log = deps.log.child({ feature: 'market' });
-    this.store = new CandleStore({ db: deps.db });
-    this.engine = new TradingEngine({ db: deps.db, inbox: deps.inbox, log, onPositionsChanged: () => deps.bus.publish(tradedSeriesChanged, {}) });
-    this.strategies = new StrategyService({ db: deps.db, inbox: deps.inbox, lastPrice: (s, tf) => this.lastPrice(s, tf), onChange: () => deps.bus.publish(tradedSeriesChanged, {}) });
+    this.store = new CandleStore({ db: deps.db, streams: deps.streams });
+    this.symbols = new ExchangeSymbols({
+      baseUrl: deps.config.BINANCE_REST_URL,
+      refreshMs: deps.config.MARKET_SYMBOLS_REFRESH_MS,
+      log,
+      policy: upstreamPolicy(deps.config, EXCHANGE_INFO_POLICY),
+    });
+    const limiter = deps.limiter ?? ((o: LimiterOptions) => new RateLimiterMemory(o));
+    this.newSeries = new SeriesStarts(
+      limiter({
+        keyPrefix: 'market.new-series',
+        points: deps.config.MARKET_NEW_SERIES_PER_USER_PER_HOUR,
+        duration: 3600,
+      }),
+    );
+    this.engine = new TradingEngine({
+      db: deps.db,
+      streams: deps.streams,
+      inbox: deps.inbox,
+      log,
+      onPositionsChanged: () => deps.bus.publish(tradedSeriesChanged, {}),
+    });
+    this.strategies = new StrategyService({
+      db: deps.db,
+      streams: deps.streams,
+      inbox: deps.inbox,
+      lastPrice: (s, tf) => this.lastPrice(s, tf),
+      onChange: () => deps.bus.publish(tradedSeriesChanged, {}),
+      admit: async (userId, s, tf, enabled) => {
+        await this.symbols.check(s);
+        if (!enabled) return;
+        // Past the feed's cap an enabled strategy would be stored and never followed: refused to its
+        // owner instead, before the budget is charged (a disabled one may still be kept).
+        if (this.feed.isFull(s, tf)) throw streamsFull();
+        await this.admit(userId, s, tf);
+      },
+    });
     this.hub = new SeriesHub({
       store: this.store,
-      rest: new BinanceRest({ baseUrl: deps.config.BINANCE_REST_URL, timeoutMs: deps.config.UPSTREAM_TIMEOUT_MS }),
+      rest: new BinanceRest({
+        baseUrl: deps.config.BINANCE_REST_URL,
+        policy: upstreamPolicy(deps.config, BINANCE_REST_POLICY),
+      }),
       bus: deps.bus,
       log,
       historyCandles: deps.config.MARKET_HISTORY_CANDLES,
       onClosed: (s, tf, c, prev) => this.engine.onClosed(s, tf, c, prev),
+      idleMs: deps.config.MARKET_SYMBOL_GRACE_MS,
+      // A series dropped from memory must be checked again (stored history, exchange) when next used.
+      onEvict: (s, tf) => this.known.delete(`${s}|${tf}`),
     });
     const handler: KlineHandler = {
       onKline: (symbol, tf, candle, closed) => this.hub.onKline(symbol, tf, candle, closed),
@@ -59,7 +122,10 @@ export class MarketService {
     this.feed = deps.feed?.(handler, log) ?? new BinanceFeed({ config: deps.config, log, handler });
     this.tradingWatch = new TradingWatch({ db: deps.db, log, watch: (symbol, tf) => this.watchForTrading(symbol, tf) });
     // Delivered here at once and to the other instances, if any.
-    this.stopFollowingTradedSeries = deps.bus.subscribe(tradedSeriesChanged, () => void this.tradingWatch.sync());
+    this.stopFollowingTradedSeries = deps.bus.subscribe(
+      tradedSeriesChanged,
+      guarded(log, 'market traded-series sync', () => this.tradingWatch.sync()),
+    );
     deps.stats.registerUpstream('binance', () => this.feed.openConnections());
   }
 
@@ -71,13 +137,25 @@ export class MarketService {
   /** A traded series is watched like a viewer's, once the exchange has shown it exists. */
   private async watchForTrading(symbol: string, tf: Timeframe): Promise<() => void> {
     try {
-      await this.ensureKnown(symbol, tf);
+      await this.symbols.check(symbol);
     } catch (err) {
       // A symbol the exchange does not know is never watched; retrying would not help.
-      if (err instanceof TRPCError && err.code === 'BAD_REQUEST') return () => {};
+      if (isBadRequest(err)) return () => {};
       throw err;
     }
-    return this.feed.watch(symbol, tf);
+    const keep = this.hub.retain(symbol, tf);
+    try {
+      await this.ensureKnown(symbol, tf);
+      const release = this.feed.watch(symbol, tf);
+      return () => {
+        release();
+        keep();
+      };
+    } catch (err) {
+      keep();
+      if (isBadRequest(err)) return () => {};
+      throw err;
+    }
   }
 
   /** The series' latest price: the forming candle's, else the last stored close. */
@@ -91,7 +169,29 @@ export class MarketService {
     await this.engine.settled(symbol, tf);
   }
 
-  async candles(symbol: string, tf: Timeframe, limit: number) {
+  /**
+   * Before any upstream call for a series: the symbol must be listed, and starting a series this
+   * instance does not keep yet (a REST history fetch, a stream) is counted against the caller's
+   * hourly budget, consumed before the work so concurrent calls cannot all pass one check.
+   * Concurrent calls for one new series share its one charge (series-starts.ts).
+   */
+  async admit(userId: string, symbol: string, tf: Timeframe): Promise<void> {
+    await this.symbols.check(symbol);
+    if (this.hub.has(symbol, tf) || this.feed.isLive(symbol, tf)) return;
+    try {
+      await this.newSeries.charge(userId, `${symbol}@${tf}`);
+    } catch (res) {
+      if (!(res instanceof RateLimiterRes)) throw res;
+      const minutes = Math.max(1, Math.ceil(res.msBeforeNext / 60_000));
+      throw new AppError(
+        'TOO_MANY_REQUESTS',
+        `You started ${this.deps.config.MARKET_NEW_SERIES_PER_USER_PER_HOUR} new symbol and timeframe pairs in the last hour, the most one account may: try again in ${minutes} min, or watch one already open.`,
+      );
+    }
+  }
+
+  async candles(userId: string, symbol: string, tf: Timeframe, limit: number) {
+    await this.admit(userId, symbol, tf);
     // A live stream keeps stored history current; otherwise REST fills it in now.
     if (!this.feed.isLive(symbol, tf)) await this.fromExchange(this.hub.ensureHistory(symbol, tf, limit));
     return { symbol, timeframe: tf, candles: await this.store.latest(symbol, tf, limit) };
@@ -106,7 +206,8 @@ export class MarketService {
     let known = this.known.get(key);
     if (!known) {
       known = (async () => {
-        if ((await this.store.latest(symbol, tf, 1)).length === 0) await this.fromExchange(this.hub.ensureHistory(symbol, tf, 0));
+        if ((await this.store.latest(symbol, tf, 1)).length === 0)
+          await this.fromExchange(this.hub.ensureHistory(symbol, tf, 0));
       })();
       this.known.set(key, known);
       known.catch(() => this.known.delete(key));
@@ -118,51 +219,77 @@ export class MarketService {
     try {
       await work;
     } catch (err) {
-      if (err instanceof UnknownSymbolError) throw new TRPCError({ code: 'BAD_REQUEST', message: `${err.message} Check the spelling, e.g. BTCUSDT.` });
-      throw new TRPCError({ code: 'SERVICE_UNAVAILABLE', message: 'The exchange did not answer: try again in a moment.', cause: err });
+      if (err instanceof UnknownSymbolError)
+        throw new AppError('BAD_REQUEST', `${err.message} Check the spelling, e.g. BTCUSDT.`);
+      throw new AppError('SERVICE_UNAVAILABLE', 'The exchange did not answer: try again in a moment.', { cause: err });
     }
   }
 
-  /** Watching is what makes the feed carry a symbol; it is released when the stream ends. */
-  /** `requestSignal` is the transport's own signal: our WebSocket adapter lets the stream join the series' fan-out with it. */
-  async *live(viewer: string, input: { symbol: string; timeframe: Timeframe; lastEventId?: string | null }, signal: AbortSignal | undefined, requestSignal?: AbortSignal) {
-    await this.ensureKnown(input.symbol, input.timeframe);
-    const release = this.feed.watch(input.symbol, input.timeframe);
-    const leave = this.join(viewer, input.timeframe);
+  /** Watching is what makes the feed carry a symbol; it is released when the subscription ends. */
+  async *live(
+    viewer: { sessionId: string; userId: string },
+    input: { symbol: string; timeframe: Timeframe; lastEventId?: string | null },
+    scope: StreamScope,
+  ) {
+    await this.admit(viewer.userId, input.symbol, input.timeframe);
+    // Refused before the exchange is asked for history: a full feed costs no REST call.
+    if (this.feed.isFull(input.symbol, input.timeframe)) throw streamsFull();
+    // Held in memory from here until the stream ends (then dropped after the grace period).
+    const keep = this.hub.retain(input.symbol, input.timeframe);
+    let release: () => void;
     try {
-      yield* this.series(input.symbol, input.timeframe, input.lastEventId, signal, requestSignal);
-    } finally {
-      // Handed over to the fan-out, the stream has not ended yet: the release waits for its end.
-      afterStream(requestSignal, () => {
-        leave();
-        release();
-      });
+      await this.ensureKnown(input.symbol, input.timeframe);
+      if (this.feed.isFull(input.symbol, input.timeframe)) throw streamsFull();
+      release = this.feed.watch(input.symbol, input.timeframe);
+    } catch (err) {
+      keep();
+      throw err;
     }
+    const leave = this.join(viewer.sessionId, input.timeframe);
+    yield* this.series(input.symbol, input.timeframe, input.lastEventId, scope, () => {
+      leave();
+      release();
+      keep();
+    });
   }
 
   /**
    * Replay-then-live for one series. The high-water mark is the candle's open time, not its
    * id: a backfilled candle gets a newer row id than later candles but must come in time order.
    */
-  private series(symbol: string, tf: Timeframe, lastEventId: string | null | undefined, signal: AbortSignal | undefined, requestSignal: AbortSignal | undefined) {
-    const topic = seriesTopic(symbol, tf);
-    const closed = (c: StoredCandle) => ({ id: c.id, data: { symbol, timeframe: tf, candle: c.candle, closed: true as const, indicators: c.indicators } });
-    return resumable<ClosedCandleEvent, FormingCandleEvent>({
-      signal,
+  private series(
+    symbol: string,
+    tf: Timeframe,
+    lastEventId: string | null | undefined,
+    scope: StreamScope,
+    onEnd: () => void,
+  ) {
+    const closed = (c: StoredCandle) => ({
+      id: c.id,
+      data: { symbol, timeframe: tf, candle: c.candle, closed: true as const, indicators: c.indicators },
+    });
+    return sharedTopic<ClosedCandleEvent, FormingCandleEvent>(scope, {
+      bus: this.deps.bus,
+      topic: seriesTopic(symbol, tf),
+      onEnd,
       lastEventId,
       maxBuffered: 2000,
-      subscribe: (push) => this.deps.bus.subscribe(topic, push),
       replay: async (after, limit) => (await this.store.after(symbol, tf, after, limit)).map(closed),
       position: (e) => e.data.candle.openTime,
+      // The newest candle by open time (its id maps back to that time through resumeFrom).
+      head: async () => (await this.store.latest(symbol, tf, 1))[0]?.id ?? 0,
       livePosition: (forming) => forming.candle.openTime,
       resumeFrom: async (id) => {
         const from = await this.store.byId(symbol, tf, id);
         if (from) return from.candle.openTime;
-        if (await this.store.exists(id)) throw new TRPCError({ code: 'BAD_REQUEST', message: `lastEventId ${id} is not a ${symbol} ${tf} candle: resubscribe without it.` });
+        if (await this.store.exists(id))
+          throw new AppError(
+            'BAD_REQUEST',
+            `lastEventId ${id} is not a ${symbol} ${tf} candle: resubscribe without it.`,
+          );
         throw resumeExpired(`Candle #${id} is`);
       },
       snapshot: () => this.hub.forming(symbol, tf),
-      handover: fanoutHandover(requestSignal, topic),
     });
   }
 
@@ -187,6 +314,11 @@ export class MarketService {
     };
   }
 
+  /** Series kept in memory: the hub's and the known-series cache (tests; both follow what is watched or traded). */
+  kept(): { series: number; known: number } {
+    return { series: this.hub.size(), known: this.known.size };
+  }
+
   positions(userId: string) {
     return listPositions(this.deps.db, userId, (s, tf) => this.hub.lastPrice(s, tf));
   }
@@ -196,6 +328,7 @@ export class MarketService {
   }
 
   close() {
+    this.symbols.close();
     this.stopFollowingTradedSeries();
     this.tradingWatch.close();
     this.hub.close();
@@ -205,17 +338,11 @@ export class MarketService {
   private join(viewer: string, tf: Timeframe): () => void {
     let tfs = this.viewers.get(viewer);
     if (!tfs) this.viewers.set(viewer, (tfs = new Map()));
-    tfs.set(tf, (tfs.get(tf) ?? 0) + 1);
+    countUp(tfs, tf);
     this.subscriptions++;
-    let left = false;
-    return () => {
-      if (left) return;
-      left = true;
+    return releaseOnce(() => {
       this.subscriptions--;
-      const n = (tfs.get(tf) ?? 1) - 1;
-      if (n > 0) return void tfs.set(tf, n);
-      tfs.delete(tf);
-      if (tfs.size === 0) this.viewers.delete(viewer);
-    };
+      if (countDown(tfs, tf) && tfs.size === 0) this.viewers.delete(viewer);
+    });
   }
 }

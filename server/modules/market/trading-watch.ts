@@ -2,6 +2,7 @@ import { eq } from 'drizzle-orm';
 import type { Db } from '../../db/client';
 import { marketPositions, marketStrategies } from '../../db/schema';
 import type { Logger } from '../../log';
+import { guarded } from '../../guarded';
 import type { Timeframe } from '../../../shared/market';
 
 export interface WatchedSeries {
@@ -33,7 +34,14 @@ export class TradingWatch {
       /** Starts watching one series upstream; resolves to its release. Rejects when it cannot start now. */
       watch: (symbol: string, tf: Timeframe) => Promise<() => void>;
     },
-  ) {}
+  ) {
+    this.retryNow = guarded(deps.log, 'market traded-series retry', () => {
+      this.retry = null;
+      return this.sync();
+    });
+  }
+
+  private readonly retryNow: () => void;
 
   start(): Promise<void> {
     this.started = true;
@@ -73,7 +81,10 @@ export class TradingWatch {
   private async wanted(): Promise<Set<string>> {
     const { db } = this.deps;
     const [strategies, positions] = await Promise.all([
-      db.selectDistinct({ symbol: marketStrategies.symbol, timeframe: marketStrategies.timeframe }).from(marketStrategies).where(eq(marketStrategies.enabled, true)),
+      db
+        .selectDistinct({ symbol: marketStrategies.symbol, timeframe: marketStrategies.timeframe })
+        .from(marketStrategies)
+        .where(eq(marketStrategies.enabled, true)),
       db.selectDistinct({ symbol: marketPositions.symbol, timeframe: marketPositions.timeframe }).from(marketPositions),
     ]);
     return new Set([...strategies, ...positions].map((s) => `${s.symbol}|${s.timeframe}`));
@@ -97,14 +108,14 @@ export class TradingWatch {
         this.held.set(key, release);
       } catch (err) {
         failed = true;
-        this.deps.log.warn({ err: (err as Error).message, symbol, tf }, 'market: could not start a traded series; retrying later');
+        this.deps.log.warn(
+          { err: (err as Error).message, symbol, tf },
+          'market: could not start a traded series; retrying later',
+        );
       }
     }
     if (failed && !this.retry) {
-      this.retry = setTimeout(() => {
-        this.retry = null;
-        void this.sync();
-      }, RETRY_MS);
+      this.retry = setTimeout(this.retryNow, RETRY_MS);
       this.retry.unref();
     }
   }

@@ -3,8 +3,16 @@ import type { Db } from '../../db/client';
 import { marketPositions, marketStrategies, marketTrades } from '../../db/schema';
 import type { Logger } from '../../log';
 import type { Inbox } from '../../realtime/inbox';
-import { recordThenPublish, type Tx } from '../../realtime/record';
-import { MARKET_FEATURE, type Indicators, type Position, type StrategyRule, type Timeframe, type Trade, type TradeReason } from '../../../shared/market';
+import type { StreamLog, Tx } from '../../realtime/record';
+import {
+  MARKET_FEATURE,
+  type Indicators,
+  type Position,
+  type StrategyRule,
+  type Timeframe,
+  type Trade,
+  type TradeReason,
+} from '../../../shared/market';
 import type { StoredCandle } from './candle-store';
 
 type PositionRow = typeof marketPositions.$inferSelect;
@@ -29,7 +37,8 @@ export const toPosition = (r: PositionRow, markPrice: number | null): Position =
 const toTrade = (r: TradeRow): Trade => ({ ...r, side: 'long' });
 
 type Signal = 'enter' | 'exit' | null;
-const crossed = (pa: number, pb: number, ca: number, cb: number): Signal => (pa <= pb && ca > cb ? 'enter' : pa >= pb && ca < cb ? 'exit' : null);
+const crossed = (pa: number, pb: number, ca: number, cb: number): Signal =>
+  pa <= pb && ca > cb ? 'enter' : pa >= pb && ca < cb ? 'exit' : null;
 
 /** Reads the indicators already attached to the candle; nothing is recomputed per strategy. */
 export function signal(rule: StrategyRule, prev: Indicators | null, cur: Indicators): Signal {
@@ -83,7 +92,9 @@ export async function closePosition(
     })
     .returning();
   const message = `${strategyName}: closed ${p.symbol} ${p.timeframe} (${exit.reason.replace('_', ' ')}) at ${exit.price}, P&L ${pnl.toFixed(2)}`;
-  return inbox.record(tx, [{ userId: p.userId, feature: MARKET_FEATURE, type: 'position_closed', payload: { trade: toTrade(row!), message } }]);
+  return inbox.record(tx, [
+    { userId: p.userId, feature: MARKET_FEATURE, type: 'position_closed', payload: { trade: toTrade(row!), message } },
+  ]);
 }
 
 /**
@@ -93,7 +104,9 @@ export async function closePosition(
 export class TradingEngine {
   private readonly queues = new Map<string, Promise<void>>();
 
-  constructor(private readonly deps: { db: Db; inbox: Inbox; log: Logger; onPositionsChanged: () => void }) {}
+  constructor(
+    private readonly deps: { db: Db; streams: StreamLog; inbox: Inbox; log: Logger; onPositionsChanged: () => void },
+  ) {}
 
   /** Queues the evaluation of one closed candle (in candle order per series) and returns at once. */
   onClosed(symbol: string, tf: Timeframe, closed: StoredCandle, previous: Indicators | null) {
@@ -123,11 +136,19 @@ export class TradingEngine {
     const enabled = await this.deps.db
       .select()
       .from(marketStrategies)
-      .where(and(eq(marketStrategies.symbol, symbol), eq(marketStrategies.timeframe, tf), eq(marketStrategies.enabled, true)));
+      .where(
+        and(
+          eq(marketStrategies.symbol, symbol),
+          eq(marketStrategies.timeframe, tf),
+          eq(marketStrategies.enabled, true),
+        ),
+      );
     const holding = new Set(open.map((o) => o.position.strategyId));
     let changed = false;
     for (const { position, strategy } of open) {
-      changed = (await this.attempt(position.strategyId, () => this.maybeClose(strategy, position, closed, previous))) || changed;
+      changed =
+        (await this.attempt(position.strategyId, () => this.maybeClose(strategy, position, closed, previous))) ||
+        changed;
     }
     for (const s of enabled) {
       if (holding.has(s.id) || signal(s.rule, previous, closed.indicators) !== 'enter') continue;
@@ -147,40 +168,58 @@ export class TradingEngine {
 
   private async open(s: StrategyRow, closed: StoredCandle): Promise<boolean> {
     const entry = closed.candle.close;
-    const events = await recordThenPublish(this.deps.db, [], async (tx) => {
-      // The strategy may have been disabled, moved or deleted since it was read: the row lock
-      // orders this against StrategyService's update and removal.
-      const [current] = await tx
-        .select({ id: marketStrategies.id })
-        .from(marketStrategies)
-        .where(and(eq(marketStrategies.id, s.id), eq(marketStrategies.enabled, true), eq(marketStrategies.symbol, s.symbol), eq(marketStrategies.timeframe, s.timeframe)))
-        .for('update');
-      if (!current) return [];
-      const [row] = await tx
-        .insert(marketPositions)
-        .values({
-          userId: s.userId,
-          strategyId: s.id,
-          symbol: s.symbol,
-          timeframe: s.timeframe,
-          entryPrice: entry,
-          quantity: s.positionSize / entry,
-          takeProfitPrice: entry * (1 + s.takeProfitPct / 100),
-          stopLossPrice: entry * (1 - s.stopLossPct / 100),
-          openedAt: new Date(closed.candle.closeTime + 1),
-        })
-        .onConflictDoNothing({ target: marketPositions.strategyId })
-        .returning();
-      if (!row) return [];
-      const { markPrice: _m, unrealisedPnl: _u, ...position } = toPosition(row, null);
-      // `message` is what the notification centre shows on any page.
-      const message = `${s.name}: opened a paper position on ${s.symbol} ${s.timeframe} at ${entry}`;
-      return this.deps.inbox.record(tx, [{ userId: s.userId, feature: MARKET_FEATURE, type: 'position_opened', payload: { position, message } }]);
-    }, (stored) => this.deps.inbox.publish(stored));
+    const events = await this.deps.streams.recordThenPublish(
+      [],
+      async (tx) => {
+        // The strategy may have been disabled, moved or deleted since it was read: the row lock
+        // orders this against StrategyService's update and removal.
+        const [current] = await tx
+          .select({ id: marketStrategies.id })
+          .from(marketStrategies)
+          .where(
+            and(
+              eq(marketStrategies.id, s.id),
+              eq(marketStrategies.enabled, true),
+              eq(marketStrategies.symbol, s.symbol),
+              eq(marketStrategies.timeframe, s.timeframe),
+            ),
+          )
+          .for('update');
+        if (!current) return [];
+        const [row] = await tx
+          .insert(marketPositions)
+          .values({
+            userId: s.userId,
+            strategyId: s.id,
+            symbol: s.symbol,
+            timeframe: s.timeframe,
+            entryPrice: entry,
+            quantity: s.positionSize / entry,
+            takeProfitPrice: entry * (1 + s.takeProfitPct / 100),
+            stopLossPrice: entry * (1 - s.stopLossPct / 100),
+            openedAt: new Date(closed.candle.closeTime + 1),
+          })
+          .onConflictDoNothing({ target: marketPositions.strategyId })
+          .returning();
+        if (!row) return [];
+        const { markPrice: _m, unrealisedPnl: _u, ...position } = toPosition(row, null);
+        // `message` is what the notification centre shows on any page.
+        const message = `${s.name}: opened a paper position on ${s.symbol} ${s.timeframe} at ${entry}`;
+        return this.deps.inbox.record(tx, [
+          { userId: s.userId, feature: MARKET_FEATURE, type: 'position_opened', payload: { position, message } },
+        ]);
+      },
+      (stored) => this.deps.inbox.publish(stored),
+    );
     return events.length > 0;
   }
 
-  private async maybeClose(s: StrategyRow | null, p: PositionRow, closed: StoredCandle, previous: Indicators | null): Promise<boolean> {
+  private async maybeClose(
+    s: StrategyRow | null,
+    p: PositionRow,
+    closed: StoredCandle,
+    previous: Indicators | null,
+  ): Promise<boolean> {
     const c = closed.candle;
     // The rule's exit applies only while the strategy still trades this position's series.
     const ruleApplies = s !== null && s.enabled && s.symbol === p.symbol && s.timeframe === p.timeframe;
@@ -194,18 +233,30 @@ export class TradingEngine {
             ? [c.close, 'signal' as const]
             : [null, null];
     if (price === null || reason === null) return false;
-    const events = await recordThenPublish(
-      this.deps.db,
+    const events = await this.deps.streams.recordThenPublish(
       [],
-      (tx) => closePosition(tx, this.deps.inbox, p, s?.name ?? 'Deleted strategy', { price, reason, at: new Date(c.closeTime + 1) }),
+      (tx) =>
+        closePosition(tx, this.deps.inbox, p, s?.name ?? 'Deleted strategy', {
+          price,
+          reason,
+          at: new Date(c.closeTime + 1),
+        }),
       (stored) => this.deps.inbox.publish(stored),
     );
     return events.length > 0;
   }
 }
 
-export async function listPositions(db: Db, userId: string, markPrice: (symbol: string, tf: Timeframe) => number | null): Promise<Position[]> {
-  const rows = await db.select().from(marketPositions).where(eq(marketPositions.userId, userId)).orderBy(desc(marketPositions.id));
+export async function listPositions(
+  db: Db,
+  userId: string,
+  markPrice: (symbol: string, tf: Timeframe) => number | null,
+): Promise<Position[]> {
+  const rows = await db
+    .select()
+    .from(marketPositions)
+    .where(eq(marketPositions.userId, userId))
+    .orderBy(desc(marketPositions.id));
   return rows.map((r) => toPosition(r, markPrice(r.symbol, r.timeframe)));
 }
 

@@ -9,5 +9,10 @@ export const systemRouter = router({
 
   notifications: authedProcedure
     .input(ZResumeInput)
-    .subscription(({ ctx, input }) => ctx.app.inbox.stream({ userId: ctx.user.id, lastEventId: input?.lastEventId, signal: ctx.signal })),
+    .subscription(({ ctx, input, signal }) =>
+      ctx.app.inbox.stream(
+        { userId: ctx.user.id, lastEventId: input?.lastEventId },
+        { sessionSignal: ctx.sessionSignal, requestSignal: signal },
+      ),
+    ),
 });

@@ -1,8 +1,9 @@
 import { performance } from 'node:perf_hooks';
 import { sql } from 'drizzle-orm';
 import type { Db } from '../../db/client';
+import { backoff } from '../../backoff';
 import type { Logger } from '../../log';
-import { recordThenPublish, type Tx } from '../../realtime/record';
+import type { StreamLog, Tx } from '../../realtime/record';
 import type { StoredEvent } from '../../realtime/resumable';
 import type { AttemptOutcome, AttemptTrigger, RefreshResult, VaultEvent } from '../../../shared/vault';
 import type { SecretBox } from './secret-box';
@@ -15,6 +16,7 @@ const MAX_BACKOFF_MS = 6 * 3_600_000;
 
 export interface RefresherDeps {
   db: Db;
+  streams: StreamLog;
   /** Postgres: several instances may share the rows, so refreshes also lock in the database. */
   databaseKind: 'pglite' | 'postgres';
   store: VaultStore;
@@ -67,15 +69,18 @@ export class Refresher {
   }
 
   private async run(sessionId: number, trigger: AttemptTrigger, seenVersion?: number): Promise<RefreshResult> {
-    const { db, store, now } = this.deps;
+    const { db, streams, store, now } = this.deps;
     const before = seenVersion ?? (await store.get(sessionId))?.version;
-    if (before === undefined) throw new NoSuchSessionError(`No vault session ${sessionId}: list them with vault.sessions.`);
+    if (before === undefined)
+      throw new NoSuchSessionError(`No vault session ${sessionId}: list them with vault.sessions.`);
     const publish = (done: Done) => done.event && this.deps.publish(done.event);
     // Someone refreshed (or saved) while we waited: their result stands, no upstream call.
-    const moved = (row: SessionRow): Done => ({ result: { outcome: 'success', session: publicSession(row, now()) }, event: null });
+    const moved = (row: SessionRow): Done => ({
+      result: { outcome: 'success', session: publicSession(row, now()) },
+      event: null,
+    });
     if (this.deps.databaseKind === 'postgres') {
-      const done = await recordThenPublish(
-        db,
+      const done = await streams.recordThenPublish(
         [],
         async (tx) => {
           await tx.execute(sql`select pg_advisory_xact_lock(${VAULT_LOCK}, ${sessionId})`);
@@ -92,7 +97,8 @@ export class Refresher {
     if (row.version !== before) return moved(row).result;
     const started = performance.now();
     const refreshed = await this.tryRefresh(row);
-    return (await recordThenPublish(db, [], (tx) => this.write(tx, row, trigger, refreshed, started), publish)).result;
+    return (await streams.recordThenPublish([], (tx) => this.write(tx, row, trigger, refreshed, started), publish))
+      .result;
   }
 
   private async read(tx: Db, sessionId: number): Promise<SessionRow> {
@@ -102,12 +108,22 @@ export class Refresher {
   }
 
   /** Stores the outcome and records the attempt; the caller's recordThenPublish publishes it after commit. */
-  private async write(tx: Tx, row: SessionRow, trigger: AttemptTrigger, refreshed: Refreshed, started: number): Promise<Done> {
+  private async write(
+    tx: Tx,
+    row: SessionRow,
+    trigger: AttemptTrigger,
+    refreshed: Refreshed,
+    started: number,
+  ): Promise<Done> {
     const { store, now } = this.deps;
     const { outcome, patch, bump } = refreshed;
     const updated = await store.update(row.id, row.version, patch, tx, bump);
     // An admin pasted new secrets during the upstream call: theirs win, this result is void.
-    if (!updated) return { result: { outcome: 'success', session: publicSession((await store.get(row.id, tx))!, now()) }, event: null };
+    if (!updated)
+      return {
+        result: { outcome: 'success', session: publicSession((await store.get(row.id, tx))!, now()) },
+        event: null,
+      };
     const session = publicSession(updated, now());
     const attempt = {
       sessionId: row.id,
@@ -128,25 +144,48 @@ export class Refresher {
     const provider = providers.get(row.provider);
     const fail = (outcome: AttemptOutcome, message: string) => {
       const failures = row.failures + 1;
-      const wait = Math.min(60_000 * 2 ** (failures - 1), MAX_BACKOFF_MS);
+      const wait = backoff(failures, 60_000, MAX_BACKOFF_MS);
       const status = outcome === 'requires_configuration' ? ('requires_configuration' as const) : ('error' as const);
-      return { outcome, bump: false, patch: { status, lastError: message, failures, retryAfter: new Date(now() + wait) } };
+      return {
+        outcome,
+        bump: false,
+        patch: { status, lastError: message, failures, retryAfter: new Date(now() + wait) },
+      };
     };
-    if (!provider) return fail('requires_configuration', `No provider "${row.provider}" in this version of Hubcast: delete the session or upgrade.`);
+    if (!provider)
+      return fail(
+        'requires_configuration',
+        `No provider "${row.provider}" in this version of Hubcast: delete the session or upgrade.`,
+      );
     try {
       const secrets = box.open(row);
       const next = await provider.refresh(secrets);
       return {
         outcome: 'success',
         bump: true,
-        patch: { ...box.seal(row.provider, next), status: 'active', expiresAt: provider.expiresAt(next), lastRefreshAt: new Date(now()), lastError: null, failures: 0, retryAfter: null },
+        patch: {
+          ...box.seal(row.provider, next),
+          status: 'active',
+          expiresAt: provider.expiresAt(next),
+          lastRefreshAt: new Date(now()),
+          lastError: null,
+          failures: 0,
+          retryAfter: null,
+        },
       };
     } catch (err) {
-      if (err instanceof RefreshError) return fail(err.kind === 'configuration' ? 'requires_configuration' : 'error', err.message);
+      if (err instanceof RefreshError)
+        return fail(err.kind === 'configuration' ? 'requires_configuration' : 'error', err.message);
       if (box.isKeyError(err)) return fail('requires_configuration', (err as Error).message);
       // Never the error's own text: an upstream library may quote headers (and so a cookie) in it.
-      log.error({ sessionId: row.id, provider: row.provider, errName: err instanceof Error ? err.name : typeof err }, 'vault refresh failed unexpectedly');
-      return fail('error', 'The refresh failed inside Hubcast (see the server log); try again, or run `npm run cli -- vault diagnose`.');
+      log.error(
+        { sessionId: row.id, provider: row.provider, errName: err instanceof Error ? err.name : typeof err },
+        'vault refresh failed unexpectedly',
+      );
+      return fail(
+        'error',
+        'The refresh failed inside Hubcast (see the server log); try again, or run `npm run cli -- vault diagnose`.',
+      );
     }
   }
 }

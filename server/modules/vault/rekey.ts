@@ -32,7 +32,12 @@ export async function rekey(db: Db, box: SecretBox): Promise<RekeyReport> {
         .where(and(eq(vaultSessions.id, row.id), eq(vaultSessions.secretCiphertext, row.secretCiphertext)));
       report.rekeyed++;
     } catch (err) {
-      report.unreadable.push({ id: row.id, provider: row.provider, label: row.label, reason: err instanceof Error ? err.message : 'unreadable' });
+      report.unreadable.push({
+        id: row.id,
+        provider: row.provider,
+        label: row.label,
+        reason: err instanceof Error ? err.message : 'unreadable',
+      });
     }
   }
   return report;

@@ -40,5 +40,7 @@ export const vaultRouter = router({
 
   events: adminProcedure
     .input(ZResumeInput)
-    .subscription(({ ctx, input }) => ctx.app.vault.events({ lastEventId: input?.lastEventId, signal: ctx.signal })),
+    .subscription(({ ctx, input, signal }) =>
+      ctx.app.vault.events(input?.lastEventId, { sessionSignal: ctx.sessionSignal, requestSignal: signal }),
+    ),
 });

@@ -1,6 +1,7 @@
 import { sql } from 'drizzle-orm';
 import type { Db } from '../../db/client';
 import type { Logger } from '../../log';
+import { guarded } from '../../guarded';
 import type { VaultScheduler } from '../../../shared/vault';
 import type { Provider } from './providers/types';
 import { VAULT_LOCK, type Refresher } from './refresh';
@@ -42,15 +43,38 @@ export class Scheduler {
   /** Local changes so far: a reload that started before one is stale. */
   private changes = 0;
 
+  /** Every timer's callback; guarded: nothing thrown in it (by a provider, the database) may end the process. */
+  private readonly tick: () => void;
+
   constructor(private readonly deps: SchedulerDeps) {
     this.settings = { ...deps.defaults, lastRunAt: null };
+    this.tick = guarded(
+      deps.log,
+      'vault scheduler timer',
+      () => {
+        // Followers keep their timer, so the one that takes over sweeps on time.
+        if (!this.leads()) return this.schedule();
+        return this.runOnce()
+          .catch((err) =>
+            this.deps.log.error(
+              { errName: err instanceof Error ? err.name : typeof err },
+              'vault scheduler run failed',
+            ),
+          )
+          .finally(() => this.schedule());
+      },
+      { nameOnly: true },
+    );
   }
 
   /** Resumes the stored schedule, with one run now: whatever expired while the server was down is due. */
   async start() {
     this.settings = (await this.deps.store.settings()) ?? this.settings;
     this.schedule();
-    if (this.timer && this.leads()) this.runOnce().catch((err) => this.deps.log.error({ errName: err instanceof Error ? err.name : typeof err }, 'vault scheduler run failed'));
+    if (this.timer && this.leads())
+      this.runOnce().catch((err) =>
+        this.deps.log.error({ errName: err instanceof Error ? err.name : typeof err }, 'vault scheduler run failed'),
+      );
   }
 
   state(): VaultScheduler {
@@ -66,7 +90,11 @@ export class Scheduler {
   async control(action: 'start' | 'stop' | 'restart', intervalMinutes: number | undefined, userId: string | null) {
     // Counted before and after the save: a reload overlapping it in any way is dropped.
     this.changes++;
-    const next = { ...this.settings, active: action !== 'stop', intervalMinutes: intervalMinutes ?? this.settings.intervalMinutes };
+    const next = {
+      ...this.settings,
+      active: action !== 'stop',
+      intervalMinutes: intervalMinutes ?? this.settings.intervalMinutes,
+    };
     await this.deps.store.saveSettings(next, userId);
     this.changes++;
     this.settings = { ...next, lastRunAt: this.settings.lastRunAt };
@@ -103,13 +131,7 @@ export class Scheduler {
     if (!this.settings.active || this.closed) return;
     const { intervalMinutes } = this.settings;
     this.nextRunAt = this.deps.now() + intervalMinutes * 60_000;
-    this.timer = setTimeout(() => {
-      // Followers keep their timer, so the one that takes over sweeps on time.
-      if (!this.leads()) return this.schedule();
-      this.runOnce()
-        .catch((err) => this.deps.log.error({ errName: err instanceof Error ? err.name : typeof err }, 'vault scheduler run failed'))
-        .finally(() => this.schedule());
-    }, intervalMinutes * this.deps.minuteMs);
+    this.timer = setTimeout(this.tick, intervalMinutes * this.deps.minuteMs);
     this.timer.unref();
   }
 

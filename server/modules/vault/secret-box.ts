@@ -25,7 +25,11 @@ export class SecretBox {
   }
 
   open(row: SealedColumns & { provider: string }): Secrets {
-    const plain = open(this.ring, { keyId: row.secretKeyId, iv: row.secretIv, tag: row.secretTag, ciphertext: row.secretCiphertext }, `vault:${row.provider}`);
+    const plain = open(
+      this.ring,
+      { keyId: row.secretKeyId, iv: row.secretIv, tag: row.secretTag, ciphertext: row.secretCiphertext },
+      `vault:${row.provider}`,
+    );
     return JSON.parse(plain) as Secrets;
   }
 

@@ -2,10 +2,19 @@ import type { Config } from '../../config';
 import { AppError } from '../../errors';
 import type { Db } from '../../db/client';
 import type { Logger } from '../../log';
+import { guarded } from '../../guarded';
 import { topic, type EventBus } from '../../realtime/bus';
-import { recordThenPublish } from '../../realtime/record';
-import { resumable, type StoredEvent } from '../../realtime/resumable';
-import type { RefreshResult, SaveSessionInput, VaultEvent, VaultProvider, VaultScheduler, VaultSession } from '../../../shared/vault';
+import type { StreamLog } from '../../realtime/record';
+import type { StoredEvent } from '../../realtime/resumable';
+import { sharedTopic, type StreamScope } from '../../realtime/streams';
+import type {
+  RefreshResult,
+  SaveSessionInput,
+  VaultEvent,
+  VaultProvider,
+  VaultScheduler,
+  VaultSession,
+} from '../../../shared/vault';
 import type { Keyring } from './crypto';
 import { goplusProvider } from './providers/goplus';
 import { SecretsInputError, type Provider, type Secrets } from './providers/types';
@@ -24,6 +33,7 @@ const HAND_OUT_MARGIN_MS = 15_000;
 export interface VaultDeps {
   config: Config;
   db: Db;
+  streams: StreamLog;
   databaseKind: 'pglite' | 'postgres';
   bus: EventBus;
   log: Logger;
@@ -66,10 +76,23 @@ export class VaultService {
     this.store = new VaultStore(db);
     this.box = new SecretBox(deps.keyring);
     const policy = upstreamPolicy(config);
-    const builtIn = [vintedProvider({ webUrl: config.VINTED_URL, timeoutMs: policy.timeoutMs }), goplusProvider({ baseUrl: config.GOPLUS_URL, policy, now: this.now })];
+    const builtIn = [
+      vintedProvider({ webUrl: config.VINTED_URL, timeoutMs: policy.timeoutMs }),
+      goplusProvider({ baseUrl: config.GOPLUS_URL, policy, now: this.now }),
+    ];
     this.providers = new Map((deps.providers ?? builtIn).map((p) => [p.name, p]));
     const publish = (e: StoredEvent<VaultEvent>) => deps.bus.publish(vaultTopic, e);
-    this.refresher = new Refresher({ db, databaseKind, store: this.store, box: this.box, providers: this.providers, log, now: this.now, publish });
+    this.refresher = new Refresher({
+      db,
+      streams: deps.streams,
+      databaseKind,
+      store: this.store,
+      box: this.box,
+      providers: this.providers,
+      log,
+      now: this.now,
+      publish,
+    });
     this.scheduler = new Scheduler({
       db,
       databaseKind,
@@ -85,9 +108,16 @@ export class VaultService {
       leader: deps.schedulerLeader,
     });
     // An admin's start/stop on another instance reaches this one's schedule through the bus.
-    this.unsubscribeScheduler = deps.bus.subscribe(vaultTopic, ({ data: e }) => {
-      if (e.type === 'scheduler') void this.scheduler.reload();
-    });
+    this.unsubscribeScheduler = deps.bus.subscribe(
+      vaultTopic,
+      guarded(
+        log,
+        'vault scheduler reload',
+        ({ data: e }: { data: { type: string } }) => e.type === 'scheduler' && this.scheduler.reload(),
+        // The vault's errors may quote what it was handling: their class name only.
+        { nameOnly: true },
+      ),
+    );
   }
 
   private readonly unsubscribeScheduler: () => void;
@@ -148,12 +178,13 @@ export class VaultService {
     return this.store.attempts(sessionId, limit);
   }
 
-  events(opts: { lastEventId: string | null | undefined; signal: AbortSignal | undefined }) {
-    return resumable<VaultEvent>({
-      signal: opts.signal,
-      lastEventId: opts.lastEventId,
-      subscribe: (push) => this.deps.bus.subscribe(vaultTopic, push),
+  events(lastEventId: string | null | undefined, scope: StreamScope) {
+    return sharedTopic<VaultEvent>(scope, {
+      bus: this.deps.bus,
+      topic: vaultTopic,
+      lastEventId,
       replay: (afterId, limit) => this.store.replay(afterId, limit),
+      head: () => this.store.head(),
     });
   }
 
@@ -165,9 +196,13 @@ export class VaultService {
   /** A fresh credential: refreshed first when it has no token yet or is about to expire. */
   async credential(providerName: VaultProvider, label = 'default'): Promise<Credential> {
     const provider = this.providers.get(providerName)!;
-    const unavailable = (why: string) => new CredentialUnavailableError(`The ${providerName} session "${label}" is not usable: ${why}`);
+    const unavailable = (why: string) =>
+      new CredentialUnavailableError(`The ${providerName} session "${label}" is not usable: ${why}`);
     let row = await this.store.find(providerName, label);
-    if (!row) throw new CredentialUnavailableError(`No ${providerName} session "${label}" in the vault: an admin must add one on the Vault page.`);
+    if (!row)
+      throw new CredentialUnavailableError(
+        `No ${providerName} session "${label}" in the vault: an admin must add one on the Vault page.`,
+      );
     const open = (r: SessionRow) => {
       try {
         return this.box.open(r);
@@ -188,7 +223,8 @@ export class VaultService {
       secrets = open(row);
     }
     const until = provider.expiresAt(secrets)?.getTime();
-    if (provider.needsRefresh(secrets) || (until !== undefined && until <= this.now())) throw unavailable(row.lastError ?? 'it expired');
+    if (provider.needsRefresh(secrets) || (until !== undefined && until <= this.now()))
+      throw unavailable(row.lastError ?? 'it expired');
     return { sessionId: row.id, version: row.version, secrets };
   }
 
@@ -196,7 +232,11 @@ export class VaultService {
    * Runs `use` with a fresh credential. An answer the provider calls an expiry (a 401) gets
    * one refresh and one retry, so the caller never sees a token that merely aged out.
    */
-  async withCredential<T>(providerName: VaultProvider, use: (secrets: Secrets) => Promise<T>, label = 'default'): Promise<T> {
+  async withCredential<T>(
+    providerName: VaultProvider,
+    use: (secrets: Secrets) => Promise<T>,
+    label = 'default',
+  ): Promise<T> {
     const provider = this.providers.get(providerName)!;
     const first = await this.credential(providerName, label);
     try {
@@ -204,7 +244,10 @@ export class VaultService {
     } catch (err) {
       if (!provider.isExpiredAnswer(err)) throw err;
       const { outcome, session } = await this.refresher.refresh(first.sessionId, 'unauthorized', first.version);
-      if (outcome !== 'success') throw new CredentialUnavailableError(`The ${providerName} session "${label}" expired and could not be refreshed: ${session.lastError ?? 'unknown reason'}`);
+      if (outcome !== 'success')
+        throw new CredentialUnavailableError(
+          `The ${providerName} session "${label}" expired and could not be refreshed: ${session.lastError ?? 'unknown reason'}`,
+        );
       return use((await this.credential(providerName, label)).secrets);
     }
   }
@@ -235,11 +278,24 @@ export class VaultService {
       if (s.appKey === appKey && s.appSecret === appSecret) return;
     }
     const secrets = { appKey, appSecret };
-    await this.store.upsert({ provider: 'goplus', label: 'default', status: 'active', ...this.box.seal('goplus', secrets), expiresAt: null, lastError: null, failures: 0, retryAfter: null });
+    await this.store.upsert({
+      provider: 'goplus',
+      label: 'default',
+      status: 'active',
+      ...this.box.seal('goplus', secrets),
+      expiresAt: null,
+      lastError: null,
+      failures: 0,
+      retryAfter: null,
+    });
   }
 
   private async emit(event: VaultEvent, sessionId: number | null) {
-    await recordThenPublish(this.store.db, [], (tx) => this.store.recordEvent(tx, event, sessionId), (stored) => this.deps.bus.publish(vaultTopic, stored));
+    await this.deps.streams.recordThenPublish(
+      [],
+      (tx) => this.store.recordEvent(tx, event, sessionId),
+      (stored) => this.deps.bus.publish(vaultTopic, stored),
+    );
   }
 
   async close() {

@@ -1,4 +1,4 @@
-import { and, asc, desc, eq, gt, lt, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, gt, lt, max, sql } from 'drizzle-orm';
 import type { Db } from '../../db/client';
 import { lockStreams, type Tx } from '../../realtime/record';
 import { vaultEvents, vaultSessions, vaultSettings } from '../../db/schema';
@@ -50,7 +50,10 @@ export class VaultStore {
   }
 
   async find(provider: string, label: string, tx: Db = this.db): Promise<SessionRow | undefined> {
-    const [row] = await tx.select().from(vaultSessions).where(and(eq(vaultSessions.provider, provider), eq(vaultSessions.label, label)));
+    const [row] = await tx
+      .select()
+      .from(vaultSessions)
+      .where(and(eq(vaultSessions.provider, provider), eq(vaultSessions.label, label)));
     return row;
   }
 
@@ -69,7 +72,13 @@ export class VaultStore {
   }
 
   /** Only if the row is still at `version`: undefined when someone saved new secrets meanwhile. */
-  async update(id: number, version: number, patch: SessionPatch, tx: Db = this.db, bumpVersion = false): Promise<SessionRow | undefined> {
+  async update(
+    id: number,
+    version: number,
+    patch: SessionPatch,
+    tx: Db = this.db,
+    bumpVersion = false,
+  ): Promise<SessionRow | undefined> {
     const [row] = await tx
       .update(vaultSessions)
       .set({ ...patch, ...(bumpVersion ? { version: sql`${vaultSessions.version} + 1` } : {}), updatedAt: new Date() })
@@ -81,12 +90,26 @@ export class VaultStore {
   /** Inside `recordThenPublish` only, as the transaction's last statement (it takes the stream lock). */
   async recordEvent(tx: Tx, event: VaultEvent, sessionId: number | null): Promise<StoredEvent<VaultEvent>> {
     await lockStreams(tx, [VAULT_STREAM]);
-    const [row] = await tx.insert(vaultEvents).values({ type: event.type, sessionId, payload: event }).returning({ id: vaultEvents.id });
+    const [row] = await tx
+      .insert(vaultEvents)
+      .values({ type: event.type, sessionId, payload: event })
+      .returning({ id: vaultEvents.id });
     return { id: row!.id, data: event };
   }
 
+  /** The newest event id (0 when none): the stream's resume point for a new subscriber. */
+  async head(): Promise<number> {
+    const [row] = await this.db.select({ id: max(vaultEvents.id) }).from(vaultEvents);
+    return row?.id ?? 0;
+  }
+
   async replay(afterId: number, limit: number): Promise<StoredEvent<VaultEvent>[]> {
-    const rows = await this.db.select().from(vaultEvents).where(gt(vaultEvents.id, afterId)).orderBy(asc(vaultEvents.id)).limit(limit);
+    const rows = await this.db
+      .select()
+      .from(vaultEvents)
+      .where(gt(vaultEvents.id, afterId))
+      .orderBy(asc(vaultEvents.id))
+      .limit(limit);
     return rows.map((r) => ({ id: r.id, data: revive(r.payload as VaultEvent) }));
   }
 
@@ -105,9 +128,16 @@ export class VaultStore {
 
   /** Keeps the newest few thousand events (a retention job); returns how many went. */
   async pruneEvents(): Promise<number> {
-    const [newest] = await this.db.select({ id: vaultEvents.id }).from(vaultEvents).orderBy(desc(vaultEvents.id)).limit(1);
+    const [newest] = await this.db
+      .select({ id: vaultEvents.id })
+      .from(vaultEvents)
+      .orderBy(desc(vaultEvents.id))
+      .limit(1);
     if (!newest || newest.id <= KEEP_EVENTS) return 0;
-    const gone = await this.db.delete(vaultEvents).where(lt(vaultEvents.id, newest.id - KEEP_EVENTS)).returning({ id: vaultEvents.id });
+    const gone = await this.db
+      .delete(vaultEvents)
+      .where(lt(vaultEvents.id, newest.id - KEEP_EVENTS))
+      .returning({ id: vaultEvents.id });
     return gone.length;
   }
 
@@ -123,14 +153,24 @@ export class VaultStore {
    */
   async saveSettings(s: Settings, updatedBy: string | null) {
     const set = { active: s.active, intervalMinutes: s.intervalMinutes, updatedBy, updatedAt: new Date() };
-    await this.db.insert(vaultSettings).values({ id: 1, ...set, lastRunAt: s.lastRunAt }).onConflictDoUpdate({ target: vaultSettings.id, set });
+    await this.db
+      .insert(vaultSettings)
+      .values({ id: 1, ...set, lastRunAt: s.lastRunAt })
+      .onConflictDoUpdate({ target: vaultSettings.id, set });
   }
 
   /** A sweep ran at `at`; `current` is only used when no settings are stored yet. */
   async markRun(at: Date, current: Settings) {
     await this.db
       .insert(vaultSettings)
-      .values({ id: 1, active: current.active, intervalMinutes: current.intervalMinutes, lastRunAt: at, updatedBy: null, updatedAt: new Date() })
+      .values({
+        id: 1,
+        active: current.active,
+        intervalMinutes: current.intervalMinutes,
+        lastRunAt: at,
+        updatedBy: null,
+        updatedAt: new Date(),
+      })
       .onConflictDoUpdate({ target: vaultSettings.id, set: { lastRunAt: at } });
   }
 }
@@ -144,9 +184,13 @@ function revive(e: VaultEvent): VaultEvent {
     retryAfter: date(s.retryAfter),
     updatedAt: date(s.updatedAt)!,
   });
-  if (e.type === 'attempt') return { ...e, attempt: { ...e.attempt, at: date(e.attempt.at)! }, session: session(e.session) };
+  if (e.type === 'attempt')
+    return { ...e, attempt: { ...e.attempt, at: date(e.attempt.at)! }, session: session(e.session) };
   if (e.type === 'session_saved') return { ...e, session: session(e.session) };
-  return { ...e, scheduler: { ...e.scheduler, lastRunAt: date(e.scheduler.lastRunAt), nextRunAt: date(e.scheduler.nextRunAt) } };
+  return {
+    ...e,
+    scheduler: { ...e.scheduler, lastRunAt: date(e.scheduler.lastRunAt), nextRunAt: date(e.scheduler.nextRunAt) },
+  };
 }
 
 function date(v: Date | string | null): Date | null {

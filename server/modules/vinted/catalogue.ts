@@ -35,7 +35,13 @@ export async function fetchCataloguePage(opts: {
   const body = await requestJson<CataloguePage>({
     service: 'Vinted',
     url: url.toString(),
-    init: { headers: { Accept: 'application/json', Authorization: `Bearer ${opts.secrets.access_token_web}`, 'x-anon-id': opts.secrets.anon_id ?? '' } },
+    init: {
+      headers: {
+        Accept: 'application/json',
+        Authorization: `Bearer ${opts.secrets.access_token_web}`,
+        'x-anon-id': opts.secrets.anon_id ?? '',
+      },
+    },
     budget: opts.budget,
     policy: opts.policy,
   });

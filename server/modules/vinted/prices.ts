@@ -15,12 +15,28 @@ export function summarise(query: string, items: CatalogueItem[], pages: number, 
   const kept = priced.filter((p) => p.currency === currency);
   const prices = kept.map((p) => p.price).sort((a, b) => a - b);
   const n = prices.length;
-  if (n === 0) return { query, count: 0, min: null, median: null, max: null, currency: null, sample: [], histogram: [], pages, totalEntries };
+  if (n === 0)
+    return {
+      query,
+      count: 0,
+      min: null,
+      median: null,
+      max: null,
+      currency: null,
+      sample: [],
+      histogram: [],
+      pages,
+      totalEntries,
+    };
   const median = n % 2 ? prices[(n - 1) / 2]! : (prices[n / 2 - 1]! + prices[n / 2]!) / 2;
   const min = prices[0]!;
   const max = prices[n - 1]!;
   const width = (max - min) / BUCKETS || 1;
-  const histogram = Array.from({ length: BUCKETS }, (_, b) => ({ from: round(min + b * width), to: round(min + (b + 1) * width), count: 0 }));
+  const histogram = Array.from({ length: BUCKETS }, (_, b) => ({
+    from: round(min + b * width),
+    to: round(min + (b + 1) * width),
+    count: 0,
+  }));
   for (const p of prices) histogram[Math.min(BUCKETS - 1, Math.floor((p - min) / width))]!.count++;
   const sample = kept.slice(0, SAMPLE).map(({ item, price }) => ({
     id: item.id,

@@ -35,7 +35,14 @@ export class VintedService {
       for (let page = 1; page <= MAX_PAGES; page++) {
         // Each page asks the vault anew: a 401 mid-way is one refresh and one retry of that page.
         const body = await this.deps.vault.withCredential('vinted', (secrets) =>
-          fetchCataloguePage({ apiUrl: this.deps.config.VINTED_API_URL, secrets, query, page, budget: this.budget, policy: this.policy }),
+          fetchCataloguePage({
+            apiUrl: this.deps.config.VINTED_API_URL,
+            secrets,
+            query,
+            page,
+            budget: this.budget,
+            policy: this.policy,
+          }),
         );
         pages++;
         items.push(...body.items);

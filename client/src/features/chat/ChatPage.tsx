@@ -12,7 +12,9 @@ export default function ChatPage() {
   const me = useQuery(trpc.auth.me.queryOptions());
   const openId = useOpenConversation();
   // The same query the list shows: the open conversation's participants and read markers come from it.
-  const list = useInfiniteQuery(trpc.chat.conversations.infiniteQueryOptions({ limit: 30 }, { getNextPageParam: (p) => p.nextCursor }));
+  const list = useInfiniteQuery(
+    trpc.chat.conversations.infiniteQueryOptions({ limit: 30 }, { getNextPageParam: (p) => p.nextCursor }),
+  );
   const meId = me.data?.id;
   if (!meId) return null;
   const open = list.data?.pages.flatMap((p) => p.items).find((c) => c.id === openId);

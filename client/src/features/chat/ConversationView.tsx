@@ -14,11 +14,21 @@ interface Pending {
 type Page = { items: Message[]; nextCursor: number | null };
 const time = (d: Date) => d.toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' });
 
-export function ConversationView({ conversationId, conversation, meId }: { conversationId: number; conversation: Conversation | undefined; meId: string }) {
+export function ConversationView({
+  conversationId,
+  conversation,
+  meId,
+}: {
+  conversationId: number;
+  conversation: Conversation | undefined;
+  meId: string;
+}) {
   const trpc = useTRPC();
   const queryClient = useQueryClient();
   const key = trpc.chat.messages.infiniteQueryKey(messagesInput(conversationId));
-  const history = useInfiniteQuery(trpc.chat.messages.infiniteQueryOptions(messagesInput(conversationId), { getNextPageParam: (p) => p.nextCursor }));
+  const history = useInfiniteQuery(
+    trpc.chat.messages.infiniteQueryOptions(messagesInput(conversationId), { getNextPageParam: (p) => p.nextCursor }),
+  );
   const [pending, setPending] = useState<Pending[]>([]);
   const [draft, setDraft] = useState('');
   const typingName = useTyping(conversationId);
@@ -35,7 +45,9 @@ export function ConversationView({ conversationId, conversation, meId }: { conve
   const send = useMutation(trpc.chat.send.mutationOptions());
   const typing = useMutation(trpc.chat.typing.mutationOptions());
   const markRead = useMutation(
-    trpc.chat.markRead.mutationOptions({ onSuccess: () => void queryClient.invalidateQueries(trpc.chat.conversations.pathFilter()) }),
+    trpc.chat.markRead.mutationOptions({
+      onSuccess: () => void queryClient.invalidateQueries(trpc.chat.conversations.pathFilter()),
+    }),
   );
 
   // The same clientId on a retry: the server stores the message once however often we try.
@@ -46,7 +58,11 @@ export function ConversationView({ conversationId, conversation, meId }: { conve
       queryClient.setQueryData<InfiniteData<Page>>(key, (d) => addToHistory(d, message));
       setPending((all) => all.filter((x) => x.clientId !== p.clientId));
     } catch (err) {
-      setPending((all) => all.map((x) => (x.clientId === p.clientId ? { ...x, error: err instanceof Error ? err.message : 'Not sent.' } : x)));
+      setPending((all) =>
+        all.map((x) =>
+          x.clientId === p.clientId ? { ...x, error: err instanceof Error ? err.message : 'Not sent.' } : x,
+        ),
+      );
     }
   };
 
@@ -87,16 +103,17 @@ export function ConversationView({ conversationId, conversation, meId }: { conve
   });
 
   // Older pages load when the top comes into view; the view stays where the reader was.
+  const { hasNextPage, isFetchingNextPage, fetchNextPage } = history;
   useEffect(() => {
     const el = top.current;
     if (!el) return;
     const io = new IntersectionObserver(([entry]) => {
-      if (!entry?.isIntersecting || !history.hasNextPage || history.isFetchingNextPage) return;
-      void history.fetchNextPage();
+      if (!entry?.isIntersecting || !hasNextPage || isFetchingNextPage) return;
+      void fetchNextPage();
     });
     io.observe(el);
     return () => io.disconnect();
-  }, [history.hasNextPage, history.isFetchingNextPage, history.fetchNextPage]);
+  }, [hasNextPage, isFetchingNextPage, fetchNextPage]);
   useLayoutEffect(() => {
     const s = scroller.current;
     if (s) s.scrollTop = s.scrollHeight - s.clientHeight - fromBottom.current;
@@ -106,7 +123,10 @@ export function ConversationView({ conversationId, conversation, meId }: { conve
     if (s) fromBottom.current = s.scrollHeight - s.clientHeight - s.scrollTop;
   };
 
-  const seenUpTo = Math.max(0, ...(conversation?.participants.filter((p) => p.id !== meId).map((p) => p.lastReadMessageId ?? 0) ?? []));
+  const seenUpTo = Math.max(
+    0,
+    ...(conversation?.participants.filter((p) => p.id !== meId).map((p) => p.lastReadMessageId ?? 0) ?? []),
+  );
   const lastSeenMine = [...messages].reverse().find((m) => m.senderId === meId && m.id <= seenUpTo)?.id;
 
   return (
@@ -114,7 +134,13 @@ export function ConversationView({ conversationId, conversation, meId }: { conve
       <h2>{conversation ? otherNames(conversation, meId) : `Conversation ${conversationId}`}</h2>
       <div className="chat-messages" ref={scroller} onScroll={onScroll} data-testid="chat-messages">
         <div ref={top} className="chat-top muted">
-          {history.isFetchingNextPage ? 'Loading older messages…' : history.hasNextPage ? '' : history.isPending ? 'Loading…' : 'Start of the conversation'}
+          {history.isFetchingNextPage
+            ? 'Loading older messages…'
+            : history.hasNextPage
+              ? ''
+              : history.isPending
+                ? 'Loading…'
+                : 'Start of the conversation'}
         </div>
         {history.isError && <p className="error">{history.error.message}</p>}
         {messages.map((m) => (
@@ -127,7 +153,11 @@ export function ConversationView({ conversationId, conversation, meId }: { conve
           </div>
         ))}
         {waiting.map((p) => (
-          <div key={p.clientId} className={`chat-message mine pending ${p.error ? 'failed' : ''}`} data-testid="chat-pending">
+          <div
+            key={p.clientId}
+            className={`chat-message mine pending ${p.error ? 'failed' : ''}`}
+            data-testid="chat-pending"
+          >
             <p>{p.content}</p>
             <span className="chat-meta">
               {p.error ? (

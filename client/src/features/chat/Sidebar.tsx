@@ -32,18 +32,35 @@ export function People() {
     <section className="card chat-people" data-testid="chat-people">
       <h2>Start a conversation</h2>
       <form onSubmit={search} className="chat-row">
-        <input aria-label="Search people" placeholder="Name or e-mail" value={draft} onChange={(e) => setDraft(e.target.value)} maxLength={100} />
+        <input
+          aria-label="Search people"
+          placeholder="Name or e-mail"
+          value={draft}
+          onChange={(e) => setDraft(e.target.value)}
+          maxLength={100}
+        />
         <button type="submit">Search</button>
       </form>
-      <input aria-label="Invitation note" placeholder="Optional note" value={note} onChange={(e) => setNote(e.target.value)} maxLength={500} />
+      <input
+        aria-label="Invitation note"
+        placeholder="Optional note"
+        value={note}
+        onChange={(e) => setNote(e.target.value)}
+        maxLength={500}
+      />
       {query && (
         <QueryState query={found} isEmpty={(d) => d.length === 0} empty={`Nobody matches “${query}”.`}>
           {(people) => (
             <ul className="chat-list">
               {people.map((p) => (
                 <li key={p.id} className="chat-row">
-                  <span className="chat-grow" title={p.email ?? undefined}>{p.name}</span>
-                  <button disabled={invite.isPending} onClick={() => invite.mutate({ toUserId: p.id, message: note.trim() || undefined })}>
+                  <span className="chat-grow" title={p.email ?? undefined}>
+                    {p.name}
+                  </span>
+                  <button
+                    disabled={invite.isPending}
+                    onClick={() => invite.mutate({ toUserId: p.id, message: note.trim() || undefined })}
+                  >
                     Invite
                   </button>
                 </li>
@@ -63,7 +80,9 @@ export function Invitations({ meId }: { meId: string }) {
   const respond = useMutation(
     trpc.chat.respond.mutationOptions({
       onSuccess: (r, v) => {
-        toast(v.action === 'accept' ? 'Invitation accepted: the conversation is in your list.' : 'Invitation declined.');
+        toast(
+          v.action === 'accept' ? 'Invitation accepted: the conversation is in your list.' : 'Invitation declined.',
+        );
         void queryClient.invalidateQueries(trpc.chat.invitations.pathFilter());
         if (r.conversationId) void queryClient.invalidateQueries(trpc.chat.conversations.pathFilter());
       },
@@ -83,10 +102,17 @@ export function Invitations({ meId }: { meId: string }) {
                 <strong>{i.from.name}</strong> invites you{i.message && <span className="muted"> — “{i.message}”</span>}
               </div>
               <div className="chat-row">
-                <button className="primary" disabled={respond.isPending} onClick={() => respond.mutate({ invitationId: i.id, action: 'accept' })}>
+                <button
+                  className="primary"
+                  disabled={respond.isPending}
+                  onClick={() => respond.mutate({ invitationId: i.id, action: 'accept' })}
+                >
                   Accept
                 </button>
-                <button disabled={respond.isPending} onClick={() => respond.mutate({ invitationId: i.id, action: 'reject' })}>
+                <button
+                  disabled={respond.isPending}
+                  onClick={() => respond.mutate({ invitationId: i.id, action: 'reject' })}
+                >
                   Reject
                 </button>
               </div>
@@ -110,24 +136,42 @@ export const otherNames = (c: Conversation, meId: string) =>
 
 export function ConversationList({ meId, openId }: { meId: string; openId: number | null }) {
   const trpc = useTRPC();
-  const q = useInfiniteQuery(trpc.chat.conversations.infiniteQueryOptions({ limit: 30 }, { getNextPageParam: (p) => p.nextCursor }));
+  const q = useInfiniteQuery(
+    trpc.chat.conversations.infiniteQueryOptions({ limit: 30 }, { getNextPageParam: (p) => p.nextCursor }),
+  );
   return (
     <section className="card" data-testid="chat-conversations">
       <h2>Conversations</h2>
-      <QueryState query={q} isEmpty={(d) => d.pages.every((p) => p.items.length === 0)} empty="No conversations yet: invite someone above.">
+      <QueryState
+        query={q}
+        isEmpty={(d) => d.pages.every((p) => p.items.length === 0)}
+        empty="No conversations yet: invite someone above."
+      >
         {(data) => (
           <ul className="chat-list">
             {data.pages
               .flatMap((p) => p.items)
               .map((c) => (
                 <li key={c.id}>
-                  <Link href={`/chat?c=${c.id}`} className={`chat-conversation ${c.id === openId ? 'active' : ''}`} data-testid="conversation-link">
+                  <Link
+                    href={`/chat?c=${c.id}`}
+                    className={`chat-conversation ${c.id === openId ? 'active' : ''}`}
+                    data-testid="conversation-link"
+                  >
                     <span className="chat-grow">
                       <strong>{otherNames(c, meId)}</strong>
-                      <span className="chat-preview muted">{c.lastMessage ? `${c.lastMessage.senderId === meId ? 'You: ' : ''}${c.lastMessage.content}` : 'No messages yet'}</span>
+                      <span className="chat-preview muted">
+                        {c.lastMessage
+                          ? `${c.lastMessage.senderId === meId ? 'You: ' : ''}${c.lastMessage.content}`
+                          : 'No messages yet'}
+                      </span>
                     </span>
                     {c.unreadCount > 0 && (
-                      <span className="badge chat-unread" data-testid="unread-badge" aria-label={`${c.unreadCount} unread`}>
+                      <span
+                        className="badge chat-unread"
+                        data-testid="unread-badge"
+                        aria-label={`${c.unreadCount} unread`}
+                      >
                         {c.unreadCount}
                       </span>
                     )}

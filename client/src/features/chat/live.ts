@@ -4,6 +4,7 @@ import { useSyncExternalStore } from 'react';
 import { toast } from 'sonner';
 import { useLocation, useSearch } from 'wouter';
 import { TYPING_INTERVAL_MS, type ChatEvent, type Message } from '../../../../shared/chat';
+import { isResumePoint } from '../../../../shared/system';
 import { useTRPC } from '../../trpc';
 
 export const MESSAGES_PAGE = 30;
@@ -17,9 +18,11 @@ export function useOpenConversation(): number | null {
   return location.startsWith('/chat') && Number.isSafeInteger(id) && id > 0 ? id : null;
 }
 
-// Who is typing where: a tiny store outside React, shared by the stream and the page.
-type Typing = Record<number, { name: string; until: number }>;
+// Who is typing where (the name, by conversation): a tiny store outside React, shared by the
+// stream and the page. An entry lapses by its own timer, so rendering never reads the clock.
+type Typing = Record<number, string>;
 let typing: Typing = {};
+const lapses = new Map<number, ReturnType<typeof setTimeout>>();
 const listeners = new Set<() => void>();
 const setTyping = (next: Typing) => {
   typing = next;
@@ -29,12 +32,23 @@ const subscribeTyping = (l: () => void) => (listeners.add(l), () => void listene
 
 export function useTyping(conversationId: number | null): string | null {
   const state = useSyncExternalStore(subscribeTyping, () => typing);
-  const t = conversationId === null ? undefined : state[conversationId];
-  return t && t.until > Date.now() ? t.name : null;
+  return (conversationId === null ? undefined : state[conversationId]) ?? null;
+}
+
+function startTyping(conversationId: number, name: string) {
+  setTyping({ ...typing, [conversationId]: name });
+  // Each typing event restarts the timer: the indicator stays while the events keep coming.
+  clearTimeout(lapses.get(conversationId));
+  lapses.set(
+    conversationId,
+    setTimeout(() => stopTyping(conversationId), TYPING_INTERVAL_MS + 1500),
+  );
 }
 
 function stopTyping(conversationId: number) {
-  if (!typing[conversationId]) return;
+  clearTimeout(lapses.get(conversationId));
+  lapses.delete(conversationId);
+  if (typing[conversationId] === undefined) return;
   const next = { ...typing };
   delete next[conversationId];
   setTyping(next);
@@ -67,9 +81,7 @@ export function ChatLive() {
 
   const onEvent = (e: ChatEvent) => {
     if (e.type === 'typing') {
-      setTyping({ ...typing, [e.conversationId]: { name: e.name, until: Date.now() + TYPING_INTERVAL_MS + 1500 } });
-      // Re-render when it lapses, so the indicator goes away without another event.
-      setTimeout(() => setTyping({ ...typing }), TYPING_INTERVAL_MS + 1600);
+      startTyping(e.conversationId, e.name);
       return;
     }
     if (e.type === 'new_message') {
@@ -77,7 +89,8 @@ export function ChatLive() {
       queryClient.setQueryData<InfiniteData<Page>>(key, (d) => addToHistory(d, e.message));
       if (e.message.senderId !== me.data?.id) {
         stopTyping(e.conversationId);
-        if (e.conversationId !== open || document.hidden) toast(e.message.content.slice(0, 140), { description: 'New chat message', id: `chat-${e.message.id}` });
+        if (e.conversationId !== open || document.hidden)
+          toast(e.message.content.slice(0, 140), { description: 'New chat message', id: `chat-${e.message.id}` });
       }
     }
     refreshLists();
@@ -86,7 +99,7 @@ export function ChatLive() {
   useSubscription(
     trpc.chat.events.subscriptionOptions(undefined, {
       enabled: Boolean(me.data),
-      onData: (d) => onEvent(d.data),
+      onData: (d) => void (isResumePoint(d.data) || onEvent(d.data)),
     }),
   );
   return null;

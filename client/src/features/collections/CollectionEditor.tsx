@@ -1,5 +1,5 @@
-import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { useEffect, useState } from 'react';
+import { useInfiniteQuery, useMutation, useQueryClient } from '@tanstack/react-query';
+import { useState } from 'react';
 import { toast } from 'sonner';
 import { COLLECTION_LIMITS, type Card, type Collection } from '../../../../shared/collections';
 import { QueryState } from '../../components/QueryState';
@@ -7,44 +7,77 @@ import { useTRPC } from '../../trpc';
 import { CardRow, parseTags } from './CardRow';
 import { ShareDialog } from './ShareDialog';
 
+/** Cards come a page at a time (collections.get pages them); "Show more" asks for the next. */
 export function CollectionEditor({ id, onClose }: { id: number; onClose: () => void }) {
   const trpc = useTRPC();
-  const get = useQuery(trpc.collections.get.queryOptions({ id }));
+  const get = useInfiniteQuery(
+    trpc.collections.get.infiniteQueryOptions({ id }, { getNextPageParam: (last) => last.nextCursor }),
+  );
+  const pages = get.data?.pages;
+  const data = pages?.[0] && { collection: pages[0].collection, cards: pages.flatMap((p) => p.cards) };
+  // Reordering names every card, so the pages not shown yet are fetched first.
+  const allCards = async () => {
+    let state = get;
+    while (state.hasNextPage) state = await state.fetchNextPage();
+    return state.data?.pages.flatMap((p) => p.cards) ?? [];
+  };
+  const more = { hasNextPage: get.hasNextPage, loading: get.isFetchingNextPage, load: () => void get.fetchNextPage() };
   return (
     <div className="card collection-editor" data-testid="collection-editor">
-      <QueryState query={get} isEmpty={() => false} empty={null}>
-        {({ collection, cards }) => <Editor collection={collection} cards={cards} onClose={onClose} />}
+      <QueryState query={{ ...get, data }} isEmpty={() => false} empty={null}>
+        {({ collection, cards }) => (
+          <Editor collection={collection} cards={cards} more={more} allCards={allCards} onClose={onClose} />
+        )}
       </QueryState>
     </div>
   );
 }
 
-function Editor({ collection, cards, onClose }: { collection: Collection; cards: Card[]; onClose: () => void }) {
+function Editor({
+  collection,
+  cards,
+  more,
+  allCards,
+  onClose,
+}: {
+  collection: Collection;
+  cards: Card[];
+  more: { hasNextPage: boolean; loading: boolean; load: () => void };
+  allCards: () => Promise<Card[]>;
+  onClose: () => void;
+}) {
   const trpc = useTRPC();
   const queryClient = useQueryClient();
   const [title, setTitle] = useState(collection.title);
   const [description, setDescription] = useState(collection.description);
   const [base, setBase] = useState({ title: collection.title, description: collection.description });
-  // A rename from another tab shows here too, unless this tab has unsaved edits of its own.
-  useEffect(() => {
+  // A rename from another tab shows here too, unless this tab has unsaved edits of its own. Set
+  // during render (React's "adjusting state when a prop changes"), so no frame shows the old title.
+  if (collection.title !== base.title || collection.description !== base.description) {
     if (title === base.title && description === base.description) {
       setTitle(collection.title);
       setDescription(collection.description);
     }
     setBase({ title: collection.title, description: collection.description });
-  }, [collection.title, collection.description]);
+  }
   const [sharing, setSharing] = useState(false);
   const [draft, setDraft] = useState({ front: '', back: '', tags: '' });
-  const refresh = () => queryClient.invalidateQueries({ queryKey: trpc.collections.get.queryKey({ id: collection.id }) });
+  const refresh = () =>
+    queryClient.invalidateQueries({ queryKey: trpc.collections.get.infiniteQueryKey({ id: collection.id }) });
   const onError = (e: { message: string }) => toast.error(e.message);
-  const update = useMutation(trpc.collections.update.mutationOptions({ onSuccess: () => toast.success('Saved.'), onError }));
+  const update = useMutation(
+    trpc.collections.update.mutationOptions({ onSuccess: () => toast.success('Saved.'), onError }),
+  );
   const remove = useMutation(trpc.collections.remove.mutationOptions({ onSuccess: onClose, onError }));
   const addCard = useMutation(
-    trpc.collections.addCard.mutationOptions({ onSuccess: () => (setDraft({ front: '', back: '', tags: '' }), refresh()), onError }),
+    trpc.collections.addCard.mutationOptions({
+      onSuccess: () => (setDraft({ front: '', back: '', tags: '' }), refresh()),
+      onError,
+    }),
   );
   const reorder = useMutation(trpc.collections.reorderCards.mutationOptions({ onSuccess: refresh, onError }));
-  const move = (index: number, by: -1 | 1) => {
-    const ids = cards.map((c) => c.id);
+  const move = async (index: number, by: -1 | 1) => {
+    const ids = (more.hasNextPage ? await allCards() : cards).map((c) => c.id);
     const [moved] = ids.splice(index, 1);
     ids.splice(index + by, 0, moved!);
     reorder.mutate({ collectionId: collection.id, cardIds: ids });
@@ -58,51 +91,101 @@ function Editor({ collection, cards, onClose }: { collection: Collection; cards:
         {collection.source && <span className="badge">imported from {collection.source.ownerName}</span>}
         <div className="editor-actions">
           <button onClick={() => setSharing(true)}>Share…</button>
-          <button className="danger" onClick={() => confirm(`Delete "${collection.title}" and its ${collection.cardCount} cards?`) && remove.mutate({ id: collection.id })}>
+          <button
+            className="danger"
+            onClick={() =>
+              confirm(`Delete "${collection.title}" and its ${collection.cardCount} cards?`) &&
+              remove.mutate({ id: collection.id })
+            }
+          >
             Delete
           </button>
         </div>
       </div>
-      <form className="stack" onSubmit={(e) => (e.preventDefault(), update.mutate({ id: collection.id, title, description }))}>
+      <form
+        className="stack"
+        onSubmit={(e) => (e.preventDefault(), update.mutate({ id: collection.id, title, description }))}
+      >
         <label className="field">
           Title
           <input value={title} onChange={(e) => setTitle(e.target.value)} maxLength={COLLECTION_LIMITS.titleLength} />
         </label>
         <label className="field">
           Description
-          <textarea value={description} onChange={(e) => setDescription(e.target.value)} maxLength={COLLECTION_LIMITS.descriptionLength} rows={2} />
+          <textarea
+            value={description}
+            onChange={(e) => setDescription(e.target.value)}
+            maxLength={COLLECTION_LIMITS.descriptionLength}
+            rows={2}
+          />
         </label>
-        {dirty && <button className="primary" type="submit" disabled={update.isPending}>Save</button>}
+        {dirty && (
+          <button className="primary" type="submit" disabled={update.isPending}>
+            Save
+          </button>
+        )}
       </form>
 
-      <h3>Cards ({cards.length})</h3>
+      <h3>Cards ({collection.cardCount})</h3>
       {cards.length === 0 ? (
         <p className="muted">No cards yet: add the first one below.</p>
       ) : (
         <ol className="card-list">
           {cards.map((card, i) => (
-            <CardRow key={card.id} card={card} first={i === 0} last={i === cards.length - 1} onMove={(by) => move(i, by)} onChanged={refresh} />
+            <CardRow
+              key={card.id}
+              card={card}
+              first={i === 0}
+              last={i === cards.length - 1 && !more.hasNextPage}
+              onMove={(by) => void move(i, by)}
+              onChanged={refresh}
+            />
           ))}
         </ol>
       )}
+      {more.hasNextPage && (
+        <button className="show-more" onClick={more.load} disabled={more.loading}>
+          {more.loading ? 'Loading…' : `Show more (${cards.length} of ${collection.cardCount} shown)`}
+        </button>
+      )}
       <form
         className="stack add-card"
-        onSubmit={(e) => (e.preventDefault(), addCard.mutate({ collectionId: collection.id, front: draft.front, back: draft.back, tags: parseTags(draft.tags) }))}
+        onSubmit={(e) => (
+          e.preventDefault(),
+          addCard.mutate({
+            collectionId: collection.id,
+            front: draft.front,
+            back: draft.back,
+            tags: parseTags(draft.tags),
+          })
+        )}
       >
         <h3>Add a card</h3>
         <label className="field">
           Front
-          <textarea value={draft.front} onChange={(e) => setDraft({ ...draft, front: e.target.value })} maxLength={COLLECTION_LIMITS.cardTextLength} rows={2} />
+          <textarea
+            value={draft.front}
+            onChange={(e) => setDraft({ ...draft, front: e.target.value })}
+            maxLength={COLLECTION_LIMITS.cardTextLength}
+            rows={2}
+          />
         </label>
         <label className="field">
           Back
-          <textarea value={draft.back} onChange={(e) => setDraft({ ...draft, back: e.target.value })} maxLength={COLLECTION_LIMITS.cardTextLength} rows={2} />
+          <textarea
+            value={draft.back}
+            onChange={(e) => setDraft({ ...draft, back: e.target.value })}
+            maxLength={COLLECTION_LIMITS.cardTextLength}
+            rows={2}
+          />
         </label>
         <label className="field">
           Tags (comma-separated)
           <input value={draft.tags} onChange={(e) => setDraft({ ...draft, tags: e.target.value })} />
         </label>
-        <button className="primary" type="submit" disabled={addCard.isPending || !draft.front.trim()}>Add card</button>
+        <button className="primary" type="submit" disabled={addCard.isPending || !draft.front.trim()}>
+          Add card
+        </button>
       </form>
       {sharing && <ShareDialog collection={collection} onClose={() => setSharing(false)} />}
     </>

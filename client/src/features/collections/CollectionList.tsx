@@ -8,7 +8,9 @@ import { useTRPC } from '../../trpc';
 export function CollectionList({ selected, onSelect }: { selected: number | null; onSelect: (id: number) => void }) {
   const trpc = useTRPC();
   const [title, setTitle] = useState('');
-  const list = useInfiniteQuery(trpc.collections.list.infiniteQueryOptions({ limit: 30 }, { getNextPageParam: (last) => last.nextCursor }));
+  const list = useInfiniteQuery(
+    trpc.collections.list.infiniteQueryOptions({ limit: 30 }, { getNextPageParam: (last) => last.nextCursor }),
+  );
   const create = useMutation(
     trpc.collections.create.mutationOptions({
       onSuccess: (c) => (setTitle(''), onSelect(c.id)),
@@ -21,15 +23,31 @@ export function CollectionList({ selected, onSelect }: { selected: number | null
     <div className="card collection-list" data-testid="collection-list">
       <h2>My collections</h2>
       <form className="inline-form" onSubmit={(e) => (e.preventDefault(), create.mutate({ title }))}>
-        <input value={title} onChange={(e) => setTitle(e.target.value)} placeholder="New collection title" aria-label="New collection title" maxLength={COLLECTION_LIMITS.titleLength} />
-        <button type="submit" disabled={create.isPending || !title.trim()}>Create</button>
+        <input
+          value={title}
+          onChange={(e) => setTitle(e.target.value)}
+          placeholder="New collection title"
+          aria-label="New collection title"
+          maxLength={COLLECTION_LIMITS.titleLength}
+        />
+        <button type="submit" disabled={create.isPending || !title.trim()}>
+          Create
+        </button>
       </form>
-      <QueryState query={{ ...list, data: items }} isEmpty={(d) => d.length === 0} empty="No collections yet: create one, or import one with a code.">
+      <QueryState
+        query={{ ...list, data: items }}
+        isEmpty={(d) => d.length === 0}
+        empty="No collections yet: create one, or import one with a code."
+      >
         {(collections) => (
           <ul className="collection-items">
             {collections.map((c) => (
               <li key={c.id}>
-                <button className={`collection-item ${selected === c.id ? 'active' : ''}`} onClick={() => onSelect(c.id)} aria-current={selected === c.id}>
+                <button
+                  className={`collection-item ${selected === c.id ? 'active' : ''}`}
+                  onClick={() => onSelect(c.id)}
+                  aria-current={selected === c.id}
+                >
                   <span className="title">{c.title}</span>
                   <span className="muted">
                     {c.cardCount} card{c.cardCount === 1 ? '' : 's'}

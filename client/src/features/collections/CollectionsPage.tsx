@@ -1,6 +1,7 @@
 import { useQueryClient } from '@tanstack/react-query';
 import { useSubscription } from '@trpc/tanstack-react-query';
 import { useState } from 'react';
+import { isResumePoint } from '../../../../shared/system';
 import { useTRPC } from '../../trpc';
 import { CollectionEditor } from './CollectionEditor';
 import { CollectionList } from './CollectionList';
@@ -17,10 +18,11 @@ export default function CollectionsPage() {
   useSubscription(
     trpc.collections.events.subscriptionOptions(undefined, {
       onData: ({ data: event }) => {
+        if (isResumePoint(event)) return;
         void queryClient.invalidateQueries({ queryKey: trpc.collections.list.pathKey() });
         if (event.type === 'new_collection') return;
         const id = event.type === 'collection_removed' ? event.payload.id : event.payload.collection.id;
-        void queryClient.invalidateQueries({ queryKey: trpc.collections.get.queryKey({ id }) });
+        void queryClient.invalidateQueries({ queryKey: trpc.collections.get.infiniteQueryKey({ id }) });
         if (event.type === 'collection_removed') setSelected((s) => (s === id ? null : s));
       },
     }),

@@ -45,7 +45,11 @@ export function ImportBox({ onImported }: { onImported: (id: number) => void }) 
       <button className="primary" type="submit" disabled={importing.isPending}>
         {importing.isPending ? 'Importing…' : 'Import'}
       </button>
-      {error && <p className="error" role="alert">{error}</p>}
+      {error && (
+        <p className="error" role="alert">
+          {error}
+        </p>
+      )}
     </form>
   );
 }

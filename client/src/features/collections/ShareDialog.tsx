@@ -2,7 +2,14 @@ import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useSubscription } from '@trpc/tanstack-react-query';
 import { useState } from 'react';
 import { toast } from 'sonner';
-import { COLLECTION_IMPORTED, COLLECTIONS_FEATURE, formatShareCode, type Collection, type ShareCodeInfo } from '../../../../shared/collections';
+import {
+  COLLECTION_IMPORTED,
+  COLLECTIONS_FEATURE,
+  formatShareCode,
+  type Collection,
+  type ShareCodeInfo,
+} from '../../../../shared/collections';
+import { isResumePoint } from '../../../../shared/system';
 import { QueryState } from '../../components/QueryState';
 import { useTRPC } from '../../trpc';
 
@@ -23,7 +30,8 @@ async function copy(code: string) {
   }
 }
 
-const usesText = (c: ShareCodeInfo) => `${c.uses}${c.maxUses === null ? '' : ` / ${c.maxUses}`} use${c.uses === 1 && c.maxUses === null ? '' : 's'}`;
+const usesText = (c: ShareCodeInfo) =>
+  `${c.uses}${c.maxUses === null ? '' : ` / ${c.maxUses}`} use${c.uses === 1 && c.maxUses === null ? '' : 's'}`;
 
 export function ShareDialog({ collection, onClose }: { collection: Collection; onClose: () => void }) {
   const trpc = useTRPC();
@@ -32,27 +40,43 @@ export function ShareDialog({ collection, onClose }: { collection: Collection; o
   const [maxUses, setMaxUses] = useState('');
   const [latest, setLatest] = useState<string | null>(null);
   const codes = useQuery(trpc.collections.shareCodes.queryOptions({ collectionId: collection.id }));
-  const refresh = () => queryClient.invalidateQueries({ queryKey: trpc.collections.shareCodes.queryKey({ collectionId: collection.id }) });
+  const refresh = () =>
+    queryClient.invalidateQueries({ queryKey: trpc.collections.shareCodes.queryKey({ collectionId: collection.id }) });
   const onError = (e: { message: string }) => toast.error(e.message);
-  const create = useMutation(trpc.collections.createShareCode.mutationOptions({ onSuccess: (c) => (setLatest(formatShareCode(c.code)), refresh()), onError }));
+  const create = useMutation(
+    trpc.collections.createShareCode.mutationOptions({
+      onSuccess: (c) => (setLatest(formatShareCode(c.code)), refresh()),
+      onError,
+    }),
+  );
   const revoke = useMutation(trpc.collections.revokeShareCode.mutationOptions({ onSuccess: refresh, onError }));
   // Use counts move while the dialog is open: the owner's inbox says when someone imports.
   useSubscription(
     trpc.system.notifications.subscriptionOptions(undefined, {
       onData: ({ data: n }) => {
-        if (n.feature === COLLECTIONS_FEATURE && n.type === COLLECTION_IMPORTED) void refresh();
+        if (!isResumePoint(n) && n.feature === COLLECTIONS_FEATURE && n.type === COLLECTION_IMPORTED) void refresh();
       },
     }),
   );
 
   return (
     <div className="dialog-backdrop" onClick={(e) => e.target === e.currentTarget && onClose()}>
-      <div className="card dialog" role="dialog" aria-modal="true" aria-label={`Share "${collection.title}"`} data-testid="share-dialog">
+      <div
+        className="card dialog"
+        role="dialog"
+        aria-modal="true"
+        aria-label={`Share "${collection.title}"`}
+        data-testid="share-dialog"
+      >
         <div className="editor-head">
           <h2>Share “{collection.title}”</h2>
-          <button className="link close" onClick={onClose} aria-label="Close">✕</button>
+          <button className="link close" onClick={onClose} aria-label="Close">
+            ✕
+          </button>
         </div>
-        <p className="muted">Anyone signed in who types this code gets their own copy of the collection and its cards.</p>
+        <p className="muted">
+          Anyone signed in who types this code gets their own copy of the collection and its cards.
+        </p>
         <form
           className="row wrap"
           onSubmit={(e) => {
@@ -64,14 +88,26 @@ export function ShareDialog({ collection, onClose }: { collection: Collection; o
           <label className="field">
             Expires
             <select value={expiry} onChange={(e) => setExpiry(Number(e.target.value))}>
-              {EXPIRY.map((x, i) => <option key={x.label} value={i}>{x.label}</option>)}
+              {EXPIRY.map((x, i) => (
+                <option key={x.label} value={i}>
+                  {x.label}
+                </option>
+              ))}
             </select>
           </label>
           <label className="field">
             Max uses
-            <input inputMode="numeric" value={maxUses} onChange={(e) => setMaxUses(e.target.value)} placeholder="unlimited" size={8} />
+            <input
+              inputMode="numeric"
+              value={maxUses}
+              onChange={(e) => setMaxUses(e.target.value)}
+              placeholder="unlimited"
+              size={8}
+            />
           </label>
-          <button className="primary" type="submit" disabled={create.isPending}>Create code</button>
+          <button className="primary" type="submit" disabled={create.isPending}>
+            Create code
+          </button>
         </form>
         {latest && (
           <div className="new-code">
@@ -87,10 +123,17 @@ export function ShareDialog({ collection, onClose }: { collection: Collection; o
                 <li key={c.code} className={c.status}>
                   <code>{formatShareCode(c.code)}</code>
                   <span className="muted">
-                    {usesText(c)} · {c.status === 'active' ? (c.expiresAt ? `expires ${c.expiresAt.toLocaleString()}` : 'no expiry') : c.status}
+                    {usesText(c)} ·{' '}
+                    {c.status === 'active'
+                      ? c.expiresAt
+                        ? `expires ${c.expiresAt.toLocaleString()}`
+                        : 'no expiry'
+                      : c.status}
                   </span>
                   {c.status !== 'revoked' && (
-                    <button className="link" onClick={() => revoke.mutate({ code: c.code })}>Revoke</button>
+                    <button className="link" onClick={() => revoke.mutate({ code: c.code })}>
+                      Revoke
+                    </button>
                   )}
                 </li>
               ))}

@@ -2,7 +2,14 @@ import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useSubscription } from '@trpc/tanstack-react-query';
 import { useMemo, useState } from 'react';
 import { toast } from 'sonner';
-import { DISCOVERY_CAPACITY, SAFE_BELOW, UNVERIFIED_FLOOR, type DiscoveryEvent, type Token } from '../../../../shared/discovery';
+import {
+  DISCOVERY_CAPACITY,
+  SAFE_BELOW,
+  UNVERIFIED_FLOOR,
+  type DiscoveryEvent,
+  type Token,
+} from '../../../../shared/discovery';
+import { isResumePoint } from '../../../../shared/system';
 import { useTRPC } from '../../trpc';
 import { StatusPanel } from './StatusPanel';
 import { TokenGrid } from './TokenGrid';
@@ -35,16 +42,24 @@ export default function DiscoveryPage() {
   const stream = useSubscription(
     trpc.discovery.events.subscriptionOptions(undefined, {
       onData: ({ data }) => {
+        if (isResumePoint(data)) return;
         const e = data as DiscoveryEvent;
         if (e.type === 'new_token') {
           setLive((l) => [e.token, ...l.filter((t) => t.id !== e.token.id)].slice(0, DISCOVERY_CAPACITY));
-          setProgress((p) => ({ scanId: e.scanId, checked: e.progress.checked, total: e.progress.total, found: (p?.scanId === e.scanId ? p.found : 0) + 1 }));
+          setProgress((p) => ({
+            scanId: e.scanId,
+            checked: e.progress.checked,
+            total: e.progress.total,
+            found: (p?.scanId === e.scanId ? p.found : 0) + 1,
+          }));
         } else if (e.type === 'scan_started') {
           setProgress({ scanId: e.scanId, checked: 0, total: null, found: 0 });
           refresh();
         } else if (e.type === 'scan_completed') {
           setProgress(null);
-          toast.success(`Scan finished: ${e.counts.newTokens} new token${e.counts.newTokens === 1 ? '' : 's'}, ${e.counts.risky} risky`);
+          toast.success(
+            `Scan finished: ${e.counts.newTokens} new token${e.counts.newTokens === 1 ? '' : 's'}, ${e.counts.risky} risky`,
+          );
           refresh();
         } else if (e.type === 'scan_error') {
           setProgress(null);
@@ -57,7 +72,8 @@ export default function DiscoveryPage() {
 
   const trigger = useMutation(
     trpc.discovery.trigger.mutationOptions({
-      onSuccess: (r) => toast(r.joined ? `Joined the scan already running (#${r.scanId})` : `Scan #${r.scanId} started`),
+      onSuccess: (r) =>
+        toast(r.joined ? `Joined the scan already running (#${r.scanId})` : `Scan #${r.scanId} started`),
       onError: (err) => toast.error(err.message),
     }),
   );
@@ -91,7 +107,12 @@ export default function DiscoveryPage() {
               ))}
             </select>
           </label>
-          <button className="primary" data-testid="discovery-scan-now" disabled={trigger.isPending} onClick={() => trigger.mutate({})}>
+          <button
+            className="primary"
+            data-testid="discovery-scan-now"
+            disabled={trigger.isPending}
+            onClick={() => trigger.mutate({})}
+          >
             {scanning ? 'Join scan' : 'Scan now'}
           </button>
         </div>
@@ -108,24 +129,29 @@ export default function DiscoveryPage() {
       <details className="risk-help" data-testid="risk-help">
         <summary>How the risk score works</summary>
         <p>
-          Each token gets a score from 0 (nothing found) to 100 (avoid), from its GoPlus security report and DexScreener market data. Findings add points: a
-          honeypot or a sell block 100, a sell tax over 50% 50, unverified source code 35, an owner who can change balances 30, few holders or thin liquidity
-          10–15. Press a token's badge to see its findings.
+          Each token gets a score from 0 (nothing found) to 100 (avoid), from its GoPlus security report and DexScreener
+          market data. Findings add points: a honeypot or a sell block 100, a sell tax over 50% 50, unverified source
+          code 35, an owner who can change balances 30, few holders or thin liquidity 10–15. Press a token's badge to
+          see its findings.
         </p>
         <ul>
           <li>
             <span className="badge good">Safe</span> checked, no critical finding and a score under {SAFE_BELOW}.
           </li>
           <li>
-            <span className="badge bad">Risky</span> a critical finding (honeypot, cannot sell, sell tax over 50%) or a score of {SAFE_BELOW} or more.
+            <span className="badge bad">Risky</span> a critical finding (honeypot, cannot sell, sell tax over 50%) or a
+            score of {SAFE_BELOW} or more.
           </li>
           <li>
-            <span className="badge warn">Unverified</span> the security check failed or did not report a core fact (honeypot, taxes, sell limits, source;
-            on Solana the authorities). Unknown is not safe: these score at least {UNVERIFIED_FLOOR}.
+            <span className="badge warn">Unverified</span> the security check failed or did not report a core fact
+            (honeypot, taxes, sell limits, source; on Solana the authorities). Unknown is not safe: these score at least{' '}
+            {UNVERIFIED_FLOOR}.
           </li>
         </ul>
       </details>
-      {stream.status === 'error' && <p className="error">Live updates stopped: {stream.error?.message}. Reload to retry.</p>}
+      {stream.status === 'error' && (
+        <p className="error">Live updates stopped: {stream.error?.message}. Reload to retry.</p>
+      )}
       <div className="discovery-body">
         <div>
           {recent.isPending ? (

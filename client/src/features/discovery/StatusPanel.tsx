@@ -19,10 +19,15 @@ export function StatusPanel({ status, isAdmin }: { status: DiscoveryStatus | und
             <dt>Last scan</dt>
             <dd data-testid="last-scan" data-outcome={status.lastScan?.outcome ?? 'none'}>
               {!status.lastScan ? (
-                status.lastScanAt ? 'running…' : 'never'
+                status.lastScanAt ? (
+                  'running…'
+                ) : (
+                  'never'
+                )
               ) : status.lastScan.outcome === 'completed' ? (
                 <>
-                  <span className="pnl-up">completed</span> {status.lastScan.finishedAt.toLocaleTimeString()} · {status.lastScan.newTokens} new
+                  <span className="pnl-up">completed</span> {status.lastScan.finishedAt.toLocaleTimeString()} ·{' '}
+                  {status.lastScan.newTokens} new
                 </>
               ) : (
                 <>
@@ -45,7 +50,8 @@ export function StatusPanel({ status, isAdmin }: { status: DiscoveryStatus | und
             <dd>{s.totalTokensDiscovered}</dd>
             <dt>Safe / risky / unverified</dt>
             <dd>
-              <span className="pnl-up">{s.safeTokens}</span> / <span className="pnl-down">{s.riskyTokens}</span> / {s.unverifiedTokens}
+              <span className="pnl-up">{s.safeTokens}</span> / <span className="pnl-down">{s.riskyTokens}</span> /{' '}
+              {s.unverifiedTokens}
             </dd>
             <dt>Auto-discovery</dt>
             <dd>{status.autoDiscoveryActive ? `every ${status.autoDiscoveryInterval} s` : 'off'}</dd>
@@ -59,11 +65,17 @@ export function StatusPanel({ status, isAdmin }: { status: DiscoveryStatus | und
 
 function AutoControls({ status }: { status: DiscoveryStatus }) {
   const trpc = useTRPC();
-  const [intervalSeconds, setIntervalSeconds] = useState(String(Math.max(status.autoDiscoveryInterval, DISCOVERY_MIN_INTERVAL_SECONDS)));
+  const [intervalSeconds, setIntervalSeconds] = useState(
+    String(Math.max(status.autoDiscoveryInterval, DISCOVERY_MIN_INTERVAL_SECONDS)),
+  );
   const [maxTokens, setMaxTokens] = useState(String(status.autoDiscoveryMaxTokens));
   const onError = (err: { message: string }) => toast.error(err.message);
-  const start = useMutation(trpc.discovery.autoStart.mutationOptions({ onError, onSuccess: () => toast.success('Auto-discovery on') }));
-  const stop = useMutation(trpc.discovery.autoStop.mutationOptions({ onError, onSuccess: () => toast('Auto-discovery off') }));
+  const start = useMutation(
+    trpc.discovery.autoStart.mutationOptions({ onError, onSuccess: () => toast.success('Auto-discovery on') }),
+  );
+  const stop = useMutation(
+    trpc.discovery.autoStop.mutationOptions({ onError, onSuccess: () => toast('Auto-discovery off') }),
+  );
   return (
     <form
       className="card auto-controls"
@@ -75,7 +87,12 @@ function AutoControls({ status }: { status: DiscoveryStatus }) {
       <h2>Auto-discovery (admin)</h2>
       <label className="field">
         Every (seconds, at least {DISCOVERY_MIN_INTERVAL_SECONDS})
-        <input type="number" min={DISCOVERY_MIN_INTERVAL_SECONDS} value={intervalSeconds} onChange={(e) => setIntervalSeconds(e.target.value)} />
+        <input
+          type="number"
+          min={DISCOVERY_MIN_INTERVAL_SECONDS}
+          value={intervalSeconds}
+          onChange={(e) => setIntervalSeconds(e.target.value)}
+        />
       </label>
       <label className="field">
         Tokens per scan (1–100)

@@ -60,7 +60,18 @@ function TokenIcon({ token }: { token: Token }) {
       </span>
     );
   }
-  return <img className="token-icon" src={token.iconUrl} alt="" width={28} height={28} loading="lazy" onError={() => setFailed(true)} data-testid="token-icon" />;
+  return (
+    <img
+      className="token-icon"
+      src={token.iconUrl}
+      alt=""
+      width={28}
+      height={28}
+      loading="lazy"
+      onError={() => setFailed(true)}
+      data-testid="token-icon"
+    />
+  );
 }
 
 function TokenCard({ token: t }: { token: Token }) {

@@ -1,4 +1,12 @@
-import { CandlestickSeries, ColorType, createChart, LineSeries, type IChartApi, type ISeriesApi, type UTCTimestamp } from 'lightweight-charts';
+import {
+  CandlestickSeries,
+  ColorType,
+  createChart,
+  LineSeries,
+  type IChartApi,
+  type ISeriesApi,
+  type UTCTimestamp,
+} from 'lightweight-charts';
 import { useEffect, useRef, useState } from 'react';
 import type { Candle, Indicators } from '../../../../shared/market';
 
@@ -23,7 +31,9 @@ const OVERLAYS: { key: string; color: string; pick: (i: Indicators) => number | 
  */
 export function CandleChart({ history, live }: { history: ChartPoint[]; live: ChartPoint | null }) {
   const box = useRef<HTMLDivElement>(null);
-  const chart = useRef<{ api: IChartApi; candles: ISeriesApi<'Candlestick'>; lines: ISeriesApi<'Line'>[] } | null>(null);
+  const chart = useRef<{ api: IChartApi; candles: ISeriesApi<'Candlestick'>; lines: ISeriesApi<'Line'>[] } | null>(
+    null,
+  );
   const [lastTime, setLastTime] = useState<number | null>(null);
 
   useEffect(() => {
@@ -33,8 +43,22 @@ export function CandleChart({ history, live }: { history: ChartPoint[]; live: Ch
       grid: { vertLines: { color: '#21262d' }, horzLines: { color: '#21262d' } },
       timeScale: { timeVisible: true, secondsVisible: false },
     });
-    const candles = api.addSeries(CandlestickSeries, { upColor: '#3fb950', downColor: '#f85149', wickUpColor: '#3fb950', wickDownColor: '#f85149', borderVisible: false });
-    const lines = OVERLAYS.map((o) => api.addSeries(LineSeries, { color: o.color, lineWidth: 1, priceLineVisible: false, lastValueVisible: false, title: o.key }));
+    const candles = api.addSeries(CandlestickSeries, {
+      upColor: '#3fb950',
+      downColor: '#f85149',
+      wickUpColor: '#3fb950',
+      wickDownColor: '#f85149',
+      borderVisible: false,
+    });
+    const lines = OVERLAYS.map((o) =>
+      api.addSeries(LineSeries, {
+        color: o.color,
+        lineWidth: 1,
+        priceLineVisible: false,
+        lastValueVisible: false,
+        title: o.key,
+      }),
+    );
     chart.current = { api, candles, lines };
     return () => {
       chart.current = null;
@@ -45,12 +69,22 @@ export function CandleChart({ history, live }: { history: ChartPoint[]; live: Ch
   useEffect(() => {
     const c = chart.current;
     if (!c) return;
-    c.candles.setData(history.map(({ candle: k }) => ({ time: time(k.openTime), open: k.open, high: k.high, low: k.low, close: k.close })));
-    OVERLAYS.forEach((o, n) =>
-      c.lines[n]!.setData(history.flatMap((p) => {
-        const v = o.pick(p.indicators);
-        return v == null ? [] : [{ time: time(p.candle.openTime), value: v }];
+    c.candles.setData(
+      history.map(({ candle: k }) => ({
+        time: time(k.openTime),
+        open: k.open,
+        high: k.high,
+        low: k.low,
+        close: k.close,
       })),
+    );
+    OVERLAYS.forEach((o, n) =>
+      c.lines[n]!.setData(
+        history.flatMap((p) => {
+          const v = o.pick(p.indicators);
+          return v == null ? [] : [{ time: time(p.candle.openTime), value: v }];
+        }),
+      ),
     );
     c.api.timeScale().fitContent();
     setLastTime(history.at(-1)?.candle.openTime ?? null);

@@ -1,9 +1,9 @@
 import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { useSubscription } from '@trpc/tanstack-react-query';
-import { useEffect, useMemo, useState } from 'react';
+import { useMemo, useState } from 'react';
 import { toast } from 'sonner';
 import { TIMEFRAMES, ZSymbol, type Timeframe } from '../../../../shared/market';
-import { RESUME_EXPIRED_CODE } from '../../../../shared/system';
+import { isResumePoint, RESUME_EXPIRED_CODE } from '../../../../shared/system';
 import { useTRPC } from '../../trpc';
 import { CandleChart, type ChartPoint } from './CandleChart';
 import { Positions, Trades } from './Portfolio';
@@ -16,12 +16,12 @@ export default function MarketPage() {
   const [symbol, setSymbol] = useState('BTCUSDT');
   const [draft, setDraft] = useState('BTCUSDT');
   const [timeframe, setTimeframe] = useState<Timeframe>('1m');
+  // The stream's newest candle; a switch of symbol or timeframe drops it (it is another chart's).
   const [live, setLive] = useState<ChartPoint | null>(null);
   const [prices, setPrices] = useState<Record<string, number>>({});
 
   const candles = useQuery(trpc.market.candles.queryOptions({ symbol, timeframe, limit: 300 }));
   const history = useMemo(() => candles.data?.candles ?? [], [candles.data]);
-  useEffect(() => setLive(null), [symbol, timeframe]);
 
   // The stream resumes after the newest candle the history holds: one that closes between the
   // history answer and the subscription start is replayed, not lost.
@@ -32,6 +32,7 @@ export default function MarketPage() {
       {
         enabled: candles.isSuccess,
         onData: ({ data: e }) => {
+          if (isResumePoint(e)) return;
           setLive({ candle: e.candle, indicators: e.indicators });
           setPrices((p) => ({ ...p, [`${e.symbol}|${e.timeframe}`]: e.candle.close }));
         },
@@ -47,7 +48,8 @@ export default function MarketPage() {
   useSubscription(
     trpc.market.activity.subscriptionOptions(undefined, {
       // The toast itself comes from the app-wide notification centre (payload.message).
-      onData: () => {
+      onData: ({ data }) => {
+        if (isResumePoint(data)) return;
         void queryClient.invalidateQueries({ queryKey: trpc.market.positions.queryKey() });
         void queryClient.invalidateQueries({ queryKey: trpc.market.trades.queryKey() });
       },
@@ -59,17 +61,22 @@ export default function MarketPage() {
     const parsed = ZSymbol.safeParse(draft);
     if (!parsed.success) return void toast.error(parsed.error.issues[0]!.message);
     setSymbol(parsed.data);
+    setLive(null);
   };
 
   // "live" only while candles really flow: a failed history load or stream is an error, not green.
-  const streamState = candles.isError || stream.status === 'error' ? 'error' : stream.status === 'pending' ? 'live' : 'connecting';
+  const streamState =
+    candles.isError || stream.status === 'error' ? 'error' : stream.status === 'pending' ? 'live' : 'connecting';
   const last = live?.candle ?? history.at(-1)?.candle;
   const ind = live?.indicators ?? history.at(-1)?.indicators;
   return (
     <section className="market">
       <div className="market-title">
         <h1>Market</h1>
-        <p className="muted">Live candles and indicators, and strategies that trade on paper around the clock, whether or not this page is open.</p>
+        <p className="muted">
+          Live candles and indicators, and strategies that trade on paper around the clock, whether or not this page is
+          open.
+        </p>
       </div>
       <header className="market-head">
         <form onSubmit={pick} className="market-pickers">
@@ -77,7 +84,13 @@ export default function MarketPage() {
           <button type="submit">Show</button>
           <div role="tablist" aria-label="Timeframe" className="tabs">
             {TIMEFRAMES.map((tf) => (
-              <button type="button" key={tf} role="tab" aria-selected={tf === timeframe} onClick={() => setTimeframe(tf)}>
+              <button
+                type="button"
+                key={tf}
+                role="tab"
+                aria-selected={tf === timeframe}
+                onClick={() => (setTimeframe(tf), setLive(null))}
+              >
                 {tf}
               </button>
             ))}
@@ -85,8 +98,15 @@ export default function MarketPage() {
         </form>
         <div className="market-quote">
           <strong>{symbol}</strong> {last ? last.close : '—'}
-          <span className="muted"> RSI {ind?.rsi14?.toFixed(1) ?? '—'} · MACD {ind?.macd?.histogram.toFixed(2) ?? '—'}</span>
-          <span className={`badge ${streamState === 'live' ? 'good' : streamState === 'error' ? 'bad' : ''}`} data-testid="market-stream" data-status={streamState}>
+          <span className="muted">
+            {' '}
+            RSI {ind?.rsi14?.toFixed(1) ?? '—'} · MACD {ind?.macd?.histogram.toFixed(2) ?? '—'}
+          </span>
+          <span
+            className={`badge ${streamState === 'live' ? 'good' : streamState === 'error' ? 'bad' : ''}`}
+            data-testid="market-stream"
+            data-status={streamState}
+          >
             {streamState}
           </span>
         </div>

@@ -12,12 +12,21 @@ export function Positions({ prices }: { prices: Record<string, number> }) {
   return (
     <div className="card" data-testid="market-positions">
       <h2>Open positions</h2>
-      <QueryState query={q} isEmpty={(d) => d.length === 0} empty="No open positions. Enable a strategy to start paper trading.">
+      <QueryState
+        query={q}
+        isEmpty={(d) => d.length === 0}
+        empty="No open positions. Enable a strategy to start paper trading."
+      >
         {(positions) => (
           <div className="table-scroll">
             <table>
               <thead>
-                <tr><th>Series</th><th>Entry</th><th>Mark</th><th>Unrealised P&amp;L</th></tr>
+                <tr>
+                  <th>Series</th>
+                  <th>Entry</th>
+                  <th>Mark</th>
+                  <th>Unrealised P&amp;L</th>
+                </tr>
               </thead>
               <tbody>
                 {positions.map((p) => {
@@ -25,7 +34,9 @@ export function Positions({ prices }: { prices: Record<string, number> }) {
                   const pnl = mark == null ? null : (mark - p.entryPrice) * p.quantity;
                   return (
                     <tr key={p.id}>
-                      <td>{p.symbol} {p.timeframe}</td>
+                      <td>
+                        {p.symbol} {p.timeframe}
+                      </td>
                       <td>{p.entryPrice}</td>
                       <td>{mark ?? '—'}</td>
                       <td className={pnlClass(pnl)}>{money(pnl)}</td>
@@ -43,7 +54,9 @@ export function Positions({ prices }: { prices: Record<string, number> }) {
 
 export function Trades() {
   const trpc = useTRPC();
-  const q = useInfiniteQuery(trpc.market.trades.infiniteQueryOptions({ limit: 20 }, { getNextPageParam: (page) => page.nextCursor }));
+  const q = useInfiniteQuery(
+    trpc.market.trades.infiniteQueryOptions({ limit: 20 }, { getNextPageParam: (page) => page.nextCursor }),
+  );
   return (
     <div className="card" data-testid="market-trades">
       <h2>Completed trades</h2>
@@ -53,18 +66,32 @@ export function Trades() {
             <div className="table-scroll">
               <table>
                 <thead>
-                  <tr><th>Strategy</th><th>Series</th><th>Entry → exit</th><th>Why</th><th>P&amp;L</th></tr>
+                  <tr>
+                    <th>Strategy</th>
+                    <th>Series</th>
+                    <th>Entry → exit</th>
+                    <th>Why</th>
+                    <th>P&amp;L</th>
+                  </tr>
                 </thead>
                 <tbody>
-                  {data.pages.flatMap((p) => p.items).map((t) => (
-                    <tr key={t.id}>
-                      <td>{t.strategyName}</td>
-                      <td>{t.symbol} {t.timeframe}</td>
-                      <td>{t.entryPrice} → {t.exitPrice}</td>
-                      <td>{t.reason.replace('_', '-')}</td>
-                      <td className={pnlClass(t.pnl)}>{money(t.pnl)} ({t.pnlPct.toFixed(2)} %)</td>
-                    </tr>
-                  ))}
+                  {data.pages
+                    .flatMap((p) => p.items)
+                    .map((t) => (
+                      <tr key={t.id}>
+                        <td>{t.strategyName}</td>
+                        <td>
+                          {t.symbol} {t.timeframe}
+                        </td>
+                        <td>
+                          {t.entryPrice} → {t.exitPrice}
+                        </td>
+                        <td>{t.reason.replace('_', '-')}</td>
+                        <td className={pnlClass(t.pnl)}>
+                          {money(t.pnl)} ({t.pnlPct.toFixed(2)} %)
+                        </td>
+                      </tr>
+                    ))}
                 </tbody>
               </table>
             </div>

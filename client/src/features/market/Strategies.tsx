@@ -1,11 +1,22 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
 import { toast } from 'sonner';
-import { MAX_STRATEGIES_PER_USER, TIMEFRAMES, type Strategy, type StrategyRule, type Timeframe } from '../../../../shared/market';
+import {
+  MAX_STRATEGIES_PER_USER,
+  TIMEFRAMES,
+  type Strategy,
+  type StrategyRule,
+  type Timeframe,
+} from '../../../../shared/market';
 import { QueryState } from '../../components/QueryState';
 import { useTRPC } from '../../trpc';
 
-const describeRule = (r: StrategyRule) => (r.type === 'rsi' ? `RSI < ${r.oversold} / > ${r.overbought}` : r.type === 'ema_cross' ? 'EMA 9/21 cross' : 'MACD/signal cross');
+const describeRule = (r: StrategyRule) =>
+  r.type === 'rsi'
+    ? `RSI < ${r.oversold} / > ${r.overbought}`
+    : r.type === 'ema_cross'
+      ? 'EMA 9/21 cross'
+      : 'MACD/signal cross';
 
 interface Draft {
   id?: number;
@@ -19,7 +30,17 @@ interface Draft {
   takeProfitPct: string;
   stopLossPct: string;
 }
-const blank: Draft = { name: '', symbol: 'BTCUSDT', timeframe: '1m', rule: 'rsi', oversold: '30', overbought: '70', positionSize: '1000', takeProfitPct: '2', stopLossPct: '1' };
+const blank: Draft = {
+  name: '',
+  symbol: 'BTCUSDT',
+  timeframe: '1m',
+  rule: 'rsi',
+  oversold: '30',
+  overbought: '70',
+  positionSize: '1000',
+  takeProfitPct: '2',
+  stopLossPct: '1',
+};
 const fromStrategy = (s: Strategy): Draft => ({
   ...s,
   rule: s.rule.type,
@@ -40,8 +61,12 @@ export function Strategies({ symbol, timeframe }: { symbol: string; timeframe: T
   const [draft, setDraft] = useState<Draft | null>(null);
   const refresh = () => qc.invalidateQueries({ queryKey: trpc.market.strategies.list.queryKey() });
   const onError = (e: { message: string }) => toast.error(e.message);
-  const create = useMutation(trpc.market.strategies.create.mutationOptions({ onSuccess: () => (setDraft(null), refresh()), onError }));
-  const update = useMutation(trpc.market.strategies.update.mutationOptions({ onSuccess: () => (setDraft(null), refresh()), onError }));
+  const create = useMutation(
+    trpc.market.strategies.create.mutationOptions({ onSuccess: () => (setDraft(null), refresh()), onError }),
+  );
+  const update = useMutation(
+    trpc.market.strategies.update.mutationOptions({ onSuccess: () => (setDraft(null), refresh()), onError }),
+  );
   const toggle = useMutation(trpc.market.strategies.setEnabled.mutationOptions({ onSuccess: refresh, onError }));
   const remove = useMutation(trpc.market.strategies.remove.mutationOptions({ onSuccess: refresh, onError }));
 
@@ -49,8 +74,18 @@ export function Strategies({ symbol, timeframe }: { symbol: string; timeframe: T
     e.preventDefault();
     if (!draft) return;
     const rule: StrategyRule =
-      draft.rule === 'rsi' ? { type: 'rsi', oversold: Number(draft.oversold), overbought: Number(draft.overbought) } : { type: draft.rule };
-    const body = { name: draft.name, symbol: draft.symbol, timeframe: draft.timeframe, rule, positionSize: Number(draft.positionSize), takeProfitPct: Number(draft.takeProfitPct), stopLossPct: Number(draft.stopLossPct) };
+      draft.rule === 'rsi'
+        ? { type: 'rsi', oversold: Number(draft.oversold), overbought: Number(draft.overbought) }
+        : { type: draft.rule };
+    const body = {
+      name: draft.name,
+      symbol: draft.symbol,
+      timeframe: draft.timeframe,
+      rule,
+      positionSize: Number(draft.positionSize),
+      takeProfitPct: Number(draft.takeProfitPct),
+      stopLossPct: Number(draft.stopLossPct),
+    };
     if (draft.id) update.mutate({ id: draft.id, ...body });
     else create.mutate({ ...body, enabled: false });
   };
@@ -72,8 +107,13 @@ export function Strategies({ symbol, timeframe }: { symbol: string; timeframe: T
           {field('symbol', 'Symbol')}
           <label className="field">
             Timeframe
-            <select value={draft.timeframe} onChange={(e) => setDraft({ ...draft, timeframe: e.target.value as Timeframe })}>
-              {TIMEFRAMES.map((tf) => <option key={tf}>{tf}</option>)}
+            <select
+              value={draft.timeframe}
+              onChange={(e) => setDraft({ ...draft, timeframe: e.target.value as Timeframe })}
+            >
+              {TIMEFRAMES.map((tf) => (
+                <option key={tf}>{tf}</option>
+              ))}
             </select>
           </label>
           <label className="field">
@@ -89,34 +129,67 @@ export function Strategies({ symbol, timeframe }: { symbol: string; timeframe: T
           {field('positionSize', 'Size (USDT)')}
           {field('takeProfitPct', 'Take profit %')}
           {field('stopLossPct', 'Stop loss %')}
-          {draft.id && <p className="muted form-note">With an open position, a strategy stays on its series: turn it off first (that closes the position at the last price).</p>}
-          <button className="primary" type="submit">{draft.id ? 'Save' : 'Create'}</button>
-          <button type="button" onClick={() => setDraft(null)}>Cancel</button>
+          {draft.id && (
+            <p className="muted form-note">
+              With an open position, a strategy stays on its series: turn it off first (that closes the position at the
+              last price).
+            </p>
+          )}
+          <button className="primary" type="submit">
+            {draft.id ? 'Save' : 'Create'}
+          </button>
+          <button type="button" onClick={() => setDraft(null)}>
+            Cancel
+          </button>
         </form>
       )}
-      <QueryState query={list} isEmpty={(d) => d.items.length === 0} empty="No strategies. Create one to trade on paper.">
+      <QueryState
+        query={list}
+        isEmpty={(d) => d.items.length === 0}
+        empty="No strategies. Create one to trade on paper."
+      >
         {({ items: strategies }) => {
           const here = strategies.filter((s) => s.symbol === symbol && s.timeframe === timeframe);
           const others = strategies.filter((s) => !(s.symbol === symbol && s.timeframe === timeframe));
           // By symbol, then timeframe from short to long.
           const order = (x: Strategy) => `${x.symbol} ${String(TIMEFRAMES.indexOf(x.timeframe)).padStart(2, '0')}`;
-          const groups = [...new Map([...others].sort((a, b) => order(a).localeCompare(order(b))).map((x) => [`${x.symbol} ${x.timeframe}`, true])).keys()];
+          const groups = [
+            ...new Map(
+              [...others]
+                .sort((a, b) => order(a).localeCompare(order(b)))
+                .map((x) => [`${x.symbol} ${x.timeframe}`, true]),
+            ).keys(),
+          ];
           const rows = (list: Strategy[]) =>
             list.map((s) => (
               <tr key={s.id} data-strategy-id={s.id}>
                 <td>{s.name}</td>
-                <td className="muted">{describeRule(s.rule)} · TP {s.takeProfitPct}% · SL {s.stopLossPct}%</td>
+                <td className="muted">
+                  {describeRule(s.rule)} · TP {s.takeProfitPct}% · SL {s.stopLossPct}%
+                </td>
                 <td>
-                  <span className={`badge ${s.enabled ? 'good' : ''}`} data-testid="strategy-state">{s.enabled ? 'Trading' : 'Off'}</span>
+                  <span className={`badge ${s.enabled ? 'good' : ''}`} data-testid="strategy-state">
+                    {s.enabled ? 'Trading' : 'Off'}
+                  </span>
                 </td>
                 <td className="strategy-actions">
-                  <button className="link" onClick={() => toggle.mutate({ id: s.id, enabled: !s.enabled })} aria-label={`${s.enabled ? 'Turn off' : 'Turn on'} ${s.name} (${s.symbol} ${s.timeframe})`}>
-                    {s.enabled ? 'Turn off' : 'Turn on'}
-                  </button>{' '}
-                  <button className="link" onClick={() => setDraft(fromStrategy(s))}>Edit</button>{' '}
                   <button
                     className="link"
-                    onClick={() => confirm(`Delete the strategy "${s.name}" (${s.symbol} ${s.timeframe})? An open position is closed at the last price.`) && remove.mutate({ id: s.id })}
+                    onClick={() => toggle.mutate({ id: s.id, enabled: !s.enabled })}
+                    aria-label={`${s.enabled ? 'Turn off' : 'Turn on'} ${s.name} (${s.symbol} ${s.timeframe})`}
+                  >
+                    {s.enabled ? 'Turn off' : 'Turn on'}
+                  </button>{' '}
+                  <button className="link" onClick={() => setDraft(fromStrategy(s))}>
+                    Edit
+                  </button>{' '}
+                  <button
+                    className="link"
+                    onClick={() =>
+                      confirm(
+                        `Delete the strategy "${s.name}" (${s.symbol} ${s.timeframe})? An open position is closed at the last price.`,
+                      ) && remove.mutate({ id: s.id })
+                    }
                   >
                     Delete
                   </button>
@@ -131,9 +204,13 @@ export function Strategies({ symbol, timeframe }: { symbol: string; timeframe: T
                   {current && <span className="muted"> · on the chart</span>}
                 </th>
               </tr>
-              {list.length ? rows(list) : (
+              {list.length ? (
+                rows(list)
+              ) : (
                 <tr>
-                  <td colSpan={4} className="muted">No strategy on this series yet.</td>
+                  <td colSpan={4} className="muted">
+                    No strategy on this series yet.
+                  </td>
                 </tr>
               )}
             </tbody>
@@ -142,7 +219,12 @@ export function Strategies({ symbol, timeframe }: { symbol: string; timeframe: T
             <div className="table-scroll">
               <table className="strategy-table">
                 {group(`${symbol} ${timeframe}`, here, true)}
-                {groups.map((g) => group(g, others.filter((s) => `${s.symbol} ${s.timeframe}` === g)))}
+                {groups.map((g) =>
+                  group(
+                    g,
+                    others.filter((s) => `${s.symbol} ${s.timeframe}` === g),
+                  ),
+                )}
               </table>
             </div>
           );

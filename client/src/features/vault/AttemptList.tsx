@@ -5,7 +5,9 @@ export function AttemptList({ attempts }: { attempts: (VaultAttempt & { id: numb
     <ul className="vault-attempts" data-testid="vault-attempts">
       {attempts.map((a) => (
         <li key={a.id} data-outcome={a.outcome}>
-          <span className={`badge ${a.outcome === 'success' ? 'good' : 'bad'}`}>{a.outcome === 'requires_configuration' ? 'needs configuration' : a.outcome}</span>{' '}
+          <span className={`badge ${a.outcome === 'success' ? 'good' : 'bad'}`}>
+            {a.outcome === 'requires_configuration' ? 'needs configuration' : a.outcome}
+          </span>{' '}
           <span>
             {a.provider} / {a.label}
           </span>{' '}

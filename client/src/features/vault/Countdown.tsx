@@ -17,10 +17,20 @@ export function Countdown({ at }: { at: Date | null }) {
     const t = setInterval(() => setNow(Date.now()), 1000);
     return () => clearInterval(t);
   }, []);
-  if (!at) return <span className="muted" data-testid="vault-expiry">no expiry known</span>;
+  if (!at)
+    return (
+      <span className="muted" data-testid="vault-expiry">
+        no expiry known
+      </span>
+    );
   const left = at.getTime() - now;
   return (
-    <span data-testid="vault-expiry" data-expires-at={at.toISOString()} title={at.toLocaleString()} className={left <= 0 ? 'error' : left < 5 * 60_000 ? 'warn' : ''}>
+    <span
+      data-testid="vault-expiry"
+      data-expires-at={at.toISOString()}
+      title={at.toLocaleString()}
+      className={left <= 0 ? 'error' : left < 5 * 60_000 ? 'warn' : ''}
+    >
       {left > 0 ? `expires in ${span(left)}` : `expired ${span(left)} ago`}
     </span>
   );

@@ -17,7 +17,12 @@ function Histogram({ result }: { result: AnalyzeOutput }) {
   return (
     <div className="vault-histogram" data-testid="vault-histogram" role="img" aria-label="Price distribution">
       {result.histogram.map((b) => (
-        <div key={b.from} className="bar" style={{ height: `${(b.count / top) * 100}%` }} title={`${money(b.from, result.currency)}–${money(b.to, result.currency)}: ${b.count}`} />
+        <div
+          key={b.from}
+          className="bar"
+          style={{ height: `${(b.count / top) * 100}%` }}
+          title={`${money(b.from, result.currency)}–${money(b.to, result.currency)}: ${b.count}`}
+        />
       ))}
     </div>
   );
@@ -36,8 +41,19 @@ export function PriceAnalysis() {
   return (
     <div className="vault-analysis">
       <form className="vault-form-row" onSubmit={submit}>
-        <input value={query} onChange={(e) => setQuery(e.target.value)} placeholder="e.g. Levi's 501" maxLength={100} data-testid="vault-analyze-query" />
-        <button className="primary" type="submit" disabled={analyze.isPending || !query.trim()} data-testid="vault-analyze">
+        <input
+          value={query}
+          onChange={(e) => setQuery(e.target.value)}
+          placeholder="e.g. Levi's 501"
+          maxLength={100}
+          data-testid="vault-analyze-query"
+        />
+        <button
+          className="primary"
+          type="submit"
+          disabled={analyze.isPending || !query.trim()}
+          data-testid="vault-analyze"
+        >
           {analyze.isPending ? 'Analysing…' : 'Analyse prices'}
         </button>
       </form>

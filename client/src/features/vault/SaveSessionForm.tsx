@@ -26,14 +26,22 @@ export function SaveSessionForm({ onSaved }: { onSaved: () => void }) {
   );
   const submit = (e: FormEvent) => {
     e.preventDefault();
-    save.mutate(provider === 'vinted' ? { provider, label, secrets: { cookie } } : { provider, label, secrets: { appKey, appSecret } });
+    save.mutate(
+      provider === 'vinted'
+        ? { provider, label, secrets: { cookie } }
+        : { provider, label, secrets: { appKey, appSecret } },
+    );
   };
   return (
     <form className="vault-form" onSubmit={submit}>
       <div className="vault-form-row">
         <label className="field">
           Provider
-          <select value={provider} onChange={(e) => setProvider(e.target.value as VaultProvider)} data-testid="vault-provider">
+          <select
+            value={provider}
+            onChange={(e) => setProvider(e.target.value as VaultProvider)}
+            data-testid="vault-provider"
+          >
             <option value="vinted">Vinted (browser cookie)</option>
             <option value="goplus">GoPlus (app key)</option>
           </select>
@@ -64,7 +72,12 @@ export function SaveSessionForm({ onSaved }: { onSaved: () => void }) {
           </label>
           <label className="field">
             App secret
-            <input type="password" value={appSecret} onChange={(e) => setAppSecret(e.target.value)} autoComplete="off" />
+            <input
+              type="password"
+              value={appSecret}
+              onChange={(e) => setAppSecret(e.target.value)}
+              autoComplete="off"
+            />
           </label>
         </div>
       )}

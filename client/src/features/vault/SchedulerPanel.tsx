@@ -16,11 +16,14 @@ export function SchedulerPanel({ scheduler, onChanged }: { scheduler: VaultSched
       onError: (err) => toast.error(err.message),
     }),
   );
-  const act = (action: 'start' | 'stop' | 'restart') => control.mutate({ action, intervalMinutes: action === 'stop' ? undefined : Number(minutes) });
+  const act = (action: 'start' | 'stop' | 'restart') =>
+    control.mutate({ action, intervalMinutes: action === 'stop' ? undefined : Number(minutes) });
   return (
     <div className="vault-scheduler" data-testid="vault-scheduler" data-active={scheduler.isActive}>
       <p>
-        <span className={`badge ${scheduler.isActive ? 'good' : 'bad'}`}>{scheduler.isActive ? 'running' : 'stopped'}</span>{' '}
+        <span className={`badge ${scheduler.isActive ? 'good' : 'bad'}`}>
+          {scheduler.isActive ? 'running' : 'stopped'}
+        </span>{' '}
         every {scheduler.intervalMinutes} min
         {scheduler.lastRunAt && <span className="muted"> · last run {scheduler.lastRunAt.toLocaleTimeString()}</span>}
         {scheduler.nextRunAt && <span className="muted"> · next {scheduler.nextRunAt.toLocaleTimeString()}</span>}

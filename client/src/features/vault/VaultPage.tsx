@@ -2,6 +2,7 @@ import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { useSubscription } from '@trpc/tanstack-react-query';
 import { toast } from 'sonner';
 import type { VaultEvent } from '../../../../shared/vault';
+import { isResumePoint } from '../../../../shared/system';
 import { QueryState } from '../../components/QueryState';
 import { useTRPC } from '../../trpc';
 import { AttemptList } from './AttemptList';
@@ -19,15 +20,18 @@ export default function VaultPage() {
   const attempts = useQuery(trpc.vault.attempts.queryOptions({ limit: 15 }));
 
   const reload = () => {
-    for (const key of [trpc.vault.sessions.queryKey(), trpc.vault.scheduler.queryKey(), trpc.vault.attempts.queryKey()]) void queryClient.invalidateQueries({ queryKey: key });
+    for (const key of [trpc.vault.sessions.queryKey(), trpc.vault.scheduler.queryKey(), trpc.vault.attempts.queryKey()])
+      void queryClient.invalidateQueries({ queryKey: key });
   };
 
   // Every attempt, save and scheduler change is pushed here, from this page or anyone else's.
   useSubscription(
     trpc.vault.events.subscriptionOptions(undefined, {
       onData: ({ data }) => {
+        if (isResumePoint(data)) return;
         const e = data as VaultEvent;
-        if (e.type === 'attempt' && e.attempt.outcome !== 'success') toast.error(`${e.session.provider} / ${e.session.label}: ${e.attempt.message ?? e.attempt.outcome}`);
+        if (e.type === 'attempt' && e.attempt.outcome !== 'success')
+          toast.error(`${e.session.provider} / ${e.session.label}: ${e.attempt.message ?? e.attempt.outcome}`);
         reload();
       },
     }),
@@ -37,7 +41,9 @@ export default function VaultPage() {
     <section className="vault">
       <header>
         <h1>Vault</h1>
-        <p className="muted">Upstream credentials, encrypted at rest and kept fresh by the scheduler. Secrets never leave the server.</p>
+        <p className="muted">
+          Upstream credentials, encrypted at rest and kept fresh by the scheduler. Secrets never leave the server.
+        </p>
       </header>
       <div className="vault-grid">
         <div className="card">
@@ -54,7 +60,11 @@ export default function VaultPage() {
         </div>
         <div className="card">
           <h2>Scheduler</h2>
-          {scheduler.data ? <SchedulerPanel key={scheduler.data.intervalMinutes} scheduler={scheduler.data} onChanged={reload} /> : <p className="loading">Loading…</p>}
+          {scheduler.data ? (
+            <SchedulerPanel key={scheduler.data.intervalMinutes} scheduler={scheduler.data} onChanged={reload} />
+          ) : (
+            <p className="loading">Loading…</p>
+          )}
         </div>
         <div className="card">
           <h2>Recent attempts</h2>

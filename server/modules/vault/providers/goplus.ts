@@ -16,7 +16,8 @@ export function goplusProvider(opts: { baseUrl: string; policy: RetryPolicy; now
     name: 'goplus',
 
     parseSecrets(input) {
-      if (!input.appKey || !input.appSecret) throw new SecretsInputError('GoPlus needs both appKey and appSecret (from your GoPlus developer dashboard).');
+      if (!input.appKey || !input.appSecret)
+        throw new SecretsInputError('GoPlus needs both appKey and appSecret (from your GoPlus developer dashboard).');
       return { appKey: input.appKey, appSecret: input.appSecret };
     },
 
@@ -34,7 +35,11 @@ export function goplusProvider(opts: { baseUrl: string; policy: RetryPolicy; now
         body = await requestJson<TokenAnswer>({
           service: 'GoPlus',
           url: `${opts.baseUrl}/api/v1/token`,
-          init: { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ app_key: s.appKey, time, sign }) },
+          init: {
+            method: 'POST',
+            headers: { 'Content-Type': 'application/json' },
+            body: JSON.stringify({ app_key: s.appKey, time, sign }),
+          },
           budget: unlimited,
           policy: opts.policy,
         });
@@ -42,12 +47,28 @@ export function goplusProvider(opts: { baseUrl: string; policy: RetryPolicy; now
         const why = err instanceof UpstreamError ? err.message : 'GoPlus failed';
         throw new RefreshError('transient', `${why}: the scheduler retries later (check GOPLUS_URL if it persists).`);
       }
-      if (typeof body?.code !== 'number') throw new RefreshError('transient', 'GoPlus answered the token request in an unexpected format: the scheduler retries later.');
-      if (body.code === 4011) throw new RefreshError('configuration', 'GoPlus says the request time is out of range: set this server\'s clock right (NTP).');
-      if (body.code === 4012) throw new RefreshError('configuration', 'GoPlus rejected the signature: the app key or secret is wrong; save the right pair on the Vault page or fix GOPLUS_APP_KEY / GOPLUS_APP_SECRET.');
+      if (typeof body?.code !== 'number')
+        throw new RefreshError(
+          'transient',
+          'GoPlus answered the token request in an unexpected format: the scheduler retries later.',
+        );
+      if (body.code === 4011)
+        throw new RefreshError(
+          'configuration',
+          "GoPlus says the request time is out of range: set this server's clock right (NTP).",
+        );
+      if (body.code === 4012)
+        throw new RefreshError(
+          'configuration',
+          'GoPlus rejected the signature: the app key or secret is wrong; save the right pair on the Vault page or fix GOPLUS_APP_KEY / GOPLUS_APP_SECRET.',
+        );
       const token = body.result?.access_token;
       const lifetime = body.result?.expires_in ?? 0;
-      if (body.code !== 1 || !token || lifetime <= 0) throw new RefreshError('transient', `GoPlus returned no access token (code ${body.code}): the scheduler retries later.`);
+      if (body.code !== 1 || !token || lifetime <= 0)
+        throw new RefreshError(
+          'transient',
+          `GoPlus returned no access token (code ${body.code}): the scheduler retries later.`,
+        );
       return { ...s, accessToken: token, expiresAt: String(sent + lifetime * 1000) };
     },
 

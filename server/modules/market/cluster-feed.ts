@@ -1,14 +1,14 @@
-import type { Config } from '../config';
-import type { Logger } from '../log';
-import { topic, type EventBus } from '../realtime/bus';
-import { TIMEFRAMES, type Timeframe } from '../../shared/market';
-import { BinanceFeed, type KlineHandler } from '../modules/market/binance-feed';
-import type { Elector, Singleton } from './elector';
+import type { Config } from '../../config';
+import type { Logger } from '../../log';
+import { topic, type EventBus } from '../../realtime/bus';
+import { TIMEFRAMES, type Timeframe } from '../../../shared/market';
+import { BinanceFeed, streamsFull, type KlineHandler, type MarketFeed } from './binance-feed';
+import { guarded } from '../../guarded';
+import type { Elector, Singleton } from '../../cluster/elector';
+import { countDown, countUp, releaseOnce } from '../../ref-count';
 
-/** What MarketService uses of a feed: BinanceFeed itself, or this cluster-wide one. */
-export type MarketFeed = Pick<BinanceFeed, 'watch' | 'isLive' | 'openConnections' | 'carried' | 'close'>;
-
-type WatchMessage = { kind: 'watching'; instance: string; tf: Timeframe; symbols: string[] } | { kind: 'ask'; instance: string };
+type WatchMessage =
+  { kind: 'watching'; instance: string; tf: Timeframe; symbols: string[] } | { kind: 'ask'; instance: string };
 const watches = topic<WatchMessage>('cluster:market-watches');
 
 /** Every instance repeats what it watches this often; a silent instance's watches lapse after three periods. */
@@ -30,35 +30,50 @@ export class ClusterFeed implements MarketFeed {
   private readonly unsubscribe: () => void;
   private readonly timer: NodeJS.Timeout;
   private closed = false;
+  /** Per timeframe: wanted symbols the leader could not carry (past the cap), logged when it changes. */
+  private readonly overflow = new Map<Timeframe, number>();
 
-  constructor(private readonly deps: { config: Config; log: Logger; handler: KlineHandler; bus: EventBus; cluster: Elector }) {
-    this.unsubscribe = deps.bus.subscribe(watches, (m) => this.onMessage(m));
+  constructor(
+    private readonly deps: { config: Config; log: Logger; handler: KlineHandler; bus: EventBus; cluster: Elector },
+  ) {
+    // Another instance's message runs this: whatever it makes throw stays here.
+    this.unsubscribe = deps.bus.subscribe(
+      watches,
+      guarded(deps.log, 'market watch message', (m: WatchMessage) => this.onMessage(m)),
+    );
     for (const tf of TIMEFRAMES) {
-      this.singletons.set(tf, deps.cluster.singleton(`binance:${tf}`, { onLead: () => this.reconcile(tf), onLose: () => this.lose(tf) }));
+      // The elector calls these from its round (callHooks logs what they throw).
+      this.singletons.set(
+        tf,
+        deps.cluster.singleton(`binance:${tf}`, { onLead: () => this.reconcile(tf), onLose: () => this.lose(tf) }),
+      );
     }
-    this.timer = setInterval(() => {
-      for (const tf of TIMEFRAMES) if (this.local.get(tf)?.size) this.announce(tf);
-      for (const tf of TIMEFRAMES) this.reconcile(tf);
-    }, ANNOUNCE_MS);
+    this.timer = setInterval(
+      guarded(deps.log, 'market watch announcement', () => {
+        for (const tf of TIMEFRAMES) if (this.local.get(tf)?.size) this.announce(tf);
+        for (const tf of TIMEFRAMES) this.reconcile(tf);
+      }),
+      ANNOUNCE_MS,
+    );
     this.timer.unref();
     deps.bus.publish(watches, { kind: 'ask', instance: deps.cluster.instanceId });
   }
 
+  /** A new symbol past the cap, counting every symbol the cluster is known to watch (announcements lag by up to ANNOUNCE_MS). */
+  isFull(symbol: string, timeframe: Timeframe): boolean {
+    if (this.local.get(timeframe)?.has(symbol)) return false;
+    const wanted = this.wanted(timeframe);
+    return !wanted.has(symbol) && wanted.size >= this.deps.config.MARKET_MAX_STREAMS_PER_TIMEFRAME;
+  }
+
   watch(symbol: string, timeframe: Timeframe): () => void {
+    if (this.isFull(symbol, timeframe)) throw streamsFull();
     let refs = this.local.get(timeframe);
     if (!refs) this.local.set(timeframe, (refs = new Map()));
-    const before = refs.size;
-    refs.set(symbol, (refs.get(symbol) ?? 0) + 1);
-    if (refs.size !== before) this.changed(timeframe);
-    let released = false;
-    return () => {
-      if (released) return;
-      released = true;
-      const n = (refs.get(symbol) ?? 1) - 1;
-      if (n > 0) return void refs.set(symbol, n);
-      refs.delete(symbol);
-      this.changed(timeframe);
-    };
+    if (countUp(refs, symbol)) this.changed(timeframe);
+    return releaseOnce(() => {
+      if (countDown(refs, symbol)) this.changed(timeframe);
+    });
   }
 
   isLive(symbol: string, timeframe: Timeframe): boolean {
@@ -89,7 +104,12 @@ export class ClusterFeed implements MarketFeed {
 
   private announce(tf: Timeframe) {
     if (this.closed) return;
-    this.deps.bus.publish(watches, { kind: 'watching', instance: this.deps.cluster.instanceId, tf, symbols: [...(this.local.get(tf)?.keys() ?? [])] });
+    this.deps.bus.publish(watches, {
+      kind: 'watching',
+      instance: this.deps.cluster.instanceId,
+      tf,
+      symbols: [...(this.local.get(tf)?.keys() ?? [])],
+    });
   }
 
   private onMessage(m: WatchMessage) {
@@ -123,14 +143,39 @@ export class ClusterFeed implements MarketFeed {
     if (!mine) {
       if (wanted.size === 0) return;
       // A fresh feed per led timeframe, so losing the lead closes exactly that connection.
-      this.led.set(tf, (mine = { feed: new BinanceFeed({ config: this.deps.config, log: this.deps.log, handler: this.deps.handler }), released: new Map() }));
+      this.led.set(
+        tf,
+        (mine = {
+          feed: new BinanceFeed({ config: this.deps.config, log: this.deps.log, handler: this.deps.handler }),
+          released: new Map(),
+        }),
+      );
       this.deps.log.info({ timeframe: tf }, 'holding the Binance connection for the cluster');
     }
-    for (const s of wanted) if (!mine.released.has(s)) mine.released.set(s, mine.feed.watch(s, tf));
+    // Releases first, so their room goes to the symbols still wanted.
     for (const [s, release] of mine.released) {
       if (wanted.has(s)) continue;
       release();
       mine.released.delete(s);
+    }
+    // Instances announcing together can want more than the cap: the leader carries what fits and
+    // never throws here (this runs in a timer and a bus handler, and the next leader would run it too).
+    let refused = 0;
+    for (const s of wanted) {
+      if (mine.released.has(s)) continue;
+      if (mine.feed.isFull(s, tf)) {
+        refused++;
+        continue;
+      }
+      mine.released.set(s, mine.feed.watch(s, tf));
+    }
+    if (refused !== (this.overflow.get(tf) ?? 0)) {
+      this.overflow.set(tf, refused);
+      if (refused)
+        this.deps.log.warn(
+          { timeframe: tf, refused, cap: this.deps.config.MARKET_MAX_STREAMS_PER_TIMEFRAME },
+          'market: more symbols wanted than the feed may carry; the rest are not streamed',
+        );
     }
   }
 
