@@ -119,7 +119,10 @@ export async function* resumable<T, L = never>(opts: ResumableOptions<T, L>): As
   let unsubscribe = opts.subscribe((e) => queue.push(e));
   const pageSize = opts.replayPageSize ?? 500;
   const position = opts.position ?? ((e: StoredEvent<T>) => e.id);
-  const allowed = (e: BusEvent<T, L>) => !opts.authorize || opts.authorize(e);
+  const { authorize } = opts;
+  // An event that arrives as the database goes away waits for it: failing the check would end the stream.
+  const allowed = (e: BusEvent<T, L>) =>
+    !authorize || retryWhileDatabaseUnavailable(async () => authorize(e), opts.signal);
   // The conditional yield type cannot be checked inside the generic body; this is the one place a live-only event leaves.
   const liveOnly = (e: LiveOnlyEvent<L>) => e as ResumableYield<T, L>;
   const stale = (e: LiveOnlyEvent<L>, highWater: number | null) =>

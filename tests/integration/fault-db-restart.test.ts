@@ -144,7 +144,11 @@ describe.skipIf(!url)('the database going away and coming back under connected c
           streams.chat.length >= stored.length &&
           streams.notifications.length >= stored.length &&
           streams.collections.length >= acknowledged.titles.length + 1,
-        { what: 'every event on the live streams' },
+        {
+          what: `every event on the live streams (${stored.length} messages, ${acknowledged.titles.length + 1} titles stored)`,
+          progress: () =>
+            `chat ${streams.chat.length}, notifications ${streams.notifications.length}, collections ${streams.collections.length}; errors: ${errors.map(String).join(' | ') || 'none'}`,
+        },
       );
       expect(errors).toEqual([]);
       for (const ids of Object.values(streams)) expect(new Set(ids).size).toBe(ids.length);
