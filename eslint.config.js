@@ -63,11 +63,6 @@ export default defineConfig(
     rules: { 'no-restricted-imports': ['error', { patterns: [transportFromFeatures] }] },
   },
   {
-    files: ['server/auth/**/*.ts'],
-    ignores: ['server/auth/router.ts'],
-    rules: { 'no-restricted-imports': ['error', { patterns: [trpcOutsideRouters] }] },
-  },
-  {
     files: ['server/cluster/**/*.ts'],
     rules: { 'no-restricted-imports': ['error', { patterns: [featureFromInfrastructure] }] },
   },

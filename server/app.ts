@@ -1,4 +1,4 @@
-import { AuthService } from './auth/service';
+import { AuthService } from './modules/auth/service';
 import type { Config } from './config';
 import { openDatabase, type Database, type Db } from './db/client';
 import { openPostgresWithRetry } from './db/connect';

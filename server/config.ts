@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { PRODUCTION_HASH_COST } from './auth/password';
+import { PRODUCTION_HASH_COST } from './modules/auth/password';
 
 const csv = z
   .string()

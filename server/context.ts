@@ -1,7 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { App } from './app';
-import type { Session } from './auth/session';
-import { readSessionCookie } from './auth/cookies';
+import type { Session } from './modules/auth/session';
+import { readSessionCookie } from './modules/auth/cookies';
 import { clientAddress } from './transport/address';
 import { AnswerBudget } from './transport/answer-budget';
 import type { SessionUser } from '../shared/auth';

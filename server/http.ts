@@ -6,7 +6,7 @@ import type { AnyRouter } from '@trpc/server';
 import { createHTTPHandler } from '@trpc/server/adapters/standalone';
 import sirv from 'sirv';
 import type { App } from './app';
-import { createGoogleRoutes } from './auth/google';
+import { createGoogleRoutes } from './modules/auth/google';
 import { createHttpContext } from './context';
 import { requestIdOf } from './errors';
 import { metricsAllowed } from './transport/metrics-access';

@@ -1,4 +1,4 @@
-import { authRouter } from './auth/router';
+import { authRouter } from './modules/auth/router';
 import { chatRouter } from './modules/chat/router';
 import { collectionsRouter } from './modules/collections/router';
 import { discoveryRouter } from './modules/discovery/router';

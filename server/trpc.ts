@@ -3,7 +3,7 @@ import type { RateLimiterAbstract } from 'rate-limiter-flexible';
 import superjson from 'superjson';
 import { ZodError, z } from 'zod';
 import type { Context } from './context';
-import type { SessionWatch } from './auth/session-watch';
+import type { SessionWatch } from './realtime/guard';
 import { GENERIC_ERROR_MESSAGE, requestIdOf, toTRPCError } from './errors';
 import { guardSubscription } from './realtime/guard';
 import { decodeInput } from './transport/decode';

@@ -1,5 +1,20 @@
-import type { SessionWatch } from '../auth/session-watch';
+import type { AppError } from '../errors';
 import { afterStream, endStreamWith } from './handover';
+
+/** The session of one subscription, as the guard needs it (modules/auth/session-watch.ts keeps them). */
+export interface SessionWatch {
+  /** Aborts when the session is revoked or expires, or when the request's own signal (if given) aborts. */
+  signal: AbortSignal;
+  isValid(): boolean;
+  error(): AppError;
+  stop(): void;
+  /**
+   * From now on a session end calls `target.endWith(error)` instead of aborting `signal`, and
+   * the watch lets its signal go: a subscription handed over to the fan-out keeps no
+   * AbortSignal for its session (realtime/handover.ts).
+   */
+  handOff(target: { endWith(error: AppError): void }): void;
+}
 
 const REVOKED = Symbol('revoked');
 

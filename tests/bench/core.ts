@@ -117,7 +117,7 @@ async function main() {
 
 /** Benchmarks mint tokens directly: the scrypt cost of sign-in is not what is measured. */
 async function tokenFor(app: Awaited<ReturnType<typeof createApp>>, _sessionId: string, userId: string) {
-  const { generateSessionToken, createSession } = await import('../../server/auth/session');
+  const { generateSessionToken, createSession } = await import('../../server/modules/auth/session');
   const token = generateSessionToken();
   await createSession(app.db, token, userId);
   return token;

@@ -46,7 +46,7 @@ async function hubcast(): Promise<Target_> {
   const { openDatabase } = await import('../../server/db/client');
   const { startDemoUpstreams } = await import('../../server/demo');
   const { seriesTopic } = await import('../../server/modules/market/series');
-  const { createSession, generateSessionToken } = await import('../../server/auth/session');
+  const { createSession, generateSessionToken } = await import('../../server/modules/auth/session');
   const { wsCounters } = await import('../../server/transport/counters');
   const demo = await startDemoUpstreams();
   // The demo exchange ticks every second, and each tick is a forming update to every subscriber

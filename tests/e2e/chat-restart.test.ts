@@ -1,6 +1,6 @@
 import type { BrowserContext, Page } from 'playwright-core';
 import { expect, it } from 'vitest';
-import { SESSION_COOKIE } from '../../server/auth/cookies';
+import { SESSION_COOKIE } from '../../server/modules/auth/cookies';
 import { TEST_HASH_COST } from '../helpers/app';
 import { describeInBrowser, expectLive, launchBrowser } from '../helpers/browser';
 import { httpClient } from '../helpers/clients';

@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, describe, it } from 'vitest';
 import type { App } from '../../server/app';
-import { SESSION_COOKIE } from '../../server/auth/cookies';
+import { SESSION_COOKIE } from '../../server/modules/auth/cookies';
 import type { RunningServer } from '../../server/http';
 import { signUp } from './app';
 

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { App } from '../../server/app';
-import { createSession, generateSessionToken } from '../../server/auth/session';
+import { createSession, generateSessionToken } from '../../server/modules/auth/session';
 import { users } from '../../server/db/schema';
 import { FakeBinance, type FakeBinanceOptions } from '../../server/demo/binance';
 import type { ZStrategyCreateInput } from '../../shared/market';

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { createTestApp, signUp, startTestServer, uniqueEmail } from '../helpers/app';
 import { httpClient, wsClient } from '../helpers/clients';
 import { clientError } from '../helpers/errors';
-import { setRole } from '../../server/auth/roles';
+import { setRole } from '../../server/modules/auth/roles';
 
 const ADMIN = 'operator@example.com';
 const app = await createTestApp({

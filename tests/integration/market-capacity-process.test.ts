@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, describe, expect, it } from 'vitest';
-import { createSession, generateSessionToken } from '../../server/auth/session';
+import { createSession, generateSessionToken } from '../../server/modules/auth/session';
 import { openDatabase } from '../../server/db/client';
 import { marketStrategies, users } from '../../server/db/schema';
 import { FakeBinance } from '../../server/demo/binance';

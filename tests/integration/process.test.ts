@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { hashPassword, PRODUCTION_HASH_COST, verifyPassword } from '../../server/auth/password';
+import { hashPassword, PRODUCTION_HASH_COST, verifyPassword } from '../../server/modules/auth/password';
 import { loadConfig, ConfigError } from '../../server/config';
 import { createTestDatabase } from '../helpers/db';
 import { httpClient } from '../helpers/clients';

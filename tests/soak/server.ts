@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { constants, monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
 import { benchEvent, nowMs, throwawayVaultKey } from '../bench/event';
 import { createApp } from '../../server/app';
-import { createSession, generateSessionToken } from '../../server/auth/session';
+import { createSession, generateSessionToken } from '../../server/modules/auth/session';
 import { loadConfig } from '../../server/config';
 import { createContextInner } from '../../server/context';
 import { users } from '../../server/db/schema';

@@ -22,7 +22,7 @@ describe('boundary rules', () => {
     ['a feature service imports @trpc/server', 'server/modules/chat/service.ts', trpc, 'AppError'],
     ['a feature file imports a @trpc/server subpath', 'server/modules/market/strategies.ts', trpcDeep, 'AppError'],
     ['a nested feature file imports @trpc/server', 'server/modules/vault/providers/vinted.ts', trpc, 'AppError'],
-    ['auth below its router imports @trpc/server', 'server/auth/service.ts', trpc, 'AppError'],
+    ['auth below its router imports @trpc/server', 'server/modules/auth/service.ts', trpc, 'AppError'],
     [
       'a feature service imports transport/',
       'server/modules/market/service.ts',
@@ -61,7 +61,7 @@ describe('boundary rules', () => {
 
   it.each([
     ['a feature router imports @trpc/server', 'server/modules/market/router.ts', trpc],
-    ['the auth router imports @trpc/server', 'server/auth/router.ts', trpc],
+    ['the auth router imports @trpc/server', 'server/modules/auth/router.ts', trpc],
     ['the adapter imports @trpc/server', 'server/transport/ws-adapter.ts', trpc],
     [
       'transport/ imports realtime/',

@@ -15,7 +15,7 @@ export const adminCommand: Command = {
     if ((sub !== 'grant' && sub !== 'revoke') || !email)
       throw new Error('Usage: npm run cli -- admin grant <email> | admin revoke <email>');
     return withDatabase(ctx, async ({ config, database }) => {
-      const { setRole } = await import('../../../server/auth/roles');
+      const { setRole } = await import('../../../server/modules/auth/roles');
       const { AppError } = await import('../../../server/errors');
       try {
         const change = await setRole(database.db, email, sub === 'grant' ? 'admin' : 'user');
@@ -46,7 +46,7 @@ async function announce(
   if (database.kind !== 'postgres') return; // embedded: no server is running (withDatabase checked)
   const { createBus } = await import('../../../server/cluster/create-bus');
   const { createLogger } = await import('../../../server/log');
-  const { sessionsRevoked } = await import('../../../server/auth/session-watch');
+  const { sessionsRevoked } = await import('../../../server/modules/auth/session-watch');
   const bus = await createBus(config, database, `cli-${process.pid}`, createLogger('error'));
   bus.publish(sessionsRevoked, { sessionIds });
   await bus.close();

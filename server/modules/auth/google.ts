@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Google, decodeIdToken, generateCodeVerifier, generateState } from 'arctic';
-import type { App } from '../app';
+import type { App } from '../../app';
 import { readCookie, sessionCookie } from './cookies';
 
 const TEN_MINUTES = 600;

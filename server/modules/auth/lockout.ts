@@ -1,7 +1,7 @@
 import { RateLimiterMemory, type RateLimiterAbstract } from 'rate-limiter-flexible';
-import { take } from '../cluster/take';
-import { backoff } from '../backoff';
-import { AppError } from '../errors';
+import { take } from '../../cluster/take';
+import { backoff } from '../../backoff';
+import { AppError } from '../../errors';
 
 // Per target account, whoever asks and from wherever: five password checks in a row are free;
 // the next attempt is refused and locks the account's password sign-in for 30 s. After each lock

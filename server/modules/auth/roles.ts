@@ -1,7 +1,7 @@
 import { and, count, eq, sql } from 'drizzle-orm';
-import type { Db } from '../db/client';
-import { sessions, users } from '../db/schema';
-import { AppError } from '../errors';
+import type { Db } from '../../db/client';
+import { sessions, users } from '../../db/schema';
+import { AppError } from '../../errors';
 
 export type RoleChange = { email: string; role: 'admin' | 'user'; changed: boolean; endedSessions: string[] };
 

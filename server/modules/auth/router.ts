@@ -6,10 +6,10 @@ import {
   ZSessionUser,
   ZSignInInput,
   ZSignUpInput,
-} from '../../shared/auth';
-import { AppError } from '../errors';
-import type { Context } from '../context';
-import { authedProcedure, publicProcedure, rateLimited, router } from '../trpc';
+} from '../../../shared/auth';
+import { AppError } from '../../errors';
+import type { Context } from '../../context';
+import { authedProcedure, publicProcedure, rateLimited, router } from '../../trpc';
 import { clearedSessionCookie, sessionCookie } from './cookies';
 import { SignInLockout } from './lockout';
 import type { SignedIn } from './service';

@@ -1,13 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { and, count, eq, ne, sql } from 'drizzle-orm';
-import { AppError } from '../errors';
-import type { Db } from '../db/client';
-import { isUniqueViolation } from '../db/unique-violation';
-import { sessions, users } from '../db/schema';
-import type { EventBus } from '../realtime/bus';
-import { failureReporter } from '../guarded';
-import type { Logger } from '../log';
-import type { SessionUser, SignUpInput } from '../../shared/auth';
+import { AppError } from '../../errors';
+import type { Db } from '../../db/client';
+import { isUniqueViolation } from '../../db/unique-violation';
+import { sessions, users } from '../../db/schema';
+import type { EventBus } from '../../realtime/bus';
+import { failureReporter } from '../../guarded';
+import type { Logger } from '../../log';
+import type { SessionUser, SignUpInput } from '../../../shared/auth';
 import { hashPassword, verifyPassword } from './password';
 import {
   createSession,

@@ -1,25 +1,14 @@
-import { AppError } from '../errors';
-import type { EventBus } from '../realtime/bus';
-import { topic } from '../realtime/bus';
+import { isDatabaseUnavailable } from '../../db/unavailable';
+import { AppError } from '../../errors';
+import type { EventBus } from '../../realtime/bus';
+import type { SessionWatch } from '../../realtime/guard';
+import { topic } from '../../realtime/bus';
 import type { Session } from './session';
 
 export const sessionsRevoked = topic<{ sessionIds: string[] }>('auth:sessions_revoked');
 
-export interface SessionWatch {
-  /** Aborts when the session is revoked or expires, or when the request's own signal (if given) aborts. */
-  signal: AbortSignal;
-  isValid(): boolean;
-  error(): AppError;
-  stop(): void;
-  /**
-   * From now on a session end calls `target.endWith(error)` instead of aborting `signal`, and
-   * the watch lets its signal go: a subscription handed over to the fan-out keeps no
-   * AbortSignal for its session (realtime/handover.ts).
-   */
-  handOff(target: { endWith(error: AppError): void }): void;
-}
-
 const MAX_TIMER_MS = 2 ** 31 - 1;
+const EXPIRY_RECHECK_MS = 5_000;
 
 /** Tracks sessions that have open subscriptions so sign-out and expiry can end them. */
 export class SessionWatcher {
@@ -59,10 +48,18 @@ export class SessionWatcher {
     return w;
   }
 
-  /** @internal Sliding expiry may have moved the end since the connection was opened. */
-  async expiryOf(sessionId: string): Promise<number | null> {
-    const current = await this.currentExpiry(sessionId).catch(() => null);
-    return current ? current.getTime() : null;
+  /**
+   * @internal Sliding expiry may have moved the end since the connection was opened. Null when
+   * the session is gone; `undefined` when the database could not say (it is away): ask again later.
+   */
+  async expiryOf(sessionId: string): Promise<number | null | undefined> {
+    try {
+      const current = await this.currentExpiry(sessionId);
+      return current ? current.getTime() : null;
+    } catch (err) {
+      if (isDatabaseUnavailable(err)) return undefined;
+      throw err;
+    }
   }
 
   /** @internal */
@@ -126,17 +123,19 @@ class Watch implements SessionWatch {
     else this.ac?.abort();
   }
 
-  private schedule() {
+  private schedule(delayMs = this.expiresAt - Date.now()) {
     this.timer = setTimeout(
       () => void this.checkExpiry().catch(this.watcher.failed),
-      Math.min(Math.max(this.expiresAt - Date.now(), 0), MAX_TIMER_MS),
+      Math.min(Math.max(delayMs, 0), MAX_TIMER_MS),
     );
     this.timer.unref();
   }
 
   private async checkExpiry() {
     const current = await this.watcher.expiryOf(this.sessionId);
-    if (current && current > Date.now()) {
+    // A database outage at the moment of expiry signs nobody out: it is asked again shortly.
+    if (current === undefined) this.schedule(EXPIRY_RECHECK_MS);
+    else if (current && current > Date.now()) {
       this.expiresAt = current;
       this.schedule();
     } else this.revoke();

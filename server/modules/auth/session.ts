@@ -1,9 +1,9 @@
 import { sha256 } from '@oslojs/crypto/sha2';
 import { encodeBase32LowerCaseNoPadding, encodeHexLowerCase } from '@oslojs/encoding';
 import { eq } from 'drizzle-orm';
-import type { Db } from '../db/client';
-import { sessions, users } from '../db/schema';
-import type { SessionUser } from '../../shared/auth';
+import type { Db } from '../../db/client';
+import { sessions, users } from '../../db/schema';
+import type { SessionUser } from '../../../shared/auth';
 
 // The Lucia session design (lucia-auth.com/sessions): the client holds a random token,
 // the database holds only its SHA-256, so a leaked sessions table cannot be replayed.

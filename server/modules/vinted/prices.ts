@@ -1,4 +1,4 @@
-import type { AnalyzeOutput } from '../../../shared/vault';
+import type { AnalyzeOutput } from '../../../shared/vinted';
 import type { CatalogueItem } from './catalogue';
 
 const BUCKETS = 10;

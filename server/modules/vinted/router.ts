@@ -1,4 +1,4 @@
-import { ZAnalyzeInput, ZAnalyzeOutput } from '../../../shared/vault';
+import { ZAnalyzeInput, ZAnalyzeOutput } from '../../../shared/vinted';
 import { adminProcedure, rateLimited, router } from '../../trpc';
 
 // Each analysis is up to MAX_PAGES upstream calls on a shared, unofficial session.

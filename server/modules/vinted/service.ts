@@ -2,7 +2,7 @@ import type { Config } from '../../config';
 import { AppError } from '../../errors';
 import { UpstreamError } from '../../upstream/error';
 import { limiter, unlimited, upstreamPolicy, type Budget, type RetryPolicy } from '../../upstream/policy';
-import type { AnalyzeOutput } from '../../../shared/vault';
+import type { AnalyzeOutput } from '../../../shared/vinted';
 import { CredentialUnavailableError, type VaultService } from '../vault/service';
 import { fetchCataloguePage, type CatalogueItem } from './catalogue';
 import { summarise } from './prices';

@@ -1,6 +1,6 @@
 import { useMutation } from '@tanstack/react-query';
 import { useState, type FormEvent } from 'react';
-import type { AnalyzeOutput } from '../../../../shared/vault';
+import type { AnalyzeOutput } from '../../../../shared/vinted';
 import { useTRPC } from '../../trpc';
 
 function money(v: number | null, currency: string | null) {
