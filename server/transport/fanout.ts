@@ -9,7 +9,6 @@ import {
   dataMessage,
   encodeEvent,
   encodeCounter,
-  envelopeHead,
   writeFrame,
   type EncodedEvent,
   type Frame,
@@ -289,4 +288,3 @@ export class FanoutHub {
   }
 }
 
-export { envelopeHead };
