@@ -31,10 +31,13 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
-/** `router` is for tests only: appRouter merged with deliberately broken procedures (tests/integration/fuzz-detects.test.ts). */
+/**
+ * `router` is for tests only: appRouter merged with deliberately broken procedures
+ * (tests/integration/fuzz-detects.test.ts); so is `staticDir`, the built web app's folder.
+ */
 export async function startServer(
   app: App,
-  opts: { port?: number; host?: string; router?: AnyRouter } = {},
+  opts: { port?: number; host?: string; router?: AnyRouter; staticDir?: string } = {},
 ): Promise<RunningServer> {
   const router = opts.router ?? appRouter;
   const { config, log } = app;
@@ -53,7 +56,8 @@ export async function startServer(
     createContext: ({ req, res }) => createHttpContext(app, req, (c) => res.appendHeader('Set-Cookie', c)),
     onError,
   });
-  const statics = existsSync(clientDist) ? sirv(clientDist, { single: true, etag: true }) : null;
+  const staticDir = opts.staticDir ?? clientDist;
+  const statics = existsSync(staticDir) ? sirv(staticDir, { single: true, etag: true }) : null;
   let google: ReturnType<typeof createGoogleRoutes> = null;
 
   // The listener's promise is dropped by node:http: everything in it, URL parsing included, stays

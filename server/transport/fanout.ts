@@ -287,4 +287,3 @@ export class FanoutHub {
     return { topics: this.topics.size, sinks, encodes: encodeCounter.encodes };
   }
 }
-

@@ -51,8 +51,11 @@ export async function createTestApp(
   return app;
 }
 
-export async function startTestServer(app: App, opts: { router?: AnyRouter } = {}): Promise<RunningServer> {
-  const server = await startServer(app, { port: 0, host: '127.0.0.1', router: opts.router });
+export async function startTestServer(
+  app: App,
+  opts: { router?: AnyRouter; staticDir?: string } = {},
+): Promise<RunningServer> {
+  const server = await startServer(app, { port: 0, host: '127.0.0.1', ...opts });
   afterThis(() => server.close());
   return server;
 }

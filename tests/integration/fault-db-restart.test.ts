@@ -121,7 +121,7 @@ describe.skipIf(!url)('the database going away and coming back under connected c
         await waitFor(() => failures.length >= 2, { what: 'the traffic to see the outage' });
         for (const f of failures) for (const leak of LEAKS) expect(f).not.toMatch(leak);
         // The server is still up and says so.
-        expect((await fetch(`${server.url}/health`)).status).toBeLessThan(600);
+        expect((await fetch(`${server.url}/healthz`)).status).toBe(503);
       } finally {
         await restoreDatabase(name);
       }
@@ -167,7 +167,10 @@ describe.skipIf(!url)('the database going away and coming back under connected c
           onError: (err) => void errors.push(err),
         },
       );
-      await waitFor(() => resumed.length >= streams.chat.length - 1, { what: 'the replay' });
+      await waitFor(() => resumed.length >= streams.chat.length - 1, {
+        what: `the replay of ${streams.chat.length - 1} chat events`,
+        progress: () => `${resumed.length} replayed; errors: ${errors.map(String).join(' | ') || 'none'}`,
+      });
       expect(resumed).toEqual(streams.chat.slice(1));
       expect(errors).toEqual([]);
     },
@@ -230,11 +233,15 @@ describe.skipIf(!url)('the database going away and coming back under connected c
         // Closed candles until the strategy has opened or closed a position (at most ten).
         for (let i = 0; i < 10 && live['market.activity']!.length <= seen['market.activity']!; i++) {
           fake.advance(MIN);
-          await until(
-            async () =>
-              (await app.market.store.latest('BTCUSDT', '1m', 1))[0]?.candle.openTime ===
-              Math.floor(fake.now / MIN) * MIN - MIN,
-            'the closed candle',
+          const closedAt = Math.floor(fake.now / MIN) * MIN - MIN;
+          let stored: number | undefined;
+          await waitFor(
+            async () => (stored = (await app.market.store.latest('BTCUSDT', '1m', 1))[0]?.candle.openTime) === closedAt,
+            {
+              what: `the closed candle ${closedAt} ${label}`,
+              // Why it is late, if it is: what is stored, and whether the upstream stream is open.
+              progress: () => `newest stored ${stored}; upstream streams: ${fake.subscriptions().join(', ') || 'none'}`,
+            },
           );
           await app.market.settled('BTCUSDT', '1m');
         }
