@@ -1,3 +1,4 @@
+import { ABORTED, untilAborted } from '../abort';
 import type { AppError } from '../errors';
 import { afterStream, endStreamWith } from './handover';
 
@@ -14,31 +15,6 @@ export interface SessionWatch {
    * AbortSignal for its session (realtime/handover.ts).
    */
   handOff(target: { endWith(error: AppError): void }): void;
-}
-
-const REVOKED = Symbol('revoked');
-
-/**
- * Waits for `promise` or for `signal` to abort, whichever comes first. The abort listener
- * lives only for this one wait: racing every event against one long-pending promise would
- * attach a reaction per event to it and keep every event reachable for the whole stream.
- */
-function untilAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T | typeof REVOKED> {
-  if (signal.aborted) return Promise.resolve(REVOKED);
-  return new Promise((resolve, reject) => {
-    const onAbort = () => resolve(REVOKED);
-    signal.addEventListener('abort', onAbort, { once: true });
-    promise.then(
-      (value) => {
-        signal.removeEventListener('abort', onAbort);
-        resolve(value);
-      },
-      (err: unknown) => {
-        signal.removeEventListener('abort', onAbort);
-        reject(err);
-      },
-    );
-  });
 }
 
 /**
@@ -58,7 +34,7 @@ export async function* guardSubscription<T>(
       const next = watch ? await untilAborted(it.next(), watch.signal) : await it.next();
       // The watch's signal also aborts with the request (client stop): only a session end is an error.
       if (watch && !watch.isValid()) throw watch.error();
-      if (next === REVOKED || next.done) return;
+      if (next === ABORTED || next.done) return;
       yield next.value;
     }
   } finally {

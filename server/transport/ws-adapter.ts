@@ -3,54 +3,28 @@ import {
   callTRPCProcedure,
   getErrorShape,
   getTRPCErrorFromUnknown,
-  isTrackedEnvelope,
   transformTRPCResponse,
   TRPCError,
-  type AnyTRPCRouter,
 } from '@trpc/server';
 import { parseConnectionParamsFromUnknown } from '@trpc/server/http';
 import { isObservable, observableToAsyncIterable } from '@trpc/server/observable';
-import type { WebSocket, WebSocketServer } from 'ws';
+import type { WebSocket } from 'ws';
 import { CallRate } from './call-rate';
 import { CLOSE_TOO_MANY_CALLS, CLOSE_TOO_MANY_SUBSCRIPTIONS, CLOSE_TOO_SLOW } from './close-codes';
 import { wsCounters } from './counters';
-import type { FanoutHub } from './fanout';
-import { dataMessage, encodeWire, envelopeHead, type EncodedEvent, type Serialize } from './frames';
+import { envelopeHead, type Serialize } from './frames';
 import { isAsyncIterable, isObject, routerConfig, type RouterConfig } from './internals';
 import { startKeepAliveSweep } from './keep-alive';
 import { parseClientMessage, parseFrame, parseJson, type ClientMessage, type RequestId } from './messages';
 import { registerClaim } from '../realtime/handover';
-import type { OpenCounts } from './open-counts';
 import { SubscriptionClaim, type ClaimOwner } from './subscription-claim';
 import { toTRPCError } from '../errors';
 import { failureReporter, guarded } from '../guarded';
-import type { Logger } from '../log';
 import { requestUrl } from './request-url';
+import { pumpSubscription } from './subscription-pump';
+import type { ConnectionParams, Failures, WsAdapterOptions } from './ws-adapter-options';
 
-type ConnectionParams = Record<string, string> | null;
-type ErrorInfo = { error: TRPCError; path?: string; type: string };
-
-export interface WsAdapterOptions<TCtx> {
-  wss: WebSocketServer;
-  /** Any tRPC router: its transformer (or none) encodes every frame, the data stream included. */
-  router: AnyTRPCRouter;
-  hub: FanoutHub;
-  createContext(req: IncomingMessage, connectionParams: ConnectionParams): Promise<TCtx>;
-  onError(info: ErrorInfo): void;
-  /** Where a socket callback's failure is reported (once, see guarded) instead of ending the process. */
-  log: Logger;
-  /** A limit was hit or a frame was refused: told once per connection, as a warning. */
-  onAbuse(info: { reason: string; ip: string | undefined }): void;
-  onSlowClient(): void;
-  onConnection(open: boolean): void;
-  clientAddress(req: IncomingMessage): string;
-  keepAlive: { pingMs: number; pongWaitMs: number };
-  limits: { maxBufferedBytes: number; callsPerSecond: number; maxSubscriptions: number };
-  /** Open subscriptions per subscriber over all its sockets (WS_MAX_SUBSCRIPTIONS_PER_USER). */
-  userSubscriptions: OpenCounts;
-  /** Whose subscriptions a connection's count against: its user, or its address without one. */
-  subscriberKey(ctx: TCtx): string;
-}
+export type { WsAdapterOptions } from './ws-adapter-options';
 
 /**
  * tRPC v11's WebSocket protocol, unchanged on the wire, served by our own handler so shared
@@ -88,12 +62,6 @@ export function attachWsAdapter<TCtx>(opts: WsAdapterOptions<TCtx>) {
       stopKeepAlive();
     },
   };
-}
-
-/** How a connection reports what it caught in a socket callback or a dropped promise. */
-interface Failures {
-  message: (err: unknown) => void;
-  call: (err: unknown) => void;
 }
 
 class Connection<TCtx> implements ClaimOwner {
@@ -403,40 +371,7 @@ class Connection<TCtx> implements ClaimOwner {
     iterable: AsyncIterable<unknown>,
   ) {
     const { id, jsonrpc, ac } = c;
-    const head = claim.head;
-    const it = iterable[Symbol.asyncIterator]();
-    let wake: (() => void) | null = null;
-    const onAbort = () => wake?.();
-    ac.signal.addEventListener('abort', onAbort, { once: true });
-    let error: TRPCError | null = null;
-    // Outside the loop and cleared after each send: a block-scoped value stays reachable from the
-    // suspended frame across the next wait, until the next value arrives (tRPC's #6156).
-    let next: IteratorResult<unknown> | null;
-    let enc: EncodedEvent | null;
-    try {
-      for (;;) {
-        // A fresh stop promise per wait: nothing accumulates on a long-lived one.
-        const stop = new Promise<null>((resolve) => (wake = () => resolve(null)));
-        next = ac.signal.aborted ? null : await Promise.race([it.next(), stop]);
-        wake = null;
-        if (next === null || claim.handedOver) {
-          // Not awaited: a resolver blocked in a wait that ignores its signal would hold us here.
-          it.return?.(undefined).catch(() => {});
-          break;
-        }
-        if (next.done) break;
-        enc = isTrackedEnvelope(next.value)
-          ? encodeWire(next.value[0], next.value[1], this.serialize)
-          : encodeWire(null, next.value, this.serialize);
-        this.send(dataMessage(head, enc));
-        next = enc = null;
-      }
-    } catch (cause) {
-      // A stream's AppError is thrown here, past the middleware that maps a procedure's: map it alike.
-      error = toTRPCError(getTRPCErrorFromUnknown(cause));
-    } finally {
-      ac.signal.removeEventListener('abort', onAbort);
-    }
+    const error = await pumpSubscription(iterable, { signal: ac.signal, claim, serialize: this.serialize, conn: this });
     // Handed over: the claim answers when the subscription really ends (an error now ends it).
     if (claim.handedOver) {
       if (error) claim.end(error);

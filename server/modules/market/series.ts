@@ -12,11 +12,10 @@ import {
   type Indicators,
   type Timeframe,
 } from '../../../shared/market';
-import pRetry from 'p-retry';
-import { isDatabaseUnavailable } from '../../db/unavailable';
 import { UpstreamError } from '../../upstream/error';
 import { UnknownSymbolError, type BinanceRest } from './binance-rest';
 import { candleStreamKey, type CandleStore, type StoredCandle } from './candle-store';
+import { CandleWriter } from './candle-writer';
 import { IndicatorState } from './indicators';
 
 /** Closed candles carry their row id (the resume point); forming updates are live only. */
@@ -30,18 +29,6 @@ const MAX_QUEUED_CLOSED = 500;
 /** Back-off between failed gap backfills, on top of each REST call's own retries. */
 const GAP_RETRY_MIN_MS = 500;
 const GAP_RETRY_MAX_MS = 30_000;
-/**
- * Back-off between attempts to store closed candles. While the database is unreachable a live
- * series retries for as long as the outage lasts (its newer candles wait in the bounded queue);
- * any other failure gets this many retries, then the series rebuilds from what is stored and the
- * gap rule fetches the missing candles from the exchange again (with the gap back-off above).
- */
-const STORE_RETRY_MIN_MS = 100;
-const STORE_RETRY_MAX_MS = 5_000;
-const STORE_RETRIES_OTHER_ERRORS = 4;
-/** Initial history (someone's request waits on it): about ten seconds, as retryWhileDatabaseUnavailable. */
-const STORE_RETRIES_HISTORY = 8;
-
 interface Series {
   symbol: string;
   tf: Timeframe;
@@ -79,8 +66,7 @@ export class SeriesHub {
   private closed = false;
 
   private readonly stopping = new AbortController();
-  /** Series whose closed candles are waiting for the database: the outage is logged once, not per series or attempt. */
-  private readonly storeFailing = new Set<Series>();
+  private readonly writer: CandleWriter;
 
   /** Every series' gap-retry timer calls this one guarded callback (a failure is logged once a minute, not per series). */
   private readonly gapRetry: (s: Series) => void;
@@ -99,6 +85,7 @@ export class SeriesHub {
       onEvict?: (symbol: string, tf: Timeframe) => void;
     },
   ) {
+    this.writer = new CandleWriter(deps.store, deps.log, this.stopping.signal);
     this.gapRetry = guarded(deps.log, 'market gap retry', (s: Series) => {
       s.gapTimer = null;
       this.scheduleDrain(s);
@@ -382,7 +369,7 @@ export class SeriesHub {
 
   /**
    * Stores closed candles whose indicators are already applied to the series' state, retrying
-   * (see STORE_RETRY_*): moving on after a failed insert would drop them for good, since the
+   * (candle-writer.ts): moving on after a failed insert would drop them for good, since the
    * series' last-closed mark is past them. When retrying ends, the series forgets its in-memory
    * state, so its next update rebuilds from the database and refetches the missing candles.
    */
@@ -392,37 +379,9 @@ export class SeriesHub {
     live: boolean,
     publish?: (stored: StoredCandle[]) => void,
   ): Promise<StoredCandle[]> {
-    let failedOnce = false;
     try {
-      const stored = await pRetry(() => this.deps.store.insert(s.symbol, s.tf, items, publish), {
-        retries: live ? Infinity : STORE_RETRIES_HISTORY,
-        minTimeout: STORE_RETRY_MIN_MS,
-        maxTimeout: STORE_RETRY_MAX_MS,
-        randomize: true,
-        signal: this.stopping.signal,
-        shouldRetry: ({ error, attemptNumber }) =>
-          !this.closed && (isDatabaseUnavailable(error) || (live && attemptNumber <= STORE_RETRIES_OTHER_ERRORS)),
-        onFailedAttempt: ({ error }) => {
-          if (failedOnce) return;
-          failedOnce = true;
-          // Once per outage for the whole hub when the database is away; once per failure otherwise.
-          const unavailable = isDatabaseUnavailable(error);
-          if (!unavailable || this.storeFailing.size === 0) {
-            this.deps.log.warn(
-              { err: error, symbol: s.symbol, tf: s.tf, candles: items.length },
-              unavailable
-                ? 'market: the database is unreachable; closed candles wait and are stored when it answers'
-                : 'market: storing closed candles failed; retrying',
-            );
-          }
-          this.storeFailing.add(s);
-        },
-      });
-      if (this.storeFailing.delete(s) && this.storeFailing.size === 0)
-        this.deps.log.info({ symbol: s.symbol, tf: s.tf }, 'market: closed candles are stored again');
-      return stored;
+      return await this.writer.write(s, items, live, publish);
     } catch (err) {
-      this.storeFailing.delete(s);
       s.state = new IndicatorState();
       s.lastClosed = null;
       s.forming = null;
