@@ -170,9 +170,9 @@ export async function createApp(
     feed: clusterFeed,
     limiter: (o) => limits.limiter(o),
   });
-  const chat = new ChatService({ db, inbox, streams });
-  const collections = new CollectionsService({ db, inbox, streams });
-  const collectionShares = new ShareCodeService({ db, inbox, streams, limiter: (o) => limits.limiter(o) });
+  const chat = new ChatService({ db, inbox });
+  const collections = new CollectionsService({ db, inbox });
+  const collectionShares = new ShareCodeService({ db, inbox, limiter: (o) => limits.limiter(o) });
   const retention = startRetention({
     intervalMs: config.RETENTION_INTERVAL_MS,
     log,

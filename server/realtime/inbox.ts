@@ -29,14 +29,25 @@ export type LiveItem = Omit<InboxItem, 'userId'>;
 export class Inbox {
   constructor(private readonly deps: { db: Db; bus: EventBus; streams: StreamLog }) {}
 
-  /** Stores and publishes at once; for writes inside a transaction use `record` then `publish`. */
-  deliver(items: InboxItem[]): Promise<Notification[]> {
-    // record() takes the user streams' locks itself.
-    return this.deps.streams.recordThenPublish(
+  /**
+   * The one way to write per-user events: `work` runs in one transaction and says what happened
+   * through `emit`; the items are recorded in the inbox last, inside that transaction (so the
+   * addressees' stream locks are held only for the commit), and published after it commits, so a
+   * rolled-back change is never announced. Returns what `work` returned and the stored events.
+   */
+  async withEvents<T>(
+    work: (tx: Tx, emit: (item: InboxItem) => void) => Promise<T>,
+  ): Promise<{ result: T; events: (Notification & { userId: string })[] }> {
+    const { result, stored } = await this.deps.streams.recordThenPublish(
       [],
-      (tx) => this.record(tx, items),
-      (stored) => this.publish(stored),
+      async (tx) => {
+        const items: InboxItem[] = [];
+        const result = await work(tx, (item) => void items.push(item));
+        return { result, stored: await this.record(tx, items) };
+      },
+      ({ stored }) => this.publish(stored),
     );
+    return { result, events: stored };
   }
 
   /**

@@ -16,6 +16,7 @@ import WebSocket from 'ws';
 import type { AppRouter } from '../../server/router';
 import { throwawayVaultKey } from './event';
 import { suites } from './suites';
+import { deliver } from '../helpers/inbox';
 
 const CLIENTS = Number(process.env.BENCH_CLIENTS ?? 200);
 const EVENTS = Number(process.env.BENCH_EVENTS ?? 20);
@@ -72,7 +73,8 @@ async function main() {
 
   const t0 = performance.now();
   for (let e = 0; e < EVENTS; e++) {
-    await app.inbox.deliver(
+    await deliver(
+      app,
       users.map(({ user }) => ({
         userId: user.id,
         feature: 'bench',
@@ -90,9 +92,10 @@ async function main() {
   await Promise.all(sockets.map((s) => s.close()));
 
   const target = users[0]!;
-  const [first] = await app.inbox.deliver([{ userId: target.user.id, feature: 'bench', type: 'mark', payload: {} }]);
+  const [first] = await deliver(app, [{ userId: target.user.id, feature: 'bench', type: 'mark', payload: {} }]);
   for (let done = 0; done < REPLAY; done += 500) {
-    await app.inbox.deliver(
+    await deliver(
+      app,
       Array.from({ length: 500 }, () => ({ userId: target.user.id, feature: 'bench', type: 'missed', payload: {} })),
     );
   }

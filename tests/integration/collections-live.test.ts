@@ -5,6 +5,7 @@ import { createTestApp, signUp, startTestServer } from '../helpers/app';
 import { httpClient, wsClient } from '../helpers/clients';
 import { collect, collectionWithCards, subscribed } from '../helpers/collections';
 import { waitFor } from '../helpers/wait';
+import { deliver } from '../helpers/inbox';
 
 const app = await createTestApp();
 const server = await startTestServer(app);
@@ -94,7 +95,7 @@ describe('collections.events', () => {
     await alice.caller.collections.addCard({ collectionId: col.id, front: 'missed' });
     await alice.caller.collections.remove({ id: col.id });
     // Entries of other features in the same inbox are not part of this view.
-    await app.inbox.deliver([{ userId: alice.user.id, feature: 'test', type: 'ping', payload: {} }]);
+    await deliver(app, [{ userId: alice.user.id, feature: 'test', type: 'ping', payload: {} }]);
     const second = await tab(alice.token, lastEventId);
     await typesBecome(second.types, ['collection_updated', 'collection_removed']);
     const again = await alice.caller.collections.create({ title: 'Two' });

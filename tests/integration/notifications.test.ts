@@ -3,6 +3,7 @@ import type { Notification } from '../../shared/system';
 import { createTestApp, signUp, startTestServer } from '../helpers/app';
 import { httpClient, wsClient } from '../helpers/clients';
 import { skipResumePoint } from '../helpers/resume-point';
+import { deliver as deliverItems } from '../helpers/inbox';
 
 const app = await createTestApp();
 const server = await startTestServer(app);
@@ -32,7 +33,8 @@ async function subscribed<T>(start: () => T): Promise<T> {
 }
 
 const deliver = (userId: string, n: number, tag: string) =>
-  app.inbox.deliver(
+  deliverItems(
+    app,
     Array.from({ length: n }, (_, i) => ({
       userId,
       feature: 'test',

@@ -14,6 +14,7 @@ import { wsClient } from '../helpers/clients';
 import { reopenableDatabase } from '../helpers/db';
 import { eagerStrategy, FAKE_START } from '../helpers/market';
 import { waitFor } from '../helpers/wait';
+import { deliver } from '../helpers/inbox';
 
 // Issue 18 §7: a tab that has received nothing yet, the server restarts, an event is published
 // while the tab reconnects. Through the real @trpc/client wsLink, for every resumable stream:
@@ -95,7 +96,7 @@ describe('an open subscription across a server restart', () => {
     /** One publish per stream, on whichever app runs now; each returns how to recognise its event. */
     const publish: Record<string, () => Promise<Matcher>> = {
       'system.notifications': async () => {
-        const [n] = await app.inbox.deliver([
+        const [n] = await deliver(app, [
           { userId: ann.user.id, feature: 'test', type: 'ping', payload: { message: 'hello' } },
         ]);
         return (m) => m.id === String(n!.id);
@@ -117,9 +118,7 @@ describe('an open subscription across a server restart', () => {
           collection.id;
       },
       'market.activity': async () => {
-        const [n] = await app.inbox.deliver([
-          { userId: ann.user.id, feature: MARKET_FEATURE, type: 'ping', payload: {} },
-        ]);
+        const [n] = await deliver(app, [{ userId: ann.user.id, feature: MARKET_FEATURE, type: 'ping', payload: {} }]);
         return (m) => m.id === String(n!.id);
       },
       'discovery.events': async () => {

@@ -4,6 +4,7 @@ import { inboxEvents } from '../../server/db/schema';
 import type { Candle } from '../../shared/market';
 import { createTestApp, signUp } from '../helpers/app';
 import { FAKE_START, marketTestApp, until } from '../helpers/market';
+import { deliver } from '../helpers/inbox';
 
 const { app } = await marketTestApp({
   RETENTION_INTERVAL_MS: '0',
@@ -20,8 +21,9 @@ const backdate = (ids: number[], days: number) =>
     .set({ createdAt: new Date(Date.now() - days * DAY) })
     .where(inArray(inboxEvents.id, ids));
 
-const deliver = (a: typeof app, userId: string, n: number, tag: string) =>
-  a.inbox.deliver(
+const deliverMany = (a: typeof app, userId: string, n: number, tag: string) =>
+  deliver(
+    a,
     Array.from({ length: n }, (_, i) => ({
       userId,
       feature: 'test',
@@ -35,12 +37,12 @@ const firstEvent = (iterable: AsyncIterable<unknown>) => iterable[Symbol.asyncIt
 describe('retention', () => {
   it('prunes inbox events past INBOX_RETENTION_DAYS and tells a client resuming from before them to reload', async () => {
     const { user, caller } = await signUp(app);
-    const old = await deliver(app, user.id, 3, 'old');
+    const old = await deliverMany(app, user.id, 3, 'old');
     await backdate(
       old.map((e) => e.id),
       2,
     );
-    const fresh = await deliver(app, user.id, 2, 'fresh');
+    const fresh = await deliverMany(app, user.id, 2, 'fresh');
 
     const removed = await app.retention.runOnce();
     expect(removed.inbox_events).toBeGreaterThanOrEqual(3);
@@ -101,7 +103,7 @@ describe('retention', () => {
 
   it('runs on its own every RETENTION_INTERVAL_MS, always keeping the newest event', async () => {
     const { user } = await signUp(scheduled);
-    const events = await deliver(scheduled, user.id, 3, 'all-old');
+    const events = await deliverMany(scheduled, user.id, 3, 'all-old');
     await scheduled.db
       .update(inboxEvents)
       .set({ createdAt: new Date(Date.now() - 2 * DAY) })

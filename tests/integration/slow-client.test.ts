@@ -3,6 +3,7 @@ import WebSocket from 'ws';
 import superjson from 'superjson';
 import { createTestApp, signUp, startTestServer } from '../helpers/app';
 import { wsClient } from '../helpers/clients';
+import { deliver } from '../helpers/inbox';
 
 // A small allowance so the test needs megabytes, not hundreds of them, to overflow it.
 const app = await createTestApp({ WS_MAX_BUFFERED_BYTES: String(256 * 1024) });
@@ -35,7 +36,8 @@ describe('a client that stops reading', () => {
     // About 10 MB for the slow reader: more than loopback's socket buffers absorb.
     const blob = 'x'.repeat(16 * 1024);
     for (let sent = 0; sent < 640; sent += 20) {
-      await app.inbox.deliver(
+      await deliver(
+        app,
         Array.from({ length: 20 }, () => ({
           userId: slow.user.id,
           feature: 'test',
@@ -49,7 +51,7 @@ describe('a client that stops reading', () => {
     await expect.poll(() => app.stats.connections, { timeout: 10_000 }).toBe(1);
     raw.terminate();
     const before = fastReceived;
-    await app.inbox.deliver([{ userId: fast.user.id, feature: 'test', type: 'small', payload: { blob: '' } }]);
+    await deliver(app, [{ userId: fast.user.id, feature: 'test', type: 'small', payload: { blob: '' } }]);
     await expect.poll(() => fastReceived).toBe(before + 1);
   }, 60_000);
 });

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { anonymousCaller, createTestApp, signUp, startTestServer } from '../helpers/app';
 import { RawTrpcSocket, type ServerMessage } from '../helpers/raw-ws';
 import { waitFor } from '../helpers/wait';
+import { deliver } from '../helpers/inbox';
 
 // Small caps so the edges are reached with a few sockets: 5 subscriptions per user, 3 per socket.
 const app = await createTestApp({ WS_MAX_SUBSCRIPTIONS_PER_USER: '5', WS_MAX_SUBSCRIPTIONS: '3' });
@@ -29,7 +30,7 @@ async function subscribeAll(s: RawTrpcSocket, ids: number[]) {
 }
 
 const notify = (userId: string, tag: string) =>
-  app.inbox.deliver([{ userId, feature: 'test', type: 'caps', payload: { tag } }]);
+  deliver(app, [{ userId, feature: 'test', type: 'caps', payload: { tag } }]);
 const gotTag = (s: RawTrpcSocket, id: number, tag: string) =>
   s.data(id).some((d) => JSON.stringify(d.data).includes(tag));
 

@@ -3,13 +3,11 @@ import type { Db } from '../../db/client';
 import { AppError } from '../../errors';
 import { chatParticipants } from '../../db/schema';
 import type { Inbox, InboxItem } from '../../realtime/inbox';
-import type { StreamLog } from '../../realtime/record';
 import { CHAT_FEATURE, type ChatEvent } from '../../../shared/chat';
 
 export interface ChatDeps {
   db: Db;
   inbox: Inbox;
-  streams: StreamLog;
 }
 
 export type StoredChatEvent = Exclude<ChatEvent, { type: 'typing' }>;

@@ -29,52 +29,49 @@ export async function invite(
 ) {
   if (input.toUserId === caller.id)
     throw new AppError('BAD_REQUEST', 'You cannot invite yourself: search for someone else.');
-  const { db, inbox, streams } = deps;
+  const { db, inbox } = deps;
   const [to] = await db
     .select({ id: users.id, name: users.name })
     .from(users)
     .where(eq(users.id, input.toUserId))
     .limit(1);
   if (!to) throw new AppError('NOT_FOUND', 'No such person: find people with the search first.');
-  const { invitation } = await streams.recordThenPublish(
-    [],
-    async (tx) => {
-      const [pending] = await tx
-        .select({ n: count() })
-        .from(chatInvitations)
-        .where(and(eq(chatInvitations.fromUserId, caller.id), eq(chatInvitations.status, 'pending')));
-      if ((pending?.n ?? 0) >= PENDING_INVITATIONS_MAX) {
-        throw new AppError(
-          'BAD_REQUEST',
-          `You have ${PENDING_INVITATIONS_MAX} invitations waiting for an answer: wait for some answers before sending more.`,
-        );
-      }
-      // The partial unique index on the pair refuses a second pending invitation, in either direction.
-      const [row] = await tx
-        .insert(chatInvitations)
-        .values({ fromUserId: caller.id, toUserId: to.id, message: input.message || null })
-        .onConflictDoNothing()
-        .returning();
-      if (!row)
-        throw new AppError(
-          'CONFLICT',
-          `There is already an invitation waiting between you and ${to.name}: answer or wait for it.`,
-        );
-      const invitation = toInvitation(
-        row,
-        new Map([
-          [caller.id, caller.name],
-          [to.id, to.name],
-        ]),
+  const {
+    result: { invitation },
+  } = await inbox.withEvents(async (tx, emit) => {
+    const [pending] = await tx
+      .select({ n: count() })
+      .from(chatInvitations)
+      .where(and(eq(chatInvitations.fromUserId, caller.id), eq(chatInvitations.status, 'pending')));
+    if ((pending?.n ?? 0) >= PENDING_INVITATIONS_MAX) {
+      throw new AppError(
+        'BAD_REQUEST',
+        `You have ${PENDING_INVITATIONS_MAX} invitations waiting for an answer: wait for some answers before sending more.`,
       );
-      const stored = await inbox.record(
-        tx,
-        chatItems([to.id], { type: 'new_invitation', invitation, message: `${caller.name} invited you to chat.` }),
+    }
+    // The partial unique index on the pair refuses a second pending invitation, in either direction.
+    const [row] = await tx
+      .insert(chatInvitations)
+      .values({ fromUserId: caller.id, toUserId: to.id, message: input.message || null })
+      .onConflictDoNothing()
+      .returning();
+    if (!row)
+      throw new AppError(
+        'CONFLICT',
+        `There is already an invitation waiting between you and ${to.name}: answer or wait for it.`,
       );
-      return { invitation, stored };
-    },
-    ({ stored }) => inbox.publish(stored),
-  );
+    const invitation = toInvitation(
+      row,
+      new Map([
+        [caller.id, caller.name],
+        [to.id, to.name],
+      ]),
+    );
+    chatItems([to.id], { type: 'new_invitation', invitation, message: `${caller.name} invited you to chat.` }).forEach(
+      emit,
+    );
+    return { invitation };
+  });
   return { invitationId: invitation.id };
 }
 
@@ -83,72 +80,64 @@ export async function respond(
   callerId: string,
   input: { invitationId: number; action: 'accept' | 'reject' },
 ) {
-  const { inbox, streams } = deps;
-  const { conversationId } = await streams.recordThenPublish(
-    [],
-    async (tx) => {
-      const [found] = await tx
-        .select()
-        .from(chatInvitations)
-        .where(
-          and(
-            eq(chatInvitations.id, input.invitationId),
-            or(eq(chatInvitations.toUserId, callerId), eq(chatInvitations.fromUserId, callerId)),
-          ),
-        )
-        .limit(1);
-      if (!found)
-        throw new AppError('NOT_FOUND', `No invitation ${input.invitationId} for you: it may have been withdrawn.`);
-      if (found.toUserId !== callerId)
-        throw new AppError('FORBIDDEN', 'Only the person you invited can answer this invitation.');
-      // The status guard makes a double answer (two tabs clicking at once) fail instead of acting twice.
-      const [answered] = await tx
-        .update(chatInvitations)
-        .set({ status: input.action === 'accept' ? 'accepted' : 'rejected', respondedAt: new Date() })
-        .where(
-          and(
-            eq(chatInvitations.id, found.id),
-            eq(chatInvitations.toUserId, callerId),
-            eq(chatInvitations.status, 'pending'),
-          ),
-        )
-        .returning();
-      if (!answered) throw new AppError('CONFLICT', 'This invitation has already been answered.');
+  const { inbox } = deps;
+  const {
+    result: { conversationId },
+  } = await inbox.withEvents(async (tx, emit) => {
+    const [found] = await tx
+      .select()
+      .from(chatInvitations)
+      .where(
+        and(
+          eq(chatInvitations.id, input.invitationId),
+          or(eq(chatInvitations.toUserId, callerId), eq(chatInvitations.fromUserId, callerId)),
+        ),
+      )
+      .limit(1);
+    if (!found)
+      throw new AppError('NOT_FOUND', `No invitation ${input.invitationId} for you: it may have been withdrawn.`);
+    if (found.toUserId !== callerId)
+      throw new AppError('FORBIDDEN', 'Only the person you invited can answer this invitation.');
+    // The status guard makes a double answer (two tabs clicking at once) fail instead of acting twice.
+    const [answered] = await tx
+      .update(chatInvitations)
+      .set({ status: input.action === 'accept' ? 'accepted' : 'rejected', respondedAt: new Date() })
+      .where(
+        and(
+          eq(chatInvitations.id, found.id),
+          eq(chatInvitations.toUserId, callerId),
+          eq(chatInvitations.status, 'pending'),
+        ),
+      )
+      .returning();
+    if (!answered) throw new AppError('CONFLICT', 'This invitation has already been answered.');
 
-      const name = await names(tx, [answered.fromUserId, answered.toUserId]);
-      const me = name.get(callerId) ?? 'someone';
-      if (input.action === 'reject') {
-        const invitation = toInvitation(answered, name);
-        const stored = await inbox.record(
-          tx,
-          chatItems([answered.fromUserId], {
-            type: 'invitation_rejected',
-            invitation,
-            message: `${me} declined your chat invitation.`,
-          }),
-        );
-        return { conversationId: undefined, stored };
-      }
-      const conversationId = await conversationBetween(tx, answered.fromUserId, callerId);
-      const [withConversation] = await tx
-        .update(chatInvitations)
-        .set({ conversationId })
-        .where(eq(chatInvitations.id, answered.id))
-        .returning();
-      const invitation = toInvitation(withConversation!, name);
-      const stored = await inbox.record(
-        tx,
-        chatItems([answered.fromUserId], {
-          type: 'invitation_accepted',
-          invitation,
-          conversationId,
-          message: `${me} accepted your invitation: say hello.`,
-        }),
-      );
-      return { conversationId, stored };
-    },
-    ({ stored }) => inbox.publish(stored),
-  );
+    const name = await names(tx, [answered.fromUserId, answered.toUserId]);
+    const me = name.get(callerId) ?? 'someone';
+    if (input.action === 'reject') {
+      const invitation = toInvitation(answered, name);
+      chatItems([answered.fromUserId], {
+        type: 'invitation_rejected',
+        invitation,
+        message: `${me} declined your chat invitation.`,
+      }).forEach(emit);
+      return { conversationId: undefined };
+    }
+    const conversationId = await conversationBetween(tx, answered.fromUserId, callerId);
+    const [withConversation] = await tx
+      .update(chatInvitations)
+      .set({ conversationId })
+      .where(eq(chatInvitations.id, answered.id))
+      .returning();
+    const invitation = toInvitation(withConversation!, name);
+    chatItems([answered.fromUserId], {
+      type: 'invitation_accepted',
+      invitation,
+      conversationId,
+      message: `${me} accepted your invitation: say hello.`,
+    }).forEach(emit);
+    return { conversationId };
+  });
   return conversationId === undefined ? {} : { conversationId };
 }
 

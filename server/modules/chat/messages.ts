@@ -48,7 +48,7 @@ export async function sendMessage(
   callerId: string,
   input: { conversationId: number; content: string; clientId?: string },
 ) {
-  const { db, inbox, streams } = deps;
+  const { db, inbox } = deps;
   await requireParticipant(db, input.conversationId, callerId);
   const values = {
     conversationId: input.conversationId,
@@ -56,40 +56,31 @@ export async function sendMessage(
     content: input.content,
     clientId: input.clientId ?? randomUUID(),
   };
-  const { message } = await streams.recordThenPublish(
-    [],
-    async (tx) => {
-      const { row, created } = await insertOnce(tx, chatMessages, values, ['senderId', 'clientId']);
-      if (!created) {
-        if (row.conversationId !== input.conversationId)
-          throw new AppError(
-            'BAD_REQUEST',
-            'This clientId already belongs to another message: use a new one for each message.',
-          );
-        return { message: toMessage(row), stored: [] };
-      }
-      await tx
-        .update(chatConversations)
-        .set({ lastActivityAt: row.createdAt })
-        .where(eq(chatConversations.id, input.conversationId));
-      const message = toMessage(row);
-      const recipients = await participantIds(tx, input.conversationId);
-      return {
-        message,
-        stored: await inbox.record(
-          tx,
-          chatItems(recipients, { type: 'new_message', conversationId: input.conversationId, message }),
-        ),
-      };
-    },
-    ({ stored }) => inbox.publish(stored),
-  );
+  const { result: message } = await inbox.withEvents(async (tx, emit) => {
+    const { row, created } = await insertOnce(tx, chatMessages, values, ['senderId', 'clientId']);
+    if (!created) {
+      if (row.conversationId !== input.conversationId)
+        throw new AppError(
+          'BAD_REQUEST',
+          'This clientId already belongs to another message: use a new one for each message.',
+        );
+      return toMessage(row);
+    }
+    await tx
+      .update(chatConversations)
+      .set({ lastActivityAt: row.createdAt })
+      .where(eq(chatConversations.id, input.conversationId));
+    const message = toMessage(row);
+    const recipients = await participantIds(tx, input.conversationId);
+    chatItems(recipients, { type: 'new_message', conversationId: input.conversationId, message }).forEach(emit);
+    return message;
+  });
   return { message };
 }
 
 /** Moves the caller's read marker forward (never back) and tells every participant's tabs. */
 export async function markRead(deps: ChatDeps, callerId: string, input: { conversationId: number; messageId: number }) {
-  const { db, inbox, streams } = deps;
+  const { db, inbox } = deps;
   await requireParticipant(db, input.conversationId, callerId);
   const [message] = await db
     .select({ id: chatMessages.id })
@@ -98,38 +89,28 @@ export async function markRead(deps: ChatDeps, callerId: string, input: { conver
     .limit(1);
   if (!message)
     throw new AppError('NOT_FOUND', `No message ${input.messageId} in conversation ${input.conversationId}.`);
-  const { lastReadMessageId } = await streams.recordThenPublish(
-    [],
-    async (tx) => {
-      const [moved] = await tx
-        .update(chatParticipants)
-        .set({ lastReadMessageId: input.messageId })
-        .where(
-          and(
-            eq(chatParticipants.conversationId, input.conversationId),
-            eq(chatParticipants.userId, callerId),
-            sql`coalesce(${chatParticipants.lastReadMessageId}, 0) < ${input.messageId}`,
-          ),
-        )
-        .returning({ lastReadMessageId: chatParticipants.lastReadMessageId });
-      if (!moved)
-        return {
-          lastReadMessageId: (await requireParticipant(tx, input.conversationId, callerId)).lastReadMessageId,
-          stored: [],
-        };
-      const recipients = await participantIds(tx, input.conversationId);
-      const event = {
-        type: 'read' as const,
-        conversationId: input.conversationId,
-        userId: callerId,
-        messageId: input.messageId,
-      };
-      return {
-        lastReadMessageId: moved.lastReadMessageId,
-        stored: await inbox.record(tx, chatItems(recipients, event)),
-      };
-    },
-    ({ stored }) => inbox.publish(stored),
-  );
+  const { result: lastReadMessageId } = await inbox.withEvents(async (tx, emit) => {
+    const [moved] = await tx
+      .update(chatParticipants)
+      .set({ lastReadMessageId: input.messageId })
+      .where(
+        and(
+          eq(chatParticipants.conversationId, input.conversationId),
+          eq(chatParticipants.userId, callerId),
+          sql`coalesce(${chatParticipants.lastReadMessageId}, 0) < ${input.messageId}`,
+        ),
+      )
+      .returning({ lastReadMessageId: chatParticipants.lastReadMessageId });
+    if (!moved) return (await requireParticipant(tx, input.conversationId, callerId)).lastReadMessageId;
+    const recipients = await participantIds(tx, input.conversationId);
+    const event = {
+      type: 'read' as const,
+      conversationId: input.conversationId,
+      userId: callerId,
+      messageId: input.messageId,
+    };
+    chatItems(recipients, event).forEach(emit);
+    return moved.lastReadMessageId;
+  });
   return { conversationId: input.conversationId, lastReadMessageId };
 }

@@ -1,6 +1,5 @@
 import { and, asc, count, eq, gt, isNull, or, sql } from 'drizzle-orm';
 import type { Db } from '../../db/client';
-import type { StreamLog } from '../../realtime/record';
 import { insertOnce } from '../../db/insert-once';
 import { collectionCards, collections, collectionShareCodes } from '../../db/schema';
 import type { Inbox } from '../../realtime/inbox';
@@ -41,7 +40,7 @@ class CodeRefused extends Error {
  * revocation and the use limit under the row lock, so concurrent importers never exceed it.
  */
 export async function importCopy(
-  deps: { db: Db; inbox: Inbox; streams: StreamLog },
+  deps: { db: Db; inbox: Inbox },
   user: SessionUser,
   share: ShareRow,
 ): Promise<ImportResult> {

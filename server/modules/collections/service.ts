@@ -3,7 +3,6 @@ import type { Db } from '../../db/client';
 import { AppError } from '../../errors';
 import { collectionCards, collections } from '../../db/schema';
 import type { Inbox } from '../../realtime/inbox';
-import type { StreamLog } from '../../realtime/record';
 import type { StreamScope } from '../../realtime/streams';
 import {
   COLLECTION_EVENT_TYPES,
@@ -21,7 +20,6 @@ import { cardNotFound, collectionNotFound, limitReached, toCard, toCollection } 
 export interface CollectionsDeps {
   db: Db;
   inbox: Inbox;
-  streams: StreamLog;
 }
 
 type CardFields = { front: string; back: string; tags: string[] };

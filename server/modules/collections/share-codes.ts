@@ -5,7 +5,6 @@ import type { Db } from '../../db/client';
 import { AppError } from '../../errors';
 import { collections, collectionShareCodes } from '../../db/schema';
 import type { Inbox } from '../../realtime/inbox';
-import type { StreamLog } from '../../realtime/record';
 import { giveBack, take } from '../../cluster/take';
 import type { SessionUser } from '../../../shared/auth';
 import {
@@ -21,7 +20,6 @@ import { collectionNotFound, limitReached, toShareCodeInfo } from './rows';
 export interface ShareCodesDeps {
   db: Db;
   inbox: Inbox;
-  streams: StreamLog;
   /** Wrong codes (unknown, expired, revoked, used up) one user may send per minute before imports are refused. */
   wrongCodesPerMinute?: number;
   /** Makes the counter: shared by every instance in a cluster (server/cluster/limits.ts); in memory when absent. */

@@ -81,14 +81,12 @@ export class MarketService {
     );
     this.engine = new TradingEngine({
       db: deps.db,
-      streams: deps.streams,
       inbox: deps.inbox,
       log,
       onPositionsChanged: () => deps.bus.publish(tradedSeriesChanged, {}),
     });
     this.strategies = new StrategyService({
       db: deps.db,
-      streams: deps.streams,
       inbox: deps.inbox,
       lastPrice: (s, tf) => this.lastPrice(s, tf),
       onChange: () => deps.bus.publish(tradedSeriesChanged, {}),

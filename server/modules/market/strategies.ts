@@ -3,7 +3,6 @@ import type { Db } from '../../db/client';
 import { isUniqueViolation } from '../../db/unique-violation';
 import { marketPositions, marketStrategies } from '../../db/schema';
 import type { Inbox } from '../../realtime/inbox';
-import type { StreamLog } from '../../realtime/record';
 import { AppError } from '../../errors';
 import { closePosition } from './trading';
 import {
@@ -95,7 +94,6 @@ export class StrategyService {
   constructor(
     private readonly deps: {
       db: Db;
-      streams: StreamLog;
       inbox: Inbox;
       /** The series' latest price (forming candle, else last close); null when nothing is known. */
       lastPrice: (symbol: string, tf: Timeframe) => Promise<number | null>;
@@ -162,37 +160,33 @@ export class StrategyService {
     let name = patch.name ?? current.name;
     let updated: Row | undefined;
     await guardName(
-      this.deps.streams.recordThenPublish(
-        [],
-        async (tx) => {
-          // The row lock orders this against the trading engine opening a position for it.
-          const [locked] = await tx.select().from(marketStrategies).where(this.mine(userId, id)).for('update');
-          if (!locked) throw notFound();
-          name = patch.name ?? locked.name;
-          const [position] = await tx.select().from(marketPositions).where(eq(marketPositions.strategyId, id));
-          const symbol = patch.symbol ?? locked.symbol;
-          const timeframe = patch.timeframe ?? locked.timeframe;
-          // Turning it off in the same update closes the position first, so the move is then fine.
-          if (position && patch.enabled !== false && (symbol !== position.symbol || timeframe !== position.timeframe)) {
-            throw new AppError(
-              'CONFLICT',
-              `"${locked.name}" has an open position on ${seriesOf(position)}: turn the strategy off first (that closes the position at the last price), then move it to ${symbol} ${timeframe}.`,
-            );
-          }
-          [updated] = await tx
-            .update(marketStrategies)
-            .set({ ...patch, updatedAt: new Date() })
-            .where(this.mine(userId, id))
-            .returning();
-          if (!position || patch.enabled !== false) return [];
-          return closePosition(tx, this.deps.inbox, position, updated!.name, {
-            price: price ?? position.entryPrice,
-            reason: 'disabled',
-            at: new Date(),
-          });
-        },
-        (stored) => this.deps.inbox.publish(stored),
-      ),
+      this.deps.inbox.withEvents(async (tx, emit) => {
+        // The row lock orders this against the trading engine opening a position for it.
+        const [locked] = await tx.select().from(marketStrategies).where(this.mine(userId, id)).for('update');
+        if (!locked) throw notFound();
+        name = patch.name ?? locked.name;
+        const [position] = await tx.select().from(marketPositions).where(eq(marketPositions.strategyId, id));
+        const symbol = patch.symbol ?? locked.symbol;
+        const timeframe = patch.timeframe ?? locked.timeframe;
+        // Turning it off in the same update closes the position first, so the move is then fine.
+        if (position && patch.enabled !== false && (symbol !== position.symbol || timeframe !== position.timeframe)) {
+          throw new AppError(
+            'CONFLICT',
+            `"${locked.name}" has an open position on ${seriesOf(position)}: turn the strategy off first (that closes the position at the last price), then move it to ${symbol} ${timeframe}.`,
+          );
+        }
+        [updated] = await tx
+          .update(marketStrategies)
+          .set({ ...patch, updatedAt: new Date() })
+          .where(this.mine(userId, id))
+          .returning();
+        if (!position || patch.enabled !== false) return;
+        await closePosition(tx, emit, position, updated!.name, {
+          price: price ?? position.entryPrice,
+          reason: 'disabled',
+          at: new Date(),
+        });
+      }),
       () => name,
     );
     if (!updated) throw notFound();
@@ -209,28 +203,19 @@ export class StrategyService {
     const current = await this.owned(userId, id);
     const price = await this.exitPrice(current);
     let removed: { id: number } | undefined;
-    await this.deps.streams.recordThenPublish(
-      [],
-      async (tx) => {
-        const [locked] = await tx.select().from(marketStrategies).where(this.mine(userId, id)).for('update');
-        if (!locked) throw notFound();
-        const [position] = await tx.select().from(marketPositions).where(eq(marketPositions.strategyId, id));
-        // The trade is recorded before the strategy goes (its strategyId is then set to null).
-        const events = position
-          ? await closePosition(tx, this.deps.inbox, position, locked.name, {
-              price: price ?? position.entryPrice,
-              reason: 'deleted',
-              at: new Date(),
-            })
-          : [];
-        [removed] = await tx
-          .delete(marketStrategies)
-          .where(this.mine(userId, id))
-          .returning({ id: marketStrategies.id });
-        return events;
-      },
-      (stored) => this.deps.inbox.publish(stored),
-    );
+    await this.deps.inbox.withEvents(async (tx, emit) => {
+      const [locked] = await tx.select().from(marketStrategies).where(this.mine(userId, id)).for('update');
+      if (!locked) throw notFound();
+      const [position] = await tx.select().from(marketPositions).where(eq(marketPositions.strategyId, id));
+      // The trade is recorded before the strategy goes (its strategyId is then set to null).
+      if (position)
+        await closePosition(tx, emit, position, locked.name, {
+          price: price ?? position.entryPrice,
+          reason: 'deleted',
+          at: new Date(),
+        });
+      [removed] = await tx.delete(marketStrategies).where(this.mine(userId, id)).returning({ id: marketStrategies.id });
+    });
     if (!removed) throw notFound();
     this.deps.onChange();
     return removed;

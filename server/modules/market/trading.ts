@@ -2,8 +2,8 @@ import { and, desc, eq, lt } from 'drizzle-orm';
 import type { Db } from '../../db/client';
 import { marketPositions, marketStrategies, marketTrades } from '../../db/schema';
 import type { Logger } from '../../log';
-import type { Inbox } from '../../realtime/inbox';
-import type { StreamLog, Tx } from '../../realtime/record';
+import type { Inbox, InboxItem } from '../../realtime/inbox';
+import type { Tx } from '../../realtime/record';
 import {
   MARKET_FEATURE,
   type Indicators,
@@ -56,13 +56,12 @@ export function signal(rule: StrategyRule, prev: Indicators | null, cur: Indicat
 }
 
 /**
- * Closes an open position inside the caller's transaction: deletes it, records the trade and
- * the user's notification. Returns the notifications to publish after the commit (none when
- * someone else closed it first).
+ * Closes an open position inside the caller's transaction (Inbox.withEvents): deletes it,
+ * records the trade and emits the user's notification; nothing when someone else closed it first.
  */
 export async function closePosition(
   tx: Tx,
-  inbox: Inbox,
+  emit: (item: InboxItem) => void,
   p: PositionRow,
   strategyName: string,
   exit: { price: number; reason: TradeReason; at: Date },
@@ -71,7 +70,7 @@ export async function closePosition(
     .delete(marketPositions)
     .where(and(eq(marketPositions.id, p.id), eq(marketPositions.userId, p.userId)))
     .returning({ id: marketPositions.id });
-  if (!gone) return [];
+  if (!gone) return;
   const pnl = (exit.price - p.entryPrice) * p.quantity;
   const [row] = await tx
     .insert(marketTrades)
@@ -92,9 +91,12 @@ export async function closePosition(
     })
     .returning();
   const message = `${strategyName}: closed ${p.symbol} ${p.timeframe} (${exit.reason.replace('_', ' ')}) at ${exit.price}, P&L ${pnl.toFixed(2)}`;
-  return inbox.record(tx, [
-    { userId: p.userId, feature: MARKET_FEATURE, type: 'position_closed', payload: { trade: toTrade(row!), message } },
-  ]);
+  emit({
+    userId: p.userId,
+    feature: MARKET_FEATURE,
+    type: 'position_closed',
+    payload: { trade: toTrade(row!), message },
+  });
 }
 
 /**
@@ -104,9 +106,7 @@ export async function closePosition(
 export class TradingEngine {
   private readonly queues = new Map<string, Promise<void>>();
 
-  constructor(
-    private readonly deps: { db: Db; streams: StreamLog; inbox: Inbox; log: Logger; onPositionsChanged: () => void },
-  ) {}
+  constructor(private readonly deps: { db: Db; inbox: Inbox; log: Logger; onPositionsChanged: () => void }) {}
 
   /** Queues the evaluation of one closed candle (in candle order per series) and returns at once. */
   onClosed(symbol: string, tf: Timeframe, closed: StoredCandle, previous: Indicators | null) {
@@ -168,49 +168,43 @@ export class TradingEngine {
 
   private async open(s: StrategyRow, closed: StoredCandle): Promise<boolean> {
     const entry = closed.candle.close;
-    const events = await this.deps.streams.recordThenPublish(
-      [],
-      async (tx) => {
-        // The strategy may have been disabled, moved or deleted since it was read: the row lock
-        // orders this against StrategyService's update and removal.
-        const [current] = await tx
-          .select({ id: marketStrategies.id })
-          .from(marketStrategies)
-          .where(
-            and(
-              eq(marketStrategies.id, s.id),
-              eq(marketStrategies.enabled, true),
-              eq(marketStrategies.symbol, s.symbol),
-              eq(marketStrategies.timeframe, s.timeframe),
-            ),
-          )
-          .for('update');
-        if (!current) return [];
-        const [row] = await tx
-          .insert(marketPositions)
-          .values({
-            userId: s.userId,
-            strategyId: s.id,
-            symbol: s.symbol,
-            timeframe: s.timeframe,
-            entryPrice: entry,
-            quantity: s.positionSize / entry,
-            takeProfitPrice: entry * (1 + s.takeProfitPct / 100),
-            stopLossPrice: entry * (1 - s.stopLossPct / 100),
-            openedAt: new Date(closed.candle.closeTime + 1),
-          })
-          .onConflictDoNothing({ target: marketPositions.strategyId })
-          .returning();
-        if (!row) return [];
-        const { markPrice: _m, unrealisedPnl: _u, ...position } = toPosition(row, null);
-        // `message` is what the notification centre shows on any page.
-        const message = `${s.name}: opened a paper position on ${s.symbol} ${s.timeframe} at ${entry}`;
-        return this.deps.inbox.record(tx, [
-          { userId: s.userId, feature: MARKET_FEATURE, type: 'position_opened', payload: { position, message } },
-        ]);
-      },
-      (stored) => this.deps.inbox.publish(stored),
-    );
+    const { events } = await this.deps.inbox.withEvents(async (tx, emit) => {
+      // The strategy may have been disabled, moved or deleted since it was read: the row lock
+      // orders this against StrategyService's update and removal.
+      const [current] = await tx
+        .select({ id: marketStrategies.id })
+        .from(marketStrategies)
+        .where(
+          and(
+            eq(marketStrategies.id, s.id),
+            eq(marketStrategies.enabled, true),
+            eq(marketStrategies.symbol, s.symbol),
+            eq(marketStrategies.timeframe, s.timeframe),
+          ),
+        )
+        .for('update');
+      if (!current) return;
+      const [row] = await tx
+        .insert(marketPositions)
+        .values({
+          userId: s.userId,
+          strategyId: s.id,
+          symbol: s.symbol,
+          timeframe: s.timeframe,
+          entryPrice: entry,
+          quantity: s.positionSize / entry,
+          takeProfitPrice: entry * (1 + s.takeProfitPct / 100),
+          stopLossPrice: entry * (1 - s.stopLossPct / 100),
+          openedAt: new Date(closed.candle.closeTime + 1),
+        })
+        .onConflictDoNothing({ target: marketPositions.strategyId })
+        .returning();
+      if (!row) return;
+      const { markPrice: _m, unrealisedPnl: _u, ...position } = toPosition(row, null);
+      // `message` is what the notification centre shows on any page.
+      const message = `${s.name}: opened a paper position on ${s.symbol} ${s.timeframe} at ${entry}`;
+      emit({ userId: s.userId, feature: MARKET_FEATURE, type: 'position_opened', payload: { position, message } });
+    });
     return events.length > 0;
   }
 
@@ -233,15 +227,8 @@ export class TradingEngine {
             ? [c.close, 'signal' as const]
             : [null, null];
     if (price === null || reason === null) return false;
-    const events = await this.deps.streams.recordThenPublish(
-      [],
-      (tx) =>
-        closePosition(tx, this.deps.inbox, p, s?.name ?? 'Deleted strategy', {
-          price,
-          reason,
-          at: new Date(c.closeTime + 1),
-        }),
-      (stored) => this.deps.inbox.publish(stored),
+    const { events } = await this.deps.inbox.withEvents((tx, emit) =>
+      closePosition(tx, emit, p, s?.name ?? 'Deleted strategy', { price, reason, at: new Date(c.closeTime + 1) }),
     );
     return events.length > 0;
   }
