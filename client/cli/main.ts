@@ -33,6 +33,12 @@ function usage() {
   ].join('\n');
 }
 
+// `… --json | head` closes our stdout early: that is the reader being done, not a failure.
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code !== 'EPIPE') console.error(`Could not write the output: ${err.message}`);
+  process.exit(err.code === 'EPIPE' ? 0 : 1);
+});
+
 async function main() {
   const { positionals, values } = parseArgs({
     allowPositionals: true,

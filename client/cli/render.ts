@@ -40,11 +40,23 @@ export function table<T>(rows: readonly T[], columns: Column<T>[], empty = '(non
   );
 }
 
+/**
+ * A moment for people: the terminal's local time, `2026-12-03 23:00:00` (`minutes`: without the
+ * seconds). --json keeps ISO 8601 in UTC.
+ */
+export function localTime(d: Date | number, minutes = false): string {
+  const text = new Date(d).toLocaleString('sv-SE', { hour12: false });
+  return minutes ? text.slice(0, 16) : text.slice(0, 19);
+}
+
+/** Hours and minutes in local time, for lines of one day (chat). */
+export const clock = (d: Date) => localTime(d).slice(11, 16);
+
 const scalar = (v: unknown): string =>
   v === null || v === undefined
     ? '-'
     : v instanceof Date
-      ? v.toISOString().replace('T', ' ').slice(0, 19)
+      ? localTime(v)
       : typeof v === 'object'
         ? JSON.stringify(v)
         : String(v);

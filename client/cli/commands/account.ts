@@ -73,7 +73,10 @@ export const accountCommands: Command[] = [
     usage: 'whoami',
     async run({ ctx }) {
       const me = await httpApi(ctx).auth.me.query();
-      return me ? signedIn(me) : view(null, `Not signed in. Sign in with: ${loginHint(ctx.url)}`);
+      if (me) return signedIn(me);
+      // A script asking "am I signed in?" reads the exit code.
+      process.exitCode = 1;
+      return view(null, `Not signed in. Sign in with: ${loginHint(ctx.url)}`);
     },
   },
 ];

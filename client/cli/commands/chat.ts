@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import type { ChatEvent, ChatStreamMessage, Conversation, Message } from '../../../shared/chat';
 import type { Command } from '../command';
+import { clock } from '../render';
 import { followSubscription, httpApi, loginHint, type CliContext } from '../session';
 
 type Http = ReturnType<typeof httpApi>;
-const clock = (d: Date) => d.toISOString().slice(11, 16);
 
 /** Names of everyone the caller talks with, for readable lines. */
 async function directory(http: Http, url: string) {
@@ -72,6 +72,8 @@ function watch(
     signal,
     (api, handlers) => api.chat.events.subscribe(lastEventId ? { lastEventId } : undefined, handlers),
     {
+      // Said on stderr, so --json output stays one event per line.
+      onStarted: () => console.error('Connected: watching your chat (Ctrl-C to stop).'),
       // Stored events arrive tracked ({ id, data }), typing as { data }.
       onData: ({ data: event }) => {
         if (event.type === 'invitation_accepted') names.set(event.invitation.to.id, event.invitation.to.name);

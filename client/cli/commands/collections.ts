@@ -7,6 +7,7 @@ import {
 } from '../../../shared/collections';
 import type { Command } from '../command';
 import { httpApi } from '../session';
+import { localTime } from '../render';
 
 const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
 
@@ -16,7 +17,7 @@ function collectionLine(c: Collection) {
 
 function codeLine(c: ShareCodeInfo) {
   const uses = c.maxUses === null ? plural(c.uses, 'use') : `${c.uses}/${c.maxUses} uses`;
-  const expiry = c.expiresAt ? `expires ${c.expiresAt.toISOString()}` : 'no expiry';
+  const expiry = c.expiresAt ? `expires ${localTime(c.expiresAt)}` : 'no expiry';
   return `${formatShareCode(c.code)}  ${c.status.padEnd(9)} ${uses}, ${expiry}`;
 }
 

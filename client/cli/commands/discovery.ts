@@ -1,7 +1,7 @@
 import type { DiscoveryStatus, Token } from '../../../shared/discovery';
 import type { StreamEvent } from '../../../server/modules/discovery/store';
 import type { Command } from '../command';
-import { table, view } from '../render';
+import { localTime, table, view } from '../render';
 import { followSubscription, httpApi, type CliContext } from '../session';
 
 const money = (n: number | null) =>
@@ -41,8 +41,8 @@ function statusText(
   const lastText = !last
     ? 'none finished yet'
     : last.outcome === 'completed'
-      ? `scan ${last.scanId} completed ${last.finishedAt.toISOString().replace('T', ' ').slice(0, 19)}: ${last.candidates} checked, ${last.newTokens} new`
-      : `scan ${last.scanId} FAILED ${last.finishedAt.toISOString().replace('T', ' ').slice(0, 19)}: ${last.error ?? 'no reason recorded'}`;
+      ? `scan ${last.scanId} completed ${localTime(last.finishedAt)}: ${last.candidates} checked, ${last.newTokens} new`
+      : `scan ${last.scanId} FAILED ${localTime(last.finishedAt)}: ${last.error ?? 'no reason recorded'}`;
   const rows: Array<[string, string]> = [
     ['scanning', s.scanning ? `yes (scan ${s.currentScanId})` : 'no'],
     ['last scan', lastText],

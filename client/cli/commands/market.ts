@@ -12,7 +12,7 @@ import {
 import { TRPCClientError } from '@trpc/client';
 import { RESUME_EXPIRED_CODE } from '../../../shared/system';
 import type { Command } from '../command';
-import { table, view } from '../render';
+import { localTime, table, view } from '../render';
 import { followSubscription, httpApi } from '../session';
 
 const fmt = (n: number | null | undefined, digits = 2) => (n == null ? '-' : n.toFixed(digits));
@@ -21,7 +21,7 @@ function line(e: LiveEvent): string {
   const c = e.candle;
   const i = e.indicators;
   return [
-    new Date(c.openTime).toISOString(),
+    localTime(c.openTime, true),
     e.closed ? 'CLOSED ' : 'forming',
     `o ${c.open} h ${c.high} l ${c.low} c ${c.close} v ${fmt(c.volume, 3)}`,
     `rsi ${fmt(i.rsi14)} ema9 ${fmt(i.ema9)} ema21 ${fmt(i.ema21)} macd ${fmt(i.macd?.histogram, 4)}`,
@@ -30,7 +30,7 @@ function line(e: LiveEvent): string {
 
 const ruleText = (r: StrategyRule) =>
   r.type === 'rsi' ? `RSI ${r.oversold}/${r.overbought}` : r.type === 'ema_cross' ? 'EMA 9/21 cross' : 'MACD cross';
-const when = (d: Date) => d.toISOString().replace('T', ' ').slice(0, 16);
+const when = (d: Date) => localTime(d, true);
 const signed = (n: number | null, digits = 2) => (n == null ? '-' : `${n >= 0 ? '+' : ''}${n.toFixed(digits)}`);
 
 const strategiesTable = (items: Strategy[]) =>

@@ -1,5 +1,32 @@
+import type { VaultScheduler, VaultSession } from '../../../shared/vault';
 import type { Command } from '../command';
+import { localTime, table, view } from '../render';
 import { httpApi, type CliContext } from '../session';
+
+const whenOrNever = (d: Date | null, never: string) => (d ? localTime(d, true) : never);
+
+/** `vault status` for people: the scheduler in one line, then one row per session. */
+function statusText(scheduler: VaultScheduler, sessions: VaultSession[]): string {
+  const running = scheduler.isActive
+    ? `running every ${scheduler.intervalMinutes} min, next ${whenOrNever(scheduler.nextRunAt, 'soon')}`
+    : 'stopped';
+  const head = `Scheduler: ${running}; last run ${whenOrNever(scheduler.lastRunAt, 'never')}.`;
+  const rows = table(
+    sessions,
+    [
+      { header: 'id', value: (s) => s.id, right: true },
+      { header: 'provider', value: (s) => s.provider },
+      { header: 'label', value: (s) => s.label, max: 30 },
+      { header: 'status', value: (s) => s.status.replace(/_/g, ' ') },
+      { header: 'expires', value: (s) => whenOrNever(s.expiresAt, '-') },
+      { header: 'last refresh', value: (s) => whenOrNever(s.lastRefreshAt, 'never') },
+      { header: 'failures', value: (s) => s.failures, right: true },
+      { header: 'last error', value: (s) => s.lastError, max: 50 },
+    ],
+    'No sessions yet: add one on the Vault page.',
+  );
+  return `${head}\n\n${rows}`;
+}
 
 /**
  * Runs server-side code against the database with this shell's configuration (the same
@@ -60,7 +87,8 @@ export const vaultCommand: Command = {
     const [sub, id] = args;
     if (sub === 'status') {
       const http = httpApi(ctx);
-      return { scheduler: await http.vault.scheduler.query(), sessions: await http.vault.sessions.query() };
+      const [scheduler, sessions] = await Promise.all([http.vault.scheduler.query(), http.vault.sessions.query()]);
+      return view({ scheduler, sessions }, statusText(scheduler, sessions));
     }
     if (sub === 'refresh') {
       if (!id || !/^\d+$/.test(id))
