@@ -40,7 +40,8 @@ export const ZEnv = z.object({
     .regex(/^postgres(ql)?:\/\//, 'must start with postgres:// or postgresql://')
     .optional()
     .or(z.literal('').transform(() => undefined)),
-  DATA_DIR: z.string().min(1).default('./.data'),
+  // Unset: ./.data, or ./.data-demo with UPSTREAMS=demo, so the demo's invented data never mixes with real data.
+  DATA_DIR: z.string().min(1).optional(),
   // Postgres unreachable at start: tries after the first, the first wait (doubling) and the longest wait.
   // The defaults give up after about 3 minutes; a supervisor (systemd, compose) then restarts us.
   DATABASE_CONNECT_RETRIES: z.coerce.number().int().min(0).max(10_000).default(10),
@@ -182,7 +183,8 @@ export const ZEnv = z.object({
   RETENTION_INTERVAL_MS: z.coerce.number().int().min(0).default(3_600_000),
 });
 
-export type Config = z.infer<typeof ZEnv> & {
+export type Config = Omit<z.infer<typeof ZEnv>, 'DATA_DIR'> & {
+  DATA_DIR: string;
   /** Origins whose browsers may open WebSockets and send cookie-authenticated mutations. */
   allowedOrigins: string[];
 };
@@ -223,5 +225,6 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   const allowedOrigins = [
     ...new Set([...(cfg.PUBLIC_URL ? [new URL(cfg.PUBLIC_URL).origin] : []), ...local, ...dev, ...cfg.ALLOWED_ORIGINS]),
   ];
-  return { ...cfg, allowedOrigins };
+  const DATA_DIR = cfg.DATA_DIR ?? (cfg.UPSTREAMS === 'demo' ? './.data-demo' : './.data');
+  return { ...cfg, DATA_DIR, allowedOrigins };
 }
