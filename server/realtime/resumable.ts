@@ -1,6 +1,6 @@
 import { tracked, type TrackedEnvelope } from '@trpc/server';
 import { RESUME_EXPIRED_CODE, RESUME_POINT, type ResumePoint } from '../../shared/system';
-import { retryWhileDatabaseUnavailable } from '../db/unavailable';
+import { isDatabaseUnavailable, retryWhileDatabaseUnavailable } from '../db/unavailable';
 import { AppError } from '../errors';
 import { BoundedQueue, QueueOverflowError } from './queue';
 
@@ -121,8 +121,16 @@ export async function* resumable<T, L = never>(opts: ResumableOptions<T, L>): As
   const position = opts.position ?? ((e: StoredEvent<T>) => e.id);
   const { authorize } = opts;
   // An event that arrives as the database goes away waits for it: failing the check would end the stream.
-  const allowed = (e: BusEvent<T, L>) =>
-    !authorize || retryWhileDatabaseUnavailable(async () => authorize(e), opts.signal);
+  // The first try runs bare, so the usual event costs no retry machinery.
+  const allowed = async (e: BusEvent<T, L>) => {
+    if (!authorize) return true;
+    try {
+      return await authorize(e);
+    } catch (err) {
+      if (!isDatabaseUnavailable(err)) throw err;
+      return retryWhileDatabaseUnavailable(async () => authorize(e), opts.signal);
+    }
+  };
   // The conditional yield type cannot be checked inside the generic body; this is the one place a live-only event leaves.
   const liveOnly = (e: LiveOnlyEvent<L>) => e as ResumableYield<T, L>;
   const stale = (e: LiveOnlyEvent<L>, highWater: number | null) =>
@@ -188,6 +196,8 @@ export async function* resumable<T, L = never>(opts: ResumableOptions<T, L>): As
       if (await allowed(e)) yield tracked(String(e.id), e.data);
     }
   } catch (err) {
+    // Aborted while waiting on the database: the subscriber has gone, so the stream just ends.
+    if (opts.signal?.aborted) return;
     throw asStreamError(err);
   } finally {
     unsubscribe();

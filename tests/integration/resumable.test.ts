@@ -265,6 +265,29 @@ describe('resumable() for chat and market', () => {
     expect((await after).done).toBe(true);
   });
 
+  it('ends quietly when its subscriber leaves during a per-event check, even one waiting out a database outage', async () => {
+    const from = await writeMixed('leave-start');
+    const unavailable = Object.assign(new Error('connection ended'), { code: 'CONNECTION_ENDED' });
+    for (const check of ['slow', 'outage'] as const) {
+      const ac = new AbortController();
+      let checking: () => void = () => {};
+      const checked = new Promise<void>((resolve) => (checking = resolve));
+      const stream = openMixed(String(from), {
+        signal: ac.signal,
+        authorize: () => {
+          checking();
+          if (check === 'outage') throw unavailable;
+          return new Promise<boolean>((resolve) => ac.signal.addEventListener('abort', () => resolve(false)));
+        },
+      });
+      const first = stream.next();
+      await writeMixed(`leave-${check}`);
+      await checked;
+      ac.abort();
+      expect((await first).done).toBe(true);
+    }
+  });
+
   it('orders by a position of its own, resumes from an id lookup and drops stale live-only events', async () => {
     // Position = the number inside the message, deliberately not the id order.
     const pos = (m: string) => Number(m.split(':')[1]);
