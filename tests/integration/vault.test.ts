@@ -107,6 +107,24 @@ describe('vinted.analyze', () => {
   });
 });
 
+describe('vinted.analyze with a session under any label', () => {
+  it('uses the one Vinted session whatever its label, and says plainly when there is none', async () => {
+    const own = await createTestApp({ ...vinted.env, VAULT_AUTO_REFRESH_ENABLED: 'false' });
+    const boss = await signUp(own, { name: 'Label Admin' });
+    const none = await rejection(boss.caller.vinted.analyze({ query: 'jean' }));
+    expect(none.code).toBe('PRECONDITION_FAILED');
+    expect(none.message).toBe('No vinted session in the vault: an admin must add one on the Vault page.');
+
+    await boss.caller.vault.saveSession({
+      provider: 'vinted',
+      label: 'my shop account',
+      secrets: { cookie: vinted.signIn() },
+    });
+    const out = await boss.caller.vinted.analyze({ query: 'Jean Levis 501' });
+    expect(out.count).toBeGreaterThan(0);
+  });
+});
+
 describe('goplus provider', () => {
   it('an app key and secret become an access token at once; a wrong pair needs configuration', async () => {
     const ok = await admin.caller.vault.saveSession({

@@ -188,21 +188,32 @@ export class VaultService {
     });
   }
 
-  /** Is there a session a consumer could use (even one that needs a refresh first)? */
-  async has(provider: VaultProvider, label = 'default') {
-    return (await this.store.find(provider, label)) !== undefined;
+  /** The session named by `label`, or without one the provider's best (VaultStore.pick). */
+  private session(provider: VaultProvider, label: string | undefined) {
+    return label === undefined ? this.store.pick(provider) : this.store.find(provider, label);
   }
 
-  /** A fresh credential: refreshed first when it has no token yet or is about to expire. */
-  async credential(providerName: VaultProvider, label = 'default'): Promise<Credential> {
+  /** Is there a session a consumer could use (even one that needs a refresh first)? */
+  async has(provider: VaultProvider, label?: string) {
+    return (await this.session(provider, label)) !== undefined;
+  }
+
+  /**
+   * A fresh credential: refreshed first when it has no token yet or is about to expire. Without a
+   * label, the provider's active session, whatever its label.
+   */
+  async credential(providerName: VaultProvider, label?: string): Promise<Credential> {
     const provider = this.providers.get(providerName)!;
-    const unavailable = (why: string) =>
-      new CredentialUnavailableError(`The ${providerName} session "${label}" is not usable: ${why}`);
-    let row = await this.store.find(providerName, label);
+    let row = await this.session(providerName, label);
     if (!row)
       throw new CredentialUnavailableError(
-        `No ${providerName} session "${label}" in the vault: an admin must add one on the Vault page.`,
+        label === undefined
+          ? `No ${providerName} session in the vault: an admin must add one on the Vault page.`
+          : `No ${providerName} session "${label}" in the vault: an admin must add one on the Vault page.`,
       );
+    const named = row.label;
+    const unavailable = (why: string) =>
+      new CredentialUnavailableError(`The ${providerName} session "${named}" is not usable: ${why}`);
     const open = (r: SessionRow) => {
       try {
         return this.box.open(r);
@@ -235,7 +246,7 @@ export class VaultService {
   async withCredential<T>(
     providerName: VaultProvider,
     use: (secrets: Secrets) => Promise<T>,
-    label = 'default',
+    label?: string,
   ): Promise<T> {
     const provider = this.providers.get(providerName)!;
     const first = await this.credential(providerName, label);
@@ -246,14 +257,15 @@ export class VaultService {
       const { outcome, session } = await this.refresher.refresh(first.sessionId, 'unauthorized', first.version);
       if (outcome !== 'success')
         throw new CredentialUnavailableError(
-          `The ${providerName} session "${label}" expired and could not be refreshed: ${session.lastError ?? 'unknown reason'}`,
+          `The ${providerName} session "${session.label}" expired and could not be refreshed: ${session.lastError ?? 'unknown reason'}`,
         );
-      return use((await this.credential(providerName, label)).secrets);
+      // The same session again, refreshed: not whichever another pick would find now.
+      return use((await this.credential(providerName, session.label)).secrets);
     }
   }
 
   /** Discovery's view of the GoPlus session: a token to send, never the key or the secret. */
-  goplusTokens(label = 'default') {
+  goplusTokens(label?: string) {
     return {
       available: () => this.has('goplus', label),
       withToken: async <T>(call: (authorization: string) => Promise<T>): Promise<T> => {

@@ -57,6 +57,21 @@ export class VaultStore {
     return row;
   }
 
+  /**
+   * The session a consumer uses when it names none: an active one before any other, then the
+   * one saved or refreshed last (an admin who just pasted a cookie means that one). A label is
+   * for people, not a key.
+   */
+  async pick(provider: string, tx: Db = this.db): Promise<SessionRow | undefined> {
+    const [row] = await tx
+      .select()
+      .from(vaultSessions)
+      .where(eq(vaultSessions.provider, provider))
+      .orderBy(desc(sql`${vaultSessions.status} = 'active'`), desc(vaultSessions.updatedAt), desc(vaultSessions.id))
+      .limit(1);
+    return row;
+  }
+
   /** Insert or replace by (provider, label): a pasted cookie replaces the old session's secrets. */
   async upsert(values: typeof vaultSessions.$inferInsert, tx: Db = this.db): Promise<SessionRow> {
     const { provider: _p, label: _l, ...patch } = values;
