@@ -95,3 +95,17 @@ export function untilViewersLive(fake: FakeBinance, viewersLive: (() => boolean)
     { what: 'every viewer to receive a forming candle', intervalMs: 100 },
   );
 }
+
+/**
+ * Resolves once `stream` is subscribed on a connection the app still holds. The fake forgets a
+ * connection the app has just dropped only when the close reaches it, so its list alone can
+ * still show a series released a moment ago, whose candles would go nowhere.
+ */
+export function untilSubscribed(app: App, fake: FakeBinance, stream: string) {
+  return waitFor(
+    () => fake.subscriptions().includes(stream) && fake.openConnections === app.market.feed.openConnections(),
+    {
+      what: `${stream} subscribed upstream on a live connection`,
+    },
+  );
+}

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import type { AppRouter } from '../../server/router';
 import { signUp, type Caller } from '../helpers/app';
 import { rejection } from '../helpers/errors';
-import { marketTestApp, until } from '../helpers/market';
+import { marketTestApp, until, untilSubscribed } from '../helpers/market';
 
 const { app, fake } = await marketTestApp();
 const MIN = 60_000;
@@ -23,7 +23,7 @@ const holder = (name: string): CreateInput => ({
 
 /** Advances the exchange one candle at a time until the caller holds a position (no viewer anywhere). */
 async function openPosition(caller: Caller, strategyId: number) {
-  await until(() => fake.subscriptions().includes('btcusdt@kline_1m'), 'the upstream subscription for the strategy');
+  await untilSubscribed(app, fake, 'btcusdt@kline_1m');
   for (let i = 0; i < 5; i++) {
     fake.advance(MIN);
     await until(
