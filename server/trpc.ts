@@ -9,6 +9,9 @@ import { guardSubscription } from './realtime/guard';
 import { decodeInput } from './transport/decode';
 import { retryWhileDatabaseUnavailable } from './db/unavailable';
 import { take } from './cluster/take';
+import { installReadableZodDefaults } from './zod-words';
+
+installReadableZodDefaults();
 
 const t = initTRPC.context<Context>().create({
   // Client input is checked before superjson sees it; what we send stays plain superjson.
@@ -42,8 +45,9 @@ function clientMessage(error: TRPCError, zodError: ZodError | null, fallback: st
   return fallback;
 }
 
+/** Each message names its field in words (shared/ schemas, zod-words.ts), so no key is put in front. */
 function readableZodMessage(err: ZodError): string {
-  return err.issues.map((i) => (i.path.length ? `${i.path.join('.')}: ${i.message}` : i.message)).join('; ');
+  return [...new Set(err.issues.map((i) => i.message))].join(' ');
 }
 
 export const router = t.router;

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { idCursor, positionCursor } from './cursor';
+import { pageSize as limit, recordId as id } from './fields';
 import { text } from './text';
 
 export const CHAT_FEATURE = 'chat';
@@ -9,19 +10,6 @@ export const INVITATION_MESSAGE_MAX = 500;
 export const PENDING_INVITATIONS_MAX = 20;
 /** A typing event is relayed at most this often per person and conversation (and shown this long). */
 export const TYPING_INTERVAL_MS = 2000;
-
-const id = (what: string) =>
-  z
-    .number({ error: `Give the ${what} id (a number).` })
-    .int()
-    .positive({ error: `The ${what} id is a positive number.` });
-const limit = (max: number, fallback: number) =>
-  z
-    .number({ error: 'limit must be a number.' })
-    .int()
-    .min(1, { error: 'limit is at least 1.' })
-    .max(max, { error: `limit is at most ${max}.` })
-    .default(fallback);
 
 export const ZChatPerson = z.object({ id: z.string(), name: z.string() });
 
@@ -33,7 +21,7 @@ export const ZInviteOutput = z.object({ invitationId: z.number() });
 
 export const ZRespondInput = z.object({
   invitationId: id('invitation'),
-  action: z.enum(['accept', 'reject'], { error: 'action is "accept" or "reject".' }),
+  action: z.enum(['accept', 'reject'], { error: 'Choose to accept or reject the invitation.' }),
 });
 export const ZRespondOutput = z.object({ conversationId: z.number().optional() });
 
@@ -50,7 +38,7 @@ export type Invitation = z.infer<typeof ZInvitation>;
 
 export const ZInvitationsInput = z
   .object({
-    direction: z.enum(['incoming', 'outgoing'], { error: 'direction is "incoming" or "outgoing".' }).optional(),
+    direction: z.enum(['incoming', 'outgoing'], { error: 'Choose incoming or outgoing invitations.' }).optional(),
     cursor: idCursor(),
     limit: limit(100, 50),
   })
@@ -98,7 +86,9 @@ export const ZSendInput = z.object({
   }),
   clientId: z
     .string()
-    .regex(/^[A-Za-z0-9_-]{8,64}$/, { error: 'clientId is 8 to 64 letters, digits, "-" or "_" (a UUID works).' })
+    .regex(/^[A-Za-z0-9_-]{8,64}$/, {
+      error: 'A message\'s client id is 8 to 64 letters, digits, "-" or "_" (a UUID works).',
+    })
     .optional(),
 });
 export const ZSendOutput = z.object({ message: ZMessage });

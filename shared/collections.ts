@@ -1,5 +1,6 @@
 import { idCursor, orderCursor } from './cursor';
 import { z } from 'zod';
+import { pageSize, recordId } from './fields';
 import { text } from './text';
 
 export const COLLECTIONS_FEATURE = 'collections';
@@ -26,12 +27,6 @@ export const COLLECTION_LIMITS = {
  */
 export const SHARE_CODE_ALPHABET = '23456789ABCDEFGHJKMNPQRSTUVWXYZ';
 export const SHARE_CODE_LENGTH = 10;
-
-const id = (what: string) =>
-  z
-    .number({ error: `${what} must be a number.` })
-    .int()
-    .positive({ error: `${what} must be a positive id.` });
 
 /** Accepts what people type: any case, spaces or dashes between groups. */
 export const ZShareCode = z
@@ -70,77 +65,67 @@ const tags = z
   .array(ZTag)
   .max(COLLECTION_LIMITS.tagsPerCard, { error: `A card has at most ${COLLECTION_LIMITS.tagsPerCard} tags.` });
 
-export const ZCollectionIdInput = z.object({ id: id('id') });
+export const ZCollectionIdInput = z.object({ id: recordId('collection') });
 /** Cards are paged in their order; the cursor is `<position>:<id>` of the last card of the page before. */
 export const CARDS_PAGE_MAX = 100;
 export const ZCollectionGetInput = z.object({
-  id: id('id'),
+  id: recordId('collection'),
   cursor: orderCursor(),
-  limit: z
-    .number({ error: 'limit must be a number.' })
-    .int({ error: 'limit must be a whole number.' })
-    .min(1, { error: 'limit is at least 1.' })
-    .max(CARDS_PAGE_MAX, { error: `limit is at most ${CARDS_PAGE_MAX}.` })
-    .default(CARDS_PAGE_MAX),
+  limit: pageSize(CARDS_PAGE_MAX, CARDS_PAGE_MAX),
 });
 export const ZCollectionListInput = z
   .object({
     cursor: idCursor(),
-    limit: z
-      .number()
-      .int()
-      .min(1, { error: 'limit is at least 1.' })
-      .max(100, { error: 'limit is at most 100.' })
-      .default(50),
+    limit: pageSize(100, 50),
   })
   .optional();
 export const ZCollectionCreateInput = z.object({ title, description: description.default('') });
 export const ZCollectionUpdateInput = z.object({
-  id: id('id'),
+  id: recordId('collection'),
   title: title.optional(),
   description: description.optional(),
 });
 export const ZCardAddInput = z.object({
-  collectionId: id('collectionId'),
+  collectionId: recordId('collection'),
   front,
   back: back.default(''),
   tags: tags.default([]),
 });
 export const ZCardUpdateInput = z.object({
-  collectionId: id('collectionId'),
-  cardId: id('cardId'),
+  collectionId: recordId('collection'),
+  cardId: recordId('card'),
   front: front.optional(),
   back: back.optional(),
   tags: tags.optional(),
 });
-export const ZCardRemoveInput = z.object({ collectionId: id('collectionId'), cardId: id('cardId') });
+export const ZCardRemoveInput = z.object({ collectionId: recordId('collection'), cardId: recordId('card') });
 export const ZCardReorderInput = z.object({
-  collectionId: id('collectionId'),
+  collectionId: recordId('collection'),
   cardIds: z
-    .array(id('cardId'))
+    .array(recordId('card'))
     .max(COLLECTION_LIMITS.cardsPerCollection)
-    .refine((ids) => new Set(ids).size === ids.length, { error: 'cardIds lists a card twice.' }),
+    .refine((ids) => new Set(ids).size === ids.length, { error: 'The same card is listed twice.' }),
 });
 
 export const ZCreateShareCodeInput = z.object({
-  collectionId: id('collectionId'),
+  collectionId: recordId('collection'),
   expiresInHours: z
-    .number({ error: 'expiresInHours must be a number.' })
-    .int({ error: 'expiresInHours must be a whole number of hours.' })
-    .min(1, { error: 'expiresInHours is at least 1.' })
+    .number({ error: 'The expiry must be a number of hours.' })
+    .int({ error: 'The expiry must be a whole number of hours.' })
+    .min(1, { error: 'The expiry is at least 1 hour.' })
     .max(COLLECTION_LIMITS.expiresInHours, {
-      error: `expiresInHours is at most ${COLLECTION_LIMITS.expiresInHours} (a year).`,
+      error: `The expiry is at most ${COLLECTION_LIMITS.expiresInHours} hours (a year).`,
     })
     .nullish(),
   maxUses: z
-    .number({ error: 'maxUses must be a number.' })
-    .int({ error: 'maxUses must be a whole number.' })
-    .min(1, { error: 'maxUses is at least 1.' })
-    .max(COLLECTION_LIMITS.maxUses, { error: `maxUses is at most ${COLLECTION_LIMITS.maxUses}.` })
+    .number({ error: 'The number of uses must be a number.' })
+    .int({ error: 'The number of uses must be a whole number.' })
+    .min(1, { error: 'The number of uses is at least 1.' })
+    .max(COLLECTION_LIMITS.maxUses, { error: `The number of uses is at most ${COLLECTION_LIMITS.maxUses}.` })
     .nullish(),
 });
 export const ZRevokeShareCodeInput = z.object({ code: ZShareCode });
-export const ZShareCodesInput = z.object({ collectionId: id('collectionId') });
+export const ZShareCodesInput = z.object({ collectionId: recordId('collection') });
 export const ZImportByCodeInput = z.object({ code: ZShareCode });
 
 export const ZCollection = z.object({

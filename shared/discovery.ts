@@ -9,22 +9,22 @@ export const DISCOVERY_MIN_INTERVAL_SECONDS = 60;
 export const ZChain = text({ label: 'Chain ids', max: 32 })
   .toLowerCase()
   .regex(/^[a-z0-9-]{2,32}$/, {
-    error: 'chain must be a DexScreener chain id such as "solana", "ethereum", "bsc" or "base".',
+    error: 'The chain must be a DexScreener chain id such as "solana", "ethereum", "bsc" or "base".',
   });
 
 export const ZTriggerInput = z
   .object({
     maxTokens: z
-      .number({ error: 'maxTokens must be a whole number from 1 to 100.' })
-      .int({ error: 'maxTokens must be a whole number from 1 to 100.' })
-      .min(1, { error: 'maxTokens must be at least 1.' })
-      .max(100, { error: 'maxTokens can be at most 100.' })
+      .number({ error: 'Tokens per scan must be a whole number from 1 to 100.' })
+      .int({ error: 'Tokens per scan must be a whole number from 1 to 100.' })
+      .min(1, { error: 'Tokens per scan must be at least 1.' })
+      .max(100, { error: 'Tokens per scan can be at most 100.' })
       .default(20),
     chain: ZChain.optional(),
     /** Scan exactly one token, given by its DexScreener page: https://dexscreener.com/<chain>/<address>. */
     profileUrl: text({ label: 'Profile URLs', max: 300 })
       .refine((u) => parseProfileUrl(u) !== null, {
-        error: 'profileUrl must be a DexScreener token page such as https://dexscreener.com/solana/<address>.',
+        error: 'The link must be a DexScreener token page such as https://dexscreener.com/solana/<address>.',
       })
       .optional(),
   })
@@ -86,10 +86,10 @@ export const ZStatsOutput = z.object({
 export const ZRecentInput = z
   .object({
     limit: z
-      .number({ error: 'limit must be a whole number from 1 to 200.' })
-      .int({ error: 'limit must be a whole number from 1 to 200.' })
-      .min(1, { error: 'limit must be at least 1.' })
-      .max(200, { error: 'limit can be at most 200.' })
+      .number({ error: 'The page size must be a whole number from 1 to 200.' })
+      .int({ error: 'The page size must be a whole number from 1 to 200.' })
+      .min(1, { error: 'The page size must be at least 1.' })
+      .max(200, { error: 'The page size can be at most 200.' })
       .default(50),
     chain: ZChain.optional(),
   })
@@ -139,9 +139,9 @@ export const ZRecentOutput = z.object({ tokens: z.array(ZToken), count: z.number
 
 export const ZScanTokensInput = z.object({
   scanId: z
-    .number({ error: 'scanId must be a scan id, as `discovery.trigger` returned.' })
+    .number({ error: 'Choose a scan by the id that starting it returned.' })
     .int()
-    .positive({ error: 'scanId must be a scan id.' }),
+    .positive({ error: 'Choose a scan by the id that starting it returned.' }),
 });
 /** Every token a scan checked (new and already known), each once; tokens since pruned are gone. */
 export const ZScanTokensOutput = z.object({
@@ -152,17 +152,17 @@ export const ZScanTokensOutput = z.object({
 
 export const ZAutoStartInput = z.object({
   intervalSeconds: z
-    .number({ error: `intervalSeconds must be a whole number of seconds, at least ${DISCOVERY_MIN_INTERVAL_SECONDS}.` })
-    .int({ error: 'intervalSeconds must be a whole number of seconds.' })
+    .number({ error: `The interval must be a whole number of seconds, at least ${DISCOVERY_MIN_INTERVAL_SECONDS}.` })
+    .int({ error: 'The interval must be a whole number of seconds.' })
     .min(DISCOVERY_MIN_INTERVAL_SECONDS, {
-      error: `intervalSeconds must be at least ${DISCOVERY_MIN_INTERVAL_SECONDS} (upstream rate limits).`,
+      error: `The interval must be at least ${DISCOVERY_MIN_INTERVAL_SECONDS} seconds (upstream rate limits).`,
     })
-    .max(86_400, { error: 'intervalSeconds can be at most 86400 (one day).' }),
+    .max(86_400, { error: 'The interval can be at most 86400 seconds (one day).' }),
   maxTokens: z
-    .number({ error: 'maxTokens must be a whole number from 1 to 100.' })
-    .int({ error: 'maxTokens must be a whole number from 1 to 100.' })
-    .min(1, { error: 'maxTokens must be at least 1.' })
-    .max(100, { error: 'maxTokens can be at most 100.' }),
+    .number({ error: 'Tokens per scan must be a whole number from 1 to 100.' })
+    .int({ error: 'Tokens per scan must be a whole number from 1 to 100.' })
+    .min(1, { error: 'Tokens per scan must be at least 1.' })
+    .max(100, { error: 'Tokens per scan can be at most 100.' }),
 });
 
 export const ZScanCounts = z.object({

@@ -45,18 +45,18 @@ export type Indicators = z.infer<typeof ZIndicators>;
 export const ZSeriesInput = z.object({ symbol: ZSymbol, timeframe: ZTimeframe });
 export const ZCandlesInput = ZSeriesInput.extend({
   limit: z
-    .number({ error: 'limit must be a number.' })
+    .number({ error: 'The number of candles must be a number.' })
     .int()
-    .min(1, { error: 'limit is at least 1.' })
-    .max(1000, { error: 'limit is at most 1000.' })
+    .min(1, { error: 'The number of candles is at least 1.' })
+    .max(1000, { error: 'The number of candles is at most 1000.' })
     .default(300),
 });
 export const ZStoredCandle = z.object({ id: z.number(), candle: ZCandle, indicators: ZIndicators });
 export const ZCandlesOutput = z.object({ symbol: z.string(), timeframe: ZTimeframe, candles: z.array(ZStoredCandle) });
 
 export const ZLiveInput = ZSeriesInput.extend({
-  lastEventId: text({ label: 'lastEventId values', max: 18 })
-    .regex(/^\d{1,18}$/, { error: 'lastEventId must be the id of a candle this stream sent.' })
+  lastEventId: text({ label: 'Resume points', max: 18 })
+    .regex(/^\d{1,18}$/, { error: 'The resume point must be the id of a candle this stream sent.' })
     .nullish(),
 });
 interface CandleEventFields {
@@ -92,6 +92,11 @@ export const ZMarketStatsOutput = z.object({
 });
 export type MarketStats = z.infer<typeof ZMarketStatsOutput>;
 
+const level = (name: string) => {
+  const error = `The ${name} level is a number from 1 to 99.`;
+  return z.number({ error }).min(1, { error }).max(99, { error });
+};
+
 /** Entry/exit rules over the indicators computed once per candle. Long-only paper trading. */
 export const ZStrategyRule = z.discriminatedUnion(
   'type',
@@ -99,14 +104,14 @@ export const ZStrategyRule = z.discriminatedUnion(
     z
       .object({
         type: z.literal('rsi'),
-        oversold: z.number().min(1).max(99).default(30),
-        overbought: z.number().min(1).max(99).default(70),
+        oversold: level('oversold').default(30),
+        overbought: level('overbought').default(70),
       })
-      .refine((r) => r.oversold < r.overbought, { error: 'oversold must be below overbought.' }),
+      .refine((r) => r.oversold < r.overbought, { error: 'The oversold level must be below the overbought level.' }),
     z.object({ type: z.literal('ema_cross') }),
     z.object({ type: z.literal('macd_cross') }),
   ],
-  { error: 'rule.type must be rsi, ema_cross or macd_cross.' },
+  { error: 'Choose a rule: RSI, EMA cross or MACD cross.' },
 );
 export type StrategyRule = z.infer<typeof ZStrategyRule>;
 
@@ -116,14 +121,17 @@ const strategyFields = {
   timeframe: ZTimeframe,
   rule: ZStrategyRule,
   positionSize: z
-    .number({ error: 'positionSize must be a number.' })
-    .positive({ error: 'positionSize must be above 0.' })
-    .max(1e9),
-  takeProfitPct: z.number().positive({ error: 'takeProfitPct must be above 0.' }).max(1000),
+    .number({ error: 'Position size must be a number.' })
+    .positive({ error: 'Position size must be above 0.' })
+    .max(1e9, { error: 'Position size is at most 1,000,000,000.' }),
+  takeProfitPct: z
+    .number({ error: 'Take profit must be a number (a percentage).' })
+    .positive({ error: 'Take profit must be above 0 %.' })
+    .max(1000, { error: 'Take profit is at most 1000 %.' }),
   stopLossPct: z
-    .number()
-    .positive({ error: 'stopLossPct must be above 0.' })
-    .max(100, { error: 'stopLossPct is at most 100.' }),
+    .number({ error: 'Stop loss must be a number (a percentage).' })
+    .positive({ error: 'Stop loss must be above 0 %.' })
+    .max(100, { error: 'Stop loss is at most 100 %.' }),
   enabled: z.boolean(),
 };
 export const ZStrategyCreateInput = z.object({ ...strategyFields, enabled: strategyFields.enabled.default(false) });
@@ -132,7 +140,9 @@ export const ZStrategyUpdateInput = z
   .object({ id: z.number().int().positive(), ...strategyFields })
   .partial()
   .required({ id: true });
-export const ZStrategyIdInput = z.object({ id: z.number({ error: 'id must be a strategy id.' }).int().positive() });
+export const ZStrategyIdInput = z.object({
+  id: z.number({ error: 'Choose a strategy by its id (a number).' }).int().positive(),
+});
 export const ZStrategySetEnabledInput = ZStrategyIdInput.extend({ enabled: z.boolean() });
 
 export const ZStrategy = z.object({
@@ -194,10 +204,10 @@ export const ZStrategiesListInput = z
   .object({
     cursor: idCursor(),
     limit: z
-      .number({ error: 'limit must be a whole number from 1 to 100.' })
+      .number({ error: 'The page size must be a whole number from 1 to 100.' })
       .int()
-      .min(1, { error: 'limit is at least 1.' })
-      .max(MAX_STRATEGIES_PER_USER, { error: `limit is at most ${MAX_STRATEGIES_PER_USER}.` })
+      .min(1, { error: 'The number of candles is at least 1.' })
+      .max(MAX_STRATEGIES_PER_USER, { error: `The page size is at most ${MAX_STRATEGIES_PER_USER}.` })
       .default(MAX_STRATEGIES_PER_USER),
   })
   .optional();

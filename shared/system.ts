@@ -36,9 +36,7 @@ export function isResumePointMessage(message: unknown): message is ResumePointMe
 }
 
 /** Input of every resumable subscription: tRPC fills `lastEventId` itself on reconnect. */
-export const ZResumeInput = z
-  .object({ lastEventId: text({ label: 'lastEventId values', max: 40 }).nullish() })
-  .optional();
+export const ZResumeInput = z.object({ lastEventId: text({ label: 'Resume points', max: 40 }).nullish() }).optional();
 
 export const ZHealthOutput = z.object({
   ok: z.boolean(),

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { text } from './text';
 
 export const VAULT_PROVIDERS = ['vinted', 'goplus'] as const;
-export const ZVaultProvider = z.enum(VAULT_PROVIDERS, { error: 'provider must be "vinted" or "goplus".' });
+export const ZVaultProvider = z.enum(VAULT_PROVIDERS, { error: 'The provider must be Vinted or GoPlus.' });
 export type VaultProvider = z.infer<typeof ZVaultProvider>;
 
 export const ZVaultStatus = z.enum(['active', 'expired', 'error', 'requires_configuration']);
@@ -44,15 +44,15 @@ export const ZSaveSessionInput = z.discriminatedUnion(
       }),
     }),
   ],
-  { error: 'provider must be "vinted" or "goplus".' },
+  { error: 'The provider must be Vinted or GoPlus.' },
 );
 export type SaveSessionInput = z.infer<typeof ZSaveSessionInput>;
 
 export const ZSessionIdInput = z.object({
   sessionId: z
-    .number({ error: 'sessionId must be a session id from vault.sessions.' })
+    .number({ error: "Choose a session by its id, as the vault's session list shows it." })
     .int()
-    .positive({ error: 'sessionId must be a session id from vault.sessions.' }),
+    .positive({ error: "Choose a session by its id, as the vault's session list shows it." }),
 });
 
 export const ZAttemptTrigger = z.enum(['scheduler', 'manual', 'unauthorized', 'expiring', 'save']);
@@ -78,7 +78,7 @@ export type RefreshResult = z.infer<typeof ZRefreshNowOutput>;
 export const ZAttemptsInput = z
   .object({
     sessionId: z.number().int().positive().optional(),
-    limit: z.number({ error: 'limit must be a whole number from 1 to 100.' }).int().min(1).max(100).default(20),
+    limit: z.number({ error: 'The page size must be a whole number from 1 to 100.' }).int().min(1).max(100).default(20),
   })
   .default({ limit: 20 });
 export const ZAttemptsOutput = z.array(ZVaultAttempt.extend({ id: z.number() }));
@@ -93,12 +93,12 @@ export const ZSchedulerOutput = z.object({
 export type VaultScheduler = z.infer<typeof ZSchedulerOutput>;
 
 export const ZControlSchedulerInput = z.object({
-  action: z.enum(['start', 'stop', 'restart'], { error: 'action must be "start", "stop" or "restart".' }),
+  action: z.enum(['start', 'stop', 'restart'], { error: 'Choose to start, stop or restart the scheduler.' }),
   intervalMinutes: z
-    .number({ error: 'intervalMinutes must be a whole number of minutes from 1 to 1440.' })
-    .int({ error: 'intervalMinutes must be a whole number of minutes from 1 to 1440.' })
-    .min(1, { error: 'intervalMinutes must be at least 1.' })
-    .max(1440, { error: 'intervalMinutes can be at most 1440 (one day).' })
+    .number({ error: 'The interval must be a whole number of minutes from 1 to 1440.' })
+    .int({ error: 'The interval must be a whole number of minutes from 1 to 1440.' })
+    .min(1, { error: 'The interval must be at least 1 minute.' })
+    .max(1440, { error: 'The interval can be at most 1440 minutes (one day).' })
     .optional(),
 });
 

@@ -193,9 +193,16 @@ export function judge(answer: Answer, refused: boolean, token: string): string[]
     const m = answer.message.trim();
     const readable = m.length >= 3 && m.length <= 1000 && /[a-z]{2,}/i.test(m) && m !== answer.code && !/^[[{]/.test(m);
     if (!readable) problems.push(`the error message is not a sentence: ${JSON.stringify(m.slice(0, 200))}`);
+    // A person reads it: fields are named in words ("Take profit"), never by their key (takeProfitPct).
+    const key = INTERNAL_NAME.exec(m.replace(/https?:\/\/\S+/g, ''));
+    if (key)
+      problems.push(`the error message names a field by its key "${key[0]}": ${JSON.stringify(m.slice(0, 200))}`);
   }
   return problems;
 }
+
+/** camelCase or a leading "key: ", as tRPC's and zod's defaults put them. */
+const INTERNAL_NAME = /\b[a-z]+[A-Z][A-Za-z]*\b|^[a-z][\w.]*: /;
 
 async function runCase(
   t: FuzzTarget,

@@ -26,7 +26,7 @@ describe('chat messages', () => {
     const clientId = await rejection(
       ann!.caller.chat.send({ conversationId, content: 'hi', clientId: 'no spaces allowed' }),
     );
-    expect(clientId.message).toContain('clientId is 8 to 64 letters');
+    expect(clientId.message).toContain('client id is 8 to 64 letters');
   });
 
   it('pages history newest first with a cursor', async () => {
@@ -51,7 +51,7 @@ describe('chat messages', () => {
     expect(third.items.map((m) => m.content)).toEqual(['m5', 'm4', 'm3', 'm2', 'm1']);
     expect(third.nextCursor).toBeNull();
     expect((await rejection(bob!.caller.chat.messages({ conversationId, limit: 500 }))).message).toContain(
-      'limit is at most 100.',
+      'The page size is at most 100.',
     );
   });
 

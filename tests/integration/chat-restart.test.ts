@@ -58,7 +58,7 @@ describe('chat across a server restart', () => {
         httpClient(second.server.url, ann.token).chat.send.mutate({ conversationId, content: ' ' }),
       );
       expect(err.data?.code).toBe('BAD_REQUEST');
-      expect(err.message).toBe('content: Write a message first: it is empty.');
+      expect(err.message).toBe('Write a message first: it is empty.');
     } finally {
       await second.stop();
     }

@@ -98,7 +98,9 @@ describe('HTTP answers are bounded', () => {
     }
     expect(pages).toBe(4);
     expect(fronts).toEqual(Array.from({ length: COLLECTION_LIMITS.cardsPerCollection }, (_, i) => String(i)));
-    await expect(client.collections.get.query({ id: big.id, limit: 101 })).rejects.toThrow('limit is at most 100.');
+    await expect(client.collections.get.query({ id: big.id, limit: 101 })).rejects.toThrow(
+      'The page size is at most 100.',
+    );
     await expect(client.collections.get.query({ id: big.id, cursor: '99999999999:1' })).rejects.toThrow(CURSOR_MESSAGE);
   });
 

@@ -169,7 +169,7 @@ describe('scheduler control', () => {
     });
     const err = await rejection(admin.caller.vault.controlScheduler({ action: 'start', intervalMinutes: 0 }));
     expect(err.code).toBe('BAD_REQUEST');
-    expect(err.message).toContain('intervalMinutes must be at least 1.');
+    expect(err.message).toContain('The interval must be at least 1 minute.');
   });
 
   it('a sweep records its run without putting back an interval another instance changed meanwhile', async () => {
