@@ -2,9 +2,9 @@ import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState, type FormEvent } from 'react';
 import { PASSWORD_MIN } from '../../../shared/auth';
 import { reconnectRealtime, useTRPC } from '../trpc';
+import { FieldErrors, fieldErrorsOf } from './FieldErrors';
 
 type Mode = 'signIn' | 'signUp';
-type FieldErrors = Partial<Record<'email' | 'password' | 'name', string[]>>;
 
 export function AuthPage() {
   const trpc = useTRPC();
@@ -18,7 +18,7 @@ export function AuthPage() {
   const signIn = useMutation(trpc.auth.signIn.mutationOptions({ onSuccess }));
   const signUp = useMutation(trpc.auth.signUp.mutationOptions({ onSuccess }));
   const active = mode === 'signIn' ? signIn : signUp;
-  const fieldErrors = (active.error?.data?.zodError?.fieldErrors ?? {}) as FieldErrors;
+  const fieldErrors = fieldErrorsOf(active.error).field;
 
   function submit(e: FormEvent<HTMLFormElement>) {
     e.preventDefault();
@@ -90,11 +90,7 @@ function Field(props: {
         aria-invalid={!!props.errors?.length}
       />
       {props.hint && !props.errors?.length && <small className="muted">{props.hint}</small>}
-      {props.errors?.map((e) => (
-        <small key={e} className="error">
-          {e}
-        </small>
-      ))}
+      <FieldErrors messages={props.errors} />
     </label>
   );
 }

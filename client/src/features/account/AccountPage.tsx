@@ -1,10 +1,9 @@
 import { useMutation } from '@tanstack/react-query';
 import { useState, type FormEvent } from 'react';
 import { toast } from 'sonner';
+import { FieldErrors, fieldErrorsOf } from '../../components/FieldErrors';
 import { useTRPC } from '../../trpc';
 import './account.css';
-
-type FieldErrors = Partial<Record<'currentPassword' | 'newPassword', string[]>>;
 
 /** Where a person ends a stolen session: change the password (other devices signed out) or sign out everywhere. */
 export default function AccountPage() {
@@ -22,7 +21,7 @@ export default function AccountPage() {
       onError: (err) => toast.error(`Could not sign out everywhere: ${err.message}`),
     }),
   );
-  const fieldErrors = (change.error?.data?.zodError?.fieldErrors ?? {}) as FieldErrors;
+  const fieldErrors = fieldErrorsOf(change.error).field;
 
   function submit(e: FormEvent<HTMLFormElement>) {
     e.preventDefault();
@@ -98,11 +97,7 @@ function PasswordField(props: { label: string; name: string; autoComplete: strin
         autoComplete={props.autoComplete}
         aria-invalid={!!props.errors?.length}
       />
-      {props.errors?.map((e) => (
-        <small key={e} className="error">
-          {e}
-        </small>
-      ))}
+      <FieldErrors messages={props.errors} />
     </label>
   );
 }

@@ -8,6 +8,7 @@ import {
   type StrategyRule,
   type Timeframe,
 } from '../../../../shared/market';
+import { FieldErrors, fieldErrorsOf, isInputError } from '../../components/FieldErrors';
 import { QueryState } from '../../components/QueryState';
 import { useTRPC } from '../../trpc';
 
@@ -61,11 +62,20 @@ export function Strategies({ symbol, timeframe }: { symbol: string; timeframe: T
   const [draft, setDraft] = useState<Draft | null>(null);
   const refresh = () => qc.invalidateQueries({ queryKey: trpc.market.strategies.list.queryKey() });
   const onError = (e: { message: string }) => toast.error(e.message);
+  // A refused input is said beside its fields; anything else (a conflict, a limit) in a toast.
+  const onSaveError = (e: Parameters<typeof onError>[0] & Parameters<typeof isInputError>[0]) =>
+    isInputError(e) || onError(e);
   const create = useMutation(
-    trpc.market.strategies.create.mutationOptions({ onSuccess: () => (setDraft(null), refresh()), onError }),
+    trpc.market.strategies.create.mutationOptions({
+      onSuccess: () => (setDraft(null), refresh()),
+      onError: onSaveError,
+    }),
   );
   const update = useMutation(
-    trpc.market.strategies.update.mutationOptions({ onSuccess: () => (setDraft(null), refresh()), onError }),
+    trpc.market.strategies.update.mutationOptions({
+      onSuccess: () => (setDraft(null), refresh()),
+      onError: onSaveError,
+    }),
   );
   const toggle = useMutation(trpc.market.strategies.setEnabled.mutationOptions({ onSuccess: refresh, onError }));
   const remove = useMutation(trpc.market.strategies.remove.mutationOptions({ onSuccess: refresh, onError }));
@@ -89,17 +99,30 @@ export function Strategies({ symbol, timeframe }: { symbol: string; timeframe: T
     if (draft.id) update.mutate({ id: draft.id, ...body });
     else create.mutate({ ...body, enabled: false });
   };
-  const field = (key: keyof Draft, label: string) => (
+  const saving = draft?.id ? update : create;
+  const errors = fieldErrorsOf(saving.error);
+  // The RSI levels are checked as one rule: its messages sit under the levels.
+  const field = (key: keyof Draft, label: string, messages = errors.field[key]) => (
     <label className="field">
       {label}
-      <input value={String(draft![key] ?? '')} onChange={(e) => setDraft({ ...draft!, [key]: e.target.value })} />
+      <input
+        value={String(draft![key] ?? '')}
+        aria-invalid={!!messages?.length}
+        onChange={(e) => setDraft({ ...draft!, [key]: e.target.value })}
+      />
+      <FieldErrors messages={messages} />
     </label>
   );
+  const open = (d: Draft) => {
+    create.reset();
+    update.reset();
+    setDraft(d);
+  };
 
   return (
     <div className="card" data-testid="market-strategies">
       <h2>
-        My strategies <button onClick={() => setDraft({ ...blank, symbol, timeframe })}>New</button>
+        My strategies <button onClick={() => open({ ...blank, symbol, timeframe })}>New</button>
       </h2>
       {draft && (
         <form onSubmit={save} className="strategy-form">
@@ -125,10 +148,15 @@ export function Strategies({ symbol, timeframe }: { symbol: string; timeframe: T
             </select>
           </label>
           {draft.rule === 'rsi' && field('oversold', 'Buy when RSI below')}
-          {draft.rule === 'rsi' && field('overbought', 'Sell when RSI above')}
+          {draft.rule === 'rsi' && field('overbought', 'Sell when RSI above', errors.field.rule)}
           {field('positionSize', 'Size (USDT)')}
           {field('takeProfitPct', 'Take profit %')}
           {field('stopLossPct', 'Stop loss %')}
+          {errors.form.map((m) => (
+            <p key={m} className="error" role="alert">
+              {m}
+            </p>
+          ))}
           {draft.id && (
             <p className="muted form-note">
               With an open position, a strategy stays on its series: turn it off first (that closes the position at the
@@ -180,7 +208,7 @@ export function Strategies({ symbol, timeframe }: { symbol: string; timeframe: T
                   >
                     {s.enabled ? 'Turn off' : 'Turn on'}
                   </button>{' '}
-                  <button className="link" onClick={() => setDraft(fromStrategy(s))}>
+                  <button className="link" onClick={() => open(fromStrategy(s))}>
                     Edit
                   </button>{' '}
                   <button

@@ -2,6 +2,7 @@ import { useMutation } from '@tanstack/react-query';
 import { useState } from 'react';
 import { toast } from 'sonner';
 import type { VaultScheduler } from '../../../../shared/vault';
+import { FieldErrors, fieldErrorsOf, isInputError } from '../../components/FieldErrors';
 import { useTRPC } from '../../trpc';
 
 export function SchedulerPanel({ scheduler, onChanged }: { scheduler: VaultScheduler; onChanged: () => void }) {
@@ -13,9 +14,10 @@ export function SchedulerPanel({ scheduler, onChanged }: { scheduler: VaultSched
         toast(s.isActive ? `Scheduler running every ${s.intervalMinutes} min` : 'Scheduler stopped');
         onChanged();
       },
-      onError: (err) => toast.error(err.message),
+      onError: (err) => isInputError(err) || toast.error(err.message),
     }),
   );
+  const interval = fieldErrorsOf(control.error).field.intervalMinutes;
   const act = (action: 'start' | 'stop' | 'restart') =>
     control.mutate({ action, intervalMinutes: action === 'stop' ? undefined : Number(minutes) });
   return (
@@ -31,7 +33,15 @@ export function SchedulerPanel({ scheduler, onChanged }: { scheduler: VaultSched
       <div className="vault-form-row">
         <label className="field">
           Interval (minutes)
-          <input type="number" min={1} max={1440} value={minutes} onChange={(e) => setMinutes(e.target.value)} />
+          <input
+            type="number"
+            min={1}
+            max={1440}
+            value={minutes}
+            aria-invalid={!!interval?.length}
+            onChange={(e) => setMinutes(e.target.value)}
+          />
+          <FieldErrors messages={interval} />
         </label>
         <div className="vault-buttons">
           <button onClick={() => act('start')} disabled={control.isPending || scheduler.isActive}>
