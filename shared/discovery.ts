@@ -190,6 +190,14 @@ export const ZDiscoveryEvent = z.discriminatedUnion('type', [
     maxTokens: z.number(),
     chain: z.string().nullable(),
   }),
+  /** After the candidates are known (checked 0) and after each batch is stored: what the scan has done so far. */
+  z.object({
+    type: z.literal('scan_progress'),
+    scanId: z.number(),
+    checked: z.number(),
+    total: z.number(),
+    counts: ZScanCounts,
+  }),
   z.object({ type: z.literal('scan_completed'), scanId: z.number(), durationMs: z.number(), counts: ZScanCounts }),
   z.object({ type: z.literal('scan_error'), scanId: z.number(), message: z.string() }),
   z.object({

@@ -20,6 +20,11 @@ export interface FakeGoPlus extends FakeUpstream {
   tokensIssued(): number;
   /** Every request (token and look-ups) misbehaves this way until `fault(null)`. */
   fault(f: Fault | null): void;
+  /**
+   * Answers the next `n` look-ups, then holds every later one unanswered until `release()`:
+   * a scan stopped part-way, for as long as a test needs to look at it.
+   */
+  holdAfter(n: number): { held(): number; release(): void };
 }
 
 const EVM_CHAINS = new Set([
@@ -133,6 +138,12 @@ export async function startFakeGoPlus(
   const issued = new Map<string, number>();
   const lifetime = opts.tokenLifetimeSeconds ?? 7200;
   let fault: Fault | null = null;
+  let hold: { left: number; waiting: Array<() => void> } | null = null;
+  const release = () => {
+    const waiting = hold?.waiting ?? [];
+    hold = null;
+    for (const go of waiting) go();
+  };
 
   const server = await serveLoopback(async (req, res, url) => {
     const path = url.pathname;
@@ -162,6 +173,7 @@ export async function startFakeGoPlus(
     const expiry = auth ? issued.get(auth) : undefined;
     const addresses = (url.searchParams.get('contract_addresses') ?? '').split(',').filter(Boolean);
     requests.push({ path, addresses, authorized: expiry !== undefined && expiry > now() });
+    if (hold && hold.left-- <= 0) await new Promise<void>((go) => hold!.waiting.push(go));
     if (auth && (expiry === undefined || expiry <= now()))
       return sendJson(res, 200, { code: 4022, message: 'invalid token', result: null });
     const fail = failures.take(path);
@@ -186,7 +198,10 @@ export async function startFakeGoPlus(
   return {
     url: server.url,
     env: { GOPLUS_URL: server.url },
-    close: server.close,
+    close: () => {
+      release();
+      return server.close();
+    },
     requests,
     lookups: () => requests.filter((r) => r.path !== '/api/v1/token'),
     failNext: (status, count, o) => failures.add(status, count, o),
@@ -194,5 +209,10 @@ export async function startFakeGoPlus(
       status === null ? failing.delete(address.toLowerCase()) : failing.set(address.toLowerCase(), status),
     tokensIssued: () => issued.size,
     fault: (f) => void (fault = f),
+    holdAfter(n) {
+      release();
+      const h = (hold = { left: n, waiting: [] });
+      return { held: () => h.waiting.length, release: () => void (hold === h && release()) };
+    },
   };
 }

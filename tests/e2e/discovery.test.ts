@@ -42,6 +42,10 @@ describeInBrowser('discovery page in chromium', async () => {
     const name = (await card.locator('header strong').boundingBox())!;
     const box = (await reasons.boundingBox())!;
     expect(box.y).toBeGreaterThanOrEqual(name.y + name.height);
+    // The explanation is written from the rules the server scores with.
+    await b.page.getByTestId('risk-help').locator('summary').click();
+    const feeRule = b.page.locator('[data-testid="risk-rules"] tr[data-rule="transferFee"]');
+    expect(await feeRule.textContent()).toBe('Transfer fee of 10% or more30yes');
     expect(a.problems).toEqual([]);
     expect(b.problems).toEqual([]);
   });

@@ -137,9 +137,9 @@ describe('risk verdict on recorded GoPlus answers', () => {
 
   it('market facts: no pair and thin liquidity', () => {
     expect(assessRisk(recorded('evm-clean'), null)).toMatchObject({
-      riskScore: 10,
+      riskScore: 30,
       risks: ['No trading pair found yet'],
-      isSafe: true,
+      isSafe: false,
     });
     expect(assessRisk(recorded('evm-clean'), { ...liquid, liquidityUsd: 420 }).risks).toEqual([
       'Very low liquidity ($420)',

@@ -1,46 +1,19 @@
 import { SAFE_BELOW, UNVERIFIED_FLOOR } from '../../../shared/discovery';
+import { RISK_LIMITS as L, RISK_RULES, type RiskRuleName } from '../../../shared/discovery-risk';
 import type { MarketFacts } from './dexscreener';
 import type { SecurityReport, SecurityResult } from './goplus';
 
 /**
- * The risk verdict, in one place. Points add up, capped at 100; `isSafe` means verified,
- * no critical finding and a score below {@link SAFE_BELOW}.
- *
- * | finding (GoPlus field)                               | points | critical |
- * |------------------------------------------------------|-------:|:--------:|
- * | honeypot (is_honeypot) / cannot buy (cannot_buy)     |    100 |   yes    |
- * | cannot sell all (cannot_sell_all)                    |     50 |   yes    |
- * | non-transferable (Solana non_transferable)           |    100 |   yes    |
- * | fake token (fake_token) / airdrop scam               |     60 |   yes    |
- * | sell tax > 50% / > 10% (sell_tax)                    |  50/30 | >50% yes |
- * | buy tax > 10% (buy_tax; Solana transfer_fee)         |     20 |          |
- * | owner can change balances (owner_change_balance,     |     30 |          |
- * |   Solana balance_mutable_authority)                  |        |          |
- * | self-destruct (selfdestruct)                         |     30 |          |
- * | source not verified (is_open_source = 0)             |     35 |          |
- * | freezable (Solana freezable)                         |     25 |          |
- * | hidden owner / can take back ownership               |  20/20 |          |
- * | closable (Solana closable)                           |     20 |          |
- * | mintable (is_mintable, Solana mintable)              |     15 |          |
- * | transfers pausable / slippage modifiable             |  15/15 |          |
- * | transfer hook (Solana transfer_hook)                 |     15 |          |
- * | proxy contract / blacklist                           |  10/10 |          |
- * | one holder owns > 50% (holders[].percent, owner/creator) | 20 |          |
- * | less than half the LP locked (lp_holders[].is_locked)|     15 |          |
- * | fewer than 50 holders (holder_count)                 |     10 |          |
- * | liquidity < $1,000 (DexScreener)                     |     15 |          |
- * | liquidity not reported yet (young pair)              |     10 |          |
- * | no trading pair yet (DexScreener)                    |     10 |          |
- * | security check unavailable (any GoPlus failure)      |  floor 50, never safe |
- * | a core field missing (honeypot, taxes, …)            |  floor 50, never safe |
+ * The risk verdict. The rules, their points and limits are in shared/discovery-risk.ts (the page
+ * explains the score from the same list); this file reads GoPlus' and DexScreener's facts into
+ * findings. `isSafe` means verified, no "never safe" finding and a score below {@link SAFE_BELOW}.
  *
  * Optional fields GoPlus leaves out add nothing. The core fields ({@link CORE_FIELDS}: honeypot,
  * taxes, sell restrictions, source; on Solana the authorities) are what "safe" rests on: when
- * any is missing or blank the token is unverified like a failed check (floor 50, never safe),
- * and the risks say which facts are missing. A token on GoPlus' trust list is capped at 10.
+ * any is missing or blank the token is unverified like a failed check (floor
+ * {@link UNVERIFIED_FLOOR}, never safe), and the risks say which facts are missing. A token on
+ * GoPlus' trust list is capped at 10 points, but a "never safe" finding still stands.
  */
-
-export { UNVERIFIED_FLOOR };
 
 /** GoPlus field → what it tells, for the "not reported" reason. */
 export const CORE_FIELDS = {
@@ -76,8 +49,11 @@ const status = (v: unknown) =>
   v && typeof v === 'object' && 'status' in v ? (v as { status: unknown }).status : undefined;
 
 export function assessRisk(security: SecurityResult, market: MarketFacts | null): RiskVerdict {
-  const found: Array<{ points: number; text: string; critical?: boolean }> = [];
-  const add = (points: number, text: string, critical = false) => found.push({ points, text, critical });
+  const found: Array<{ points: number; text: string; neverSafe: boolean }> = [];
+  const add: Add = (name, value = 0) => {
+    const r = RISK_RULES[name];
+    found.push({ points: r.points, text: r.reason(value), neverSafe: r.neverSafe });
+  };
 
   if (security.ok) {
     const d = security.report.data;
@@ -85,9 +61,10 @@ export function assessRisk(security: SecurityResult, market: MarketFacts | null)
     else solanaRules(d, add);
     holderRules(d, add);
   }
-  if (!market) add(10, 'No trading pair found yet');
-  else if (market.liquidityUsd === null) add(10, 'Liquidity not reported yet');
-  else if (market.liquidityUsd < 1000) add(15, `Very low liquidity ($${Math.round(market.liquidityUsd)})`);
+  if (!market) add('noPair');
+  else if (market.liquidityUsd === null) add('liquidityUnknown');
+  else if (market.liquidityUsd <= 0) add('noLiquidity');
+  else if (market.liquidityUsd < L.lowLiquidityUsd) add('lowLiquidity', market.liquidityUsd);
 
   let score = Math.min(
     100,
@@ -100,8 +77,8 @@ export function assessRisk(security: SecurityResult, market: MarketFacts | null)
   else if (missing.length) risks.unshift(`Security data incomplete: GoPlus did not report ${missing.join(', ')}`);
   if (!verified) score = Math.max(score, UNVERIFIED_FLOOR);
   else if (yes(security.report.data.trust_list) || yes(security.report.data.trusted_token)) score = Math.min(score, 10);
-  const critical = found.some((f) => f.critical);
-  return { riskScore: score, verified, risks, isSafe: verified && !critical && score < SAFE_BELOW };
+  const blocked = found.some((f) => f.neverSafe);
+  return { riskScore: score, verified, risks, isSafe: verified && !blocked && score < SAFE_BELOW };
 }
 
 /** Core facts absent or blank (GoPlus sends "" for a tax it could not simulate). */
@@ -115,44 +92,43 @@ function missingCore(report: SecurityReport): string[] {
     .map(([, what]) => what);
 }
 
-type Add = (points: number, text: string, critical?: boolean) => void;
+type Add = (rule: RiskRuleName, value?: number) => void;
 
 function evmRules(d: Record<string, unknown>, add: Add) {
-  if (yes(d.is_honeypot)) add(100, 'Honeypot: buyers cannot sell', true);
-  else if (yes(d.cannot_buy)) add(100, 'Cannot be bought', true);
-  if (yes(d.cannot_sell_all)) add(50, 'Holders cannot sell all their tokens', true);
-  if (yes(d.fake_token)) add(60, 'Impersonates another token', true);
-  if (yes(d.is_airdrop_scam)) add(60, 'Airdrop scam', true);
+  if (yes(d.is_honeypot)) add('honeypot');
+  else if (yes(d.cannot_buy)) add('cannotBuy');
+  if (yes(d.cannot_sell_all)) add('cannotSellAll');
+  if (yes(d.fake_token)) add('fakeToken');
+  if (yes(d.is_airdrop_scam)) add('airdropScam');
   const sell = pct(d.sell_tax);
   const buy = pct(d.buy_tax);
-  if (sell !== null && sell > 0.5) add(50, `Sell tax ${Math.round(sell * 100)}%`, true);
-  else if (sell !== null && sell > 0.1) add(30, `High sell tax ${Math.round(sell * 100)}%`);
-  if (buy !== null && buy > 0.1) add(20, `High buy tax ${Math.round(buy * 100)}%`);
-  if (no(d.is_open_source)) add(35, 'Contract source code is not verified');
-  if (yes(d.owner_change_balance)) add(30, 'Owner can change balances');
-  if (yes(d.selfdestruct)) add(30, 'Contract can self-destruct');
-  if (yes(d.hidden_owner)) add(20, 'Hidden owner');
-  if (yes(d.can_take_back_ownership)) add(20, 'Ownership can be taken back');
-  if (yes(d.is_mintable)) add(15, 'Owner can mint new tokens');
-  if (yes(d.transfer_pausable)) add(15, 'Transfers can be paused');
-  if (yes(d.slippage_modifiable)) add(15, 'Tax can be changed by the owner');
-  if (yes(d.is_proxy)) add(10, 'Upgradeable proxy contract');
-  if (yes(d.is_blacklisted)) add(10, 'Owner can blacklist addresses');
+  if (sell !== null && sell > L.blockingSellTax) add('blockingSellTax', sell);
+  else if (sell !== null && sell > L.highSellTax) add('highSellTax', sell);
+  if (buy !== null && buy > L.highBuyTax) add('highBuyTax', buy);
+  if (no(d.is_open_source)) add('closedSource');
+  if (yes(d.owner_change_balance)) add('ownerChangesBalances');
+  if (yes(d.selfdestruct)) add('selfDestruct');
+  if (yes(d.hidden_owner)) add('hiddenOwner');
+  if (yes(d.can_take_back_ownership)) add('takeBackOwnership');
+  if (yes(d.is_mintable)) add('ownerMints');
+  if (yes(d.transfer_pausable)) add('pausable');
+  if (yes(d.slippage_modifiable)) add('taxChangeable');
+  if (yes(d.is_proxy)) add('proxy');
+  if (yes(d.is_blacklisted)) add('blacklist');
 }
 
 function solanaRules(d: Record<string, unknown>, add: Add) {
-  if (yes(d.non_transferable)) add(100, 'Token cannot be transferred', true);
-  if (yes(status(d.balance_mutable_authority))) add(30, 'Authority can change balances');
-  if (yes(status(d.freezable))) add(25, 'Authority can freeze accounts');
-  if (yes(status(d.closable))) add(20, 'Authority can close the token');
-  if (yes(status(d.mintable))) add(15, 'Authority can mint new tokens');
+  if (yes(d.non_transferable)) add('nonTransferable');
+  if (yes(status(d.balance_mutable_authority))) add('authorityChangesBalances');
+  if (yes(status(d.freezable))) add('freezable');
+  if (yes(status(d.closable))) add('closable');
+  if (yes(status(d.mintable))) add('authorityMints');
   const fee =
     d.transfer_fee && typeof d.transfer_fee === 'object'
       ? pct((d.transfer_fee as { fee_rate?: unknown }).fee_rate)
       : null;
-  if (fee !== null && fee > 0.1) add(20, `Transfer fee ${Math.round(fee * 100)}%`);
-  if (Array.isArray(d.transfer_hook) ? d.transfer_hook.length > 0 : yes(d.transfer_hook))
-    add(15, 'Has a transfer hook');
+  if (fee !== null && fee >= L.transferFee) add('transferFee', fee);
+  if (Array.isArray(d.transfer_hook) ? d.transfer_hook.length > 0 : yes(d.transfer_hook)) add('transferHook');
 }
 
 function holderRules(d: Record<string, unknown>, add: Add) {
@@ -163,12 +139,12 @@ function holderRules(d: Record<string, unknown>, add: Add) {
     pct(d.creator_percent) ?? 0,
     ...holders.filter((h) => !yes(h.is_contract)).map((h) => pct(h.percent) ?? 0),
   );
-  if (top > 0.5) add(20, `One holder owns ${Math.round(top * 100)}% of the supply`);
+  if (top > L.dominantHolder) add('dominantHolder', top);
   const holderCount = pct(d.holder_count);
-  if (holderCount !== null && holderCount < 50) add(10, `Only ${holderCount} holders`);
+  if (holderCount !== null && holderCount < L.fewHolders) add('fewHolders', holderCount);
   if (Array.isArray(d.lp_holders) && d.lp_holders.length > 0) {
     const lp = d.lp_holders as Array<{ percent?: unknown; is_locked?: unknown }>;
     const locked = lp.filter((h) => yes(h.is_locked)).reduce((s, h) => s + (pct(h.percent) ?? 0), 0);
-    if (locked < 0.5) add(15, `Only ${Math.round(locked * 100)}% of liquidity is locked`);
+    if (locked < L.lockedLiquidity) add('unlockedLiquidity', locked);
   }
 }

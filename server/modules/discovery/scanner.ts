@@ -16,6 +16,8 @@ export interface ScannerDeps {
   goplus: GoPlusClient;
   store: DiscoveryStore;
   publish: (events: StreamEvent[]) => void;
+  /** Records and publishes how far the scan is, so every page counts along while it runs. */
+  announce: (progress: { checked: number; total: number; counts: ScanCounts }) => Promise<void>;
   log: Logger;
   /** Tokens checked and saved together; new ones appear to users after each chunk. */
   chunkSize: number;
@@ -63,6 +65,7 @@ export async function runScan(deps: ScannerDeps, scanId: number, req: ScanReques
   const byChain = new Map<string, DexProfile[]>();
   for (const p of found) byChain.set(p.chainId, [...(byChain.get(p.chainId) ?? []), p]);
   let checked = 0;
+  await deps.announce({ checked, total: found.length, counts: { ...counts } });
 
   for (const [chain, group] of byChain) {
     for (let i = 0; i < group.length; i += deps.chunkSize) {
@@ -110,6 +113,7 @@ export async function runScan(deps: ScannerDeps, scanId: number, req: ScanReques
       );
       counts.newTokens += created.length;
       counts.updatedTokens += updated;
+      await deps.announce({ checked, total: found.length, counts: { ...counts } });
     }
   }
   return counts;

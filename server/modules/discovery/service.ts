@@ -18,19 +18,26 @@ import { runScan, type ScanRequest } from './scanner';
 import { DISCOVERY_STREAM, DiscoveryStore, type Settings, type StreamEvent } from './store';
 import { UpstreamError } from '../../upstream/error';
 import { upstreamPolicy } from '../../upstream/policy';
-import type { Singleton } from '../../cluster/elector';
+import type { ClusterLock, Singleton } from '../../cluster/elector';
 import { guarded } from '../../guarded';
 
 const discoveryTopic = topic<StoredEvent<StreamEvent>>(DISCOVERY_STREAM);
 
 interface RunningScan {
-  id: Promise<number>;
+  /** The scan's id; `elsewhere` when it runs on another instance and this trigger joined it. */
+  scan: Promise<{ scanId: number; elsewhere: boolean }>;
   done: Promise<void>;
 }
 
+// Another instance may hold the lock with no running row: between its lock and its row, or its
+// row's end and its unlock (milliseconds). Ask again this often, this long, before giving up.
+const JOIN_RETRY_MS = 25;
+const JOIN_GIVE_UP_MS = 5_000;
+
 /**
- * Token discovery, shared by every user: one scan at a time (a trigger during a scan joins
- * it), results stored FIFO and announced on a resumable stream, optional auto-discovery.
+ * Token discovery, shared by every user: one scan at a time in the cluster (a trigger during a
+ * scan, on any instance, joins it), results stored FIFO and announced on a resumable stream,
+ * optional auto-discovery.
  */
 export class DiscoveryService {
   readonly store: DiscoveryStore;
@@ -49,6 +56,8 @@ export class DiscoveryService {
   private readonly config: Config;
   /** With several instances only the leader of this singleton starts auto scans. */
   private readonly autoScan: Singleton | undefined;
+  /** Held for each scan's whole run: one scan per cluster. */
+  private readonly scanLock: ClusterLock;
   private readonly unsubscribeStatus: () => void;
   private settingsChanges = 0;
 
@@ -61,9 +70,10 @@ export class DiscoveryService {
     config: Config;
     goplusTokens?: GoPlusTokens;
     autoScan?: Singleton;
+    scanLock: ClusterLock;
   }) {
     const { db, config } = deps;
-    ({ bus: this.bus, log: this.log, config: this.config, autoScan: this.autoScan } = deps);
+    ({ bus: this.bus, log: this.log, config: this.config, autoScan: this.autoScan, scanLock: this.scanLock } = deps);
     // An admin's start/stop on another instance reaches this one's schedule through the bus.
     this.autoTick = guarded(this.log, 'auto-discovery timer', () => {
       if (this.autoScan && !this.autoScan.isLeader()) return this.schedule();
@@ -92,30 +102,65 @@ export class DiscoveryService {
 
   /** Loads the stored auto-discovery choice (env gives the defaults until an admin decides). */
   async start() {
-    await this.store.failInterruptedScans();
+    // Nobody scanning anywhere: a "running" row is a dead process's. Held: another instance's, alive.
+    await this.scanLock.tryRun(() => this.store.failInterruptedScans());
     this.settings = (await this.store.settings()) ?? this.settings;
     this.schedule();
   }
 
   async trigger(triggeredBy: string, input: TriggerInput): Promise<{ scanId: number; joined: boolean }> {
     if (this.closed) throw new Error('discovery is shut down');
-    // Single flight within this process. With several instances, take a Postgres advisory
-    // lock (pg_try_advisory_lock) here and join the holder's scan id from discovery_scans.
+    // Single flight within this process first (no lock round trip for a trigger that joins);
+    // the cluster lock then decides between starting a scan and joining another instance's.
     const joined = this.current !== null;
     this.current ??= this.begin(triggeredBy, input);
-    return { scanId: await this.current.id, joined };
+    const { scanId, elsewhere } = await this.current.scan;
+    return { scanId, joined: joined || elsewhere };
   }
 
   /** Must stay synchronous up to setting `current`, or concurrent triggers would each start one. */
   private begin(triggeredBy: string, req: ScanRequest): RunningScan {
-    const id = this.store.createScan(triggeredBy, req.maxTokens, req.chain ?? null);
-    const running: RunningScan = { id, done: Promise.resolve() };
-    running.done = id
-      .then((scanId) => this.run(scanId, triggeredBy, req, () => this.release(running)))
-      .catch((err) => this.log.error({ err }, 'discovery scan could not start'))
+    let settle!: (s: { scanId: number; elsewhere: boolean }) => void;
+    let refuse!: (err: unknown) => void;
+    const scan = new Promise<{ scanId: number; elsewhere: boolean }>((resolve, reject) => {
+      settle = resolve;
+      refuse = reject;
+    });
+    const running: RunningScan = { scan, done: Promise.resolve() };
+    running.done = this.startOrJoin(triggeredBy, req, running, settle)
+      .catch((err) => {
+        refuse(err);
+        // An AppError is the trigger's answer, not our bug.
+        if (!(err instanceof AppError)) this.log.error({ err }, 'discovery scan could not start');
+      })
       .finally(() => this.release(running));
     this.lastDone = Promise.all([this.lastDone, running.done]).then(() => undefined);
     return running;
+  }
+
+  /** Runs the scan under the cluster lock, or hands back the id of the one another instance runs. */
+  private async startOrJoin(
+    triggeredBy: string,
+    req: ScanRequest,
+    running: RunningScan,
+    settle: (s: { scanId: number; elsewhere: boolean }) => void,
+  ) {
+    const giveUpAt = Date.now() + JOIN_GIVE_UP_MS;
+    for (;;) {
+      const ran = await this.scanLock.tryRun(async () => {
+        // Under the lock nothing else scans: a row still "running" is a dead instance's.
+        await this.store.failInterruptedScans();
+        const scanId = await this.store.createScan(triggeredBy, req.maxTokens, req.chain ?? null);
+        settle({ scanId, elsewhere: false });
+        await this.run(scanId, triggeredBy, req, () => this.release(running));
+      });
+      if (ran.held) return;
+      const other = await this.store.runningScan();
+      if (other !== null) return settle({ scanId: other, elsewhere: true });
+      if (Date.now() > giveUpAt)
+        throw new AppError('CONFLICT', 'Another server is starting or ending a scan. Try again in a moment.');
+      await new Promise((r) => setTimeout(r, JOIN_RETRY_MS));
+    }
   }
 
   /**
@@ -149,6 +194,7 @@ export class DiscoveryService {
           goplus: this.goplus,
           store: this.store,
           publish: (e) => this.publish(e),
+          announce: (p) => this.emit([{ type: 'scan_progress', scanId, ...p }]),
           log: this.log,
           chunkSize: this.goplusChunk(),
         },
@@ -198,11 +244,16 @@ export class DiscoveryService {
   }
 
   async status(): Promise<DiscoveryStatus> {
-    const [f, lastScan] = await Promise.all([this.store.figures(), this.store.lastFinishedScan()]);
+    const [f, lastScan, running] = await Promise.all([
+      this.store.figures(),
+      this.store.lastFinishedScan(),
+      // Another instance's scan is as much "the" scan as this one's.
+      this.store.runningScan(),
+    ]);
     return {
       lastScan,
-      scanning: this.current !== null,
-      currentScanId: this.currentId,
+      scanning: this.current !== null || running !== null,
+      currentScanId: this.currentId ?? running,
       autoDiscoveryActive: this.settings.autoActive,
       autoDiscoveryInterval: this.settings.intervalSeconds,
       autoDiscoveryMaxTokens: this.settings.maxTokens,

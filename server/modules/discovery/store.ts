@@ -73,7 +73,18 @@ export class DiscoveryStore {
       .where(eq(discoveryScans.id, id));
   }
 
-  /** Scans still "running" from a previous process died with it. */
+  /** The newest scan still running (on any instance), or null. */
+  async runningScan(): Promise<number | null> {
+    const [row] = await this.db
+      .select({ id: discoveryScans.id })
+      .from(discoveryScans)
+      .where(eq(discoveryScans.status, 'running'))
+      .orderBy(desc(discoveryScans.id))
+      .limit(1);
+    return row?.id ?? null;
+  }
+
+  /** Scans still "running" died with their process: only call it under the scan lock. */
   async failInterruptedScans() {
     await this.db
       .update(discoveryScans)

@@ -2,17 +2,16 @@ import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useSubscription } from '@trpc/tanstack-react-query';
 import { useMemo, useState } from 'react';
 import { toast } from 'sonner';
-import {
-  DISCOVERY_CAPACITY,
-  SAFE_BELOW,
-  UNVERIFIED_FLOOR,
-  type DiscoveryEvent,
-  type Token,
-} from '../../../../shared/discovery';
+import { DISCOVERY_CAPACITY, type DiscoveryEvent, type Token } from '../../../../shared/discovery';
 import { isResumePoint } from '../../../../shared/system';
 import { useTRPC } from '../../trpc';
+import { RiskHelp } from './RiskHelp';
 import { StatusPanel } from './StatusPanel';
+import { TokenFilters } from './TokenFilters';
 import { TokenGrid } from './TokenGrid';
+import { TokenTable } from './TokenTable';
+import { applyQuery, useTokenQuery } from './token-view';
+import { Watching } from '../presence/Presence';
 import './discovery.css';
 
 interface Progress {
@@ -32,7 +31,7 @@ export default function DiscoveryPage() {
   const status = useQuery(trpc.discovery.status.queryOptions());
   const [live, setLive] = useState<Token[]>([]);
   const [progress, setProgress] = useState<Progress | null>(null);
-  const [chain, setChain] = useState('');
+  const view = useTokenQuery();
 
   const refresh = () => {
     void queryClient.invalidateQueries({ queryKey: trpc.discovery.status.queryKey() });
@@ -46,12 +45,10 @@ export default function DiscoveryPage() {
         const e = data as DiscoveryEvent;
         if (e.type === 'new_token') {
           setLive((l) => [e.token, ...l.filter((t) => t.id !== e.token.id)].slice(0, DISCOVERY_CAPACITY));
-          setProgress((p) => ({
-            scanId: e.scanId,
-            checked: e.progress.checked,
-            total: e.progress.total,
-            found: (p?.scanId === e.scanId ? p.found : 0) + 1,
-          }));
+        } else if (e.type === 'scan_progress') {
+          setProgress({ scanId: e.scanId, checked: e.checked, total: e.total, found: e.counts.newTokens });
+          // The status panel's figures are the database's: re-read them as each batch is stored.
+          refresh();
         } else if (e.type === 'scan_started') {
           setProgress({ scanId: e.scanId, checked: 0, total: null, found: 0 });
           refresh();
@@ -70,10 +67,14 @@ export default function DiscoveryPage() {
     }),
   );
 
+  // The scan this page started or joined: pressing again would only join it once more.
+  const [myScan, setMyScan] = useState<number | null>(null);
   const trigger = useMutation(
     trpc.discovery.trigger.mutationOptions({
-      onSuccess: (r) =>
-        toast(r.joined ? `Joined the scan already running (#${r.scanId})` : `Scan #${r.scanId} started`),
+      onSuccess: (r) => {
+        setMyScan(r.scanId);
+        toast(r.joined ? `Joined the scan already running (#${r.scanId})` : `Scan #${r.scanId} started`);
+      },
       onError: (err) => toast.error(err.message),
     }),
   );
@@ -85,8 +86,10 @@ export default function DiscoveryPage() {
     return [...byId.values()].sort(newestFirst).slice(0, DISCOVERY_CAPACITY);
   }, [recent.data, live]);
   const chains = useMemo(() => [...new Set(tokens.map((t) => t.chain))].sort(), [tokens]);
-  const shown = chain ? tokens.filter((t) => t.chain === chain) : tokens;
+  const shown = useMemo(() => applyQuery(tokens, view.query), [tokens, view.query]);
   const scanning = progress !== null || (status.data?.scanning ?? false);
+  const currentScan = progress?.scanId ?? status.data?.currentScanId ?? null;
+  const inScan = trigger.isPending || (scanning && myScan !== null && myScan === currentScan);
 
   return (
     <section className="discovery">
@@ -96,24 +99,14 @@ export default function DiscoveryPage() {
           <p className="muted">One shared scan for everyone: new tokens appear here as soon as they are checked.</p>
         </div>
         <div className="discovery-actions">
-          <label>
-            Chain{' '}
-            <select value={chain} onChange={(e) => setChain(e.target.value)} aria-label="Chain filter">
-              <option value="">All chains</option>
-              {chains.map((c) => (
-                <option key={c} value={c}>
-                  {c}
-                </option>
-              ))}
-            </select>
-          </label>
+          <Watching room="discovery" />
           <button
             className="primary"
             data-testid="discovery-scan-now"
-            disabled={trigger.isPending}
+            disabled={inScan}
             onClick={() => trigger.mutate({})}
           >
-            {scanning ? 'Join scan' : 'Scan now'}
+            {inScan ? 'Scanning…' : scanning ? 'Join scan' : 'Scan now'}
           </button>
         </div>
       </header>
@@ -126,34 +119,13 @@ export default function DiscoveryPage() {
           </span>
         </div>
       )}
-      <details className="risk-help" data-testid="risk-help">
-        <summary>How the risk score works</summary>
-        <p>
-          Each token gets a score from 0 (nothing found) to 100 (avoid), from its GoPlus security report and DexScreener
-          market data. Findings add points: a honeypot or a sell block 100, a sell tax over 50% 50, unverified source
-          code 35, an owner who can change balances 30, few holders or thin liquidity 10–15. Press a token's badge to
-          see its findings.
-        </p>
-        <ul>
-          <li>
-            <span className="badge good">Safe</span> checked, no critical finding and a score under {SAFE_BELOW}.
-          </li>
-          <li>
-            <span className="badge bad">Risky</span> a critical finding (honeypot, cannot sell, sell tax over 50%) or a
-            score of {SAFE_BELOW} or more.
-          </li>
-          <li>
-            <span className="badge warn">Unverified</span> the security check failed or did not report a core fact
-            (honeypot, taxes, sell limits, source; on Solana the authorities). Unknown is not safe: these score at least{' '}
-            {UNVERIFIED_FLOOR}.
-          </li>
-        </ul>
-      </details>
+      <RiskHelp />
       {stream.status === 'error' && (
         <p className="error">Live updates stopped: {stream.error?.message}. Reload to retry.</p>
       )}
       <div className="discovery-body">
-        <div>
+        <div className="discovery-list">
+          {tokens.length > 0 && <TokenFilters view={view} chains={chains} />}
           {recent.isPending ? (
             <p className="loading">Loading tokens…</p>
           ) : recent.isError ? (
@@ -161,11 +133,17 @@ export default function DiscoveryPage() {
               <p className="error">Could not load tokens: {recent.error.message}</p>
               <button onClick={() => void recent.refetch()}>Try again</button>
             </div>
-          ) : shown.length === 0 ? (
+          ) : tokens.length === 0 ? (
             <div className="empty-state" data-testid="discovery-empty">
-              <p>{chain ? `No ${chain} tokens yet.` : 'No tokens discovered yet.'}</p>
+              <p>No tokens discovered yet.</p>
               <p>Press “Scan now” to run the first scan; everyone here will see the results.</p>
             </div>
+          ) : shown.length === 0 ? (
+            <div className="empty-state" data-testid="discovery-no-match">
+              <p>No token matches these filters.</p>
+            </div>
+          ) : view.table ? (
+            <TokenTable tokens={shown} sort={view.query.sort} dir={view.query.dir} onSort={view.sortBy} />
           ) : (
             <TokenGrid tokens={shown} />
           )}

@@ -1,21 +1,12 @@
 import { useState } from 'react';
 import type { Token } from '../../../../shared/discovery';
-
-const money = (n: number | null) =>
-  n == null ? '—' : n >= 1 ? `$${Math.round(n).toLocaleString('en-US')}` : `$${n.toPrecision(3)}`;
-
-function ago(d: Date) {
-  const s = Math.max(0, Math.round((Date.now() - d.getTime()) / 1000));
-  return s < 60 ? `${s}s ago` : s < 3600 ? `${Math.floor(s / 60)}m ago` : `${Math.floor(s / 3600)}h ago`;
-}
+import { VERDICT_RULES } from '../../../../shared/discovery-risk';
+import { ago, money } from './format';
 
 const LABEL = { safe: 'Safe', risky: 'Risky', unverified: 'Unverified' } as const;
 const TONE = { safe: 'good', risky: 'bad', unverified: 'warn' } as const;
-const MEANING = {
-  safe: 'Checked: no critical finding and a score under 30.',
-  risky: 'Checked: a critical finding (honeypot, sell block, sell tax over 50%) or a score of 30 or more.',
-  unverified: 'Not enough security data to judge: unknown, not safe.',
-} as const;
+// The same words as the page's explanation, from the rules the server scores with.
+const MEANING = VERDICT_RULES;
 
 /** Verdict and score at a glance; pressing it opens the reasons below the header (never over the name). */
 export function RiskBadge({ token, open, onToggle }: { token: Token; open: boolean; onToggle: () => void }) {
@@ -35,7 +26,7 @@ export function RiskBadge({ token, open, onToggle }: { token: Token; open: boole
   );
 }
 
-function RiskReasons({ token }: { token: Token }) {
+export function RiskReasons({ token }: { token: Token }) {
   return (
     <div className="risk-reasons" id={`risk-${token.id}`} data-testid="risk-reasons">
       <p>
@@ -51,7 +42,7 @@ function RiskReasons({ token }: { token: Token }) {
 }
 
 /** The token's icon, or its initial when there is none or it fails to load: never an empty gap. */
-function TokenIcon({ token }: { token: Token }) {
+export function TokenIcon({ token }: { token: Token }) {
   const [failed, setFailed] = useState(false);
   if (!token.iconUrl || failed) {
     return (
