@@ -8,6 +8,16 @@ export interface Singleton {
   isLeader(): boolean;
 }
 
+/**
+ * Work that runs on one instance of the cluster at a time for as long as it takes (a scan), unlike
+ * a singleton, which one instance leads until it goes.
+ */
+export interface ClusterLock {
+  readonly name: string;
+  /** Runs `work` unless work under this lock is running anywhere in the cluster: then `{ held: false }` at once. */
+  tryRun<T>(work: () => Promise<T>): Promise<{ held: true; value: T } | { held: false }>;
+}
+
 export interface SingletonHooks {
   /** This instance just became the leader: start the work (backfill what the last leader left). */
   onLead?: () => void;
@@ -37,6 +47,7 @@ export interface ClusterView {
 export interface Elector {
   readonly instanceId: string;
   singleton(name: string, hooks?: SingletonHooks): Singleton;
+  lock(name: string): ClusterLock;
   /** Resolves after an election round that saw every singleton registered so far. */
   settle(): Promise<void>;
   view(): Promise<ClusterView>;
@@ -59,6 +70,42 @@ function callHooks(entry: Entry, which: 'onLead' | 'onLose', log: Logger) {
   }
 }
 
+/**
+ * The in-process half of every cluster lock: re-entrant advisory locks would let a second run on
+ * this instance through. `take` claims the cluster-wide half (true: claimed); `give` returns it.
+ */
+function localLock(
+  name: string,
+  take: () => boolean | Promise<boolean>,
+  give: () => Promise<void> = async () => {},
+): ClusterLock {
+  let busy = false;
+  return {
+    name,
+    async tryRun(work) {
+      if (busy) return { held: false };
+      busy = true;
+      try {
+        if (!(await take())) return { held: false };
+        try {
+          return { held: true, value: await work() };
+        } finally {
+          await give();
+        }
+      } finally {
+        busy = false;
+      }
+    },
+  };
+}
+
+/** One lock per name in a process: two holders of the same name must share its in-process half. */
+function oncePerName(locks: Map<string, ClusterLock>, name: string, make: () => ClusterLock): ClusterLock {
+  let lock = locks.get(name);
+  if (!lock) locks.set(name, (lock = make()));
+  return lock;
+}
+
 /** Embedded PGlite is one process: it leads every singleton from the start. */
 export function createLocalElector(
   instanceId: string,
@@ -66,6 +113,7 @@ export function createLocalElector(
   report: () => { upstreams: number; busLagMs: number | null },
 ): Elector {
   const entries = new Map<string, Entry>();
+  const locks = new Map<string, ClusterLock>();
   const startedAt = new Date();
   return {
     instanceId,
@@ -78,6 +126,8 @@ export function createLocalElector(
       }
       return { name, isLeader: () => e.leading };
     },
+    // One process: the lock is this process's own.
+    lock: (name) => oncePerName(locks, name, () => localLock(name, () => true)),
     async settle() {},
     async view() {
       const leads = [...entries.keys()].sort();
@@ -116,12 +166,19 @@ export async function startPostgresElector(opts: {
   const log = opts.log.child({ component: 'cluster' });
   const sql = postgres(opts.url, { max: 1, idle_timeout: 0, max_lifetime: null, onnotice: () => {} });
   const entries = new Map<string, Entry>();
+  const locks = new Map<string, ClusterLock>();
   let pid: number | null = null;
   let timer: NodeJS.Timeout | null = null;
   let closed = false;
   // Rounds never overlap: two at once could both take a lock (it is re-entrant) and lead twice.
-  let rounds: Promise<void> = Promise.resolve();
-  const runRound = () => (rounds = rounds.then(electOnce));
+  // Cluster locks queue here too, so a round's unlock_all after a reconnect never drops one.
+  let rounds: Promise<unknown> = Promise.resolve();
+  const serial = <T>(job: () => Promise<T>): Promise<T> => {
+    const done = rounds.then(job);
+    rounds = done.catch(() => {});
+    return done;
+  };
+  const runRound = () => serial(electOnce);
 
   const loseAll = (why: string) => {
     for (const e of entries.values()) {
@@ -195,6 +252,34 @@ export async function startPostgresElector(opts: {
       }
       const entry = e;
       return { name, isLeader: () => entry.leading };
+    },
+    /**
+     * A session advisory lock on the election connection, taken for the work and released after
+     * it. If that connection dies meanwhile, the lock goes with it and the work carries on: one
+     * more instance may then start the same work, as after a leader's failover.
+     */
+    lock(name) {
+      const key = `hubcast:lock:${name}`;
+      return oncePerName(locks, name, () =>
+        localLock(
+          name,
+          async () => {
+            if (closed) return false;
+            const [got] = await serial(async () => {
+              // A round first: if the connection was re-established since the last one, its
+              // clean-up (unlock_all) must run before this lock is taken on the new session, not after.
+              await electOnce();
+              return sql<{ ok: boolean }[]>`select pg_try_advisory_lock(hashtextextended(${key}, 0)) as ok`;
+            });
+            return got?.ok === true;
+          },
+          async () => {
+            await serial(() => sql`select pg_advisory_unlock(hashtextextended(${key}, 0))`).catch((err: unknown) =>
+              log.warn({ err, lock: name }, 'cluster lock release failed (it went with its connection)'),
+            );
+          },
+        ),
+      );
     },
     settle: () => runRound(),
     async view() {
