@@ -14,6 +14,9 @@ import { checkHealth } from './modules/system/service';
 import { appRouter } from './router';
 import { createWsServer } from './transport/ws-server';
 import { limitWriteTime } from './transport/write-timeout';
+import { createRealtimeCaps } from './transport/caps';
+import { limitStreamStalls, sseHold } from './transport/sse';
+import { clientAddress } from './transport/address';
 import { requestUrl } from './transport/request-url';
 import { failureReporter, guarded } from './guarded';
 
@@ -41,6 +44,9 @@ export async function startServer(
 ): Promise<RunningServer> {
   const router = opts.router ?? appRouter;
   const { config, log } = app;
+  const caps = createRealtimeCaps(app);
+  // Open server-sent-event streams: a closing server ends them at once, as it closes its WebSockets.
+  const streams = new Set<ServerResponse>();
   const onError = ({ error, path }: { error: { code: string; stack?: string; message: string }; path?: string }) => {
     // The same id is in the client's answer (errorFormatter), so a report can be matched here.
     if (error.code === 'INTERNAL_SERVER_ERROR')
@@ -53,7 +59,13 @@ export async function startServer(
     // before any procedure runs, so one request cannot fan out into hundreds of writes.
     maxBodySize: config.HTTP_MAX_BODY_BYTES,
     maxBatchSize: config.HTTP_MAX_BATCH_SIZE,
-    createContext: ({ req, res }) => createHttpContext(app, req, (c) => res.appendHeader('Set-Cookie', c)),
+    createContext: ({ req, res, info }) =>
+      createHttpContext(
+        app,
+        req,
+        (c) => res.appendHeader('Set-Cookie', c),
+        info.type === 'subscription' ? sseHold(caps, clientAddress(req, config.TRUST_PROXY), res) : undefined,
+      ),
     onError,
   });
   const staticDir = opts.staticDir ?? clientDist;
@@ -64,11 +76,23 @@ export async function startServer(
   // inside the try, and guarded() is the last resort, so no request can end the process.
   const server = createServer(
     guarded(log, 'HTTP request', async (req: IncomingMessage, res: ServerResponse) => {
-      limitWriteTime(res, config.HTTP_WRITE_TIMEOUT_MS, () =>
-        log.warn(
-          { path: req.url?.split('?')[0]?.slice(0, 200) },
-          'HTTP client stopped reading its answer: disconnected',
-        ),
+      const path = req.url?.split('?')[0]?.slice(0, 200);
+      limitWriteTime(
+        res,
+        config.HTTP_WRITE_TIMEOUT_MS,
+        () => log.warn({ path }, 'HTTP client stopped reading its answer: disconnected'),
+        () => {
+          streams.add(res);
+          res.once('close', () => streams.delete(res));
+          limitStreamStalls(res, {
+            stallMs: config.HTTP_WRITE_TIMEOUT_MS,
+            maxBufferedBytes: config.WS_MAX_BUFFERED_BYTES,
+            onCut: () => {
+              app.stats.slowClientDisconnects++;
+              log.warn({ path }, 'SSE client stopped reading its stream: disconnected, to resume from its last id');
+            },
+          });
+        },
       );
       try {
         const url = requestUrl(req);
@@ -102,7 +126,13 @@ export async function startServer(
     }),
   );
 
-  const ws = createWsServer(app, onError, router);
+  const ws = createWsServer(app, onError, caps, router);
+  // As the WebSockets are told (ws-server.ts): stored events are rows, a stream that resumes gets what the bus dropped.
+  const stopOnMissed = app.bus.onMissed(
+    guarded(log, 'telling SSE clients to resume', () => {
+      for (const res of streams) res.destroy();
+    }),
+  );
   const upgradeFailed = failureReporter(log, 'WebSocket upgrade');
   server.on('upgrade', (req, socket, head) => {
     try {
@@ -132,6 +162,8 @@ export async function startServer(
     fanout: () => ws.hub.stats(),
     async close() {
       ws.closeAll();
+      // Their clients reconnect (to another instance, or to us after the restart) with their Last-Event-ID.
+      for (const res of streams) res.destroy();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeIdleConnections();
@@ -141,6 +173,8 @@ export async function startServer(
         }, 2_000).unref();
       });
       ws.close();
+      stopOnMissed();
+      caps.close();
     },
   };
 }

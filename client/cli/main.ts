@@ -10,7 +10,7 @@ import { adminCommand } from './commands/admin';
 import { chatCommand } from './commands/chat';
 import { collectionsCommand } from './commands/collections';
 import { render, View } from './render';
-import { DEFAULT_URL, loadContext, loginHint, unreachable, Unreachable } from './session';
+import { DEFAULT_URL, loadContext, loginHint, parseTransport, unreachable, Unreachable } from './session';
 
 // Each feature adds its commands here.
 const commands: Command[] = [
@@ -28,6 +28,7 @@ function usage() {
   return [
     `Usage: npm run cli -- <command> [options]   (--url http://host:port, default HUBCAST_URL or ${DEFAULT_URL})`,
     'Lists print as tables; add --json to any command for the raw JSON instead.',
+    'Commands that follow a stream use one WebSocket; --transport sse uses server-sent events over HTTP instead.',
     '',
     ...commands.map((c) => `  ${c.usage}`),
   ].join('\n');
@@ -45,6 +46,7 @@ async function main() {
     strict: false,
     options: {
       url: { type: 'string' },
+      transport: { type: 'string' },
       email: { type: 'string' },
       name: { type: 'string' },
       password: { type: 'string' },
@@ -64,7 +66,8 @@ async function main() {
   }
   const abort = new AbortController();
   process.once('SIGINT', () => abort.abort());
-  const ctx = await loadContext(typeof values.url === 'string' ? values.url : undefined);
+  const transport = parseTransport(values.transport);
+  const ctx = { ...(await loadContext(typeof values.url === 'string' ? values.url : undefined)), transport };
   url = ctx.url;
   const result = await command.run({
     ctx,

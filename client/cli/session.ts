@@ -1,10 +1,11 @@
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { createTRPCClient, createWSClient, httpBatchLink, wsLink } from '@trpc/client';
+import { createTRPCClient, createWSClient, httpBatchLink, httpSubscriptionLink, wsLink } from '@trpc/client';
 import superjson from 'superjson';
 import WebSocket from 'ws';
 import type { AppRouter } from '../../server/router';
+import { NodeEventSource, type NodeEventSourceInit } from './event-source';
 import { isResumePointMessage, type ResumePointMessage } from '../../shared/system';
 
 /** Where `login` keeps the token: HUBCAST_CREDENTIALS, else ~/.hubcast/credentials.json (mode 600). */
@@ -49,9 +50,22 @@ export function unreachable(err: unknown, url: string): Unreachable | null {
   return fetchFailed ? new Unreachable(url, deepest) : null;
 }
 
+/** How subscribing commands reach the server: one WebSocket (default), or server-sent events over HTTP (`--transport sse`). */
+export type Transport = 'ws' | 'sse';
+
 export interface CliContext {
   url: string;
   token: string | null;
+  transport?: Transport;
+}
+
+/** The --transport flag in words a person can act on; absent → ws. */
+export function parseTransport(flag: unknown): Transport {
+  if (flag === undefined) return 'ws';
+  if (flag === 'ws' || flag === 'sse') return flag;
+  throw new Error(
+    `--transport must be "ws" (WebSocket, the default) or "sse" (server-sent events over HTTP), got ${typeof flag === 'string' ? `"${flag}"` : 'no value'}.`,
+  );
 }
 
 export async function loadContext(urlFlag?: string): Promise<CliContext> {
@@ -106,6 +120,32 @@ export function wsApi(ctx: CliContext, onUnreachable?: (err: Unreachable) => voi
   };
 }
 
+/**
+ * Subscriptions over HTTP as server-sent events, for networks whose proxies refuse WebSocket
+ * upgrades: one stream per subscription, the bearer token in its Authorization header, resumed
+ * from its last event id when the stream drops.
+ */
+export function sseApi(ctx: CliContext, onFailure?: (err: Error) => void) {
+  return {
+    api: createTRPCClient<AppRouter>({
+      links: [
+        httpSubscriptionLink({
+          url: `${ctx.url}/trpc`,
+          transformer: superjson,
+          EventSource: NodeEventSource,
+          eventSourceOptions: (): NodeEventSourceInit => ({
+            headers: ctx.token ? { Authorization: `Bearer ${ctx.token}` } : {},
+            // The first connection failing is the server unreachable, as for the WebSocket.
+            onFailure: (err) => onFailure?.(unreachable(err, ctx.url) ?? err),
+          }),
+        }),
+      ],
+    }),
+    // Each stream closes with its subscription.
+    close: () => {},
+  };
+}
+
 export interface StreamHandlers<T = unknown> {
   onStarted: () => void;
   onData: (data: T) => void;
@@ -114,7 +154,8 @@ export interface StreamHandlers<T = unknown> {
 }
 
 /**
- * Runs one subscription over a fresh WebSocket until the server completes it, it fails,
+ * Runs one subscription over a fresh WebSocket (or its own event stream with --transport sse)
+ * until the server completes it, it fails,
  * `onData` returns true, or `signal` aborts (Ctrl-C); then closes the socket. A resumable
  * stream's resume point is not passed to `onData`: it only gives the socket's reconnects a lastEventId.
  */
@@ -128,7 +169,7 @@ export function followSubscription<T = unknown>(
   opts: { onData: (data: T) => boolean | void; onStarted?: () => void },
 ): Promise<void> {
   let fail: (err: unknown) => void = () => {};
-  const { api, close } = wsApi(ctx, (err) => fail(err));
+  const { api, close } = ctx.transport === 'sse' ? sseApi(ctx, (err) => fail(err)) : wsApi(ctx, (err) => fail(err));
   return new Promise<void>((resolve, reject) => {
     fail = reject;
     const stop = () => {

@@ -17,15 +17,17 @@ function useOnline() {
   return online;
 }
 
-export function useConnectionStatus(): ConnectionStatus {
+const readRealtime = () => ({ state: realtimeState.get(), transport: realtimeState.transport() });
+
+/** The realtime connection's status and the transport carrying it (the WebSocket, or SSE where a proxy blocks it). */
+export function useConnectionStatus() {
   const online = useOnline();
-  const [state, setState] = useState(realtimeState.get());
-  useEffect(() => {
-    return realtimeState.subscribe(setState);
-  }, []);
-  if (!online) return 'offline';
-  // tRPC calls an open socket "pending" (ready for requests).
-  return state === 'pending' ? 'connected' : 'reconnecting';
+  const [now, setNow] = useState(readRealtime);
+  // Read both on every change: a change of transport may leave the state as it was.
+  useEffect(() => realtimeState.subscribe(() => setNow(readRealtime())), []);
+  // tRPC calls an open connection "pending" (ready for requests).
+  const status: ConnectionStatus = !online ? 'offline' : now.state === 'pending' ? 'connected' : 'reconnecting';
+  return { status, transport: now.transport };
 }
 
 const LABELS: Record<ConnectionStatus, string> = {
@@ -34,17 +36,26 @@ const LABELS: Record<ConnectionStatus, string> = {
   offline: 'Offline',
 };
 
+const TRANSPORTS = {
+  ws: { short: 'WS', long: 'over a WebSocket' },
+  sse: { short: 'SSE', long: 'over server-sent events (a proxy blocks the WebSocket; it is tried again now and then)' },
+} as const;
+
 export function ConnectionIndicator() {
-  const status = useConnectionStatus();
+  const { status, transport } = useConnectionStatus();
   return (
     <span
       className={`connection connection-${status}`}
       data-testid="connection"
       data-status={status}
+      data-transport={transport}
       role="status"
-      title={`Realtime connection: ${status}`}
+      title={`Realtime connection: ${status}, ${TRANSPORTS[transport].long}`}
     >
-      <span className="dot" aria-hidden /> {LABELS[status]}
+      <span className="dot" aria-hidden /> {LABELS[status]}{' '}
+      <span className="transport" data-testid="transport">
+        {TRANSPORTS[transport].short}
+      </span>
     </span>
   );
 }
