@@ -2,6 +2,7 @@ export * from './auth';
 export * from './notifications';
 export * from './discovery';
 export * from './market';
+export * from './market-alerts';
 export * from './vault';
 export * from './chat';
 export * from './collections';

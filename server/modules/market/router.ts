@@ -12,10 +12,20 @@ import {
   ZStrategyIdInput,
   ZStrategySetEnabledInput,
   ZStrategyUpdateInput,
+  ZSymbolInfo,
+  ZSymbolInfoInput,
   ZTradesInput,
   ZTradesOutput,
 } from '../../../shared/market';
 import { ZResumeInput } from '../../../shared/system';
+import {
+  MAX_ALERTS_PER_USER,
+  ZAlert,
+  ZAlertCreateInput,
+  ZAlertIdInput,
+  ZAlertsListInput,
+  ZAlertsListOutput,
+} from '../../../shared/market-alerts';
 import { MARKET_FEATURE } from '../../../shared/market';
 import { z } from 'zod';
 import { authedProcedure, rateLimited, router } from '../../trpc';
@@ -24,6 +34,30 @@ import { authedProcedure, rateLimited, router } from '../../trpc';
 const candlesProcedure = rateLimited(authedProcedure, 'market.candles', { points: 60, durationSeconds: 60 });
 // Every strategy write re-reads the watched series and may open one: one budget for all four.
 const strategyWrite = rateLimited(authedProcedure, 'market.strategies.write', { points: 120, durationSeconds: 60 });
+
+// Alert writes re-read the alert on this instance and may open a series: metered per user.
+const alertWrite = rateLimited(authedProcedure, 'market.alerts.write', { points: 60, durationSeconds: 60 });
+
+const alertsRouter = router({
+  list: authedProcedure
+    .input(ZAlertsListInput)
+    .output(ZAlertsListOutput)
+    .query(({ ctx, input }) =>
+      ctx.app.market.listAlerts(ctx.user.id, input?.cursor ?? null, input?.limit ?? MAX_ALERTS_PER_USER),
+    ),
+  create: alertWrite
+    .input(ZAlertCreateInput)
+    .output(ZAlert)
+    .mutation(({ ctx, input }) => ctx.app.market.createAlert(ctx.user.id, input)),
+  rearm: alertWrite
+    .input(ZAlertIdInput)
+    .output(ZAlert)
+    .mutation(({ ctx, input }) => ctx.app.market.rearmAlert(ctx.user.id, input.id)),
+  remove: alertWrite
+    .input(ZAlertIdInput)
+    .output(z.object({ id: z.number() }))
+    .mutation(({ ctx, input }) => ctx.app.market.removeAlert(ctx.user.id, input.id)),
+});
 
 const strategiesRouter = router({
   list: authedProcedure
@@ -55,6 +89,10 @@ export const marketRouter = router({
     .input(ZCandlesInput)
     .output(ZCandlesOutput)
     .query(({ ctx, input }) => ctx.app.market.candles(ctx.user.id, input.symbol, input.timeframe, input.limit)),
+  symbol: authedProcedure
+    .input(ZSymbolInfoInput)
+    .output(ZSymbolInfo)
+    .query(({ ctx, input }) => ctx.app.market.symbolInfo(input.symbol)),
   live: authedProcedure.input(ZLiveInput).subscription(({ ctx, input, signal }) =>
     ctx.app.market.live({ sessionId: ctx.session.id, userId: ctx.user.id }, input, {
       sessionSignal: ctx.sessionSignal,
@@ -63,6 +101,7 @@ export const marketRouter = router({
   ),
   stats: authedProcedure.output(ZMarketStatsOutput).query(({ ctx }) => ctx.app.market.stats()),
   strategies: strategiesRouter,
+  alerts: alertsRouter,
   positions: authedProcedure.output(z.array(ZPosition)).query(({ ctx }) => ctx.app.market.positions(ctx.user.id)),
   trades: authedProcedure
     .input(ZTradesInput)
