@@ -3,33 +3,25 @@ import postgres from 'postgres';
 import type { Logger } from '../log';
 import type { BusTx } from '../realtime/bus';
 import { failureReporter, guarded } from '../guarded';
+import { NotifyQueue, REF, notifyRuns, notifyStatement } from './notify-queue';
 import { CrossInstanceBus } from './wire';
-
-/** NOTIFY payloads must stay under 8,000 bytes; above this a message travels by reference. */
-export const NOTIFY_INLINE_BYTES = 7_900;
-const REF = 'ref:';
-
-/**
- * The one NOTIFY statement, written once for both drivers' tagged templates (postgres.js for a
- * publish on its own, drizzle's `sql` inside a transaction): inline, or by reference to a row.
- */
-function notifyQuery<Q>(
-  tag: (strings: TemplateStringsArray, ...values: string[]) => Q,
-  channel: string,
-  text: string,
-): Q {
-  return Buffer.byteLength(text) <= NOTIFY_INLINE_BYTES
-    ? tag`select pg_notify(${channel}, ${text})`
-    : tag`with r as (insert into bus_payloads (payload) values (${text}) returning id) select pg_notify(${channel}, ${REF} || r.id) from r`;
-}
 
 /**
  * The bus over Postgres LISTEN/NOTIFY: one listening connection per instance (never per client)
  * and one publishing connection, so this instance's notifications leave in publish order.
  * Large messages are stored in bus_payloads and the notification carries the row id.
+ *
+ * A transaction's events are notified inside it, so they reach listeners if and only if it
+ * commits, in commit order (a listener never sees an event that a replay could not find).
+ * Postgres commits notifying transactions one at a time across their WAL flush, so the hot
+ * writers batch (chat.send's group commit) and each transaction notifies in one statement.
+ * Publishes outside a transaction leave from the publishing connection, which skips the
+ * flush (synchronous_commit off: a notification does not survive a database crash anyway),
+ * batched while a statement runs (notify-queue.ts).
  */
 export class PostgresBus extends CrossInstanceBus {
   private readonly sql: postgres.Sql;
+  private readonly notifications: NotifyQueue;
   /**
    * Our own listening connection rather than `sql.listen`: postgres.js re-listens once after a
    * drop and gives up silently if the database is still down, which left an instance deaf (its
@@ -46,7 +38,8 @@ export class PostgresBus extends CrossInstanceBus {
     private readonly log: Logger,
   ) {
     super('postgres', instanceId, failureReporter(log, 'bus handler'));
-    this.sql = postgres(url, { max: 1, onnotice: () => {} });
+    this.sql = postgres(url, { max: 1, onnotice: () => {}, connection: { synchronous_commit: 'off' } });
+    this.notifications = new NotifyQueue(this.sql, channel);
     this.listener = postgres(url, {
       max: 1,
       idle_timeout: 0,
@@ -103,14 +96,14 @@ export class PostgresBus extends CrossInstanceBus {
   }
 
   protected send(text: string) {
-    notifyQuery(this.sql, this.channel, text)
-      .execute()
+    this.notifications
+      .notify(text)
       .catch((err: unknown) => this.log.warn({ err }, 'bus publish to other instances failed'));
   }
 
   protected async sendWithin(tx: BusTx, texts: string[]) {
-    // One connection, so these run in order; delivered to every listener when the transaction commits.
-    await Promise.all(texts.map((text) => tx.execute(notifyQuery(dsql, this.channel, text))));
+    // Delivered to every listener when the transaction commits, after earlier commits' events.
+    for (const run of notifyRuns(texts)) await tx.execute(notifyStatement(dsql, this.channel, run));
   }
 
   async close() {

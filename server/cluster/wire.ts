@@ -16,6 +16,8 @@ interface Wire {
   all: boolean;
   /** Sent at (ms since epoch): bus lag is measured against it. */
   s: number;
+  /** This instance's message number: no two messages are the same text (Postgres folds identical notifications of one transaction). */
+  n: number;
   t: string;
   p: unknown;
 }
@@ -23,8 +25,9 @@ interface Wire {
 /**
  * What both cross-instance buses share: local handlers, the wire format, and the rules for
  * who delivers what. A publish outside a transaction is delivered here at once and sent to
- * the others (its echo is ignored); a publish held by `recordThenPublish` is only sent,
- * before the commit, and every instance (this one too) delivers it when the broker hands it
+ * the others (its echo is ignored); a publish held by `recordThenPublish` is only sent
+ * with the commit (Postgres: inside the transaction; Redis: just before it, under its stream
+ * locks), and every instance (this one too) delivers it when the broker hands it
  * back, so all instances see one stream's events in the same, commit, order. A local publish
  * on a topic that still has such stored events on their way back waits behind them, so a
  * forming candle never overtakes the closed candle published before it.
@@ -33,6 +36,7 @@ export abstract class CrossInstanceBus implements EventBus {
   protected readonly local: LocalHandlers;
   private readonly hold = new PublishHold();
   private published = 0;
+  private sent = 0;
   private received = 0;
   private lagMs: number | null = null;
   private maxLagMs = 0;
@@ -63,7 +67,7 @@ export abstract class CrossInstanceBus implements EventBus {
   protected abstract sendWithin(tx: Parameters<EventBus['beforeCommit']>[0], texts: string[]): Promise<void>;
 
   protected encode(t: Topic<unknown>, payload: unknown, all: boolean): string {
-    const wire: Wire = { o: this.instanceId, all, s: Date.now(), t: t.name, p: payload };
+    const wire: Wire = { o: this.instanceId, all, s: Date.now(), n: ++this.sent, t: t.name, p: payload };
     return superjson.stringify(wire);
   }
 

@@ -1,4 +1,5 @@
 import type { WebSocket } from 'ws';
+import { isImmutable } from '../realtime/immutable';
 import { idleSender, textFrame } from './internals';
 
 /** One event as it goes on the wire: its tracked id (null for live-only events) and its data. */
@@ -37,6 +38,22 @@ export function encodeEvent(payload: object, toWire: (p: never) => WireEvent, se
   cache.set(payload, enc);
   return enc;
 }
+
+/**
+ * A stream's value as encodeWire would give it; a value marked immutable is encoded once per
+ * tracked id and serializer, however many subscriptions yield it (realtime/immutable.ts).
+ */
+export function encodeValue(trackedId: string | null, data: unknown, serialize: Serialize): EncodedEvent {
+  if (!isImmutable(data)) return encodeWire(trackedId, data, serialize);
+  let cache = valueCaches.get(serialize);
+  if (!cache) valueCaches.set(serialize, (cache = new WeakMap()));
+  const hit = cache.get(data);
+  if (hit?.trackedId === trackedId) return hit;
+  const enc = encodeWire(trackedId, data, serialize);
+  cache.set(data, enc);
+  return enc;
+}
+const valueCaches = new WeakMap<Serialize, WeakMap<object, EncodedEvent>>();
 
 export function encodeWire(trackedId: string | null, data: unknown, serialize: Serialize): EncodedEvent {
   encodeCounter.encodes++;

@@ -1,3 +1,4 @@
+import type { Socket } from 'node:net';
 import type { AnyRouter } from '@trpc/server';
 import * as wsLib from 'ws';
 import type { WebSocket } from 'ws';
@@ -31,6 +32,24 @@ interface WsInternals {
 
 /** The TCP socket under a WebSocket (its 'drain' says when the backlog is gone); undefined once detached. */
 export const rawSocketOf = (ws: WebSocket): NodeJS.EventEmitter | undefined => (ws as unknown as WsInternals)._socket;
+
+const corked = new WeakSet<Socket>();
+
+/**
+ * Holds the socket's writes until the end of this turn, so the frames sent meanwhile (a
+ * subscription's start, a replay page) leave in one write instead of one each. Nested corks
+ * are counted by the stream, so ws's own cork inside a frame changes nothing.
+ */
+export function corkForTurn(ws: WebSocket) {
+  const socket = (ws as unknown as WsInternals)._socket as Socket | undefined;
+  if (!socket || corked.has(socket)) return;
+  corked.add(socket);
+  socket.cork();
+  process.nextTick(() => {
+    corked.delete(socket);
+    socket.uncork();
+  });
+}
 
 /**
  * The socket's frame writer when a prebuilt frame may go straight to it: nothing queued or

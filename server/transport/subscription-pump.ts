@@ -1,7 +1,7 @@
 import { getTRPCErrorFromUnknown, isTrackedEnvelope, type TRPCError } from '@trpc/server';
 import { ABORTED, untilAborted } from '../abort';
 import { toTRPCError } from '../errors';
-import { dataMessage, encodeWire, type EncodedEvent, type Serialize } from './frames';
+import { dataMessage, encodeValue, type EncodedEvent, type Serialize } from './frames';
 import type { SubscriptionClaim } from './subscription-claim';
 
 /**
@@ -31,8 +31,8 @@ export async function pumpSubscription(
       }
       if (next.done) return null;
       enc = isTrackedEnvelope(next.value)
-        ? encodeWire(next.value[0], next.value[1], o.serialize)
-        : encodeWire(null, next.value, o.serialize);
+        ? encodeValue(next.value[0], next.value[1], o.serialize)
+        : encodeValue(null, next.value, o.serialize);
       o.conn.send(dataMessage(head, enc));
       next = enc = null;
     }

@@ -11,6 +11,15 @@ export const MARK = 1e12;
  */
 export const STALL_SUBSCRIPTIONS = Number(process.env.BENCH_STALL_SUBS ?? 200);
 
+/**
+ * Hubcast's bench events that are published without being stored carry ids from here up: a
+ * resume cannot start from one, so a client resumes from the last id below it that it got.
+ */
+export const UNSTORED_ID_BASE = 1_000_000;
+
+/** The many-series scenario's symbols (many.ts): 50, listed by the bench's fake exchange. */
+export const MANY_SYMBOLS = Array.from({ length: 50 }, (_, i) => `BENCH${String(i).padStart(2, '0')}USDT`);
+
 /** Wall-clock ms with sub-ms precision, comparable across processes on one machine. */
 export const nowMs = () => performance.timeOrigin + performance.now();
 

@@ -6,6 +6,12 @@ import type { Recovery } from './stalled';
 
 export interface Result {
   bytes?: number;
+  /** N clients connect, each authenticates with its own token and starts one subscription: until the last is confirmed. */
+  connectMs: number;
+  /** Server CPU (user + system) from the first connect to the last subscription, per client. */
+  connectCpuMsPerClient: number;
+  /** Hubcast: the server restarted, the same clients reconnected and resumed from their last ids. */
+  restart?: Restart;
   deliveriesPerSec: number;
   light: { p50: number; p99: number; max: number };
   burst: { p50: number; p99: number; max: number };
@@ -25,6 +31,20 @@ export interface Result {
   stall?: Stall;
 }
 
+export interface Restart {
+  ms: number;
+  /** Server CPU from the first reconnect to the last resumed, per client. */
+  cpuMsPerClient: number;
+  clients: number;
+  /** Clients that got every stored event after their last id. */
+  resumed: number;
+  /** Stored events each had to get back. */
+  perClient: number;
+  replayed: number;
+  missing: number;
+  repeated: number;
+}
+
 export interface Stall {
   p99: number;
   received: number;
@@ -42,6 +62,9 @@ export function medianResult(rs: Result[]): Result {
   if (rs.length === 1) return rs[0]!;
   const m = (f: (r: Result) => number) => median(rs.map(f));
   return {
+    connectMs: m((r) => r.connectMs),
+    connectCpuMsPerClient: m((r) => r.connectCpuMsPerClient),
+    restart: rs.at(-1)!.restart,
     deliveriesPerSec: m((r) => r.deliveriesPerSec),
     light: { p50: m((r) => r.light.p50), p99: m((r) => r.light.p99), max: m((r) => r.light.max) },
     burst: { p50: m((r) => r.burst.p50), p99: m((r) => r.burst.p99), max: m((r) => r.burst.max) },
@@ -82,6 +105,16 @@ export function table(n: number, r: Partial<Record<Target, Result>>) {
     '',
     `| | ${cols.join(' | ')} |`,
     `|---|${cols.map(() => '---').join('|')}|`,
+    row(
+      `connect-and-subscribe: ${n} clients, each with its own token, connect, authenticate and start one subscription (s)`,
+      (x) => (x.connectMs / 1000).toFixed(2),
+    ),
+    row('… server CPU per client while connecting (ms)', (x) => x.connectCpuMsPerClient.toFixed(2)),
+    row(
+      'restart and resume: the server restarts, the same clients reconnect resuming from their last ids (s); resumed, events replayed, missed',
+      (x) => (x.restart ? restartCell(x.restart) : '–'),
+    ),
+    row('… server CPU per client while resuming (ms)', (x) => (x.restart ? x.restart.cpuMsPerClient.toFixed(2) : '–')),
     row(`deliveries/s at saturation (${BURST} events at ${BURST_RATE}/s)`, (x) => f0(x.deliveriesPerSec)),
     row('delivered / expected', (x) => `${x.received} / ${x.expected}`),
     row(
@@ -127,12 +160,19 @@ export function table(n: number, r: Partial<Record<Target, Result>>) {
       if (!o) continue;
       lines.push(
         '',
-        `Hubcast vs ${other}: deliveries/s ${ratio(h.deliveriesPerSec, o.deliveriesPerSec)}, p99 at 1/s ${ratio(h.light.p99, o.light.p99)}, ` +
+        `Hubcast vs ${other}: connect-and-subscribe ${ratio(h.connectMs, o.connectMs)}, deliveries/s ${ratio(h.deliveriesPerSec, o.deliveriesPerSec)}, p99 at 1/s ${ratio(h.light.p99, o.light.p99)}, ` +
           `p99 at saturation ${ratio(h.burst.p99, o.burst.p99)}, CPU per delivery ${ratio(h.cpuUsPerDelivery, o.cpuUsPerDelivery)}`,
       );
     }
   }
   return lines.join('\n');
+}
+
+function restartCell(r: Restart) {
+  return (
+    `${(r.ms / 1000).toFixed(2)}; ${r.resumed}/${r.clients} resumed, ${r.replayed} replayed (${+r.perClient.toFixed(1)} each), ` +
+    `${r.missing} missed${r.repeated ? `, ${r.repeated} repeated` : ''}`
+  );
 }
 
 function stallEnd(s: Stall) {

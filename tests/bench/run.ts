@@ -1,101 +1,49 @@
 /**
  * `npm run bench`: Hubcast's market.live fan-out against a Socket.IO room broadcast and a bare
- * `ws` broadcast of the same message, in one run. Each server runs in its own process; the
+ * `ws` broadcast of the same message, in one run, and the cost of checking 100,000 market
+ * alerts per forming update (./alerts.ts). Each server runs in its own process; the
  * subscribers are raw ws clients in two more. Figures are printed and written to RESULTS.md,
  * never asserted. Quick: `BENCH_N=200 BENCH_BURST_EVENTS=20 BENCH_LIGHT_EVENTS=3 npm run bench`.
  * Also: BENCH_TARGETS (e.g. `hubcast,socketio`), BENCH_REPS (medians), BENCH_STALL=0 (skip the
  * slow-client burst), BENCH_STALL_SUBS (its subscriptions on Hubcast, default 200: with fewer
  * burst events it needs more to be cut), BENCH_WRITE=0 (leave RESULTS.md alone), BENCH_SERVER_NODE_ARGS (e.g.
- * `--cpu-prof --cpu-prof-dir=/tmp/prof`), BENCH_HEAP_SNAPSHOT=<file> (heap snapshot of the idle server).
+ * `--cpu-prof --cpu-prof-dir=/tmp/prof`), BENCH_HEAP_SNAPSHOT=<file> (heap snapshot of the idle server),
+ * BENCH_MANY (connections of the many-series scenario, ./many.ts, default 20000; 0 skips it).
  */
-import { fork, type ChildProcess } from 'node:child_process';
 import { cpus, loadavg, totalmem } from 'node:os';
-import { writeFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
-import type { ClientCommand } from './clients';
 import { nowMs, STALL_SUBSCRIPTIONS } from './event';
-import type { Command, Target } from './server';
-import type { Recovery, StalledCommand } from './stalled';
-import { medianResult, STALL_NOTE, table, type Result, type Stall } from './report';
-import { BURST, BURST_RATE, env, LIGHT, NS, READ_AFTER_CUT_MS, REPS, STALL, TARGETS } from './settings';
+import { latencies, pct, Proc, sleep, waitFor } from './procs';
+import type { Target } from './server';
+import type { Recovery } from './stalled';
+import { medianResult, STALL_NOTE, table, type Restart, type Result, type Stall } from './report';
+import { writeResultsSection } from './results-file';
+import { alertsSection, benchAlerts } from './alerts';
+import { MANY, manySection, measureMany } from './many';
+import { BURST, BURST_RATE, env, LIGHT, NS, READ_AFTER_CUT_MS, REPS, RESUME_MISSED, STALL, TARGETS } from './settings';
 
-const here = (f: string) => fileURLToPath(new URL(f, import.meta.url));
-
-/** A child process answering one IPC message per command, in order. */
-class Proc {
-  private readonly waiting: ((v: never) => void)[] = [];
-  private readonly early: unknown[] = [];
-  constructor(readonly child: ChildProcess) {
-    child.on('message', (m) => {
-      const w = this.waiting.shift();
-      if (w) w(m as never);
-      else this.early.push(m);
-    });
-    child.on('exit', (code) => {
-      if (code) for (const w of this.waiting.splice(0)) w({ error: `exited with ${code}` } as never);
-    });
-  }
-  static start(file: string, args: string[], extraArgv: string[] = []) {
-    return new Proc(
-      fork(here(file), args, {
-        execArgv: ['--import', 'tsx', '--expose-gc', ...extraArgv],
-        stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-      }),
-    );
-  }
-  next<T>(): Promise<T> {
-    if (this.early.length) return Promise.resolve(this.early.shift() as T);
-    return new Promise<T>((r) => this.waiting.push(r as never));
-  }
-  ask<T>(cmd: Command | ClientCommand | StalledCommand): Promise<T> {
-    const p = this.next<T>();
-    this.child.send(cmd);
-    return p;
-  }
-  stop() {
-    this.child.send({ cmd: 'stop' });
-    setTimeout(() => this.child.kill('SIGKILL'), 2000).unref();
-  }
-}
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const pct = (xs: Float64Array, p: number) =>
-  xs.length ? xs[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))]! : NaN;
-
-async function waitFor(clients: Proc[], total: number, quietMs: number, deadlineMs: number) {
-  const deadline = Date.now() + deadlineMs;
-  let last = -1;
-  let lastChange = Date.now();
-  for (;;) {
-    const counts = await Promise.all(clients.map((c) => c.ask<{ received: number }>({ cmd: 'count' })));
-    const got = counts.reduce((a, c) => a + c.received, 0);
-    if (got >= total || Date.now() > deadline) return;
-    if (got !== last) [last, lastChange] = [got, Date.now()];
-    else if (Date.now() - lastChange > quietMs) return; // nothing more is coming
-    await sleep(100);
-  }
-}
-
-async function latencies(clients: Proc[]) {
-  const reports = await Promise.all(
-    clients.map((c) => c.ask<{ latencies: number[]; lastAt: number; closes: number }>({ cmd: 'report' })),
-  );
-  const all = Float64Array.from(reports.flatMap((r) => r.latencies)).sort();
-  return { all, lastAt: Math.max(...reports.map((r) => r.lastAt)), closes: reports.reduce((a, r) => a + r.closes, 0) };
-}
+const serverArgv = (env.BENCH_SERVER_NODE_ARGS ?? '').split(' ').filter(Boolean);
 
 async function measure(target: Target, n: number): Promise<Result> {
   // BENCH_SERVER_NODE_ARGS, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof", profiles the servers.
-  const server = Proc.start('server.ts', [target], (env.BENCH_SERVER_NODE_ARGS ?? '').split(' ').filter(Boolean));
+  const server = Proc.start('server.ts', [target], serverArgv);
   const { url, token } = await server.next<{ url: string; token?: string }>();
   const base = await server.ask<{ rss: number; heapUsed: number }>({ cmd: 'mem' });
   const clients = [Proc.start('clients.ts', []), Proc.start('clients.ts', [])];
   await Promise.all(clients.map((c) => c.next()));
   try {
     const half = [Math.ceil(n / 2), Math.floor(n / 2)];
+    const { tokens } = await server.ask<{ tokens: string[] }>({ cmd: 'tokens', count: n });
+    const parts = [tokens.slice(0, half[0]), tokens.slice(half[0])];
+    // Connect-and-subscribe: every client at once (200 handshakes in flight per process), each
+    // with its own token, until each has its subscription confirmed, as after a deploy.
+    const connectCpu0 = await server.ask<{ user: number; system: number }>({ cmd: 'cpu' });
+    const c0 = nowMs();
     const connected = await Promise.all(
-      clients.map((c, i) => c.ask<{ refused?: string }>({ cmd: 'connect', target, url, token, count: half[i]! })),
+      clients.map((c, i) =>
+        c.ask<{ refused?: string }>({ cmd: 'connect', target, url, token, tokens: parts[i], count: half[i]! }),
+      ),
     );
+    const connectMs = nowMs() - c0;
     const refused = connected.find((r) => r.refused)?.refused;
     if (refused) throw new Error(`${target}: a subscriber was refused (${refused})`);
     const deadline = Date.now() + 120_000;
@@ -103,6 +51,7 @@ async function measure(target: Target, n: number): Promise<Result> {
       if (Date.now() > deadline) throw new Error(`${target}: fewer than ${n} subscribers joined within 2 minutes`);
       await sleep(200);
     }
+    const connectCpu1 = await server.ask<{ user: number; system: number }>({ cmd: 'cpu' });
     await sleep(1000);
     const idle = await server.ask<{ rss: number; heapUsed: number }>({ cmd: 'mem' });
 
@@ -127,10 +76,14 @@ async function measure(target: Target, n: number): Promise<Result> {
     const after = await server.ask<{ rss: number; heapUsed: number }>({ cmd: 'mem' });
     const reading = STALL ? await extraClientBurst(server, clients, target, url, token, n, 'reads') : undefined;
     const stall = STALL ? await extraClientBurst(server, clients, target, url, token, n, 'stops') : undefined;
+    const restart = target === 'hubcast' && RESUME_MISSED > 0 ? await restartAndResume(server, clients, n) : undefined;
     const delivered = burst.all.length;
     // Divide by what was written, where the server counts it.
     const written = cpu1.sent !== null && cpu0.sent !== null ? cpu1.sent - cpu0.sent : delivered;
     return {
+      connectMs,
+      connectCpuMsPerClient: cpuMs(connectCpu0, connectCpu1) / n,
+      restart,
       deliveriesPerSec: delivered / ((burst.lastAt - t0) / 1000),
       light: { p50: pct(light.all, 50), p99: pct(light.all, 99), max: light.all.at(-1) ?? NaN },
       burst: { p50: pct(burst.all, 50), p99: pct(burst.all, 99), max: burst.all.at(-1) ?? NaN },
@@ -151,6 +104,46 @@ async function measure(target: Target, n: number): Promise<Result> {
     server.stop();
     await sleep(1500);
   }
+}
+
+/** Server CPU (user and system) between two `cpu` answers, in ms: what the work cost, however busy the machine. */
+const cpuMs = (a: { user: number; system: number }, b: { user: number; system: number }) =>
+  (b.user - a.user + b.system - a.system) / 1000;
+
+/**
+ * After a deploy: RESUME_MISSED closed candles are stored while nobody is told (as if the bus
+ * had dropped them), the server restarts on the same database and port, and every client
+ * reconnects, resuming from the last stored event it got, as a page does: all it must get back
+ * are the candles stored since.
+ */
+async function restartAndResume(server: Proc, clients: Proc[], n: number): Promise<Restart> {
+  const { ids } = await server.ask<{ ids: number[] }>({ cmd: 'restart', missed: RESUME_MISSED });
+  const { url } = await server.ask<{ url: string }>({ cmd: 'url' });
+  const cpu0 = await server.ask<{ user: number; system: number }>({ cmd: 'cpu' });
+  const t0 = nowMs();
+  const parts = await Promise.all(
+    clients.map((c) =>
+      c.ask<{ resumed: number; replayed: number; missing: number; repeated: number; wanted: number }>({
+        cmd: 'resume',
+        url,
+        ids,
+        waitMs: 120_000,
+      }),
+    ),
+  );
+  const ms = nowMs() - t0;
+  const cpu1 = await server.ask<{ user: number; system: number }>({ cmd: 'cpu' });
+  const sum = (f: (p: (typeof parts)[number]) => number) => parts.reduce((a, p) => a + f(p), 0);
+  return {
+    ms,
+    cpuMsPerClient: cpuMs(cpu0, cpu1) / n,
+    clients: n,
+    resumed: sum((p) => p.resumed),
+    perClient: sum((p) => p.wanted) / n,
+    replayed: sum((p) => p.replayed),
+    missing: sum((p) => p.missing),
+    repeated: sum((p) => p.repeated),
+  };
 }
 
 /**
@@ -224,6 +217,9 @@ async function extraClientBurst(
 }
 
 const started = new Date();
+// In process and first, before the servers load the machine: a second or two.
+const alerts = alertsSection(benchAlerts());
+console.log(`\n${alerts}\n`);
 const sections: string[] = [];
 for (const n of NS) {
   const results: Partial<Record<Target, Result>> = {};
@@ -239,6 +235,12 @@ for (const n of NS) {
   console.log(`\n${section}\n`);
   sections.push(section);
 }
+if (TARGETS.includes('hubcast') && MANY > 0) {
+  console.log(`hubcast, many series, N = ${MANY}…`);
+  const section = manySection(await measureMany(serverArgv));
+  console.log(`\n${section}\n`);
+  sections.push(section);
+}
 
 const machine = `${cpus().length} × ${cpus()[0]?.model ?? 'CPU'}, ${(totalmem() / 2 ** 30).toFixed(1)} GB, Node ${process.version}, load average at start ${loadavg()[0]!.toFixed(1)}`;
 const doc = [
@@ -250,8 +252,10 @@ const doc = [
   '',
   ...(STALL ? [STALL_NOTE, ''] : []),
   ...sections.flatMap((s) => [s, '']),
+  alerts,
+  '',
 ].join('\n');
-if (env.BENCH_WRITE !== '0') writeFileSync(here('RESULTS.md'), doc);
+if (env.BENCH_WRITE !== '0') writeResultsSection(doc);
 if (STALL) console.log(`${STALL_NOTE}\n`);
 console.log(`written to tests/bench/RESULTS.md (${machine})`);
 process.exit(0);

@@ -12,3 +12,5 @@ export const REPS = Number(env.BENCH_REPS ?? 1);
 export const STALL = env.BENCH_STALL !== '0';
 /** The longest the slow client waits, once cut, before it reads again (the server terminates a cut socket after 5 s). */
 export const READ_AFTER_CUT_MS = 3000;
+/** Hubcast's restart-and-resume: closed candles stored while the clients are not told, then a restart (0: skipped). */
+export const RESUME_MISSED = Number(env.BENCH_RESUME_MISSED ?? 20);

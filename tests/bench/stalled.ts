@@ -77,7 +77,7 @@ function openHubcast(
 }
 
 /** A Socket.IO or bare ws subscriber like the others (one room, one socket), not counted. */
-function openOther(target: Target, url: string): Promise<WebSocket> {
+function openOther(target: Target, url: string, token: string | undefined): Promise<WebSocket> {
   return new Promise((resolve, reject) => {
     const s = new WebSocket(url, { perMessageDeflate: false });
     let ready = false;
@@ -85,12 +85,12 @@ function openOther(target: Target, url: string): Promise<WebSocket> {
       ready = true;
       resolve(s);
     };
-    s.on('open', () => (target === 'ws' ? subscribed() : undefined));
+    s.on('open', () => (target === 'ws' ? s.send(JSON.stringify({ token })) : undefined));
     s.on('message', (data) => {
       const text = data.toString();
       if (ready) return;
-      if (text.startsWith('40')) subscribed();
-      else if (text.startsWith('0')) s.send('40'); // engine.io open, then join the default namespace
+      if (target === 'ws' ? text === '{"joined":true}' : text.startsWith('40')) subscribed();
+      else if (text.startsWith('0')) s.send(`40${JSON.stringify({ token })}`); // engine.io open, then join the default namespace
     });
     s.on('error', (err) => (ready ? undefined : reject(err)));
   });
@@ -136,7 +136,7 @@ process.on('message', async (m: StalledCommand) => {
       ws =
         m.target === 'hubcast'
           ? await openHubcast(m.url, m.token, m.subscriptions, before)
-          : await openOther(m.target, m.url);
+          : await openOther(m.target, m.url, m.token);
       ws.on('close', (code) => void (closeCode = code));
       // It stops reading from its socket altogether: what it was sent piles up in the kernel, then in the server.
       // (Its twin, `reads`, keeps reading: the same load on the server without the stall.)

@@ -3,6 +3,7 @@ import { PostgresBus } from '../../server/cluster/pg-bus';
 import { pruneBusPayloads } from '../../server/cluster/prune';
 import { RedisBus } from '../../server/cluster/redis-bus';
 import { createLimits } from '../../server/cluster/limits';
+import { sql } from 'drizzle-orm';
 import { busPayloads } from '../../server/db/schema';
 import type { Database } from '../../server/db/client';
 import { topic, type EventBus } from '../../server/realtime/bus';
@@ -93,6 +94,38 @@ describe.skipIf(!postgres)('cross-instance bus (skipped on PGlite: it keeps the 
         expect(await pruneBusPayloads(database.db, Date.now() + 11 * 60_000)).toBe(8);
       }
     });
+  });
+});
+
+describe.skipIf(!postgres)('the Postgres bus and a failed commit', () => {
+  // Redis cannot know whether Postgres committed (decision 010 accepts it there); LISTEN/NOTIFY can.
+  it('delivers nothing of a transaction whose commit fails, on any instance; the next commit arrives', async () => {
+    const { database, one, two } = await twoBuses('postgres');
+    // A deferred unique constraint is checked at COMMIT: after the bus has been handed the events.
+    await database.db.execute(
+      sql`create table commit_fails (k int, constraint commit_fails_k unique (k) deferrable initially deferred)`,
+    );
+    const t = topic<number>('maybe');
+    const onOne: number[] = [];
+    const onTwo: number[] = [];
+    one.subscribe(t, (n) => void onOne.push(n));
+    two.subscribe(t, (n) => void onTwo.push(n));
+    const log = new StreamLog({ db: database.db, bus: one });
+    await expect(
+      log.recordThenPublish(
+        ['maybe'],
+        async (tx) => void (await tx.execute(sql`insert into commit_fails values (1), (1)`)),
+        () => one.publish(t, 1),
+      ),
+    ).rejects.toThrow();
+    await log.recordThenPublish(
+      ['maybe'],
+      async () => 2,
+      (n) => one.publish(t, n),
+    );
+    await waitFor(() => onOne.length > 0 && onTwo.length > 0, { what: 'the committed event on both instances' });
+    expect(onOne).toEqual([2]);
+    expect(onTwo).toEqual([2]);
   });
 });
 

@@ -71,6 +71,19 @@ describe('shared-topic fan-out', () => {
   // Each test's sockets close when it ends; the next one counts from an empty fan-out.
   beforeEach(() => until(() => server.fanout().sinks === 0, "the last test's subscribers to leave"));
 
+  it('encodes a replay page once for the subscribers that resume from the same id together', async () => {
+    const [from] = await storeCandles('4h', 1);
+    const missed = await storeCandles('4h', 5);
+    const before = encodeCounter.encodes;
+    const sockets = await subscribers('4h', 20, String(from!.id));
+    await until(() => sockets.every((s) => s.data(1).length >= 5), 'every subscriber to replay the five');
+    for (const s of sockets)
+      expect(s.data(1).map((e) => (e as { id?: string }).id)).toEqual(missed.map((c) => String(c.id)));
+    // One page per read round (the reads of a storm share rounds): without sharing, 5 × 20.
+    expect(encodeCounter.encodes - before).toBeLessThanOrEqual(50);
+    for (const s of sockets) s.ws.terminate();
+  });
+
   it('encodes each event once for all subscribers of a topic and sends each its own envelope', async () => {
     const sockets = await subscribers('1h', 20);
     const stored = await storeCandles('1h', 4);

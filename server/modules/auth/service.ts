@@ -14,9 +14,12 @@ import {
   generateSessionToken,
   invalidateSession,
   invalidateUserSessions,
+  readSessions,
   validateSessionToken,
   type Session,
+  type SessionRow,
 } from './session';
+import { BatchedRead, STORM_GATHER_MS } from '../../db/batched-read';
 import { SessionWatcher, sessionsRevoked } from './session-watch';
 
 export interface SignedIn {
@@ -27,6 +30,12 @@ export interface SignedIn {
 
 export class AuthService {
   private readonly watcher: SessionWatcher;
+  /**
+   * Every session read (a connection's token, each call's current user, a watch's expiry) goes
+   * through one coalescing reader: after a deploy thousands of clients reconnect at once, and a
+   * query each was most of what a connection cost (issue #21).
+   */
+  private readonly sessionRows: BatchedRead<string, SessionRow>;
   private readonly hashCost: number;
   // Compared against when the e-mail is unknown, so both failures take the same time.
   private readonly dummyHash: Promise<string>;
@@ -54,12 +63,10 @@ export class AuthService {
     } = deps);
     this.dummyHash = hashPassword('not-a-real-password', this.hashCost);
     const { db, bus } = deps;
+    const rows = (this.sessionRows = new BatchedRead((ids) => readSessions(db, ids), { gatherMs: STORM_GATHER_MS }));
     this.watcher = new SessionWatcher(
       bus,
-      async (id) => {
-        const [row] = await db.select({ expiresAt: sessions.expiresAt }).from(sessions).where(eq(sessions.id, id));
-        return row?.expiresAt ?? null;
-      },
+      async (id) => (await rows.get(id))?.session.expiresAt ?? null,
       deps.log ? failureReporter(deps.log, "ending a session's subscriptions") : undefined,
     );
   }
@@ -166,17 +173,13 @@ export class AuthService {
    * expired: a WebSocket's context is read once, so each call on it asks again.
    */
   async currentUser(sessionId: string): Promise<SessionUser | null> {
-    const [row] = await this.db
-      .select({ expiresAt: sessions.expiresAt, id: users.id, email: users.email, name: users.name, role: users.role })
-      .from(sessions)
-      .innerJoin(users, eq(users.id, sessions.userId))
-      .where(eq(sessions.id, sessionId));
-    if (!row || row.expiresAt.getTime() <= Date.now()) return null;
-    return { id: row.id, email: row.email, name: row.name, role: row.role };
+    const row = await this.sessionRows.get(sessionId);
+    if (!row || row.session.expiresAt.getTime() <= Date.now()) return null;
+    return { ...row.user };
   }
 
   validate(token: string) {
-    return validateSessionToken(this.db, token);
+    return validateSessionToken(this.db, token, (id) => this.sessionRows.get(id));
   }
 
   watchSession(session: Session, requestSignal?: AbortSignal) {

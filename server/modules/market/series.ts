@@ -79,6 +79,8 @@ export class SeriesHub {
       log: Logger;
       historyCandles: number;
       onClosed: ClosedHandler;
+      /** Each forming update applied (after it is published); called synchronously, so it must be cheap and not throw. */
+      onForming?: (symbol: string, tf: Timeframe, candle: Candle) => void;
       /** How long a series nobody holds and no kline touches stays in memory (MARKET_SYMBOL_GRACE_MS). */
       idleMs: number;
       /** Called when a series is dropped, so its owner forgets what it keeps about it. */
@@ -288,6 +290,7 @@ export class SeriesHub {
     };
     s.forming = event;
     this.deps.bus.publish(seriesTopic(s.symbol, s.tf), event);
+    this.deps.onForming?.(s.symbol, s.tf, forming);
   }
 
   /**
