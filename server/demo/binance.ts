@@ -4,6 +4,7 @@ import { WebSocket, WebSocketServer } from 'ws';
 import { INTERVAL_MS, PriceBook, type FakeKline } from './binance-prices';
 import type { FakeUpstream } from './index';
 import { applyFault, FailureQueue, type Fault } from './serve';
+import { DEFAULT_SYMBOLS, symbolInfo } from './binance-symbols';
 
 export interface FakeBinanceOptions {
   /** Exchange clock at start (ms). Defaults to now. */
@@ -17,44 +18,6 @@ export interface FakeBinanceOptions {
   /** Symbols exchangeInfo lists as TRADING (and klines answer); DEFAULT_SYMBOLS when absent. */
   symbols?: string[];
 }
-
-/** What the demo and the tests use; more are added with listSymbols(). */
-export const DEFAULT_SYMBOLS = [
-  'BTCUSDT',
-  'ETHUSDT',
-  'SOLUSDT',
-  'BNBUSDT',
-  'XRPUSDT',
-  'ADAUSDT',
-  'DOGEUSDT',
-  'LTCUSDT',
-  'ETHBTC',
-  'RETAINUSDT',
-];
-const QUOTES = ['FDUSD', 'USDT', 'USDC', 'BTC', 'ETH'];
-
-/** exchangeInfo's entry for a symbol, in Binance's shape (filters trimmed to the price and lot ones). */
-const symbolInfo = (symbol: string, status: string) => {
-  const quoteAsset = QUOTES.find((q) => symbol.endsWith(q) && symbol.length > q.length) ?? 'USDT';
-  return {
-    symbol,
-    status,
-    baseAsset: symbol.slice(0, -quoteAsset.length),
-    baseAssetPrecision: 8,
-    quoteAsset,
-    quotePrecision: 8,
-    quoteAssetPrecision: 8,
-    orderTypes: ['LIMIT', 'MARKET'],
-    isSpotTradingAllowed: true,
-    isMarginTradingAllowed: false,
-    permissions: [],
-    permissionSets: [['SPOT']],
-    filters: [
-      { filterType: 'PRICE_FILTER', minPrice: '0.01000000', maxPrice: '1000000.00000000', tickSize: '0.01000000' },
-      { filterType: 'LOT_SIZE', minQty: '0.00001000', maxQty: '9000.00000000', stepSize: '0.00001000' },
-    ],
-  };
-};
 
 interface Conn {
   ws: WebSocket;

@@ -13,6 +13,9 @@ import { publicSession, type SessionPatch, type SessionRow, type VaultStore } fr
 // First key of every vault advisory lock; the second is the session id (0: the scheduler sweep).
 export const VAULT_LOCK = 0x5641_554c;
 const MAX_BACKOFF_MS = 6 * 3_600_000;
+// A "refresh now" this soon after a successful refresh answers with it: ten admins clicking
+// at once, some just after the first one finished, make one upstream call, not several.
+export const RECENT_SUCCESS_MS = 5_000;
 
 export interface RefresherDeps {
   db: Db;
@@ -48,6 +51,10 @@ interface Done {
  * and skips the upstream call when the version moved meanwhile. PGlite is one connection in
  * one process, so the in-process single flight is already complete there, and holding a
  * transaction through an HTTP call would stall every other query.
+ *
+ * A caller that names no version (an admin's "refresh now") also takes the session's last
+ * successful refresh, when it is only seconds old and nothing was saved since, as its answer.
+ * That is read from the stored attempts under the same lock, so it holds across instances.
  */
 export class Refresher {
   private readonly inflight = new Map<number, Promise<RefreshResult>>();
@@ -79,13 +86,15 @@ export class Refresher {
       result: { outcome: 'success', session: publicSession(row, now()) },
       event: null,
     });
+    const answered = async (tx: Db, row: SessionRow) =>
+      row.version !== before || (seenVersion === undefined && (await this.justRefreshed(tx, row.id)));
     if (this.deps.databaseKind === 'postgres') {
       const done = await streams.recordThenPublish(
         [],
         async (tx) => {
           await tx.execute(sql`select pg_advisory_xact_lock(${VAULT_LOCK}, ${sessionId})`);
           const row = await this.read(tx, sessionId);
-          if (row.version !== before) return moved(row);
+          if (await answered(tx, row)) return moved(row);
           const started = performance.now();
           return this.write(tx, row, trigger, await this.tryRefresh(row), started);
         },
@@ -94,11 +103,21 @@ export class Refresher {
       return done.result;
     }
     const row = await this.read(db, sessionId);
-    if (row.version !== before) return moved(row).result;
+    if (await answered(db, row)) return moved(row).result;
     const started = performance.now();
     const refreshed = await this.tryRefresh(row);
     return (await streams.recordThenPublish([], (tx) => this.write(tx, row, trigger, refreshed, started), publish))
       .result;
+  }
+
+  /** Is the session's newest event a successful attempt from the last few seconds (no save after it)? */
+  private async justRefreshed(tx: Db, sessionId: number) {
+    const last = await this.deps.store.lastEvent(sessionId, tx);
+    return (
+      last?.type === 'attempt' &&
+      last.attempt.outcome === 'success' &&
+      this.deps.now() - last.attempt.at.getTime() < RECENT_SUCCESS_MS
+    );
   }
 
   private async read(tx: Db, sessionId: number): Promise<SessionRow> {

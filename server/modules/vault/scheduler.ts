@@ -2,6 +2,7 @@ import { sql } from 'drizzle-orm';
 import type { Db } from '../../db/client';
 import type { Logger } from '../../log';
 import { guarded } from '../../guarded';
+import { nextDue, refreshable } from './due';
 import type { VaultScheduler } from '../../../shared/vault';
 import type { Provider } from './providers/types';
 import { VAULT_LOCK, type Refresher } from './refresh';
@@ -28,15 +29,30 @@ export interface SchedulerDeps {
 
 // Refresh what expires before the next run plus this much, so a late run is still in time.
 const MARGIN_MS = 60_000;
+// A follower whose wake-up came looks again this much later, in case the leader is gone.
+const FOLLOWER_RECHECK_MS = 30_000;
+// Wake-ups at least this far apart: a sweep that found another instance's under way (the lock
+// was taken) leaves its session due, and must not be retried in a tight loop.
+const WAKE_GAP_MS = 5_000;
 
 /**
  * Refreshes every session that would expire before the next run. The admin's start/stop and
  * interval are stored, so a restart resumes the same schedule. With several instances, one
  * sweep at a time: the instance that wins a transaction-scoped advisory lock does the work.
+ *
+ * Between runs it also wakes up for the session that expires first (`replan`, after every sweep
+ * and every saved session or attempt on the bus, whichever instance made it): a session saved
+ * after a run, or a token shorter-lived than the interval, is refreshed in time instead of at
+ * the next run. Every instance plans; only the leader sweeps when woken.
  */
 export class Scheduler {
   private settings: Settings;
   private timer: NodeJS.Timeout | null = null;
+  /** The wake-up for the session due first, when that comes before the next regular run. */
+  private dueTimer: NodeJS.Timeout | null = null;
+  /** Plans started so far: a plan that read the sessions before a newer one did is dropped. */
+  private plans = 0;
+  private lastWake = -Infinity;
   private nextRunAt: number | null = null;
   private running: Promise<void> | null = null;
   private closed = false;
@@ -45,6 +61,9 @@ export class Scheduler {
 
   /** Every timer's callback; guarded: nothing thrown in it (by a provider, the database) may end the process. */
   private readonly tick: () => void;
+  private readonly wake: () => void;
+  /** `replan` for callers that cannot wait on it (timers, the end of a sweep); logs its failures. */
+  readonly replanQuietly: () => void;
 
   constructor(private readonly deps: SchedulerDeps) {
     this.settings = { ...deps.defaults, lastRunAt: null };
@@ -65,6 +84,19 @@ export class Scheduler {
       },
       { nameOnly: true },
     );
+    this.wake = guarded(
+      deps.log,
+      'vault scheduler wake-up',
+      () => {
+        this.dueTimer = null;
+        if (!this.leads()) return this.armDue(this.deps.now() + FOLLOWER_RECHECK_MS);
+        this.lastWake = this.deps.now();
+        // The sweep plans the next wake-up when it ends.
+        return this.runOnce();
+      },
+      { nameOnly: true },
+    );
+    this.replanQuietly = guarded(deps.log, 'vault scheduler plan', () => this.replan(), { nameOnly: true });
   }
 
   /** Resumes the stored schedule, with one run now: whatever expired while the server was down is due. */
@@ -75,6 +107,7 @@ export class Scheduler {
       this.runOnce().catch((err) =>
         this.deps.log.error({ errName: err instanceof Error ? err.name : typeof err }, 'vault scheduler run failed'),
       );
+    else this.replanQuietly();
   }
 
   state(): VaultScheduler {
@@ -99,6 +132,7 @@ export class Scheduler {
     this.changes++;
     this.settings = { ...next, lastRunAt: this.settings.lastRunAt };
     this.schedule();
+    this.replanQuietly();
     const state = this.state();
     await this.deps.changed(state);
     return state;
@@ -116,11 +150,27 @@ export class Scheduler {
     if (stored.active === this.settings.active && stored.intervalMinutes === this.settings.intervalMinutes) return;
     this.settings = { ...this.settings, active: stored.active, intervalMinutes: stored.intervalMinutes };
     this.schedule();
+    this.replanQuietly();
+  }
+
+  /**
+   * Arms the wake-up for the session due first (due.ts), read from the database, so a session
+   * saved or refreshed on any instance counts. Overlapping plans: the last one started wins.
+   */
+  async replan() {
+    const plan = ++this.plans;
+    if (!this.settings.active || this.closed) return this.armDue(null);
+    const rows = await this.deps.store.list();
+    if (plan !== this.plans) return;
+    this.armDue(nextDue(rows, this.deps.providers, this.deps.box, this.deps.now()));
   }
 
   /** One sweep now (the timer calls this; so may tests and the CLI). Overlapping calls join. */
   runOnce(): Promise<void> {
-    this.running ??= this.sweep().finally(() => (this.running = null));
+    this.running ??= this.sweep().finally(() => {
+      this.running = null;
+      this.replanQuietly();
+    });
     return this.running;
   }
 
@@ -128,11 +178,24 @@ export class Scheduler {
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
     this.nextRunAt = null;
-    if (!this.settings.active || this.closed) return;
+    if (!this.settings.active || this.closed) return this.armDue(null);
     const { intervalMinutes } = this.settings;
     this.nextRunAt = this.deps.now() + intervalMinutes * 60_000;
     this.timer = setTimeout(this.tick, intervalMinutes * this.deps.minuteMs);
     this.timer.unref();
+  }
+
+  /** `at` on the scheduler's clock; converted to real time like the interval. */
+  private armDue(at: number | null) {
+    if (this.dueTimer) clearTimeout(this.dueTimer);
+    this.dueTimer = null;
+    // The regular run comes first: it refreshes what expires before the run after it, then plans again.
+    if (at === null || this.closed || this.nextRunAt === null) return;
+    at = Math.max(at, this.lastWake + WAKE_GAP_MS);
+    if (at >= this.nextRunAt) return;
+    const delay = Math.max(0, ((at - this.deps.now()) * this.deps.minuteMs) / 60_000);
+    this.dueTimer = setTimeout(this.wake, delay);
+    this.dueTimer.unref();
   }
 
   private leads() {
@@ -160,10 +223,7 @@ export class Scheduler {
     const { store, box, providers, refresher, now } = this.deps;
     const horizon = now() + this.settings.intervalMinutes * 60_000 + MARGIN_MS;
     for (const row of await store.list()) {
-      // Waiting for a person (bad key, missing configuration) or backing off after a failure.
-      if (row.status === 'requires_configuration' || (row.retryAfter && row.retryAfter.getTime() > now())) continue;
-      const provider = providers.get(row.provider);
-      if (!provider || !box.canOpen(row.secretKeyId)) continue;
+      if (!refreshable(row, providers, box, now())) continue;
       // A failed session is retried once its back-off is over, not only near its expiry: its
       // status (what admins see) must recover by itself when the upstream does.
       const due = row.status === 'error' || row.expiresAt === null || row.expiresAt.getTime() <= horizon;
@@ -175,6 +235,7 @@ export class Scheduler {
     this.closed = true;
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
+    this.armDue(null);
     await this.running?.catch(() => {});
   }
 }

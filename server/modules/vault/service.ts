@@ -107,13 +107,15 @@ export class VaultService {
       changed: (scheduler) => this.emit({ type: 'scheduler', scheduler }, null),
       leader: deps.schedulerLeader,
     });
-    // An admin's start/stop on another instance reaches this one's schedule through the bus.
+    // An admin's start/stop on another instance reaches this one's schedule through the bus; so
+    // does a session saved or refreshed anywhere, which may be due before the next regular run.
     this.unsubscribeScheduler = deps.bus.subscribe(
       vaultTopic,
       guarded(
         log,
         'vault scheduler reload',
-        ({ data: e }: { data: { type: string } }) => e.type === 'scheduler' && this.scheduler.reload(),
+        ({ data: e }: { data: { type: string } }) =>
+          e.type === 'scheduler' ? this.scheduler.reload() : this.scheduler.replan(),
         // The vault's errors may quote what it was handling: their class name only.
         { nameOnly: true },
       ),

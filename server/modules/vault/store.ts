@@ -141,6 +141,17 @@ export class VaultStore {
     });
   }
 
+  /** The session's newest event (a save or an attempt), read in `tx` when under a refresh's lock. */
+  async lastEvent(sessionId: number, tx: Db = this.db): Promise<VaultEvent | undefined> {
+    const [row] = await tx
+      .select({ payload: vaultEvents.payload })
+      .from(vaultEvents)
+      .where(eq(vaultEvents.sessionId, sessionId))
+      .orderBy(desc(vaultEvents.id))
+      .limit(1);
+    return row && revive(row.payload as VaultEvent);
+  }
+
   /** Keeps the newest few thousand events (a retention job); returns how many went. */
   async pruneEvents(): Promise<number> {
     const [newest] = await this.db
