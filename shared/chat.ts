@@ -19,6 +19,25 @@ export const ZInviteInput = z.object({
 });
 export const ZInviteOutput = z.object({ invitationId: z.number() });
 
+/** Who the caller already talks to or awaits an answer from, among people found by a search. */
+export const RELATIONS_MAX = 20;
+export const ZRelationsInput = z.object({
+  userIds: z
+    .array(text({ label: 'User ids', required: 'A user id cannot be empty.', max: 64 }), {
+      error: 'Give the people as a list of user ids.',
+    })
+    .max(RELATIONS_MAX, { error: `Ask about at most ${RELATIONS_MAX} people at once.` }),
+});
+export const ZRelation = z.object({
+  userId: z.string(),
+  /** The conversation the caller and this person are both in. */
+  conversationId: z.number().nullable(),
+  /** A pending invitation between them, and who sent it. */
+  pendingInvitation: z.object({ id: z.number(), direction: z.enum(['incoming', 'outgoing']) }).nullable(),
+});
+export type Relation = z.infer<typeof ZRelation>;
+export const ZRelationsOutput = z.object({ items: z.array(ZRelation) });
+
 export const ZRespondInput = z.object({
   invitationId: id('invitation'),
   action: z.enum(['accept', 'reject'], { error: 'Choose to accept or reject the invitation.' }),

@@ -58,11 +58,49 @@ describe('chat invitations', () => {
     expect((await bob.caller.chat.invitations()).items).toEqual([]);
     // Answered once: a second answer, from another tab, changes nothing.
     expect((await rejection(bob.caller.chat.respond({ invitationId, action: 'reject' }))).code).toBe('CONFLICT');
-    // Talking again later reuses the one conversation between them.
-    const again = await bob.caller.chat.invite({ toUserId: ann.user.id });
-    expect(await ann.caller.chat.respond({ invitationId: again.invitationId, action: 'accept' })).toEqual({
-      conversationId,
-    });
+    // They talk already: a second invitation, either way, is refused in words, and nothing is stored.
+    for (const [from, to] of [
+      [bob, ann],
+      [ann, bob],
+    ] as const) {
+      const refused = await rejection(from.caller.chat.invite({ toUserId: to.user.id }));
+      expect(refused.code).toBe('CONFLICT');
+      expect(refused.message).toBe(
+        `You already have a conversation with ${to.user.name}: open it from your conversation list.`,
+      );
+    }
+    expect((await ann.caller.chat.invitations()).items).toEqual([]);
+  });
+
+  it("relations: the conversation or pending invitation the caller has with each person, and nobody else's", async () => {
+    const [ann, bob, cat, dan] = await Promise.all([signUp(app), signUp(app), signUp(app), signUp(app)]);
+    const withBob = (
+      await ann.caller.chat.respond({
+        invitationId: (await bob.caller.chat.invite({ toUserId: ann.user.id })).invitationId,
+        action: 'accept',
+      })
+    ).conversationId!;
+    const toCat = await ann.caller.chat.invite({ toUserId: cat.user.id });
+    const fromDan = await dan.caller.chat.invite({ toUserId: ann.user.id });
+    // Bob and Cat's own invitation is not Ann's business.
+    await bob.caller.chat.invite({ toUserId: cat.user.id });
+    const ids = [bob, cat, dan].map((p) => p.user.id);
+    expect((await ann.caller.chat.relations({ userIds: [...ids, ann.user.id] })).items).toEqual([
+      { userId: bob.user.id, conversationId: withBob, pendingInvitation: null },
+      {
+        userId: cat.user.id,
+        conversationId: null,
+        pendingInvitation: { id: toCat.invitationId, direction: 'outgoing' },
+      },
+      {
+        userId: dan.user.id,
+        conversationId: null,
+        pendingInvitation: { id: fromDan.invitationId, direction: 'incoming' },
+      },
+    ]);
+    expect((await cat.caller.chat.relations({ userIds: [dan.user.id] })).items).toEqual([
+      { userId: dan.user.id, conversationId: null, pendingInvitation: null },
+    ]);
   });
 
   it('reject: the inviter gets invitation_rejected and no conversation exists', async () => {

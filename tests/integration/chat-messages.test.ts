@@ -1,4 +1,6 @@
+import { and, eq } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
+import { inboxEvents } from '../../server/db/schema';
 import { MESSAGE_MAX } from '../../shared/chat';
 import { createTestApp } from '../helpers/app';
 import { converse } from '../helpers/chat';
@@ -83,6 +85,41 @@ describe('chat messages', () => {
     expect(answers[30]).toBe('TOO_MANY_REQUESTS');
     // Someone else in the same conversation is not slowed down by it.
     await bob!.caller.chat.send({ conversationId, content: 'still fine' });
+  });
+
+  it('sends arriving together are written together, each with its own answer: stored in order, a clientId once, refusals their own', async () => {
+    const [ann, bob, cid] = await quickUsers(app, 3);
+    const ab = await converse(ann!, bob!);
+    const bc = await converse(bob!, cid!);
+    // Not awaited one by one: they queue while the first transaction runs and share the next.
+    const answers = await Promise.allSettled([
+      ann!.caller.chat.send({ conversationId: ab, content: 'one', clientId: 'same-client-id' }),
+      ann!.caller.chat.send({ conversationId: ab, content: 'one again', clientId: 'same-client-id' }),
+      bob!.caller.chat.send({ conversationId: ab, content: 'two' }),
+      ann!.caller.chat.send({ conversationId: bc, content: 'not hers' }),
+      cid!.caller.chat.send({ conversationId: bc, content: 'three' }),
+      ann!.caller.chat.send({ conversationId: ab, content: 'four' }),
+    ]);
+    const [first, retry, two, notHers, three, four] = answers;
+    expect(first.status === 'fulfilled' && retry.status === 'fulfilled').toBe(true);
+    if (first.status !== 'fulfilled' || retry.status !== 'fulfilled') return;
+    // The retry answers with the stored message, not its own content.
+    expect(retry.value.message).toEqual(first.value.message);
+    expect(two.status).toBe('fulfilled');
+    expect(three.status).toBe('fulfilled');
+    expect(four.status).toBe('fulfilled');
+    expect(notHers.status === 'rejected' && (notHers.reason as { code?: string }).code).toBe('NOT_FOUND');
+    const history = await bob!.caller.chat.messages({ conversationId: ab, limit: 10 });
+    expect(history.items.map((m) => m.content).reverse()).toEqual(['one', 'two', 'four']);
+    // One new_message per stored message in each participant's inbox: the retry announced nothing.
+    const inbox = await app.db
+      .select({ payload: inboxEvents.payload })
+      .from(inboxEvents)
+      .where(and(eq(inboxEvents.userId, bob!.user.id), eq(inboxEvents.type, 'new_message')));
+    const announced = inbox.map((r) => (r.payload as { message: { content: string } }).message.content);
+    expect(announced.filter((c) => c === 'one')).toHaveLength(1);
+    expect(announced).toEqual(expect.arrayContaining(['one', 'two', 'three', 'four']));
+    expect(announced).not.toContain('not hers');
   });
 
   it('a read marker never moves back, and only to a message of that conversation', async () => {

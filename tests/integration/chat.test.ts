@@ -62,7 +62,9 @@ describe('chat delivery', () => {
     const { a, b, ab, lastEventId } = await bWentOffline();
 
     for (let i = 1; i <= 5; i++) await a.caller.chat.send({ conversationId: ab, content: `missed ${i}` });
-    const { invitationId } = await a.caller.chat.invite({ toUserId: b.user.id, message: 'another topic?' });
+    // A and B talk already: the invitation comes from someone new.
+    const c = await signUp(app);
+    const { invitationId } = await c.caller.chat.invite({ toUserId: b.user.id, message: 'another topic?' });
 
     const back = await tab(b, lastEventId);
     await barrier(a, ab, [back], 'after');
@@ -75,7 +77,7 @@ describe('chat delivery', () => {
     const invitation = back.stored[5]!.data;
     expect(invitation).toMatchObject({
       type: 'new_invitation',
-      invitation: { id: invitationId, message: 'another topic?', from: { id: a.user.id } },
+      invitation: { id: invitationId, message: 'another topic?', from: { id: c.user.id } },
     });
     const ids = back.stored.map((e) => Number(e.id));
     expect(ids).toEqual([...ids].sort((x, y) => x - y));

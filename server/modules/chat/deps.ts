@@ -1,4 +1,5 @@
 import { and, eq } from 'drizzle-orm';
+import type { WorkLimiter } from '../../cluster/limits';
 import type { Db } from '../../db/client';
 import { AppError } from '../../errors';
 import { chatParticipants } from '../../db/schema';
@@ -8,7 +9,15 @@ import { CHAT_FEATURE, type ChatEvent } from '../../../shared/chat';
 export interface ChatDeps {
   db: Db;
   inbox: Inbox;
+  /** chat.send's limit per sender (SEND_LIMIT), counted in the send's transaction on Postgres. */
+  sendLimiter: WorkLimiter;
 }
+
+/** Bursts of a quick typist pass; a script flooding a conversation does not. */
+export const SEND_LIMIT = { keyPrefix: 'chat.send', points: 30, duration: 10 } as const;
+
+export const tooManySends = (waitSeconds: number) =>
+  new AppError('TOO_MANY_REQUESTS', `Too many requests: try again in ${waitSeconds} s.`);
 
 export type StoredChatEvent = Exclude<ChatEvent, { type: 'typing' }>;
 

@@ -1,4 +1,6 @@
-import { and, eq } from 'drizzle-orm';
+import { and, inArray } from 'drizzle-orm';
+import { BatchedRead } from '../../db/batched-read';
+import type { Db } from '../../db/client';
 import { chatParticipants } from '../../db/schema';
 import type { LiveItem } from '../../realtime/inbox';
 import { trackedEvent, type BusEvent } from '../../realtime/resumable';
@@ -46,17 +48,38 @@ const asChatEvent = (n: Notification | LiveItem): ChatEvent | null => {
   return parsed.success ? parsed.data : null;
 };
 
+/** Whether these (conversation, user) pairs are participants: one query for all of them. */
+async function participantPairs(db: Db, keys: string[]): Promise<Map<string, true>> {
+  const pairs = keys.map((k) => k.split(' ') as [string, string]);
+  const rows = await db
+    .select({ conversationId: chatParticipants.conversationId, userId: chatParticipants.userId })
+    .from(chatParticipants)
+    .where(
+      and(
+        inArray(chatParticipants.conversationId, [...new Set(pairs.map(([c]) => Number(c)))]),
+        inArray(chatParticipants.userId, [...new Set(pairs.map(([, u]) => u))]),
+      ),
+    );
+  const wanted = new Set(keys);
+  return new Map(
+    rows
+      .map((r) => `${r.conversationId} ${r.userId}`)
+      .filter((k) => wanted.has(k))
+      .map((k) => [k, true] as const),
+  );
+}
+// The check runs for every event delivered to every tab: the checks asked in one turn of the event
+// loop (a batch of messages reaching their tabs) are one query. Never cached: each reads after it was asked.
+const participantChecks = new WeakMap<Db, BatchedRead<string, true>>();
+
 /** Still a participant when the event is delivered, not only when it was addressed. */
 async function mayReceive(deps: ChatDeps, userId: string, e: BusEvent<Notification, LiveItem>): Promise<boolean> {
   const event = asChatEvent(e.data);
   if (!event) return false;
   if (!('conversationId' in event) || event.type === 'invitation_accepted') return true;
-  const [row] = await deps.db
-    .select({ userId: chatParticipants.userId })
-    .from(chatParticipants)
-    .where(and(eq(chatParticipants.conversationId, event.conversationId), eq(chatParticipants.userId, userId)))
-    .limit(1);
-  return row !== undefined;
+  let check = participantChecks.get(deps.db);
+  if (!check) participantChecks.set(deps.db, (check = new BatchedRead((keys) => participantPairs(deps.db, keys))));
+  return (await check.get(`${event.conversationId} ${userId}`)) === true;
 }
 
 /**

@@ -1,9 +1,10 @@
-import { aliasedTable, and, count, desc, eq, inArray, lt, or } from 'drizzle-orm';
+import { and, count, desc, eq, inArray, lt, or } from 'drizzle-orm';
 import type { Db } from '../../db/client';
 import { AppError } from '../../errors';
 import { chatConversations, chatInvitations, chatParticipants, users } from '../../db/schema';
 import { PENDING_INVITATIONS_MAX, type Invitation } from '../../../shared/chat';
 import { chatItems, type ChatDeps } from './deps';
+import { sharedConversations } from './relations';
 
 type InvitationRow = typeof chatInvitations.$inferSelect;
 
@@ -49,6 +50,12 @@ export async function invite(
         `You have ${PENDING_INVITATIONS_MAX} invitations waiting for an answer: wait for some answers before sending more.`,
       );
     }
+    // Two people keep one conversation: a second invitation would only lead back to it.
+    if ((await sharedConversations(tx, caller.id, [to.id])).has(to.id))
+      throw new AppError(
+        'CONFLICT',
+        `You already have a conversation with ${to.name}: open it from your conversation list.`,
+      );
     // The partial unique index on the pair refuses a second pending invitation, in either direction.
     const [row] = await tx
       .insert(chatInvitations)
@@ -143,14 +150,8 @@ export async function respond(
 
 /** Two people who already talk keep their one conversation; otherwise it starts now. */
 async function conversationBetween(tx: Db, a: string, b: string): Promise<number> {
-  const other = aliasedTable(chatParticipants, 'other');
-  const [existing] = await tx
-    .select({ id: chatParticipants.conversationId })
-    .from(chatParticipants)
-    .innerJoin(other, and(eq(other.conversationId, chatParticipants.conversationId), eq(other.userId, b)))
-    .where(eq(chatParticipants.userId, a))
-    .limit(1);
-  if (existing) return existing.id;
+  const existing = (await sharedConversations(tx, a, [b])).get(b);
+  if (existing !== undefined) return existing;
   const [conversation] = await tx.insert(chatConversations).values({}).returning({ id: chatConversations.id });
   await tx.insert(chatParticipants).values([
     { conversationId: conversation!.id, userId: a },

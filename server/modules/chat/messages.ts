@@ -1,9 +1,7 @@
-import { randomUUID } from 'node:crypto';
 import { and, desc, eq, lt, sql } from 'drizzle-orm';
 import type { Db } from '../../db/client';
-import { insertOnce } from '../../db/insert-once';
 import { AppError } from '../../errors';
-import { chatConversations, chatMessages, chatParticipants } from '../../db/schema';
+import { chatMessages, chatParticipants } from '../../db/schema';
 import type { Message } from '../../../shared/chat';
 import { chatItems, participantIds, requireParticipant, type ChatDeps } from './deps';
 
@@ -36,46 +34,6 @@ export async function listMessages(
     .limit(input.limit + 1);
   const items = rows.slice(0, input.limit).map(toMessage);
   return { items, nextCursor: rows.length > input.limit ? items.at(-1)!.id : null };
-}
-
-/**
- * Stores the message and addresses `new_message` to every participant, the sender included
- * (its other tabs show it too). A retried send with the same clientId returns the stored
- * message and delivers nothing again.
- */
-export async function sendMessage(
-  deps: ChatDeps,
-  callerId: string,
-  input: { conversationId: number; content: string; clientId?: string },
-) {
-  const { db, inbox } = deps;
-  await requireParticipant(db, input.conversationId, callerId);
-  const values = {
-    conversationId: input.conversationId,
-    senderId: callerId,
-    content: input.content,
-    clientId: input.clientId ?? randomUUID(),
-  };
-  const { result: message } = await inbox.withEvents(async (tx, emit) => {
-    const { row, created } = await insertOnce(tx, chatMessages, values, ['senderId', 'clientId']);
-    if (!created) {
-      if (row.conversationId !== input.conversationId)
-        throw new AppError(
-          'BAD_REQUEST',
-          'This clientId already belongs to another message: use a new one for each message.',
-        );
-      return toMessage(row);
-    }
-    await tx
-      .update(chatConversations)
-      .set({ lastActivityAt: row.createdAt })
-      .where(eq(chatConversations.id, input.conversationId));
-    const message = toMessage(row);
-    const recipients = await participantIds(tx, input.conversationId);
-    chatItems(recipients, { type: 'new_message', conversationId: input.conversationId, message }).forEach(emit);
-    return message;
-  });
-  return { message };
 }
 
 /** Moves the caller's read marker forward (never back) and tells every participant's tabs. */

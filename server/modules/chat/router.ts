@@ -9,6 +9,8 @@ import {
   ZMarkReadOutput,
   ZMessagesInput,
   ZMessagesOutput,
+  ZRelationsInput,
+  ZRelationsOutput,
   ZRespondInput,
   ZRespondOutput,
   ZSendInput,
@@ -19,8 +21,6 @@ import {
 import { ZResumeInput } from '../../../shared/system';
 import { authedProcedure, rateLimited, router } from '../../trpc';
 
-// Bursts of a quick typist pass; a script flooding a conversation does not.
-const sendProcedure = rateLimited(authedProcedure, 'chat.send', { points: 30, durationSeconds: 10 });
 const inviteProcedure = rateLimited(authedProcedure, 'chat.invite', { points: 10, durationSeconds: 60 });
 // The relay itself throttles per conversation; this bounds calls across all of them.
 const typingProcedure = rateLimited(authedProcedure, 'chat.typing', { points: 60, durationSeconds: 60 });
@@ -38,6 +38,10 @@ export const chatRouter = router({
     .input(ZInvitationsInput)
     .output(ZInvitationsOutput)
     .query(({ ctx, input }) => ctx.app.chat.invitations(ctx.user, input)),
+  relations: authedProcedure
+    .input(ZRelationsInput)
+    .output(ZRelationsOutput)
+    .query(({ ctx, input }) => ctx.app.chat.relations(ctx.user, input)),
   conversations: authedProcedure
     .input(ZConversationsInput)
     .output(ZConversationsOutput)
@@ -46,7 +50,8 @@ export const chatRouter = router({
     .input(ZMessagesInput)
     .output(ZMessagesOutput)
     .query(({ ctx, input }) => ctx.app.chat.messages(ctx.user, input)),
-  send: sendProcedure
+  // Limited in the service (SEND_LIMIT): on Postgres the count rides in the send's own transaction.
+  send: authedProcedure
     .input(ZSendInput)
     .output(ZSendOutput)
     .mutation(({ ctx, input }) => ctx.app.chat.send(ctx.user, input)),

@@ -1,10 +1,12 @@
 import type { SessionUser } from '../../../shared/auth';
 import { listConversations } from './conversations';
 import type { StreamScope } from '../../realtime/streams';
-import type { ChatDeps } from './deps';
+import { requireParticipant, type ChatDeps } from './deps';
 import { chatEvents, TypingRelay } from './events';
 import { invite, listInvitations, respond } from './invitations';
-import { listMessages, markRead, sendMessage } from './messages';
+import { listMessages, markRead } from './messages';
+import { listRelations } from './relations';
+import { SendQueue, type SendInput } from './send';
 
 type Caller = Pick<SessionUser, 'id' | 'name'>;
 
@@ -14,9 +16,11 @@ type Caller = Pick<SessionUser, 'id' | 'name'>;
  */
 export class ChatService {
   private readonly typingRelay: TypingRelay;
+  private readonly sends: SendQueue;
 
   constructor(private readonly deps: ChatDeps) {
     this.typingRelay = new TypingRelay(deps);
+    this.sends = new SendQueue(deps);
   }
 
   invite(caller: Caller, input: { toUserId: string; message?: string }) {
@@ -34,6 +38,10 @@ export class ChatService {
     return listInvitations(this.deps.db, caller.id, { ...input, limit: input.limit ?? 50 });
   }
 
+  relations(caller: Caller, input: { userIds: string[] }) {
+    return listRelations(this.deps.db, caller.id, input.userIds);
+  }
+
   conversations(caller: Caller, input: { cursor?: string | null; limit?: number } = {}) {
     return listConversations(this.deps.db, caller.id, { ...input, limit: input.limit ?? 30 });
   }
@@ -42,8 +50,8 @@ export class ChatService {
     return listMessages(this.deps.db, caller.id, input);
   }
 
-  send(caller: Caller, input: { conversationId: number; content: string; clientId?: string }) {
-    return sendMessage(this.deps, caller.id, input);
+  send(caller: Caller, input: SendInput) {
+    return this.sends.send(caller.id, input);
   }
 
   markRead(caller: Caller, input: { conversationId: number; messageId: number }) {
@@ -52,6 +60,11 @@ export class ChatService {
 
   typing(caller: Caller, input: { conversationId: number }) {
     return this.typingRelay.typing(caller, input.conversationId);
+  }
+
+  /** Refuses (NOT_FOUND, like every chat procedure) a conversation `userId` is not in: for other features' checks. */
+  async requireParticipant(userId: string, conversationId: number): Promise<void> {
+    await requireParticipant(this.deps.db, conversationId, userId);
   }
 
   events(caller: Caller, lastEventId: string | null | undefined, scope: StreamScope) {
