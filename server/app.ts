@@ -22,8 +22,12 @@ import { loadKeyring, type Keyring } from './modules/vault/crypto';
 import { VaultService } from './modules/vault/service';
 import { VintedService } from './modules/vinted/service';
 import { ChatService } from './modules/chat/service';
+import { SEND_LIMIT } from './modules/chat/deps';
 import { CollectionsService } from './modules/collections/service';
 import { ShareCodeService } from './modules/collections/share-codes';
+import { ClusterMembership } from './cluster/membership';
+import { PresenceService } from './modules/presence/service';
+import { MAX_ROOMS_PER_USER } from '../shared/presence';
 import { seedDefaultStrategies } from './modules/market/strategies';
 import type { SessionUser } from '../shared/auth';
 
@@ -53,6 +57,7 @@ export interface App {
   chat: ChatService;
   collections: CollectionsService;
   collectionShares: ShareCodeService;
+  presence: PresenceService;
   retention: Retention;
   http: { isAllowedOrigin: (origin: string) => boolean; allowOrigin: (origin: string) => void };
   startedAt: Date;
@@ -153,6 +158,7 @@ export async function createApp(
     config,
     goplusTokens: vault.goplusTokens(),
     autoScan: cluster.singleton('discovery-auto-scan'),
+    scanLock: cluster.lock('discovery-scan'),
   });
   // With several instances one of them holds each Binance connection (docs/deploy.md).
   const clusterFeed =
@@ -170,9 +176,24 @@ export async function createApp(
     feed: clusterFeed,
     limiter: (o) => limits.limiter(o),
   });
-  const chat = new ChatService({ db, inbox });
+  const chat = new ChatService({ db, inbox, sendLimiter: limits.workLimiter(SEND_LIMIT) });
   const collections = new CollectionsService({ db, inbox });
   const collectionShares = new ShareCodeService({ db, inbox, limiter: (o) => limits.limiter(o) });
+  // Who watches which room, over the cluster (the bus carries joins, leaves and one heartbeat per instance).
+  const membership = new ClusterMembership({
+    bus,
+    log,
+    instanceId,
+    name: 'presence',
+    shared: database.kind === 'postgres',
+    periodMs: config.PRESENCE_HEARTBEAT_MS,
+    maxKeysPerMember: MAX_ROOMS_PER_USER,
+  });
+  const presence = new PresenceService({
+    membership,
+    requireParticipant: (userId, conversationId) => chat.requireParticipant(userId, conversationId),
+    log,
+  });
   const retention = startRetention({
     intervalMs: config.RETENTION_INTERVAL_MS,
     log,
@@ -206,6 +227,7 @@ export async function createApp(
     chat,
     collections,
     collectionShares,
+    presence,
     retention,
     http: { isAllowedOrigin: (o) => origins.has(o), allowOrigin: (o) => void origins.add(o) },
     startedAt: new Date(),
@@ -215,6 +237,8 @@ export async function createApp(
       await vault.close();
       market.close();
       auth.close();
+      // Before the bus closes: the others hear this instance's goodbye and drop its members at once.
+      membership.close();
       await cluster.close();
       await limits.close();
       await bus.close();

@@ -113,6 +113,9 @@ export const ZEnv = z.object({
   // instance's counts lapse after three periods.
   WS_CAPS_ANNOUNCE_FRACTION: z.coerce.number().min(0).max(1).default(0.1),
   WS_CAPS_ANNOUNCE_MS: z.coerce.number().int().min(50).max(60_000).default(5_000),
+  // Presence across instances (cluster/membership.ts): each instance's one heartbeat per period; an
+  // instance silent for three periods is dropped with its members (they leave).
+  PRESENCE_HEARTBEAT_MS: z.coerce.number().int().min(50).max(60_000).default(1_000),
   // edge limits: request size, batch size, who may read /metrics, proxies in front of us
   HTTP_MAX_BODY_BYTES: z.coerce
     .number()

@@ -16,6 +16,11 @@ export interface RequestInfo {
   setCookie?: (cookie: string) => void;
   /** Present on HTTP requests: the bytes its answer (a whole batch) may still take. */
   answerBudget?: AnswerBudget;
+  /**
+   * Present on HTTP subscriptions (server-sent events): takes the stream's slots of the caps
+   * the WebSockets count against, or throws TOO_MANY_REQUESTS (transport/sse.ts).
+   */
+  holdStream?: (subscriber: string) => void;
 }
 
 export interface Context {
@@ -68,6 +73,7 @@ export async function createHttpContext(
   app: App,
   req: IncomingMessage,
   setCookie: (c: string) => void,
+  holdStream?: (subscriber: string) => void,
 ): Promise<Context> {
   const bearer = bearerToken(req);
   const auth = bearer ? await resolve(app, bearer, 'bearer') : await resolve(app, readSessionCookie(req), 'cookie');
@@ -80,6 +86,7 @@ export async function createHttpContext(
       originTrusted: isTrustedOrigin(req, app.http.isAllowedOrigin),
       setCookie,
       answerBudget: new AnswerBudget(app.config.HTTP_MAX_RESPONSE_BYTES),
+      holdStream,
     },
   });
 }

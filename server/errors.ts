@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { TRPCError } from '@trpc/server';
+import { getTRPCErrorFromUnknown, TRPCError } from '@trpc/server';
 
 /** Codes a service may use: each maps to the tRPC code of the same name. */
 export type AppErrorCode =
@@ -43,6 +43,19 @@ export function toTRPCError(error: TRPCError): TRPCError {
   const cause = error.cause;
   if (cause instanceof AppError) return new TRPCError({ code: cause.code, message: cause.message, cause });
   return error;
+}
+
+/**
+ * For a stream tRPC serves itself (server-sent events): what it throws while it runs is mapped
+ * as the WebSocket adapter maps it, or tRPC would send an AppError (the session ended, a reader
+ * too slow) as INTERNAL_SERVER_ERROR, which its client takes for retryable.
+ */
+export async function* withTRPCErrors<T>(stream: AsyncIterable<T>): AsyncGenerator<T> {
+  try {
+    yield* stream;
+  } catch (err) {
+    throw toTRPCError(getTRPCErrorFromUnknown(err));
+  }
 }
 
 // One id per failure, shared by the answer (errorFormatter) and the log line (onError), which

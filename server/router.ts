@@ -3,6 +3,7 @@ import { chatRouter } from './modules/chat/router';
 import { collectionsRouter } from './modules/collections/router';
 import { discoveryRouter } from './modules/discovery/router';
 import { marketRouter } from './modules/market/router';
+import { presenceRouter } from './modules/presence/router';
 import { systemRouter } from './modules/system/router';
 import { usersRouter } from './modules/users/router';
 import { vaultRouter } from './modules/vault/router';
@@ -19,6 +20,7 @@ export const appRouter = router({
   vinted: vintedRouter,
   chat: chatRouter,
   collections: collectionsRouter,
+  presence: presenceRouter,
 });
 
 export type AppRouter = typeof appRouter;

@@ -4,16 +4,26 @@ import superjson from 'superjson';
 import { ZodError, z } from 'zod';
 import type { Context } from './context';
 import type { SessionWatch } from './realtime/guard';
-import { GENERIC_ERROR_MESSAGE, requestIdOf, toTRPCError } from './errors';
+import { GENERIC_ERROR_MESSAGE, requestIdOf, toTRPCError, withTRPCErrors } from './errors';
 import { guardSubscription } from './realtime/guard';
 import { decodeInput } from './transport/decode';
 import { retryWhileDatabaseUnavailable } from './db/unavailable';
 import { take } from './cluster/take';
+import { subscriberKey } from './transport/caps';
 import { installReadableZodDefaults } from './zod-words';
 
 installReadableZodDefaults();
 
+const SSE_PING_MS = 20_000;
+
 const t = initTRPC.context<Context>().create({
+  // Subscriptions over HTTP are server-sent events (httpSubscriptionLink). A comment every 20 s,
+  // as the WebSocket pings, keeps proxies from closing a quiet stream; a client that hears
+  // nothing for 45 s takes its connection for dead and reconnects with its Last-Event-ID.
+  sse: {
+    ping: { enabled: true, intervalMs: SSE_PING_MS },
+    client: { reconnectAfterInactivityMs: SSE_PING_MS * 2 + 5_000 },
+  },
   // Client input is checked before superjson sees it; what we send stays plain superjson.
   transformer: { input: { serialize: superjson.serialize, deserialize: decodeInput }, output: superjson },
   errorFormatter({ shape, error }) {
@@ -66,7 +76,7 @@ const observed = t.procedure
     return result;
   })
   .use(async ({ type, ctx, next }) => {
-    // An HTTP answer is bounded as a whole (transport/answer-budget.ts); subscriptions never run over HTTP.
+    // An HTTP answer is bounded as a whole (transport/answer-budget.ts); an SSE stream per write (transport/sse.ts).
     const budget = type === 'subscription' ? undefined : ctx.request.answerBudget;
     budget?.check();
     const result = await next();
@@ -74,14 +84,6 @@ const observed = t.procedure
     return result;
   })
   .use(async ({ type, path, ctx, signal, next }) => {
-    // tRPC would serve subscriptions over HTTP too (server-sent events), outside the WebSocket's
-    // per-connection caps and slow-reader guard. No client of ours uses that path.
-    if (type === 'subscription' && ctx.request.transport === 'http') {
-      throw new TRPCError({
-        code: 'METHOD_NOT_SUPPORTED',
-        message: 'Subscriptions run over the WebSocket at /trpc, not over HTTP.',
-      });
-    }
     const session = ctx.request.transport === 'ws' ? ctx.session : null;
     // A subscription resumed right after a database outage waits for the database rather than ending in an error.
     // The current user, not the one at connect time: a role changed since (admin revoked) counts now.
@@ -95,6 +97,9 @@ const observed = t.procedure
       session !== null && current === null
         ? { user: null, session: null, authVia: null }
         : { user: current ?? ctx.user, session: ctx.session, authVia: ctx.authVia };
+    // Over HTTP (server-sent events) the stream takes its slots of the caps the WebSocket
+    // adapter counts for its own subscriptions, before the procedure does any work.
+    if (type === 'subscription') ctx.request.holdStream?.(subscriberKey(auth.user, ctx.request.ip));
     // Filled by authedProcedure, so one wrapper does both counting and the session check.
     const subscription: { watch?: SessionWatch } = {};
     const result = await next({ ctx: { ...auth, subscription } });
@@ -102,11 +107,13 @@ const observed = t.procedure
       subscription.watch?.stop();
       return result;
     }
-    const data = guardSubscription(result.data as AsyncIterable<unknown>, {
+    const guarded = guardSubscription(result.data as AsyncIterable<unknown>, {
       onStart: () => ctx.app.stats.subscriptionStarted(path),
       watch: subscription.watch,
       requestSignal: signal,
     });
+    // Our WebSocket adapter maps a stream's errors itself; over HTTP tRPC's SSE sends them as they are.
+    const data = ctx.request.transport === 'http' ? withTRPCErrors(guarded) : guarded;
     return { ...result, data };
   });
 
@@ -115,8 +122,9 @@ export const publicProcedure = observed;
 export const authedProcedure = observed.use(async ({ ctx, type, signal, next }) => {
   const { user, session } = ctx;
   if (!user || !session) throw new TRPCError({ code: 'UNAUTHORIZED', message: 'Sign in first: this needs a session.' });
-  if (type === 'mutation' && ctx.authVia === 'cookie' && !ctx.request.originTrusted) {
-    // A cookie rides along on cross-site requests; only our own pages may use it to change state.
+  if (type !== 'query' && ctx.authVia === 'cookie' && !ctx.request.originTrusted) {
+    // A cookie rides along on cross-site requests; only our own pages may use it to change state,
+    // or to hold a stream (an EventSource from another site would take the user's slots).
     throw new TRPCError({
       code: 'FORBIDDEN',
       message: 'Cross-site request refused: cookie sessions only work from Hubcast pages.',
@@ -124,8 +132,8 @@ export const authedProcedure = observed.use(async ({ ctx, type, signal, next }) 
   }
   if (type !== 'subscription')
     return next({ ctx: { user, session, sessionSignal: undefined as AbortSignal | undefined } });
-  // The WebSocket context is built once per connection, so a session that ends later must
-  // end its subscriptions here. Resolvers pass ctx.sessionSignal (client stop, disconnect, or
+  // The WebSocket context is built once per connection, and an SSE stream outlives its request's
+  // session check, so a session that ends later must end its subscriptions here. Resolvers pass ctx.sessionSignal (client stop, disconnect, or
   // session end) to their waits, and the request's own `signal` on as `requestSignal`.
   const watch = ctx.app.auth.watchSession(session, signal);
   ctx.subscription.watch = watch;

@@ -1,6 +1,7 @@
 import { idCursor } from './cursor';
 import { z } from 'zod';
 import { text } from './text';
+import type { AlertFiredEvent } from './market-alerts';
 
 export const TIMEFRAMES = ['1m', '5m', '15m', '1h', '4h', '1d'] as const;
 export const ZTimeframe = z.enum(TIMEFRAMES, { error: `Timeframe must be one of ${TIMEFRAMES.join(', ')}.` });
@@ -53,6 +54,10 @@ export const ZCandlesInput = ZSeriesInput.extend({
 });
 export const ZStoredCandle = z.object({ id: z.number(), candle: ZCandle, indicators: ZIndicators });
 export const ZCandlesOutput = z.object({ symbol: z.string(), timeframe: ZTimeframe, candles: z.array(ZStoredCandle) });
+
+export const ZSymbolInfoInput = z.object({ symbol: ZSymbol });
+/** What the exchange lists for a symbol: its PRICE_FILTER tick size (prices are shown to it), when given. */
+export const ZSymbolInfo = z.object({ symbol: z.string(), tickSize: z.number().nullable() });
 
 export const ZLiveInput = ZSeriesInput.extend({
   lastEventId: text({ label: 'Resume points', max: 18 })
@@ -221,4 +226,5 @@ export const ZTradesOutput = z.object({ items: z.array(ZTrade), nextCursor: z.nu
 export const MARKET_FEATURE = 'market';
 export type MarketActivity =
   | { type: 'position_opened'; payload: { position: Omit<Position, 'markPrice' | 'unrealisedPnl'> } }
-  | { type: 'position_closed'; payload: { trade: Trade } };
+  | { type: 'position_closed'; payload: { trade: Trade } }
+  | AlertFiredEvent;

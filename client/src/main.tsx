@@ -11,8 +11,20 @@ createRoot(document.getElementById('root')!).render(
     <QueryClientProvider client={queryClient}>
       <TRPCProvider trpcClient={trpcClient} queryClient={queryClient}>
         <App />
-        <Toaster position="bottom-right" richColors closeButton />
+        {/* Bottom left: the main actions (Send, page header buttons) sit at the top or on the right. */}
+        <Toaster
+          position="bottom-left"
+          richColors
+          closeButton
+          mobileOffset={8}
+          toastOptions={{ className: 'hub-toast' }}
+        />
       </TRPCProvider>
     </QueryClientProvider>
   </StrictMode>,
 );
+
+// Keeps the app's shell for offline reloads (client/public/sw.js). Network first, so it never serves
+// an old page while the server answers.
+if ('serviceWorker' in navigator)
+  window.addEventListener('load', () => void navigator.serviceWorker.register('/sw.js').catch(() => {}));

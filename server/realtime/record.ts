@@ -31,8 +31,17 @@ export async function lockStreams(tx: Tx, keys: Iterable<string>): Promise<void>
   const mine = turns.get(tx);
   if (!mine) throw new Error('stream writes must run inside recordThenPublish (it publishes them in commit order)');
   const { tails, held } = mine;
-  for (const key of [...new Set(keys)].sort()) {
-    await tx.execute(sql`select pg_advisory_xact_lock(${sql.raw(String(STREAM_LOCK_SPACE))}, hashtext(${key}))`);
+  const sorted = [...new Set(keys)].sort();
+  if (sorted.length === 0) return;
+  // One statement for all of them, taken in the order of the VALUES rows (sorted): one round trip.
+  const rows = sql.join(
+    sorted.map((key) => sql`(${key})`),
+    sql`, `,
+  );
+  await tx.execute(
+    sql`select pg_advisory_xact_lock(${sql.raw(String(STREAM_LOCK_SPACE))}, hashtext(k)) from (values ${rows}) as v(k)`,
+  );
+  for (const key of sorted) {
     if (held.some((t) => t.key === key)) continue;
     // Lock order is commit order; the same order for publishing, or a fast second writer's
     // publish could overtake the first's and a live reader would drop the first as old.

@@ -84,7 +84,11 @@ export function parseEventId(lastEventId: string | null | undefined): number | n
   if (lastEventId == null || lastEventId === '') return null;
   const n = Number(lastEventId);
   if (!Number.isSafeInteger(n) || n < 0) {
-    throw new AppError('BAD_REQUEST', `lastEventId must be a non-negative integer id, got "${lastEventId}"`);
+    // Named in words (a person reads it); over SSE it may come from the Last-Event-ID header, not the input.
+    throw new AppError(
+      'BAD_REQUEST',
+      `The resume point must be an event id (a whole number, 0 or more), got "${lastEventId}".`,
+    );
   }
   return n;
 }

@@ -13,7 +13,7 @@ import { CallRate } from './call-rate';
 import { CLOSE_TOO_MANY_CALLS, CLOSE_TOO_MANY_SUBSCRIPTIONS, CLOSE_TOO_SLOW } from './close-codes';
 import { wsCounters } from './counters';
 import { envelopeHead, type Serialize } from './frames';
-import { isAsyncIterable, isObject, routerConfig, type RouterConfig } from './internals';
+import { corkForTurn, isAsyncIterable, isObject, routerConfig, type RouterConfig } from './internals';
 import { startKeepAliveSweep } from './keep-alive';
 import { parseClientMessage, parseFrame, parseJson, type ClientMessage, type RequestId } from './messages';
 import { registerClaim } from '../realtime/handover';
@@ -163,6 +163,7 @@ class Connection<TCtx> implements ClaimOwner {
   send(message: string) {
     if (this.cut || this.ws.readyState !== 1) return;
     if (this.ws.bufferedAmount > this.o.limits.maxBufferedBytes) return this.cutSlow();
+    corkForTurn(this.ws);
     this.ws.send(message);
     wsCounters.messagesSent++;
     wsCounters.bytesSent += message.length;

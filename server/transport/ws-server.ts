@@ -8,8 +8,7 @@ import { appRouter } from '../router';
 import { clientAddress } from './address';
 import { CLOSE_RESUME, CLOSE_SERVICE_RESTART } from './close-codes';
 import { FanoutHub } from './fanout';
-import { OpenCounts } from './open-counts';
-import { announceThreshold, SharedCounts } from '../cluster/shared-counts';
+import { subscriberKey, type RealtimeCaps } from './caps';
 import { attachWsAdapter } from './ws-adapter';
 import { routerConfig } from './internals';
 import { requestUrl } from './request-url';
@@ -19,24 +18,10 @@ import { guarded } from '../guarded';
 export function createWsServer(
   app: App,
   onError: (info: { error: { code: string; message: string }; path?: string }) => void,
+  caps: RealtimeCaps,
   router: AnyRouter = appRouter,
 ) {
   const { config, log, stats } = app;
-  // On Postgres the caps count the whole cluster (the others' counts arrive over the bus); PGlite is one process.
-  const shares: SharedCounts[] = [];
-  const gauge = (name: string, max: number) => {
-    if (app.database.kind !== 'postgres') return new OpenCounts(max);
-    const share = new SharedCounts({
-      bus: app.bus,
-      log,
-      instanceId: app.instanceId,
-      gauge: name,
-      threshold: announceThreshold(max, config.WS_CAPS_ANNOUNCE_FRACTION),
-      periodMs: config.WS_CAPS_ANNOUNCE_MS,
-    });
-    shares.push(share);
-    return new OpenCounts(max, share);
-  };
   const wss = new WebSocketServer({ noServer: true, maxPayload: config.WS_MAX_PAYLOAD_BYTES });
   const hub = new FanoutHub(
     app.bus,
@@ -62,11 +47,12 @@ export function createWsServer(
       callsPerSecond: config.WS_MAX_CALLS_PER_SECOND,
       maxSubscriptions: config.WS_MAX_SUBSCRIPTIONS,
     },
-    userSubscriptions: gauge('subscriptions-per-user', config.WS_MAX_SUBSCRIPTIONS_PER_USER),
+    userSubscriptions: caps.userSubscriptions,
     // Every subscription needs a user today; one without would still be counted, per address.
-    subscriberKey: (ctx) => (ctx.user ? `user:${ctx.user.id}` : `address:${ctx.request.ip}`),
+    subscriberKey: (ctx) => subscriberKey(ctx.user, ctx.request.ip),
   });
-  const socketsPerAddress = gauge('sockets-per-address', config.WS_MAX_SOCKETS_PER_ADDRESS);
+  // Shared with the SSE streams (transport/sse.ts): both are open realtime connections of an address.
+  const socketsPerAddress = caps.perAddress;
   // One warning per address reaching the cap, not one per refused attempt (a loop of retries).
   const warnedAddresses = new Set<string>();
 
@@ -133,7 +119,6 @@ export function createWsServer(
     },
     close() {
       stopOnMissed();
-      for (const share of shares) share.close();
       adapter.close();
       wss.close();
     },

@@ -27,7 +27,7 @@ export function describeInBrowser(name: string, body: () => void | Promise<void>
   });
 }
 
-export async function launchBrowser(): Promise<Browser> {
+export async function launchBrowser(opts: { extraArgs?: string[] } = {}): Promise<Browser> {
   const browser = await chromium.launch({
     executablePath: CHROMIUM_PATH,
     headless: true,
@@ -40,19 +40,27 @@ export async function launchBrowser(): Promise<Browser> {
       '--disable-background-networking',
       '--disable-component-update',
       '--disable-sync',
+      ...(opts.extraArgs ?? []),
     ],
   });
   afterAll(() => browser.close());
   return browser;
 }
 
-/** A page already signed in as a new user: the session is created directly, not by clicking through sign-up. */
-export async function signedInPage(browser: Browser, app: App, server: RunningServer, opts: { name?: string } = {}) {
+/**
+ * A page already signed in as a new user: the session is created directly, not by clicking
+ * through sign-up. `url`: the page's origin when it is not the server's own (a proxy in front).
+ */
+export async function signedInPage(
+  browser: Browser,
+  app: App,
+  server: RunningServer,
+  opts: { name?: string; url?: string } = {},
+) {
   const account = await signUp(app, { name: opts.name });
-  const context = await browser.newContext({ baseURL: server.url });
-  await context.addCookies([
-    { name: SESSION_COOKIE, value: account.token, url: server.url, httpOnly: true, sameSite: 'Lax' },
-  ]);
+  const url = opts.url ?? server.url;
+  const context = await browser.newContext({ baseURL: url });
+  await context.addCookies([{ name: SESSION_COOKIE, value: account.token, url, httpOnly: true, sameSite: 'Lax' }]);
   const page = await context.newPage();
   const problems: string[] = [];
   page.on('pageerror', (err) => problems.push(`page error: ${err.message}`));

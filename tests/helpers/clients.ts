@@ -1,7 +1,15 @@
-import { createTRPCClient, createWSClient, httpBatchLink, wsLink, type TRPCClient } from '@trpc/client';
+import {
+  createTRPCClient,
+  createWSClient,
+  httpBatchLink,
+  httpSubscriptionLink,
+  wsLink,
+  type TRPCClient,
+} from '@trpc/client';
 import superjson from 'superjson';
 import WebSocket from 'ws';
 import type { AppRouter } from '../../server/router';
+import { NodeEventSource, type NodeEventSourceInit } from '../../client/cli/event-source';
 import { afterThis } from './cleanup';
 
 /** A Node script's view of Hubcast over HTTP: bearer token, no cookies. */
@@ -38,4 +46,24 @@ export function wsClient(
   const client = createTRPCClient<AppRouter>({ links: [wsLink({ client: ws, transformer: superjson })] });
   afterThis(() => ws.close());
   return { client, ws };
+}
+
+/**
+ * Subscriptions over server-sent events (httpSubscriptionLink), one stream each, with the bearer
+ * token in its Authorization header: what the CLI's --transport sse uses. Each stream closes
+ * with its subscription; unsubscribe in the test (or let the server close) to end one.
+ */
+export function sseClient(baseUrl: string, token?: string): TRPCClient<AppRouter> {
+  return createTRPCClient<AppRouter>({
+    links: [
+      httpSubscriptionLink({
+        url: `${baseUrl}/trpc`,
+        transformer: superjson,
+        EventSource: NodeEventSource,
+        eventSourceOptions: (): NodeEventSourceInit => ({
+          headers: token ? { Authorization: `Bearer ${token}` } : {},
+        }),
+      }),
+    ],
+  });
 }

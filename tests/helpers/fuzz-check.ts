@@ -230,12 +230,15 @@ async function runCase(
   return problems;
 }
 
-/** Row counts once they have held still for half a second (at most 20 s). */
+/**
+ * Row counts once they have held still for 2.5 s (at most 20 s): longer than the fake exchange's
+ * pause between forming updates, on each of which an alert an earlier case created may fire.
+ */
 async function settled(app: App): Promise<RowCounts> {
   let last = await rowCounts(app);
   let stableSince = Date.now();
   const deadline = Date.now() + 20_000;
-  while (Date.now() - stableSince < 500 && Date.now() < deadline) {
+  while (Date.now() - stableSince < 2_500 && Date.now() < deadline) {
     await new Promise((r) => setTimeout(r, 50));
     const now = await rowCounts(app);
     if (rowChanges(last, now).length) stableSince = Date.now();

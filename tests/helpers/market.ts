@@ -5,7 +5,7 @@ import { users } from '../../server/db/schema';
 import { FakeBinance, type FakeBinanceOptions } from '../../server/demo/binance';
 import type { ZStrategyCreateInput } from '../../shared/market';
 import type { z } from 'zod';
-import { callerForToken, createTestApp } from './app';
+import { callerForToken, createTestApp, type Caller } from './app';
 import { waitFor } from './wait';
 import { afterThis } from './cleanup';
 
@@ -108,4 +108,43 @@ export function untilSubscribed(app: App, fake: FakeBinance, stream: string) {
       what: `${stream} subscribed upstream on a live connection`,
     },
   );
+}
+
+/** Enters on almost any candle and, with levels 40 % away, stays open until the test acts. */
+export const holdingStrategy = (name: string, symbol = 'BTCUSDT'): z.input<typeof ZStrategyCreateInput> => ({
+  name,
+  symbol,
+  timeframe: '1m',
+  rule: { type: 'rsi', oversold: 98, overbought: 99 },
+  positionSize: 1000,
+  takeProfitPct: 40,
+  stopLossPct: 40,
+  enabled: true,
+});
+
+/**
+ * Advances the exchange one 1m candle at a time until the caller holds a position for the
+ * strategy, and returns it. The strategy must trade `symbol` on 1m.
+ */
+export async function openPosition(
+  app: App,
+  fake: FakeBinance,
+  caller: Caller,
+  strategyId: number,
+  symbol = 'BTCUSDT',
+) {
+  const MIN = 60_000;
+  await untilSubscribed(app, fake, `${symbol.toLowerCase()}@kline_1m`);
+  for (let i = 0; i < 5; i++) {
+    fake.advance(MIN);
+    await until(
+      async () =>
+        (await app.market.store.latest(symbol, '1m', 1))[0]?.candle.openTime === Math.floor(fake.now / MIN) * MIN - MIN,
+      'the candle',
+    );
+    await app.market.settled(symbol, '1m');
+    const position = (await caller.market.positions()).find((p) => p.strategyId === strategyId);
+    if (position) return position;
+  }
+  throw new Error('no position opened');
 }

@@ -56,6 +56,7 @@ const SAMPLES: Record<string, string> = {
   profileUrl: `https://dexscreener.com/solana/${'A'.repeat(32)}`,
   lastEventId: '1',
   clientId: 'client-id-0001',
+  room: 'discovery',
 };
 
 export type Path = (string | number)[];

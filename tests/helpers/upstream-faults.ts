@@ -10,9 +10,9 @@ export const TIMEOUT_MS = 300;
  * The three ways an upstream fails: refusing (503), answering too late, answering HTTP 200 with
  * something that is not what the API documents (a bot-protection page, or JSON whose shape changed).
  */
-export const FAULTS: Array<[name: string, fault: Fault]> = [
+export const faultsFor = (timeoutMs: number): Array<[name: string, fault: Fault]> => [
   ['down (503)', { kind: 'down' }],
-  ['slow (answers after the timeout)', { kind: 'slow', delayMs: TIMEOUT_MS * 8 }],
+  ['slow (answers after the timeout)', { kind: 'slow', delayMs: timeoutMs * 8 }],
   [
     'garbage (HTML instead of JSON)',
     { kind: 'garbage', body: '<!doctype html><html><body>Just a moment...</body></html>', contentType: 'text/html' },
@@ -22,6 +22,7 @@ export const FAULTS: Array<[name: string, fault: Fault]> = [
     { kind: 'garbage', body: JSON.stringify({ schemaVersion: '9.9', data: { moved: true }, items: 'none' }) },
   ],
 ];
+export const FAULTS = faultsFor(TIMEOUT_MS);
 
 /** A message a person reads: no stack, no address, no SQL, no leaked `undefined`. */
 export function expectPlain(message: string | null | undefined) {

@@ -1,4 +1,4 @@
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import { FakeBinance } from '../../server/demo/binance';
 import { isResumePointMessage } from '../../shared/system';
 import { httpClient, wsClient } from '../helpers/clients';
@@ -54,9 +54,9 @@ describe.skipIf(!postgres)(
       it('delivers inbox, chat, discovery and candle events published on B to a client of A, in order and once; a client moving from A to B misses nothing', async () => {
         // Empty: both instances migrate it as they start, together.
         const database = await createEmptyDatabase();
-        afterAll(() => database.close());
+        onTestFinished(() => database.close());
         const binance = await FakeBinance.start({ start: FAKE_START });
-        afterAll(() => binance.close());
+        onTestFinished(() => binance.close());
         const fakes = await startFakes({ dex: { initial: 6, newPerCall: 2 } });
         const common = {
           DATABASE_URL: database.url,

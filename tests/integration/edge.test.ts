@@ -228,17 +228,25 @@ describe('configuration errors', () => {
 });
 
 describe('subscriptions over HTTP', () => {
-  it('are refused: they would escape the WebSocket limits', async () => {
-    // Refused, the event stream ends at once; accepted, it would stay open (hence the deadline).
-    const res = await fetch(
-      `${server.url}/trpc/system.notifications?input=${encodeURIComponent(JSON.stringify({ json: null }))}`,
-      {
-        headers: { Authorization: `Bearer ${first.token}` },
-        signal: AbortSignal.timeout(15_000),
-      },
-    );
-    const text = await res.text();
-    expect(text).toContain('"code":"METHOD_NOT_SUPPORTED"');
-    expect(text).toContain('Subscriptions run over the WebSocket at /trpc, not over HTTP.');
+  it('are served as server-sent events (tests/integration/sse.test.ts has the rest)', async () => {
+    const ac = new AbortController();
+    const res = await fetch(`${server.url}/trpc/system.notifications`, {
+      headers: { Authorization: `Bearer ${first.token}` },
+      signal: ac.signal,
+    });
+    try {
+      expect(res.headers.get('content-type')).toMatch(/^text\/event-stream/);
+      // An open stream never ends: read up to its first event, the resume point.
+      const reader = res.body!.getReader();
+      let text = '';
+      while (!text.includes('resume_point')) {
+        const { value, done } = await reader.read();
+        if (done) break;
+        text += new TextDecoder().decode(value);
+      }
+      expect(text).toContain('resume_point');
+    } finally {
+      ac.abort();
+    }
   });
 });

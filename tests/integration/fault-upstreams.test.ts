@@ -4,6 +4,7 @@ import { createTestApp, signUp } from '../helpers/app';
 import { scanFinished, startFakes } from '../helpers/discovery';
 import { expectPlain, expectServing, FAULTS, strictLog, TIMEOUT_MS } from '../helpers/upstream-faults';
 import { waitFor } from '../helpers/wait';
+import { RECENT_SUCCESS_MS } from '../../server/modules/vault/refresh';
 
 // Each upstream is put down, slow and garbage in turn; the app keeps answering, says what is
 // wrong in its status, stores nothing from the bad answers, and recovers with no restart.
@@ -149,8 +150,17 @@ describe('GoPlus misbehaving', () => {
     '%s while the access token is renewed: the vault session shows the reason, keeps no token, and renews after recovery',
     async (_name, fault) => {
       const session = (await admin.vault.sessions()).find((s) => s.provider === 'goplus')!;
-      const { version } = (await app.vault.store.get(session.id))!;
+      // The fault first: the scheduler, which wakes for a session as it falls due on this fast
+      // clock, may renew it at any moment, and from now on such a renewal fails too.
       goplus.fault(fault);
+      // A refresh asked for seconds after a successful one answers with it (the previous case's
+      // recovery, or the scheduler's): this one must reach GoPlus.
+      await waitFor(
+        async () =>
+          clock() - ((await app.vault.store.get(session.id))!.lastRefreshAt?.getTime() ?? 0) >= RECENT_SUCCESS_MS,
+        { what: 'the last renewal to be a few seconds old' },
+      );
+      const { version } = (await app.vault.store.get(session.id))!;
       const failed = await admin.vault.refreshNow({ sessionId: session.id });
       expect(failed.outcome).toBe('error');
       expect(failed.session).toMatchObject({ status: 'error' });

@@ -91,6 +91,11 @@ const collection = await collectionWithCards(alice.caller, 2, `${MARK} collectio
 const card = (await alice.caller.collections.get({ id: collection.id })).cards[0]!;
 const { code } = await alice.caller.collections.createShareCode({ collectionId: collection.id });
 const strategy = await alice.caller.market.strategies.create(eagerStrategy(`${MARK} scalper`));
+const alert = await alice.caller.market.alerts.create({
+  symbol: 'BTCUSDT',
+  timeframe: '1d',
+  condition: { type: 'price_below', value: 1 },
+});
 const release = app.market.feed.watch('BTCUSDT', '1m');
 afterAll(() => release());
 await until(() => fake.subscriptions().includes('btcusdt@kline_1m'), 'the upstream subscription');
@@ -134,12 +139,17 @@ const ID_SOURCES: Record<string, unknown> = {
   'collections.get.cursor': `${card.position}:${card.id}`,
   'market.strategies.id': strategy.id,
   'market.strategies.list.cursor': strategy.id + 1,
+  'market.alerts.id': alert.id,
+  // Just below Alice's alert: a list that forgot its owner filter would start with it.
+  'market.alerts.list.cursor': Math.max(1, alert.id - 1),
   'market.trades.cursor': trade.id + 1,
   // Administrators only: Bob is refused before any id is looked at (asserted below).
   'vault.sessionId': 1,
 };
 const PUBLIC: Record<string, string> = {
   'chat.invite.toUserId': 'inviting another person by id is the feature (users.search finds them)',
+  'chat.relations.userIds':
+    "people found by users.search; the answer is the caller's own conversation or invitation with each",
   'collections.importByCode.code': 'a share code is handed out to be used by others',
   'discovery.scanTokens.scanId':
     'scans are shared: one scan for everyone, joined from every browser, over public market data',

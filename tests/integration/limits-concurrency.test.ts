@@ -2,6 +2,7 @@ import superjson from 'superjson';
 import { describe, expect, it } from 'vitest';
 import { generateShareCode } from '../../server/modules/collections/share-codes';
 import { anonymousCaller, createTestApp, signUp, startTestServer, uniqueEmail } from '../helpers/app';
+import { converse } from '../helpers/chat';
 import { rejection } from '../helpers/errors';
 import { RawTrpcSocket } from '../helpers/raw-ws';
 import { waitFor } from '../helpers/wait';
@@ -105,5 +106,25 @@ describe('limits count every concurrent call', () => {
       ),
     );
     expect(tally(wrong.map((e) => e.code))).toEqual({ NOT_FOUND: 30, TOO_MANY_REQUESTS: 1 });
+  });
+
+  it('40 concurrent chat sends: 30 are stored, 10 refused; sends to a conversation not theirs count too', async () => {
+    const [ann, bob, cat] = await Promise.all([signUp(app), signUp(app), signUp(app)]);
+    const ab = await converse(ann, bob);
+    const bc = await converse(bob, cat);
+    // On Postgres the count rides in each send's transaction: concurrent ones must still see each other's.
+    const answers = await Promise.all(
+      Array.from({ length: 40 }, (_, i) =>
+        ann.caller.chat.send({ conversationId: i < 5 ? bc : ab, content: `#${i}` }).then(
+          () => 'sent',
+          (e: { code?: string }) => e.code,
+        ),
+      ),
+    );
+    const t = tally(answers);
+    expect(t.TOO_MANY_REQUESTS).toBe(10);
+    expect((t.sent ?? 0) + (t.NOT_FOUND ?? 0)).toBe(30);
+    const stored = await bob.caller.chat.messages({ conversationId: ab, limit: 100 });
+    expect(stored.items).toHaveLength(t.sent ?? 0);
   });
 });

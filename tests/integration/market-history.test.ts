@@ -218,7 +218,12 @@ describe('market history', () => {
     fake.failRestNext(503, 8);
     fake.restore();
     await until(
-      () => app.market.feed.isLive('ETHUSDT', '1m') && fake.subscriptions().includes('ethusdt@kline_1m'),
+      // On a connection the app still holds (see untilSubscribed): the fake lists the old one
+      // until its close arrives, and a candle sent there goes nowhere.
+      () =>
+        app.market.feed.isLive('ETHUSDT', '1m') &&
+        fake.subscriptions().includes('ethusdt@kline_1m') &&
+        fake.openConnections === app.market.feed.openConnections(),
       'the reconnect',
     );
     fake.advance(MIN);

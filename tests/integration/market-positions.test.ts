@@ -1,43 +1,12 @@
-import type { inferProcedureInput } from '@trpc/server';
 import { describe, expect, it } from 'vitest';
-import type { AppRouter } from '../../server/router';
 import { signUp, type Caller } from '../helpers/app';
 import { rejection } from '../helpers/errors';
-import { marketTestApp, until, untilSubscribed } from '../helpers/market';
+import { holdingStrategy, marketTestApp, openPosition as openPositionFor, until } from '../helpers/market';
 
 const { app, fake } = await marketTestApp();
 const MIN = 60_000;
-type CreateInput = inferProcedureInput<AppRouter['market']['strategies']['create']>;
-
-// Enters on almost any candle and, with levels 40 % away, stays open until the test acts.
-const holder = (name: string): CreateInput => ({
-  name,
-  symbol: 'BTCUSDT',
-  timeframe: '1m',
-  rule: { type: 'rsi', oversold: 98, overbought: 99 },
-  positionSize: 1000,
-  takeProfitPct: 40,
-  stopLossPct: 40,
-  enabled: true,
-});
-
-/** Advances the exchange one candle at a time until the caller holds a position (no viewer anywhere). */
-async function openPosition(caller: Caller, strategyId: number) {
-  await untilSubscribed(app, fake, 'btcusdt@kline_1m');
-  for (let i = 0; i < 5; i++) {
-    fake.advance(MIN);
-    await until(
-      async () =>
-        (await app.market.store.latest('BTCUSDT', '1m', 1))[0]?.candle.openTime ===
-        Math.floor(fake.now / MIN) * MIN - MIN,
-      'the candle',
-    );
-    await app.market.settled('BTCUSDT', '1m');
-    const position = (await caller.market.positions()).find((p) => p.strategyId === strategyId);
-    if (position) return position;
-  }
-  throw new Error('no position opened');
-}
+const holder = holdingStrategy;
+const openPosition = (caller: Caller, strategyId: number) => openPositionFor(app, fake, caller, strategyId);
 
 describe('market strategies with an open position', () => {
   it('refuses to move a strategy with an open position to another series, with a message that says what to do', async () => {

@@ -76,6 +76,20 @@ describe("the exchange's symbol list", () => {
     expect(fake.counters.restRequests - before).toBe(0);
     expect(await app.market.symbols.check('BTCUSDT')).toEqual({ baseAsset: 'BTC', quoteAsset: 'USDT', tickSize: 0.01 });
   });
+
+  it("answers a listed symbol's tick size from the cached list, and refuses one the exchange does not list", async () => {
+    const { caller } = await signUp(app);
+    await app.market.symbols.check('BTCUSDT');
+    const before = fake.counters.exchangeInfoRequests + fake.counters.restRequests;
+    expect(await caller.market.symbol({ symbol: 'DOGEUSDT' })).toEqual({ symbol: 'DOGEUSDT', tickSize: 0.00001 });
+    expect(await caller.market.symbol({ symbol: 'btcusdt' })).toEqual({ symbol: 'BTCUSDT', tickSize: 0.01 });
+    const err = await rejection(caller.market.symbol({ symbol: 'NOPEUSDT' }));
+    expect([err.code, err.message]).toEqual([
+      'BAD_REQUEST',
+      'Binance does not list NOPEUSDT. Check the symbol, like BTCUSDT.',
+    ]);
+    expect(fake.counters.exchangeInfoRequests + fake.counters.restRequests).toBe(before);
+  });
 });
 
 describe('the per-user budget on new series', () => {

@@ -1,5 +1,6 @@
 import WebSocket from 'ws';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
+import { afterThis } from '../helpers/cleanup';
 import { httpClient } from '../helpers/clients';
 import { BUSES, createEmptyDatabase, startInstance, uniqueChannel, type Instance } from '../helpers/cluster';
 import { RawTrpcSocket, type ServerMessage } from '../helpers/raw-ws';
@@ -64,7 +65,7 @@ async function eventually(s: RawTrpcSocket, want: 'started' | 'refused'): Promis
 function tryOpen(url: string): Promise<{ ws: WebSocket } | { status: number; body: string }> {
   const ws = new WebSocket(`${url.replace(/^http/, 'ws')}/trpc`);
   ws.on('error', () => {});
-  afterAll(() => ws.terminate());
+  afterThis(() => ws.terminate());
   return new Promise((resolve) => {
     ws.once('open', () => resolve({ ws }));
     ws.once('unexpected-response', (_req, res) => {
@@ -97,7 +98,7 @@ describe.skipIf(!postgres)(
     describe.each(BUSES)('over $bus', ({ env }) => {
       it('count one user and one address over both instances; a slot freed on A is free on B; a killed instance keeps none', async () => {
         const database = await createEmptyDatabase();
-        afterAll(() => database.close());
+        onTestFinished(() => database.close());
         const common = {
           DATABASE_URL: database.url,
           BUS_CHANNEL: uniqueChannel(),

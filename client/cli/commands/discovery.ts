@@ -20,6 +20,8 @@ function eventLine(e: StreamEvent): string {
       return `new ${tokenLine(e.token)}`;
     case 'scan_started':
       return `scan ${e.scanId} started by ${e.triggeredBy === 'auto' ? 'auto-discovery' : 'a user'} (up to ${e.maxTokens} tokens${e.chain ? ` on ${e.chain}` : ''})`;
+    case 'scan_progress':
+      return `scan ${e.scanId}: ${e.checked} of ${e.total} checked, ${e.counts.newTokens} new`;
     case 'scan_completed':
       return `scan ${e.scanId} done in ${(e.durationMs / 1000).toFixed(1)} s: ${e.counts.newTokens} new, ${e.counts.updatedTokens} updated, ${e.counts.safe} safe, ${e.counts.risky} risky, ${e.counts.unverified} unverified`;
     case 'scan_error':

@@ -10,22 +10,26 @@ import { topic, type EventBus } from '../../realtime/bus';
 import type { Inbox } from '../../realtime/inbox';
 import type { StreamLog } from '../../realtime/record';
 import type { RealtimeStats } from '../../realtime/stats';
-import type { ClosedCandleEvent, FormingCandleEvent, MarketStats, Timeframe } from '../../../shared/market';
+import type { Candle, ClosedCandleEvent, FormingCandleEvent, MarketStats, Timeframe } from '../../../shared/market';
 import { BinanceFeed, streamsFull, type KlineHandler, type MarketFeed } from './binance-feed';
 import { BINANCE_REST_POLICY, BinanceRest, UnknownSymbolError } from './binance-rest';
 import { upstreamPolicy } from '../../upstream/policy';
 import { EXCHANGE_INFO_POLICY, ExchangeSymbols } from './exchange-info';
 import { CandleStore, type StoredCandle } from './candle-store';
 import { resumeExpired } from '../../realtime/resumable';
+import { SeriesReads } from './series-reads';
 import { sharedTopic, type StreamScope } from '../../realtime/streams';
 import { seriesTopic, SeriesHub } from './series';
 import { SeriesStarts } from './series-starts';
 import { StrategyService } from './strategies';
 import { listPositions, listTrades, TradingEngine } from './trading';
 import { TradingWatch } from './trading-watch';
+import { AlertService } from './alerts';
+import { AlertWatch } from './alert-watch';
+import type { AlertCreateInput } from '../../../shared/market-alerts';
 
 /**
- * "Strategies or positions changed": every instance of a cluster re-reads which series it keeps
+ * "Strategies, positions or armed alerts changed": every instance of a cluster re-reads which series it keeps
  * watched for trading, so a strategy turned on through one instance still trades if that one dies.
  */
 const tradedSeriesChanged = topic<Record<string, never>>('market_traded_series');
@@ -39,6 +43,9 @@ export class MarketService {
   readonly feed: MarketFeed;
   readonly strategies: StrategyService;
   readonly tradingWatch: TradingWatch;
+  /** Every user's armed alerts, evaluated on each update of their series (alert-watch.ts). */
+  readonly alertWatch: AlertWatch;
+  private readonly alerts: AlertService;
   readonly symbols: ExchangeSymbols;
   private readonly newSeries: SeriesStarts;
   private readonly engine: TradingEngine;
@@ -46,6 +53,8 @@ export class MarketService {
   private readonly viewers = new Map<string, Map<Timeframe, number>>();
   private subscriptions = 0;
   private readonly known = new Map<string, Promise<void>>();
+  /** The reads of subscriptions starting or resuming, coalesced (series-reads.ts). */
+  private readonly reads: SeriesReads;
   private readonly stopFollowingTradedSeries: () => void;
 
   constructor(
@@ -65,6 +74,7 @@ export class MarketService {
   ) {
     const log = deps.log.child({ feature: 'market' });
     this.store = new CandleStore({ db: deps.db, streams: deps.streams });
+    this.reads = new SeriesReads(this.store);
     this.symbols = new ExchangeSymbols({
       baseUrl: deps.config.BINANCE_REST_URL,
       refreshMs: deps.config.MARKET_SYMBOLS_REFRESH_MS,
@@ -99,6 +109,26 @@ export class MarketService {
         await this.admit(userId, s, tf);
       },
     });
+    const watchChanged = () => deps.bus.publish(tradedSeriesChanged, {});
+    this.alertWatch = new AlertWatch({ db: deps.db, bus: deps.bus, inbox: deps.inbox, log, onFired: watchChanged });
+    this.alerts = new AlertService({
+      db: deps.db,
+      bus: deps.bus,
+      watch: this.alertWatch,
+      onChange: watchChanged,
+      // An armed alert keeps its series watched, as an enabled strategy does: the same checks.
+      admit: async (userId, s, tf) => {
+        await this.symbols.check(s);
+        if (this.feed.isFull(s, tf)) throw streamsFull();
+        await this.admit(userId, s, tf);
+      },
+    });
+    const checkAlerts = guarded(log, 'market alert check', (s: string, tf: Timeframe, c: Candle) =>
+      this.alertWatch.onForming(s, tf, c),
+    );
+    const checkClosedAlerts = guarded(log, 'market alert check', (s: string, tf: Timeframe, c: StoredCandle) =>
+      this.alertWatch.onClosed(s, tf, c),
+    );
     this.hub = new SeriesHub({
       store: this.store,
       rest: new BinanceRest({
@@ -108,7 +138,11 @@ export class MarketService {
       bus: deps.bus,
       log,
       historyCandles: deps.config.MARKET_HISTORY_CANDLES,
-      onClosed: (s, tf, c, prev) => this.engine.onClosed(s, tf, c, prev),
+      onClosed: (s, tf, c, prev) => {
+        this.engine.onClosed(s, tf, c, prev);
+        checkClosedAlerts(s, tf, c);
+      },
+      onForming: checkAlerts,
       idleMs: deps.config.MARKET_SYMBOL_GRACE_MS,
       // A series dropped from memory must be checked again (stored history, exchange) when next used.
       onEvict: (s, tf) => this.known.delete(`${s}|${tf}`),
@@ -127,9 +161,9 @@ export class MarketService {
     deps.stats.registerUpstream('binance', () => this.feed.openConnections());
   }
 
-  /** Starts keeping every traded series watched (see TradingWatch); not awaited by boot. */
-  start(): Promise<void> {
-    return this.tradingWatch.start();
+  /** Starts keeping every traded or alerted series watched (see TradingWatch) and loads the alerts; not awaited by boot. */
+  async start(): Promise<void> {
+    await Promise.all([this.alertWatch.start(), this.tradingWatch.start()]);
   }
 
   /** A traded series is watched like a viewer's, once the exchange has shown it exists. */
@@ -165,6 +199,7 @@ export class MarketService {
   async settled(symbol: string, tf: Timeframe): Promise<void> {
     await this.hub.settled(symbol, tf);
     await this.engine.settled(symbol, tf);
+    await this.alertWatch.settled(symbol, tf);
   }
 
   /**
@@ -186,6 +221,12 @@ export class MarketService {
         `You started ${this.deps.config.MARKET_NEW_SERIES_PER_USER_PER_HOUR} new symbol and timeframe pairs in the last hour, the most one account may: try again in ${minutes} min, or watch one already open.`,
       );
     }
+  }
+
+  /** The symbol as the exchange lists it (from the cached symbol list: no upstream call per ask). */
+  async symbolInfo(symbol: string) {
+    const { tickSize } = await this.symbols.check(symbol);
+    return { symbol, tickSize };
   }
 
   async candles(userId: string, symbol: string, tf: Timeframe, limit: number) {
@@ -262,23 +303,19 @@ export class MarketService {
     scope: StreamScope,
     onEnd: () => void,
   ) {
-    const closed = (c: StoredCandle) => ({
-      id: c.id,
-      data: { symbol, timeframe: tf, candle: c.candle, closed: true as const, indicators: c.indicators },
-    });
     return sharedTopic<ClosedCandleEvent, FormingCandleEvent>(scope, {
       bus: this.deps.bus,
       topic: seriesTopic(symbol, tf),
       onEnd,
       lastEventId,
       maxBuffered: 2000,
-      replay: async (after, limit) => (await this.store.after(symbol, tf, after, limit)).map(closed),
+      replay: (after, limit) => this.reads.after(symbol, tf, after, limit),
       position: (e) => e.data.candle.openTime,
       // The newest candle by open time (its id maps back to that time through resumeFrom).
-      head: async () => (await this.store.latest(symbol, tf, 1))[0]?.id ?? 0,
+      head: () => this.reads.head(symbol, tf),
       livePosition: (forming) => forming.candle.openTime,
       resumeFrom: async (id) => {
-        const from = await this.store.byId(symbol, tf, id);
+        const from = await this.reads.byId(symbol, tf, id);
         if (from) return from.candle.openTime;
         if (await this.store.exists(id))
           throw new AppError(
@@ -325,8 +362,25 @@ export class MarketService {
     return listTrades(this.deps.db, userId, cursor, limit);
   }
 
+  listAlerts(userId: string, cursor: number | null, limit: number) {
+    return this.alerts.list(userId, cursor, limit);
+  }
+
+  createAlert(userId: string, input: AlertCreateInput) {
+    return this.alerts.create(userId, input);
+  }
+
+  removeAlert(userId: string, id: number) {
+    return this.alerts.remove(userId, id);
+  }
+
+  rearmAlert(userId: string, id: number) {
+    return this.alerts.rearm(userId, id);
+  }
+
   close() {
     this.symbols.close();
+    this.alertWatch.close();
     this.stopFollowingTradedSeries();
     this.tradingWatch.close();
     this.hub.close();

@@ -1,6 +1,6 @@
-import { eq } from 'drizzle-orm';
+import { eq, isNull } from 'drizzle-orm';
 import type { Db } from '../../db/client';
-import { marketPositions, marketStrategies } from '../../db/schema';
+import { marketAlerts, marketPositions, marketStrategies } from '../../db/schema';
 import type { Logger } from '../../log';
 import { guarded } from '../../guarded';
 import type { Timeframe } from '../../../shared/market';
@@ -14,8 +14,9 @@ export interface WatchedSeries {
 const RETRY_MS = 30_000;
 
 /**
- * The one place that decides which series the feed keeps watched for trading, viewer or not:
- * every (symbol, timeframe) with an enabled strategy or an open position. It is read from the
+ * The one place that decides which series the feed keeps watched for trading and alerts, viewer
+ * or not: every (symbol, timeframe) with an enabled strategy, an open position or an armed
+ * alert. It is read from the
  * database, so it survives restarts, and re-read whenever a strategy or position changes; a
  * series is released when the last such strategy goes. Whoever runs the strategies (one
  * instance of a cluster) starts it; other instances need not.
@@ -80,14 +81,18 @@ export class TradingWatch {
 
   private async wanted(): Promise<Set<string>> {
     const { db } = this.deps;
-    const [strategies, positions] = await Promise.all([
+    const [strategies, positions, alerts] = await Promise.all([
       db
         .selectDistinct({ symbol: marketStrategies.symbol, timeframe: marketStrategies.timeframe })
         .from(marketStrategies)
         .where(eq(marketStrategies.enabled, true)),
       db.selectDistinct({ symbol: marketPositions.symbol, timeframe: marketPositions.timeframe }).from(marketPositions),
+      db
+        .selectDistinct({ symbol: marketAlerts.symbol, timeframe: marketAlerts.timeframe })
+        .from(marketAlerts)
+        .where(isNull(marketAlerts.firedAt)),
     ]);
-    return new Set([...strategies, ...positions].map((s) => `${s.symbol}|${s.timeframe}`));
+    return new Set([...strategies, ...positions, ...alerts].map((s) => `${s.symbol}|${s.timeframe}`));
   }
 
   private async apply() {

@@ -2,6 +2,7 @@ import { useMutation } from '@tanstack/react-query';
 import { useState, type FormEvent } from 'react';
 import { toast } from 'sonner';
 import { FieldErrors, fieldErrorsOf } from '../../components/FieldErrors';
+import { signedOutHere } from '../../session-end';
 import { useTRPC } from '../../trpc';
 import './account.css';
 
@@ -16,8 +17,8 @@ export default function AccountPage() {
   );
   const everywhere = useMutation(
     trpc.auth.signOutEverywhere.mutationOptions({
-      // A full reload drops every cached query and the WebSocket opened with the old cookie.
-      onSuccess: () => window.location.assign('/'),
+      // Every tab of this browser goes to the sign-in page with this one.
+      onSuccess: signedOutHere,
       onError: (err) => toast.error(`Could not sign out everywhere: ${err.message}`),
     }),
   );

@@ -2,8 +2,11 @@ import { useInfiniteQuery, useQuery } from '@tanstack/react-query';
 import { Link } from 'wouter';
 import { useTRPC } from '../../trpc';
 import { ConversationView } from './ConversationView';
+import { DesktopNotificationsToggle } from '../../components/DesktopNotificationsToggle';
+import { CONVERSATIONS_INPUT } from './inputs';
 import { useOpenConversation } from './live';
-import { ConversationList, Invitations, People } from './Sidebar';
+import { People } from './People';
+import { ConversationList, Invitations } from './Sidebar';
 import './chat.css';
 
 /** `/chat`: people, invitations and conversations; `/chat?c=<id>` opens one beside them (alone on a phone). */
@@ -13,7 +16,7 @@ export default function ChatPage() {
   const openId = useOpenConversation();
   // The same query the list shows: the open conversation's participants and read markers come from it.
   const list = useInfiniteQuery(
-    trpc.chat.conversations.infiniteQueryOptions({ limit: 30 }, { getNextPageParam: (p) => p.nextCursor }),
+    trpc.chat.conversations.infiniteQueryOptions(CONVERSATIONS_INPUT, { getNextPageParam: (p) => p.nextCursor }),
   );
   const meId = me.data?.id;
   if (!meId) return null;
@@ -24,6 +27,7 @@ export default function ChatPage() {
         <People />
         <Invitations meId={meId} />
         <ConversationList meId={meId} openId={openId} />
+        <DesktopNotificationsToggle what="a message arrives" />
       </aside>
       <div className="chat-main">
         {openId ? (

@@ -1,17 +1,17 @@
-import { useInfiniteQuery, useMutation, useQueryClient, type InfiniteData } from '@tanstack/react-query';
-import { useEffect, useLayoutEffect, useRef, useState, type FormEvent } from 'react';
-import { MESSAGE_MAX, TYPING_INTERVAL_MS, type Conversation, type Message } from '../../../../shared/chat';
+import { useInfiniteQuery, useMutation, useQueryClient } from '@tanstack/react-query';
+import { Fragment, useEffect, useLayoutEffect, useRef, useState, type FormEvent } from 'react';
+import { toast } from 'sonner';
+import { MESSAGE_MAX, TYPING_INTERVAL_MS, type Conversation } from '../../../../shared/chat';
 import { useTRPC } from '../../trpc';
-import { addToHistory, messagesInput, useTyping } from './live';
-import { otherNames } from './Sidebar';
+import { dayLabel, startsDay } from './days';
+import { messagesInput } from './inputs';
+import { useTyping } from './live';
+import { MessageText } from './MessageText';
+import { otherNames } from './names';
+import { OnlineDot } from '../presence/Presence';
+import { outbox, OUTBOX_MAX, useOutbox, useOutboxFull } from './outbox';
+import { PendingMessage } from './PendingMessage';
 
-interface Pending {
-  clientId: string;
-  content: string;
-  error: string | null;
-}
-
-type Page = { items: Message[]; nextCursor: number | null };
 const time = (d: Date) => d.toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' });
 
 export function ConversationView({
@@ -25,11 +25,11 @@ export function ConversationView({
 }) {
   const trpc = useTRPC();
   const queryClient = useQueryClient();
-  const key = trpc.chat.messages.infiniteQueryKey(messagesInput(conversationId));
   const history = useInfiniteQuery(
     trpc.chat.messages.infiniteQueryOptions(messagesInput(conversationId), { getNextPageParam: (p) => p.nextCursor }),
   );
-  const [pending, setPending] = useState<Pending[]>([]);
+  const pending = useOutbox(meId, conversationId);
+  const full = useOutboxFull();
   const [draft, setDraft] = useState('');
   const typingName = useTyping(conversationId);
   const scroller = useRef<HTMLDivElement>(null);
@@ -39,10 +39,10 @@ export function ConversationView({
   const marked = useRef(0);
 
   const messages = (history.data?.pages ?? []).flatMap((p) => p.items).reverse();
+  // An entry whose message is already shown (its answer or `new_message` came first) is not shown twice.
   const delivered = new Set(messages.map((m) => m.clientId));
   const waiting = pending.filter((p) => !delivered.has(p.clientId));
 
-  const send = useMutation(trpc.chat.send.mutationOptions());
   const typing = useMutation(trpc.chat.typing.mutationOptions());
   const markRead = useMutation(
     trpc.chat.markRead.mutationOptions({
@@ -50,31 +50,25 @@ export function ConversationView({
     }),
   );
 
-  // The same clientId on a retry: the server stores the message once however often we try.
-  const deliver = async (p: Pending) => {
-    setPending((all) => all.map((x) => (x.clientId === p.clientId ? { ...x, error: null } : x)));
-    try {
-      const { message } = await send.mutateAsync({ conversationId, content: p.content, clientId: p.clientId });
-      queryClient.setQueryData<InfiniteData<Page>>(key, (d) => addToHistory(d, message));
-      setPending((all) => all.filter((x) => x.clientId !== p.clientId));
-    } catch (err) {
-      setPending((all) =>
-        all.map((x) =>
-          x.clientId === p.clientId ? { ...x, error: err instanceof Error ? err.message : 'Not sent.' } : x,
-        ),
-      );
-    }
-  };
-
+  // Every message goes through the outbox (outbox-send.ts sends it), online or not: a send
+  // whose answer never comes is tried again with the same clientId instead of being lost.
   const submit = (e: FormEvent) => {
     e.preventDefault();
     const content = draft.trim();
-    if (!content) return;
-    const p = { clientId: crypto.randomUUID(), content, error: null };
-    setPending((all) => [...all, p]);
-    setDraft('');
+    if (!content || full) return;
     fromBottom.current = 0;
-    void deliver(p);
+    // Cleared at once, so what is typed next is not wiped when the write lands; a message the
+    // full outbox would not keep comes back into the box.
+    setDraft('');
+    const keep = async () => {
+      try {
+        return await outbox.add({ userId: meId, conversationId, content });
+      } catch (err) {
+        toast.error(`This browser could not keep the message: ${err instanceof Error ? err.message : String(err)}`);
+        return false;
+      }
+    };
+    void keep().then((kept) => kept || setDraft((d) => d || content));
   };
 
   const onDraft = (value: string) => {
@@ -131,7 +125,15 @@ export function ConversationView({
 
   return (
     <section className="card chat-conversation-view" data-testid="chat-conversation">
-      <h2>{conversation ? otherNames(conversation, meId) : `Conversation ${conversationId}`}</h2>
+      <div className="chat-heading">
+        <h2>{conversation ? otherNames(conversation, meId) : `Conversation ${conversationId}`}</h2>
+        <OnlineDot
+          conversationId={conversationId}
+          meId={meId}
+          name={conversation ? otherNames(conversation, meId) : 'The other person'}
+          withLabel
+        />
+      </div>
       <div className="chat-messages" ref={scroller} onScroll={onScroll} data-testid="chat-messages">
         <div ref={top} className="chat-top muted">
           {history.isFetchingNextPage
@@ -143,40 +145,35 @@ export function ConversationView({
                 : 'Start of the conversation'}
         </div>
         {history.isError && <p className="error">{history.error.message}</p>}
-        {messages.map((m) => (
-          <div key={m.id} className={`chat-message ${m.senderId === meId ? 'mine' : ''}`} data-testid="chat-message">
-            <p>{m.content}</p>
-            <span className="chat-meta">
-              {time(m.createdAt)}
-              {m.id === lastSeenMine && <span data-testid="read-receipt"> · Seen</span>}
-            </span>
-          </div>
+        {messages.map((m, i) => (
+          <Fragment key={m.id}>
+            {startsDay(m.createdAt, messages[i - 1]?.createdAt) && (
+              <div className="chat-day muted" role="separator" data-testid="day-separator">
+                {dayLabel(m.createdAt)}
+              </div>
+            )}
+            <div className={`chat-message ${m.senderId === meId ? 'mine' : ''}`} data-testid="chat-message">
+              <MessageText content={m.content} />
+              <span className="chat-meta">
+                {time(m.createdAt)}
+                {m.id === lastSeenMine && <span data-testid="read-receipt"> · Seen</span>}
+              </span>
+            </div>
+          </Fragment>
         ))}
         {waiting.map((p) => (
-          <div
-            key={p.clientId}
-            className={`chat-message mine pending ${p.error ? 'failed' : ''}`}
-            data-testid="chat-pending"
-          >
-            <p>{p.content}</p>
-            <span className="chat-meta">
-              {p.error ? (
-                <>
-                  Not sent: {p.error}{' '}
-                  <button className="link" onClick={() => void deliver(p)}>
-                    Retry
-                  </button>
-                </>
-              ) : (
-                'Sending…'
-              )}
-            </span>
-          </div>
+          <PendingMessage key={p.clientId} entry={p} />
         ))}
       </div>
       <p className="chat-typing muted" data-testid="typing" aria-live="polite">
         {typingName ? `${typingName} is typing…` : ' '}
       </p>
+      {full && (
+        <p className="error" role="alert" data-testid="outbox-full">
+          {OUTBOX_MAX} messages are waiting to be sent from this browser: no more can be kept until they are sent or
+          discarded.
+        </p>
+      )}
       <form className="chat-row chat-composer" onSubmit={submit}>
         <textarea
           aria-label="Message"
@@ -189,7 +186,7 @@ export function ConversationView({
           }}
           placeholder="Write a message"
         />
-        <button className="primary" type="submit" disabled={!draft.trim()}>
+        <button className="primary" type="submit" disabled={!draft.trim() || full}>
           Send
         </button>
       </form>

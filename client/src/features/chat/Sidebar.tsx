@@ -1,77 +1,11 @@
 import { useInfiniteQuery, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { useState, type FormEvent } from 'react';
 import { toast } from 'sonner';
 import { Link } from 'wouter';
-import type { Conversation } from '../../../../shared/chat';
 import { QueryState } from '../../components/QueryState';
+import { OnlineDot } from '../presence/Presence';
 import { useTRPC } from '../../trpc';
-
-/** Find someone by name or e-mail and invite them, with an optional note. */
-export function People() {
-  const trpc = useTRPC();
-  const queryClient = useQueryClient();
-  const [draft, setDraft] = useState('');
-  const [query, setQuery] = useState('');
-  const [note, setNote] = useState('');
-  const found = useQuery(trpc.users.search.queryOptions({ query }, { enabled: query.length > 0 }));
-  const invite = useMutation(
-    trpc.chat.invite.mutationOptions({
-      onSuccess: () => {
-        toast.success('Invitation sent.');
-        setNote('');
-        void queryClient.invalidateQueries(trpc.chat.invitations.pathFilter());
-      },
-      onError: (err) => toast.error(err.message),
-    }),
-  );
-  const search = (e: FormEvent) => {
-    e.preventDefault();
-    setQuery(draft.trim());
-  };
-  return (
-    <section className="card chat-people" data-testid="chat-people">
-      <h2>Start a conversation</h2>
-      <form onSubmit={search} className="chat-row">
-        <input
-          aria-label="Search people"
-          placeholder="Name or e-mail"
-          value={draft}
-          onChange={(e) => setDraft(e.target.value)}
-          maxLength={100}
-        />
-        <button type="submit">Search</button>
-      </form>
-      <input
-        aria-label="Invitation note"
-        placeholder="Optional note"
-        value={note}
-        onChange={(e) => setNote(e.target.value)}
-        maxLength={500}
-      />
-      {query && (
-        <QueryState query={found} isEmpty={(d) => d.length === 0} empty={`Nobody matches “${query}”.`}>
-          {(people) => (
-            <ul className="chat-list">
-              {people.map((p) => (
-                <li key={p.id} className="chat-row">
-                  <span className="chat-grow" title={p.email ?? undefined}>
-                    {p.name}
-                  </span>
-                  <button
-                    disabled={invite.isPending}
-                    onClick={() => invite.mutate({ toUserId: p.id, message: note.trim() || undefined })}
-                  >
-                    Invite
-                  </button>
-                </li>
-              ))}
-            </ul>
-          )}
-        </QueryState>
-      )}
-    </section>
-  );
-}
+import { CONVERSATIONS_INPUT } from './inputs';
+import { otherNames } from './names';
 
 export function Invitations({ meId }: { meId: string }) {
   const trpc = useTRPC();
@@ -128,16 +62,16 @@ export function Invitations({ meId }: { meId: string }) {
   );
 }
 
-export const otherNames = (c: Conversation, meId: string) =>
-  c.participants
-    .filter((p) => p.id !== meId)
-    .map((p) => p.name)
-    .join(', ') || 'Just you';
+/**
+ * Conversations whose dot is shown (the most recent first): each is one room watched by this tab,
+ * and a person's rooms are bounded (MAX_ROOMS_PER_USER), with room left for a chart and discovery.
+ */
+const DOTS_MAX = 30;
 
 export function ConversationList({ meId, openId }: { meId: string; openId: number | null }) {
   const trpc = useTRPC();
   const q = useInfiniteQuery(
-    trpc.chat.conversations.infiniteQueryOptions({ limit: 30 }, { getNextPageParam: (p) => p.nextCursor }),
+    trpc.chat.conversations.infiniteQueryOptions(CONVERSATIONS_INPUT, { getNextPageParam: (p) => p.nextCursor }),
   );
   return (
     <section className="card" data-testid="chat-conversations">
@@ -151,13 +85,14 @@ export function ConversationList({ meId, openId }: { meId: string; openId: numbe
           <ul className="chat-list">
             {data.pages
               .flatMap((p) => p.items)
-              .map((c) => (
+              .map((c, i) => (
                 <li key={c.id}>
                   <Link
                     href={`/chat?c=${c.id}`}
                     className={`chat-conversation ${c.id === openId ? 'active' : ''}`}
                     data-testid="conversation-link"
                   >
+                    {i < DOTS_MAX && <OnlineDot conversationId={c.id} meId={meId} name={otherNames(c, meId)} />}
                     <span className="chat-grow">
                       <strong>{otherNames(c, meId)}</strong>
                       <span className="chat-preview muted">

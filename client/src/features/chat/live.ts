@@ -1,14 +1,17 @@
 import { useQuery, useQueryClient, type InfiniteData } from '@tanstack/react-query';
 import { useSubscription } from '@trpc/tanstack-react-query';
 import { useSyncExternalStore } from 'react';
-import { toast } from 'sonner';
 import { useLocation, useSearch } from 'wouter';
-import { TYPING_INTERVAL_MS, type ChatEvent, type Message } from '../../../../shared/chat';
+import { TYPING_INTERVAL_MS, type ChatEvent, type Conversation } from '../../../../shared/chat';
 import { isResumePoint } from '../../../../shared/system';
 import { useTRPC } from '../../trpc';
-
-export const MESSAGES_PAGE = 30;
-export const messagesInput = (conversationId: number) => ({ conversationId, limit: MESSAGES_PAGE });
+import { notifyDesktop } from '../../desktop';
+import { addToHistory, type Page } from './history';
+import { CONVERSATIONS_INPUT, messagesInput } from './inputs';
+import { messageHeading, toastMessage } from './MessageToast';
+import { outbox } from './outbox';
+import { useOutboxSender } from './outbox-send';
+import { useUnreadTitle } from './unread';
 
 /** The conversation open on the chat page (`/chat?c=12`), so toasts skip what is on screen. */
 export function useOpenConversation(): number | null {
@@ -54,15 +57,6 @@ function stopTyping(conversationId: number) {
   setTyping(next);
 }
 
-type Page = { items: Message[]; nextCursor: number | null };
-
-/** Adds a message to the newest page of a loaded history, once. */
-export function addToHistory(data: InfiniteData<Page> | undefined, message: Message): InfiniteData<Page> | undefined {
-  if (!data || data.pages.some((p) => p.items.some((m) => m.id === message.id))) return data;
-  const [first, ...rest] = data.pages;
-  return { ...data, pages: [{ ...first!, items: [message, ...first!.items] }, ...rest] };
-}
-
 /**
  * The one `chat.events` subscription of the app (mounted in the shell): keeps the chat
  * caches current, feeds the typing store and toasts messages from conversations not on
@@ -73,27 +67,51 @@ export function ChatLive() {
   const queryClient = useQueryClient();
   const me = useQuery(trpc.auth.me.queryOptions());
   const open = useOpenConversation();
+  const [, navigate] = useLocation();
+  // Holds the conversation list on every page: the title counts its unread messages, and a
+  // toast names the sender and the conversation from it.
+  useUnreadTitle();
+  useOutboxSender(me.data?.id);
+  const findConversation = (id: number): Conversation | undefined =>
+    queryClient
+      .getQueryData(trpc.chat.conversations.infiniteQueryKey(CONVERSATIONS_INPUT))
+      ?.pages.flatMap((p) => p.items)
+      .find((c) => c.id === id);
 
-  const refreshLists = () => {
-    void queryClient.invalidateQueries(trpc.chat.conversations.pathFilter());
-    void queryClient.invalidateQueries(trpc.chat.invitations.pathFilter());
-  };
+  const refreshLists = () =>
+    Promise.all([
+      queryClient.invalidateQueries(trpc.chat.conversations.pathFilter()),
+      queryClient.invalidateQueries(trpc.chat.invitations.pathFilter()),
+      // An answered invitation turns a search result's "Invitation pending" into "Open conversation".
+      queryClient.invalidateQueries(trpc.chat.relations.pathFilter()),
+    ]);
 
-  const onEvent = (e: ChatEvent) => {
+  const onEvent = async (e: ChatEvent) => {
     if (e.type === 'typing') {
       startTyping(e.conversationId, e.name);
       return;
     }
-    if (e.type === 'new_message') {
-      const key = trpc.chat.messages.infiniteQueryKey(messagesInput(e.conversationId));
-      queryClient.setQueryData<InfiniteData<Page>>(key, (d) => addToHistory(d, e.message));
-      if (e.message.senderId !== me.data?.id) {
-        stopTyping(e.conversationId);
-        if (e.conversationId !== open || document.hidden)
-          toast(e.message.content.slice(0, 140), { description: 'New chat message', id: `chat-${e.message.id}` });
-      }
-    }
-    refreshLists();
+    const refreshed = refreshLists();
+    if (e.type !== 'new_message') return;
+    const key = trpc.chat.messages.infiniteQueryKey(messagesInput(e.conversationId));
+    queryClient.setQueryData<InfiniteData<Page>>(key, (d) => addToHistory(d, e.message));
+    const meId = me.data?.id;
+    // Ours, from this tab or another: stored, so it leaves the outbox (nothing to send again).
+    if (meId && e.message.senderId === meId) void outbox.settle(e.message.clientId);
+    if (!meId || e.message.senderId === meId) return;
+    stopTyping(e.conversationId);
+    if (e.conversationId === open && !document.hidden) return;
+    // A conversation new to this tab (just accepted elsewhere) is named once the list has it.
+    if (!findConversation(e.conversationId)) await refreshed;
+    const heading = messageHeading(e.message, findConversation(e.conversationId), meId);
+    const openConversation = (id: number) => navigate(`/chat?c=${id}`);
+    toastMessage({ message: e.message, heading, openConversation });
+    notifyDesktop({
+      title: heading,
+      body: e.message.content.slice(0, 140),
+      tag: `chat-${e.message.id}`,
+      onClick: () => openConversation(e.conversationId),
+    });
   };
 
   useSubscription(

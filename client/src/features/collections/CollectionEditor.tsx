@@ -5,6 +5,7 @@ import { COLLECTION_LIMITS, type Card, type Collection } from '../../../../share
 import { QueryState } from '../../components/QueryState';
 import { useTRPC } from '../../trpc';
 import { CardRow, parseTags } from './CardRow';
+import { DetailsForm } from './DetailsForm';
 import { ShareDialog } from './ShareDialog';
 
 /** Cards come a page at a time (collections.get pages them); "Show more" asks for the next. */
@@ -48,26 +49,11 @@ function Editor({
 }) {
   const trpc = useTRPC();
   const queryClient = useQueryClient();
-  const [title, setTitle] = useState(collection.title);
-  const [description, setDescription] = useState(collection.description);
-  const [base, setBase] = useState({ title: collection.title, description: collection.description });
-  // A rename from another tab shows here too, unless this tab has unsaved edits of its own. Set
-  // during render (React's "adjusting state when a prop changes"), so no frame shows the old title.
-  if (collection.title !== base.title || collection.description !== base.description) {
-    if (title === base.title && description === base.description) {
-      setTitle(collection.title);
-      setDescription(collection.description);
-    }
-    setBase({ title: collection.title, description: collection.description });
-  }
   const [sharing, setSharing] = useState(false);
   const [draft, setDraft] = useState({ front: '', back: '', tags: '' });
   const refresh = () =>
     queryClient.invalidateQueries({ queryKey: trpc.collections.get.infiniteQueryKey({ id: collection.id }) });
   const onError = (e: { message: string }) => toast.error(e.message);
-  const update = useMutation(
-    trpc.collections.update.mutationOptions({ onSuccess: () => toast.success('Saved.'), onError }),
-  );
   const remove = useMutation(trpc.collections.remove.mutationOptions({ onSuccess: onClose, onError }));
   const addCard = useMutation(
     trpc.collections.addCard.mutationOptions({
@@ -82,7 +68,6 @@ function Editor({
     ids.splice(index + by, 0, moved!);
     reorder.mutate({ collectionId: collection.id, cardIds: ids });
   };
-  const dirty = title !== collection.title || description !== collection.description;
 
   return (
     <>
@@ -102,29 +87,7 @@ function Editor({
           </button>
         </div>
       </div>
-      <form
-        className="stack"
-        onSubmit={(e) => (e.preventDefault(), update.mutate({ id: collection.id, title, description }))}
-      >
-        <label className="field">
-          Title
-          <input value={title} onChange={(e) => setTitle(e.target.value)} maxLength={COLLECTION_LIMITS.titleLength} />
-        </label>
-        <label className="field">
-          Description
-          <textarea
-            value={description}
-            onChange={(e) => setDescription(e.target.value)}
-            maxLength={COLLECTION_LIMITS.descriptionLength}
-            rows={2}
-          />
-        </label>
-        {dirty && (
-          <button className="primary" type="submit" disabled={update.isPending}>
-            Save
-          </button>
-        )}
-      </form>
+      <DetailsForm collection={collection} />
 
       <h3>Cards ({collection.cardCount})</h3>
       {cards.length === 0 ? (

@@ -1,25 +1,32 @@
 import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { useSubscription } from '@trpc/tanstack-react-query';
-import { useMemo, useState } from 'react';
+import { useEffect, useMemo, useState } from 'react';
 import { toast } from 'sonner';
-import { TIMEFRAMES, ZSymbol, type Timeframe } from '../../../../shared/market';
+import { TIMEFRAMES, ZSymbol } from '../../../../shared/market';
 import { isResumePoint, RESUME_EXPIRED_CODE } from '../../../../shared/system';
 import { useTRPC } from '../../trpc';
 import { CandleChart, type ChartPoint } from './CandleChart';
+import { DEFAULT_SYMBOL, useChartSeries } from './chart-series';
+import { price } from './format';
 import { Positions, Trades } from './Portfolio';
 import { Strategies } from './Strategies';
+import { Alerts } from './Alerts';
+import { useTickSizes } from './tick-sizes';
+import { Watching } from '../presence/Presence';
 import './market.css';
 
 export default function MarketPage() {
   const trpc = useTRPC();
   const queryClient = useQueryClient();
-  const [symbol, setSymbol] = useState('BTCUSDT');
-  const [draft, setDraft] = useState('BTCUSDT');
-  const [timeframe, setTimeframe] = useState<Timeframe>('1m');
-  // The stream's newest candle; a switch of symbol or timeframe drops it (it is another chart's).
-  const [live, setLive] = useState<ChartPoint | null>(null);
-  const [prices, setPrices] = useState<Record<string, number>>({});
+  const { symbol, timeframe, choose } = useChartSeries();
+  const series = `${symbol}|${timeframe}`;
+  // The stream's newest candle, kept with its series: after a switch it is another chart's.
+  const [latest, setLatest] = useState<{ series: string; point: ChartPoint } | null>(null);
+  const live = latest?.series === series ? latest.point : null;
+  // The last price clicked on the chart (n: one per click), for a new alert at it.
+  const [picked, setPicked] = useState<{ price: number; n: number } | null>(null);
 
+  const tickSize = useTickSizes([symbol]).tickOf(symbol);
   const candles = useQuery(trpc.market.candles.queryOptions({ symbol, timeframe, limit: 300 }));
   const history = useMemo(() => candles.data?.candles ?? [], [candles.data]);
 
@@ -33,8 +40,7 @@ export default function MarketPage() {
         enabled: candles.isSuccess,
         onData: ({ data: e }) => {
           if (isResumePoint(e)) return;
-          setLive({ candle: e.candle, indicators: e.indicators });
-          setPrices((p) => ({ ...p, [`${e.symbol}|${e.timeframe}`]: e.candle.close }));
+          setLatest({ series: `${e.symbol}|${e.timeframe}`, point: { candle: e.candle, indicators: e.indicators } });
         },
         // Away longer than the server keeps candles: reload history, then follow live again.
         onError: (err) => {
@@ -51,18 +57,21 @@ export default function MarketPage() {
       onData: ({ data }) => {
         if (isResumePoint(data)) return;
         void queryClient.invalidateQueries({ queryKey: trpc.market.positions.queryKey() });
-        void queryClient.invalidateQueries({ queryKey: trpc.market.trades.queryKey() });
+        // pathKey: the trades list is an infinite query, whose key queryKey() does not match.
+        void queryClient.invalidateQueries({ queryKey: trpc.market.trades.pathKey() });
+        if (data.type === 'alert_fired')
+          void queryClient.invalidateQueries({ queryKey: trpc.market.alerts.list.queryKey() });
       },
     }),
   );
 
-  const pick = (e: React.FormEvent) => {
-    e.preventDefault();
-    const parsed = ZSymbol.safeParse(draft);
-    if (!parsed.success) return void toast.error(parsed.error.issues[0]!.message);
-    setSymbol(parsed.data);
-    setLive(null);
-  };
+  // A symbol the exchange does not list (a typo, an old link): say so and show the default chart.
+  const refused = candles.error?.data?.code === 'BAD_REQUEST' && symbol !== DEFAULT_SYMBOL;
+  useEffect(() => {
+    if (!refused) return;
+    toast.error(candles.error!.message);
+    choose({ symbol: DEFAULT_SYMBOL });
+  }, [refused]); // eslint-disable-line react-hooks/exhaustive-deps -- once per refusal, not per render
 
   // "live" only while candles really flow: a failed history load or stream is an error, not green.
   const streamState =
@@ -74,14 +83,13 @@ export default function MarketPage() {
       <div className="market-title">
         <h1>Market</h1>
         <p className="muted">
-          Live candles and indicators, and strategies that trade on paper around the clock, whether or not this page is
-          open.
+          Live candles and indicators, and strategies that trade on paper and alerts that fire around the clock, whether
+          or not this page is open.
         </p>
       </div>
       <header className="market-head">
-        <form onSubmit={pick} className="market-pickers">
-          <input aria-label="Symbol" value={draft} onChange={(e) => setDraft(e.target.value.toUpperCase())} />
-          <button type="submit">Show</button>
+        <div className="market-pickers">
+          <SymbolPicker key={symbol} symbol={symbol} onPick={(picked) => choose({ symbol: picked })} />
           <div role="tablist" aria-label="Timeframe" className="tabs">
             {TIMEFRAMES.map((tf) => (
               <button
@@ -89,15 +97,15 @@ export default function MarketPage() {
                 key={tf}
                 role="tab"
                 aria-selected={tf === timeframe}
-                onClick={() => (setTimeframe(tf), setLive(null))}
+                onClick={() => choose({ timeframe: tf })}
               >
                 {tf}
               </button>
             ))}
           </div>
-        </form>
+        </div>
         <div className="market-quote">
-          <strong>{symbol}</strong> {last ? last.close : '—'}
+          <strong>{symbol}</strong> <span data-testid="market-price">{price(last?.close, tickSize)}</span>
           <span className="muted">
             {' '}
             RSI {ind?.rsi14?.toFixed(1) ?? '—'} · MACD {ind?.macd?.histogram.toFixed(2) ?? '—'}
@@ -108,7 +116,8 @@ export default function MarketPage() {
             data-status={streamState}
           >
             {streamState}
-          </span>
+          </span>{' '}
+          <Watching room={`market:${symbol}:${timeframe}`} />
         </div>
       </header>
       {candles.isPending ? (
@@ -121,14 +130,37 @@ export default function MarketPage() {
         <p className="empty-state">No candles for {symbol} yet.</p>
       ) : (
         <div className="market-chart-box">
-          <CandleChart history={history} live={live} />
+          <CandleChart
+            history={history}
+            live={live}
+            tickSize={tickSize}
+            onPriceClick={(p) => setPicked((prev) => ({ price: p, n: (prev?.n ?? 0) + 1 }))}
+          />
         </div>
       )}
       <div className="market-grid">
+        <Alerts symbol={symbol} timeframe={timeframe} price={last?.close ?? null} tickSize={tickSize} picked={picked} />
         <Strategies symbol={symbol} timeframe={timeframe} />
-        <Positions prices={prices} />
+        <Positions />
         <Trades />
       </div>
     </section>
+  );
+}
+
+/** The symbol box: its draft starts again from the chart's symbol whenever that changes (keyed). */
+function SymbolPicker({ symbol, onPick }: { symbol: string; onPick: (symbol: string) => void }) {
+  const [draft, setDraft] = useState(symbol);
+  const pick = (e: React.FormEvent) => {
+    e.preventDefault();
+    const parsed = ZSymbol.safeParse(draft);
+    if (!parsed.success) return void toast.error(parsed.error.issues[0]!.message);
+    onPick(parsed.data);
+  };
+  return (
+    <form onSubmit={pick} className="symbol-picker">
+      <input aria-label="Symbol" value={draft} onChange={(e) => setDraft(e.target.value.toUpperCase())} />
+      <button type="submit">Show</button>
+    </form>
   );
 }

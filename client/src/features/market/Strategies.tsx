@@ -1,5 +1,5 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { useState } from 'react';
+import { useEffect, useRef, useState } from 'react';
 import { toast } from 'sonner';
 import {
   MAX_STRATEGIES_PER_USER,
@@ -60,6 +60,15 @@ export function Strategies({ symbol, timeframe }: { symbol: string; timeframe: T
   // One page holds them all: the server keeps at most MAX_STRATEGIES_PER_USER per account.
   const list = useQuery(trpc.market.strategies.list.queryOptions({ limit: MAX_STRATEGIES_PER_USER }));
   const [draft, setDraft] = useState<Draft | null>(null);
+  // Bumped by each New or Edit: the form then comes into view with its first field focused,
+  // wherever the button was (an Edit far down the list would otherwise open it off screen).
+  const [opened, setOpened] = useState(0);
+  const form = useRef<HTMLFormElement>(null);
+  useEffect(() => {
+    if (!opened || !form.current) return;
+    form.current.scrollIntoView({ block: 'start' });
+    form.current.querySelector('input')?.focus({ preventScroll: true });
+  }, [opened]);
   const refresh = () => qc.invalidateQueries({ queryKey: trpc.market.strategies.list.queryKey() });
   const onError = (e: { message: string }) => toast.error(e.message);
   // A refused input is said beside its fields; anything else (a conflict, a limit) in a toast.
@@ -117,6 +126,7 @@ export function Strategies({ symbol, timeframe }: { symbol: string; timeframe: T
     create.reset();
     update.reset();
     setDraft(d);
+    setOpened((n) => n + 1);
   };
 
   return (
@@ -125,7 +135,12 @@ export function Strategies({ symbol, timeframe }: { symbol: string; timeframe: T
         My strategies <button onClick={() => open({ ...blank, symbol, timeframe })}>New</button>
       </h2>
       {draft && (
-        <form onSubmit={save} className="strategy-form">
+        <form
+          ref={form}
+          onSubmit={save}
+          className="strategy-form"
+          aria-label={draft.id ? 'Edit strategy' : 'New strategy'}
+        >
           {field('name', 'Name')}
           {field('symbol', 'Symbol')}
           <label className="field">
@@ -191,11 +206,11 @@ export function Strategies({ symbol, timeframe }: { symbol: string; timeframe: T
           const rows = (list: Strategy[]) =>
             list.map((s) => (
               <tr key={s.id} data-strategy-id={s.id}>
-                <td>{s.name}</td>
-                <td className="muted">
+                <td className="strategy-name">{s.name}</td>
+                <td className="muted" data-label="Rule">
                   {describeRule(s.rule)} · TP {s.takeProfitPct}% · SL {s.stopLossPct}%
                 </td>
-                <td>
+                <td data-label="State">
                   <span className={`badge ${s.enabled ? 'good' : ''}`} data-testid="strategy-state">
                     {s.enabled ? 'Trading' : 'Off'}
                   </span>
@@ -245,7 +260,7 @@ export function Strategies({ symbol, timeframe }: { symbol: string; timeframe: T
           );
           return (
             <div className="table-scroll">
-              <table className="strategy-table">
+              <table className="strategy-table stack-on-phone">
                 {group(`${symbol} ${timeframe}`, here, true)}
                 {groups.map((g) =>
                   group(
